@@ -1,0 +1,6 @@
+DROP TABLE service_clients;
+DROP TABLE signing_keys;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE institutions;

@@ -1,0 +1,162 @@
+//! The notifications service: it receives the other services' events and (in later work) turns
+//! them into formal notices, delivered by e-mail and acknowledged.
+//!
+//! Rules: events arrive at `POST /notifications/v1/events` with a service token, at least once;
+//! each is recorded once, by id, whatever the number of deliveries. Platform admins can read what
+//! was received. Routes are mounted by [`configure`], used alike by its binary, `workoutd` and tests.
+
+pub mod mail;
+pub mod schema;
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use serde::Serialize;
+use utoipa::OpenApi;
+use uuid::Uuid;
+use workout_http::ops::BearerAuth;
+use workout_http::registry_client::ServiceCredentials;
+use workout_http::{ApiError, Caller, JsonBody, Page, PageQuery, ServiceCaller};
+use workout_store::migrate::ServiceMigrations;
+use workout_store::outbox::{self, Event};
+use workout_store::runtime::{Service, ServiceContext, remote_service};
+use workout_store::{Pool, transaction};
+
+use crate::schema::received_events;
+
+/// The notifications service's own migrations.
+pub const OWN_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/notifications");
+/// Everything its schema needs.
+pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
+    schema: "notifications",
+    own: Some(&OWN_MIGRATIONS),
+};
+
+/// The answer to a delivered event.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Receipt {
+    /// The event id.
+    pub id: Uuid,
+    /// `true` when this event had already been received (nothing was done again).
+    pub duplicate: bool,
+}
+
+/// `POST /notifications/v1/events` (service token): an event from another service's outbox.
+#[utoipa::path(post, path = "/notifications/v1/events", tag = "events", security(("bearer" = [])),
+    request_body = Event,
+    responses((status = 202, body = Receipt), (status = 401, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+pub async fn receive_event(
+    pool: web::Data<Pool>,
+    service: ServiceCaller,
+    body: JsonBody<Event>,
+) -> Result<HttpResponse, ApiError> {
+    let event = body.value;
+    if event.source != service.client {
+        return Err(ApiError::unprocessable(
+            "source_mismatch",
+            format!(
+                "a {} token cannot deliver events of {}",
+                service.client, event.source
+            ),
+        ));
+    }
+    let duplicate = transaction(&pool, async |conn| {
+        if !outbox::accept(conn, &event).await? {
+            return Ok(true);
+        }
+        diesel::insert_into(received_events::table)
+            .values((
+                received_events::id.eq(event.id),
+                received_events::topic.eq(&event.topic),
+                received_events::source.eq(&event.source),
+                received_events::workout_id.eq(event.workout_id),
+                received_events::occurred_at.eq(event.occurred_at),
+                received_events::payload.eq(&event.payload),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(false)
+    })
+    .await?;
+    if !duplicate {
+        tracing::info!(event.id = %event.id, event.topic = %event.topic, event.source = %event.source, "event received");
+    }
+    Ok(HttpResponse::Accepted().json(Receipt {
+        id: event.id,
+        duplicate,
+    }))
+}
+
+/// An event as received.
+#[derive(Debug, Serialize, Queryable, Selectable, utoipa::ToSchema)]
+#[diesel(table_name = received_events)]
+pub struct ReceivedEvent {
+    /// Event id.
+    pub id: Uuid,
+    /// Topic.
+    pub topic: String,
+    /// Sending service.
+    pub source: String,
+    /// Workout concerned.
+    pub workout_id: Option<Uuid>,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// Data.
+    pub payload: serde_json::Value,
+    /// When it first arrived.
+    pub received_at: DateTime<Utc>,
+}
+
+/// `GET /notifications/v1/events` (platform admin): received events, oldest first.
+#[utoipa::path(get, path = "/notifications/v1/events", tag = "events", security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, body = Page<ReceivedEvent>), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem)))]
+pub async fn list_events(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if !caller.is_platform_admin() {
+        return Err(ApiError::Forbidden(
+            "only platform admins read the event intake".to_owned(),
+        ));
+    }
+    let (limit, after) = (query.limit()?, query.after()?);
+    let mut conn = pool.get().await?;
+    let rows: Vec<ReceivedEvent> = received_events::table
+        .filter(received_events::id.gt(after))
+        .order(received_events::id.asc())
+        .limit(limit + 1)
+        .select(ReceivedEvent::as_select())
+        .load(&mut conn)
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |e: &ReceivedEvent| e.id)))
+}
+
+/// The notifications service's OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Workout notifications", description = "Event intake; notices, delivery and acknowledgements to come."),
+    paths(receive_event, list_events),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+/// The routes inside `/notifications`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/events")
+            .route(web::post().to(receive_event))
+            .route(web::get().to(list_events)),
+    );
+}
+
+/// The notifications service of a running process.
+pub fn service(
+    ctx: &ServiceContext,
+    credentials: ServiceCredentials,
+) -> anyhow::Result<(Service, Pool)> {
+    remote_service(ctx, "notifications", credentials, ApiDoc::openapi(), routes)
+}

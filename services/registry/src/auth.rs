@@ -1,0 +1,473 @@
+//! Sign-in, token refresh, service tokens, sign-out and session status.
+//!
+//! Rules: a password sign-in opens a session and returns a short-lived access token and a refresh
+//! token; a refresh token is good once — exchanging it returns a new one in the same session, and
+//! presenting a used one again revokes the whole session (it has leaked). Unknown e-mail, wrong
+//! password and disabled user get the same answer, after the same password-hashing work. Service
+//! clients exchange their secret for a service token with its own audience. Passwords are argon2id;
+//! refresh tokens and client secrets are 256-bit random values stored as SHA-256 hashes.
+
+use actix_web::{HttpResponse, web};
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use workout_domain::{InstitutionId, SessionId, UserId};
+use workout_http::auth::{Claims, SERVICE_AUDIENCE, SessionCheck, TokenUse, USER_AUDIENCE};
+use workout_http::{ApiError, Caller, JsonBody, PlatformRole, ServiceCaller};
+use workout_store::{Pool, transaction};
+
+use crate::RegistryState;
+use crate::keys;
+use crate::schema::{refresh_tokens, service_clients, sessions, users};
+
+/// A token request: one of three grants.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "grant_type", rename_all = "snake_case")]
+pub enum TokenRequest {
+    /// A person signs in.
+    Password {
+        /// E-mail.
+        email: String,
+        /// Password.
+        password: String,
+    },
+    /// A refresh token is exchanged for new tokens.
+    RefreshToken {
+        /// The refresh token.
+        refresh_token: String,
+    },
+    /// A service obtains a service token.
+    ClientCredentials {
+        /// The service client's name.
+        client_id: String,
+        /// Its secret.
+        client_secret: String,
+    },
+}
+
+/// Tokens issued.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    /// The access token (JWT, EdDSA).
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// The refresh token (user grants only); good once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// The session (user grants only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<Uuid>,
+}
+
+/// Whether a session is active.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionStatus {
+    /// `true` until signed out, revoked or expired.
+    pub active: bool,
+}
+
+/// Hashes a password with argon2id (on a blocking thread: it is deliberately slow).
+pub async fn hash_password(password: String) -> Result<String, ApiError> {
+    web::block(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|hash| hash.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("password hashing task: {e}")))?
+    .map_err(ApiError::Internal)
+}
+
+async fn password_matches(password: String, stored: Option<String>) -> Result<bool, ApiError> {
+    web::block(move || {
+        // Without a stored hash (unknown user) do the same work against a throwaway hash, so that
+        // the answer time does not tell whether the e-mail exists.
+        let stored = match stored {
+            Some(stored) => stored,
+            None => Argon2::default()
+                .hash_password(b"not the password")
+                .map(|hash| hash.to_string())
+                .unwrap_or_default(),
+        };
+        PasswordHash::new(&stored)
+            .map(|hash| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &hash)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("password check task: {e}")))
+}
+
+/// A new 256-bit random secret, URL-safe base64.
+pub fn random_secret() -> Result<String, ApiError> {
+    let mut bytes = [0_u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the system RNG failed")))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// SHA-256 of a high-entropy secret, hex.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized(
+        "invalid_credentials",
+        "the e-mail or password is wrong, or the account is disabled",
+    )
+}
+
+fn invalid_grant(detail: &str) -> ApiError {
+    ApiError::unauthorized("invalid_grant", detail.to_owned())
+}
+
+/// `POST /registry/v1/auth/token`
+#[utoipa::path(post, path = "/registry/v1/auth/token", tag = "auth", request_body = TokenRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+pub async fn issue_token(
+    state: web::Data<RegistryState>,
+    body: JsonBody<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let response = match body.value {
+        TokenRequest::Password { email, password } => sign_in(&state, email, password).await?,
+        TokenRequest::RefreshToken { refresh_token } => refresh(&state, refresh_token).await?,
+        TokenRequest::ClientCredentials {
+            client_id,
+            client_secret,
+        } => service_token(&state, client_id, client_secret).await?,
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(response))
+}
+
+#[derive(Queryable)]
+struct SignInRow {
+    id: Uuid,
+    institution_id: Uuid,
+    role: String,
+    password_hash: String,
+    disabled_at: Option<DateTime<Utc>>,
+}
+
+async fn sign_in(
+    state: &RegistryState,
+    email: String,
+    password: String,
+) -> Result<TokenResponse, ApiError> {
+    let email = email.trim().to_lowercase();
+    let mut conn = state.pool.get().await?;
+    let row: Option<SignInRow> = users::table
+        .filter(users::email.eq(&email))
+        .select((
+            users::id,
+            users::institution_id,
+            users::role,
+            users::password_hash,
+            users::disabled_at,
+        ))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    drop(conn);
+    let matches = password_matches(password, row.as_ref().map(|r| r.password_hash.clone())).await?;
+    let Some(user) = row.filter(|r| matches && r.disabled_at.is_none()) else {
+        return Err(invalid_credentials());
+    };
+    let state = state.clone();
+    transaction(&state.pool.clone(), async move |conn| {
+        let session = SessionId::new();
+        diesel::insert_into(sessions::table)
+            .values((
+                sessions::id.eq(session.into_uuid()),
+                sessions::user_id.eq(user.id),
+                sessions::expires_at.eq(Utc::now() + state.config.refresh_token_ttl),
+            ))
+            .execute(conn)
+            .await?;
+        let role = PlatformRole::parse(&user.role).unwrap_or(PlatformRole::Member);
+        user_tokens(
+            conn,
+            &state,
+            UserId::from_uuid(user.id),
+            InstitutionId::from_uuid(user.institution_id),
+            role,
+            session,
+        )
+        .await
+    })
+    .await
+}
+
+async fn user_tokens(
+    conn: &mut AsyncPgConnection,
+    state: &RegistryState,
+    user: UserId,
+    institution: InstitutionId,
+    role: PlatformRole,
+    session: SessionId,
+) -> Result<TokenResponse, ApiError> {
+    let refresh_token = random_secret()?;
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(secret_hash(&refresh_token)),
+            refresh_tokens::session_id.eq(session.into_uuid()),
+        ))
+        .execute(conn)
+        .await?;
+    let now = Utc::now().timestamp();
+    let ttl = state.config.access_token_ttl.num_seconds();
+    let claims = Claims {
+        iss: state.config.issuer.clone(),
+        sub: user.to_string(),
+        aud: USER_AUDIENCE.to_owned(),
+        exp: now + ttl,
+        nbf: now,
+        iat: now,
+        jti: Uuid::now_v7().to_string(),
+        typ: TokenUse::User,
+        sid: Some(session),
+        inst: Some(institution),
+        roles: vec![role],
+    };
+    Ok(TokenResponse {
+        access_token: keys::sign(conn, &claims).await?,
+        token_type: "Bearer",
+        expires_in: ttl,
+        refresh_token: Some(refresh_token),
+        session_id: Some(session.into_uuid()),
+    })
+}
+
+#[derive(Queryable)]
+struct RefreshRow {
+    used_at: Option<DateTime<Utc>>,
+    session_id: Uuid,
+    revoked_at: Option<DateTime<Utc>>,
+    expires_at: DateTime<Utc>,
+    user_id: Uuid,
+    institution_id: Uuid,
+    role: String,
+    disabled_at: Option<DateTime<Utc>>,
+}
+
+enum Refreshed {
+    Tokens(Box<TokenResponse>),
+    Reused,
+    Refused(&'static str),
+}
+
+async fn refresh(state: &RegistryState, refresh_token: String) -> Result<TokenResponse, ApiError> {
+    let state = state.clone();
+    let outcome = transaction(&state.pool.clone(), async move |conn| {
+        let row: Option<RefreshRow> = refresh_tokens::table
+            .inner_join(sessions::table.inner_join(users::table))
+            .filter(refresh_tokens::token_hash.eq(secret_hash(&refresh_token)))
+            .select((
+                refresh_tokens::used_at,
+                sessions::id,
+                sessions::revoked_at,
+                sessions::expires_at,
+                users::id,
+                users::institution_id,
+                users::role,
+                users::disabled_at,
+            ))
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?;
+        let Some(row) = row else {
+            return Ok(Refreshed::Refused("the refresh token is not known"));
+        };
+        if row.revoked_at.is_some() {
+            return Ok(Refreshed::Refused(
+                "the session has been signed out or revoked",
+            ));
+        }
+        if row.used_at.is_some() {
+            // A refresh token presented twice has leaked: end the whole session (committed).
+            revoke(
+                conn,
+                SessionId::from_uuid(row.session_id),
+                "refresh_token_reuse",
+            )
+            .await?;
+            tracing::warn!(session.id = %row.session_id, "refresh token reused; session revoked");
+            return Ok(Refreshed::Reused);
+        }
+        if row.expires_at <= Utc::now() || row.disabled_at.is_some() {
+            return Ok(Refreshed::Refused(
+                "the session has expired or the account is disabled",
+            ));
+        }
+        diesel::update(refresh_tokens::table.find(secret_hash(&refresh_token)))
+            .set(refresh_tokens::used_at.eq(diesel::dsl::now))
+            .execute(conn)
+            .await?;
+        let role = PlatformRole::parse(&row.role).unwrap_or(PlatformRole::Member);
+        let tokens = user_tokens(
+            conn,
+            &state,
+            UserId::from_uuid(row.user_id),
+            InstitutionId::from_uuid(row.institution_id),
+            role,
+            SessionId::from_uuid(row.session_id),
+        )
+        .await?;
+        Ok(Refreshed::Tokens(Box::new(tokens)))
+    })
+    .await?;
+    match outcome {
+        Refreshed::Tokens(tokens) => Ok(*tokens),
+        Refreshed::Reused => Err(invalid_grant(
+            "this refresh token was already used; the session has been revoked for safety",
+        )),
+        Refreshed::Refused(detail) => Err(invalid_grant(detail)),
+    }
+}
+
+async fn service_token(
+    state: &RegistryState,
+    client_id: String,
+    client_secret: String,
+) -> Result<TokenResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let stored: Option<String> = service_clients::table
+        .find(&client_id)
+        .select(service_clients::secret_hash)
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let given = secret_hash(&client_secret);
+    let matches =
+        stored.is_some_and(|stored| constant_time_eq(stored.as_bytes(), given.as_bytes()));
+    if !matches {
+        return Err(ApiError::unauthorized(
+            "invalid_client",
+            "the client id or secret is wrong",
+        ));
+    }
+    let now = Utc::now().timestamp();
+    let ttl = state.config.service_token_ttl.num_seconds();
+    let claims = Claims {
+        iss: state.config.issuer.clone(),
+        sub: client_id,
+        aud: SERVICE_AUDIENCE.to_owned(),
+        exp: now + ttl,
+        nbf: now,
+        iat: now,
+        jti: Uuid::now_v7().to_string(),
+        typ: TokenUse::Service,
+        sid: None,
+        inst: None,
+        roles: Vec::new(),
+    };
+    Ok(TokenResponse {
+        access_token: keys::sign(&mut conn, &claims).await?,
+        token_type: "Bearer",
+        expires_in: ttl,
+        refresh_token: None,
+        session_id: None,
+    })
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Revokes a session (sign-out, refresh-token reuse, user disabled).
+pub async fn revoke(
+    conn: &mut AsyncPgConnection,
+    session: SessionId,
+    reason: &str,
+) -> QueryResult<usize> {
+    diesel::update(sessions::table.find(session.into_uuid()))
+        .filter(sessions::revoked_at.is_null())
+        .set((
+            sessions::revoked_at.eq(diesel::dsl::now),
+            sessions::revoked_reason.eq(reason),
+        ))
+        .execute(conn)
+        .await
+}
+
+/// `POST /registry/v1/auth/sign-out`: ends the caller's session.
+#[utoipa::path(post, path = "/registry/v1/auth/sign-out", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = workout_http::Problem)))]
+pub async fn sign_out(
+    state: web::Data<RegistryState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    transaction(&state.pool, async |conn| {
+        revoke(conn, caller.session_id, "signed_out").await?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /registry/v1/auth/sessions/{session_id}` (service token): whether a session is active.
+#[utoipa::path(get, path = "/registry/v1/auth/sessions/{session_id}", tag = "auth", security(("bearer" = [])),
+    params(("session_id" = Uuid, Path, description = "The session (`sid` claim)")),
+    responses((status = 200, body = SessionStatus), (status = 401, body = workout_http::Problem)))]
+pub async fn session_status(
+    state: web::Data<RegistryState>,
+    _service: ServiceCaller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let active = DbSessionCheck(state.pool.clone())
+        .is_active(SessionId::from_uuid(path.into_inner()))
+        .await?;
+    Ok(HttpResponse::Ok().json(SessionStatus { active }))
+}
+
+/// Session status read from the registry's own table.
+pub struct DbSessionCheck(pub Pool);
+
+#[async_trait::async_trait]
+impl SessionCheck for DbSessionCheck {
+    async fn is_active(&self, session: SessionId) -> anyhow::Result<bool> {
+        let mut conn = self.0.get().await?;
+        let found: Option<(Option<DateTime<Utc>>, DateTime<Utc>)> = sessions::table
+            .find(session.into_uuid())
+            .select((sessions::revoked_at, sessions::expires_at))
+            .first(&mut conn)
+            .await
+            .optional()?;
+        Ok(found.is_some_and(|(revoked, expires)| revoked.is_none() && expires > Utc::now()))
+    }
+}
+
+/// Sets (or resets) a service client's secret; returns the new secret.
+pub async fn set_service_client(pool: &Pool, name: &str) -> anyhow::Result<String> {
+    let secret = random_secret().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut conn = pool.get().await?;
+    diesel::insert_into(service_clients::table)
+        .values((
+            service_clients::name.eq(name),
+            service_clients::secret_hash.eq(secret_hash(&secret)),
+        ))
+        .on_conflict(service_clients::name)
+        .do_update()
+        .set(service_clients::secret_hash.eq(secret_hash(&secret)))
+        .execute(&mut conn)
+        .await?;
+    Ok(secret)
+}

@@ -1,0 +1,130 @@
+//! The registry's token signing keys: Ed25519 key pairs kept in its own schema, published as a
+//! JWKS, rotated by a platform admin.
+//!
+//! Rules: the private key never leaves the registry (no endpoint returns it); the newest active
+//! key signs; every active key stays published so tokens signed before a rotation keep verifying
+//! until they expire; a retired key is no longer published, so tokens it signed stop verifying.
+
+use anyhow::{Context as _, anyhow};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm,
+    OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
+};
+use jsonwebtoken::{EncodingKey, Header};
+use serde::Serialize;
+use workout_store::Pool;
+
+use crate::schema::signing_keys;
+
+/// The public part of a signing key, as shown to admins.
+#[derive(Debug, Serialize, Queryable, Selectable, utoipa::ToSchema)]
+#[diesel(table_name = signing_keys)]
+pub struct SigningKeyInfo {
+    /// Key id (`kid`).
+    pub kid: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Makes a new key pair and stores it; it becomes the signing key.
+pub async fn create(conn: &mut AsyncPgConnection) -> anyhow::Result<SigningKeyInfo> {
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng)
+        .map_err(|_| anyhow!("generating an Ed25519 key failed"))?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+        .map_err(|e| anyhow!("reading the new key: {e}"))?;
+    let kid = format!("k-{}", uuid::Uuid::now_v7().simple());
+    diesel::insert_into(signing_keys::table)
+        .values((
+            signing_keys::kid.eq(&kid),
+            signing_keys::private_key.eq(pkcs8.as_ref()),
+            signing_keys::public_key.eq(pair.public_key().as_ref()),
+        ))
+        .returning(SigningKeyInfo::as_returning())
+        .get_result(conn)
+        .await
+        .context("storing the signing key")
+}
+
+/// Makes a signing key if there is no active one.
+pub async fn ensure_active(pool: &Pool) -> anyhow::Result<()> {
+    let mut conn = pool.get().await?;
+    let active: i64 = signing_keys::table
+        .filter(signing_keys::retired_at.is_null())
+        .count()
+        .get_result(&mut conn)
+        .await?;
+    if active == 0 {
+        let key = create(&mut conn).await?;
+        tracing::info!(key.kid = %key.kid, "signing key created");
+    }
+    Ok(())
+}
+
+/// Signs `claims` with the newest active key.
+pub async fn sign(conn: &mut AsyncPgConnection, claims: &impl Serialize) -> anyhow::Result<String> {
+    let (kid, private_key): (String, Vec<u8>) = signing_keys::table
+        .filter(signing_keys::retired_at.is_null())
+        .order((signing_keys::created_at.desc(), signing_keys::kid.desc()))
+        .select((signing_keys::kid, signing_keys::private_key))
+        .first(conn)
+        .await
+        .context("no active signing key")?;
+    let mut header = Header::new(workout_http::auth::ALGORITHM);
+    header.kid = Some(kid);
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(&private_key))
+        .context("signing a token")
+}
+
+/// Retires a key: it is no longer published, so tokens it signed stop verifying.
+pub async fn retire(conn: &mut AsyncPgConnection, kid: &str) -> QueryResult<usize> {
+    diesel::update(signing_keys::table.find(kid))
+        .filter(signing_keys::retired_at.is_null())
+        .set(signing_keys::retired_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await
+}
+
+/// The active public keys as a JWKS.
+pub async fn key_set(conn: &mut AsyncPgConnection) -> QueryResult<JwkSet> {
+    let rows: Vec<(String, Vec<u8>)> = signing_keys::table
+        .filter(signing_keys::retired_at.is_null())
+        .order(signing_keys::created_at.desc())
+        .select((signing_keys::kid, signing_keys::public_key))
+        .load(conn)
+        .await?;
+    let keys = rows
+        .into_iter()
+        .map(|(kid, public_key)| Jwk {
+            common: CommonParameters {
+                public_key_use: Some(PublicKeyUse::Signature),
+                key_algorithm: Some(KeyAlgorithm::EdDSA),
+                key_id: Some(kid),
+                ..CommonParameters::default()
+            },
+            algorithm: AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+                key_type: OctetKeyPairType::OctetKeyPair,
+                curve: EllipticCurve::Ed25519,
+                x: URL_SAFE_NO_PAD.encode(public_key),
+            }),
+        })
+        .collect();
+    Ok(JwkSet { keys })
+}
+
+/// The registry verifies its own tokens from its own table, without an HTTP round trip.
+pub struct DbKeySource(pub Pool);
+
+#[async_trait::async_trait]
+impl workout_http::auth::KeySource for DbKeySource {
+    async fn key_set(&self) -> anyhow::Result<JwkSet> {
+        let mut conn = self.0.get().await?;
+        Ok(key_set(&mut conn).await?)
+    }
+}

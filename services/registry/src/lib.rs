@@ -1,0 +1,298 @@
+//! The registry service: identity (institutions, users, sign-in, tokens, signing keys) and, in later
+//! work, the workouts' case file (creditors, exposures, guarantors).
+//!
+//! Rules: it alone holds the signing keys and issues tokens; it verifies its own tokens from its own
+//! key table; everything it changes is audited on the platform chain and announced through its
+//! outbox. Routes are mounted by [`configure`], used alike by its binary, `workoutd` and the tests.
+
+pub mod auth;
+pub mod identity;
+pub mod keys;
+pub mod schema;
+
+use std::sync::Arc;
+
+use actix_web::{HttpResponse, web};
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use utoipa::OpenApi;
+use workout_http::auth::TokenVerifier;
+use workout_http::ops::{BearerAuth, api_docs};
+use workout_http::registry_client::ServiceCredentials;
+use workout_http::{ApiError, Caller};
+use workout_store::audit::{self, PLATFORM_CHAIN};
+use workout_store::migrate::ServiceMigrations;
+use workout_store::runtime::{Service, ServiceContext, service_scope};
+use workout_store::{Pool, transaction};
+
+/// The registry's own migrations.
+pub const OWN_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/registry");
+/// Everything the registry's schema needs.
+pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
+    schema: "registry",
+    own: Some(&OWN_MIGRATIONS),
+};
+
+/// Token lifetimes and issuer.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// The `iss` of every token.
+    pub issuer: String,
+    /// Access token lifetime.
+    pub access_token_ttl: chrono::Duration,
+    /// Session (refresh) lifetime.
+    pub refresh_token_ttl: chrono::Duration,
+    /// Service token lifetime.
+    pub service_token_ttl: chrono::Duration,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            issuer: "workout-registry".to_owned(),
+            access_token_ttl: chrono::Duration::minutes(15),
+            refresh_token_ttl: chrono::Duration::days(30),
+            service_token_ttl: chrono::Duration::minutes(10),
+        }
+    }
+}
+
+impl RegistryConfig {
+    /// From `settings` (issuer) and `ACCESS_TOKEN_TTL_SECS`, `REFRESH_TOKEN_TTL_SECS`,
+    /// `SERVICE_TOKEN_TTL_SECS`.
+    pub fn from_env(settings: &workout_store::runtime::Settings) -> anyhow::Result<Self> {
+        let seconds = |name: &str, default: chrono::Duration| -> anyhow::Result<chrono::Duration> {
+            match std::env::var(name) {
+                Ok(value) => {
+                    let n: i64 = value.parse().map_err(|_| {
+                        anyhow::anyhow!("{name}={value:?} is not a number of seconds")
+                    })?;
+                    anyhow::ensure!(n > 0, "{name} must be positive");
+                    Ok(chrono::Duration::seconds(n))
+                }
+                Err(_) => Ok(default),
+            }
+        };
+        let defaults = Self::default();
+        Ok(Self {
+            issuer: settings.issuer.clone(),
+            access_token_ttl: seconds("ACCESS_TOKEN_TTL_SECS", defaults.access_token_ttl)?,
+            refresh_token_ttl: seconds("REFRESH_TOKEN_TTL_SECS", defaults.refresh_token_ttl)?,
+            service_token_ttl: seconds("SERVICE_TOKEN_TTL_SECS", defaults.service_token_ttl)?,
+        })
+    }
+}
+
+/// What the registry's handlers share.
+#[derive(Clone)]
+pub struct RegistryState {
+    /// Pool on schema `registry`.
+    pub pool: Pool,
+    /// Token settings.
+    pub config: Arc<RegistryConfig>,
+}
+
+impl RegistryState {
+    /// The verifier the registry uses for its own endpoints: keys and sessions from its own tables.
+    pub fn verifier(&self) -> TokenVerifier {
+        TokenVerifier::new(
+            self.config.issuer.clone(),
+            Arc::new(keys::DbKeySource(self.pool.clone())),
+            Arc::new(auth::DbSessionCheck(self.pool.clone())),
+        )
+        .with_refetch_cooldown(std::time::Duration::from_secs(1))
+    }
+}
+
+/// `GET /registry/v1/.well-known/jwks.json`: the public keys that verify tokens.
+#[utoipa::path(get, path = "/registry/v1/.well-known/jwks.json", tag = "auth",
+    responses((status = 200, description = "JSON Web Key Set (RFC 7517)")))]
+pub async fn jwks(state: web::Data<RegistryState>) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let set = keys::key_set(&mut conn).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=60"))
+        .json(set))
+}
+
+/// `POST /registry/v1/signing-keys` (platform admin): a new signing key takes over signing; older
+/// keys stay published until retired.
+#[utoipa::path(post, path = "/registry/v1/signing-keys", tag = "auth", security(("bearer" = [])),
+    responses((status = 201, body = keys::SigningKeyInfo), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem)))]
+pub async fn rotate_signing_key(
+    state: web::Data<RegistryState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    if !caller.is_platform_admin() {
+        return Err(ApiError::Forbidden(
+            "only platform admins rotate keys".to_owned(),
+        ));
+    }
+    let key = transaction(&state.pool, async |conn| {
+        let key = keys::create(conn).await?;
+        audit::append(
+            conn,
+            audit::Change {
+                chain_id: PLATFORM_CHAIN,
+                actor: audit::Actor {
+                    user_id: Some(caller.user_id.into_uuid()),
+                    institution_id: Some(caller.institution_id.into_uuid()),
+                },
+                action: "signing_key_created".to_owned(),
+                before: None,
+                after: Some(serde_json::json!({ "kid": key.kid })),
+            },
+        )
+        .await?;
+        Ok(key)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(key))
+}
+
+/// `POST /registry/v1/signing-keys/{kid}/retire` (platform admin): the key is no longer published.
+#[utoipa::path(post, path = "/registry/v1/signing-keys/{kid}/retire", tag = "auth", security(("bearer" = [])),
+    params(("kid" = String, Path, description = "Key id")),
+    responses((status = 204), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
+pub async fn retire_signing_key(
+    state: web::Data<RegistryState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if !caller.is_platform_admin() {
+        return Err(ApiError::Forbidden(
+            "only platform admins retire keys".to_owned(),
+        ));
+    }
+    let kid = path.into_inner();
+    transaction(&state.pool, async |conn| {
+        if keys::retire(conn, &kid).await? == 0 {
+            return Err(ApiError::NotFound("active signing key"));
+        }
+        audit::append(
+            conn,
+            audit::Change {
+                chain_id: PLATFORM_CHAIN,
+                actor: audit::Actor {
+                    user_id: Some(caller.user_id.into_uuid()),
+                    institution_id: Some(caller.institution_id.into_uuid()),
+                },
+                action: "signing_key_retired".to_owned(),
+                before: None,
+                after: Some(serde_json::json!({ "kid": kid })),
+            },
+        )
+        .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /registry/v1/audit/platform` (platform admin): the platform chain as JSON lines, ending
+/// with its head; verify it offline with `workoutd audit-verify`.
+#[utoipa::path(get, path = "/registry/v1/audit/platform", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, description = "JSON lines: entries, then the head", content_type = "application/x-ndjson"),
+        (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem)))]
+pub async fn export_platform_audit(
+    state: web::Data<RegistryState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    if !caller.is_platform_admin() {
+        return Err(ApiError::Forbidden(
+            "only platform admins export the platform audit chain".to_owned(),
+        ));
+    }
+    let mut conn = state.pool.get().await?;
+    let lines = audit::export(&mut conn, PLATFORM_CHAIN).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .body(audit::to_json_lines(&lines)))
+}
+
+/// The registry's OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Workout registry", description = "Institutions, users, sign-in and tokens."),
+    paths(
+        auth::issue_token, auth::sign_out, auth::session_status, jwks, rotate_signing_key, retire_signing_key,
+        identity::me, identity::create_institution, identity::list_institutions, identity::get_institution,
+        identity::create_user, identity::list_users, identity::get_user, identity::disable_user,
+        export_platform_audit,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+/// Mounts the registry under `/registry`.
+pub fn configure(cfg: &mut web::ServiceConfig, state: RegistryState) {
+    let verifier = web::Data::new(state.verifier());
+    api_docs(cfg, "registry", ApiDoc::openapi());
+    cfg.service(
+        service_scope("registry", &state.pool, verifier)
+            .app_data(web::Data::new(state))
+            .service(web::resource("/v1/.well-known/jwks.json").route(web::get().to(jwks)))
+            .service(web::resource("/v1/auth/token").route(web::post().to(auth::issue_token)))
+            .service(web::resource("/v1/auth/sign-out").route(web::post().to(auth::sign_out)))
+            .service(
+                web::resource("/v1/auth/sessions/{session_id}")
+                    .route(web::get().to(auth::session_status)),
+            )
+            .service(web::resource("/v1/signing-keys").route(web::post().to(rotate_signing_key)))
+            .service(
+                web::resource("/v1/signing-keys/{kid}/retire")
+                    .route(web::post().to(retire_signing_key)),
+            )
+            .service(
+                web::resource("/v1/audit/platform").route(web::get().to(export_platform_audit)),
+            )
+            .service(web::resource("/v1/me").route(web::get().to(identity::me)))
+            .service(
+                web::resource("/v1/institutions")
+                    .route(web::post().to(identity::create_institution))
+                    .route(web::get().to(identity::list_institutions)),
+            )
+            .service(
+                web::resource("/v1/institutions/{institution_id}")
+                    .route(web::get().to(identity::get_institution)),
+            )
+            .service(
+                web::resource("/v1/institutions/{institution_id}/users")
+                    .route(web::post().to(identity::create_user))
+                    .route(web::get().to(identity::list_users)),
+            )
+            .service(
+                web::resource("/v1/institutions/{institution_id}/users/{user_id}")
+                    .route(web::get().to(identity::get_user)),
+            )
+            .service(
+                web::resource("/v1/institutions/{institution_id}/users/{user_id}/disable")
+                    .route(web::post().to(identity::disable_user)),
+            ),
+    );
+}
+
+/// The registry as a service of a running process: its pool, an active signing key, its own
+/// service client (for its relay) and its routes. Migrations are applied beforehand.
+pub async fn service(
+    ctx: &ServiceContext,
+    config: RegistryConfig,
+) -> anyhow::Result<(Service, Pool)> {
+    let pool = ctx.pool("registry")?;
+    keys::ensure_active(&pool).await?;
+    let secret = auth::set_service_client(&pool, "registry").await?;
+    let tokens = ctx.tokens(ServiceCredentials {
+        client_id: "registry".to_owned(),
+        client_secret: secret,
+    });
+    let state = RegistryState {
+        pool: pool.clone(),
+        config: Arc::new(config),
+    };
+    let relay = ctx.relay("registry", pool.clone(), tokens);
+    let service = Service {
+        name: "registry",
+        mount: Arc::new(move |cfg: &mut web::ServiceConfig| configure(cfg, state.clone())),
+        relay: Some(relay),
+    };
+    Ok((service, pool))
+}

@@ -1,0 +1,46 @@
+//! The registry alone: `workout-registry [serve|migrate|service-client NAME]`.
+//!
+//! `service-client NAME` creates (or resets) a service client and prints its secret, for running
+//! another service alone with `SERVICE_CLIENT_ID=NAME SERVICE_CLIENT_SECRET=...`.
+
+use workout_store::runtime::{Settings, bind, context, serve};
+use workout_store::{migrate, pool};
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    workout_http::ops::init_tracing();
+    let settings = Settings::from_env(8081, false)?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str).unwrap_or("serve") {
+        "migrate" => {
+            pool::ensure_database(&settings.database_url).await?;
+            migrate::run(&settings.database_url, workout_registry::MIGRATIONS).await?;
+            Ok(())
+        }
+        "service-client" => {
+            let name = args
+                .get(1)
+                .ok_or_else(|| anyhow::anyhow!("usage: workout-registry service-client NAME"))?;
+            let pool = pool::connect(&settings.database_url, "registry", 1)?;
+            let secret = workout_registry::auth::set_service_client(&pool, name).await?;
+            println!("SERVICE_CLIENT_ID={name}\nSERVICE_CLIENT_SECRET={secret}");
+            Ok(())
+        }
+        "serve" => {
+            if settings.migrate_on_start {
+                pool::ensure_database(&settings.database_url).await?;
+                migrate::run(&settings.database_url, workout_registry::MIGRATIONS).await?;
+            }
+            let listener = bind(&settings)?;
+            let ctx = context(&settings, &listener)?;
+            let config = workout_registry::RegistryConfig::from_env(&settings)?;
+            let (service, _) = workout_registry::service(&ctx, config).await?;
+            serve(&settings, listener, vec![service], true)?
+                .wait()
+                .await
+        }
+        other => {
+            anyhow::bail!("unknown command {other:?}: use serve, migrate or service-client NAME")
+        }
+    }
+}

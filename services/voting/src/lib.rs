@@ -1,0 +1,36 @@
+//! The voting service: standstill agreements, term sheets, ballots, votes and tallies.
+//!
+//! Rules: it has its own schema, authenticates users with the registry's keys and emits events
+//! through its outbox. Its domain endpoints arrive with its own issue; today it answers its health,
+//! readiness, OpenAPI and docs endpoints.
+
+use utoipa::OpenApi;
+use workout_http::registry_client::ServiceCredentials;
+use workout_store::Pool;
+use workout_store::migrate::ServiceMigrations;
+use workout_store::runtime::{Service, ServiceContext, remote_service};
+
+/// Everything its schema needs.
+pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
+    schema: "voting",
+    own: None,
+};
+
+/// The voting service's OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "Workout voting",
+    description = "Standstill agreements, term sheets, ballots, votes and tallies."
+))]
+pub struct ApiDoc;
+
+/// The routes inside `/voting`.
+pub fn routes(_cfg: &mut actix_web::web::ServiceConfig) {}
+
+/// The voting service of a running process.
+pub fn service(
+    ctx: &ServiceContext,
+    credentials: ServiceCredentials,
+) -> anyhow::Result<(Service, Pool)> {
+    remote_service(ctx, "voting", credentials, ApiDoc::openapi(), routes)
+}

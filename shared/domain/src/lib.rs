@@ -1,0 +1,36 @@
+//! Pure domain types and rules of the workout platform: ids, money, identifiers of institutions
+//! and people, business calendars and the guideline's deadlines.
+//!
+//! Rules of this crate: no I/O of any kind (no database, HTTP, files or async runtime); every
+//! value that crosses a boundary is parsed into a type here ("parse, don't validate"), and every
+//! rule taken from the regulator's guideline is data with a name, so that the services can show
+//! which rule produced a result.
+
+pub mod calendar;
+pub mod deadline;
+pub mod email;
+pub mod ids;
+pub mod lei;
+pub mod money;
+pub mod percentage;
+
+pub use calendar::{
+    BusinessCalendar, CalendarError, CalendarRegistry, add_calendar_days, add_months,
+};
+pub use deadline::{Deadline, DeadlineRule, Direction, Period, Roll};
+pub use email::{Email, EmailError};
+pub use ids::{
+    AuditEntryId, EventId, IdParseError, InstitutionId, ServiceClientId, SessionId, UserId,
+    WorkoutId,
+};
+pub use lei::{Lei, LeiError};
+pub use money::{Currency, CurrencyError, Money, MoneyError};
+pub use percentage::{Percentage, PercentageError};
+
+/// Re-exports used by [`define_id!`] so that crates invoking the macro need not depend on
+/// `serde` and `uuid` themselves. Not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+    pub use uuid::Uuid;
+}

@@ -1,0 +1,254 @@
+//! What happens at the edge of every request before and after a handler: request ids, the request
+//! span and metrics, the limits of bodies, and actix's own failures turned into problem+json.
+//!
+//! Rules: every answer carries `X-Request-Id` (the caller's, when it is a sane token, else a new
+//! UUIDv7); every error answer is `application/problem+json`, including unknown routes (404), wrong
+//! methods (405), oversized bodies (413), wrong content types (415), malformed JSON (400) and bad
+//! path or query values (400).
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, Next};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use tracing::Instrument;
+
+use crate::problem::{ApiError, PROBLEM_JSON};
+
+/// The request id header, read and written.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The largest JSON body any endpoint accepts, in bytes.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// The id of the current request, stored in its extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn acceptable_request_id(value: &HeaderValue) -> Option<String> {
+    let text = value.to_str().ok()?;
+    let sane = !text.is_empty()
+        && text.len() <= 128
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    sane.then(|| text.to_owned())
+}
+
+/// Middleware (for `actix_web::middleware::from_fn`): request id, a span per request with the
+/// request id, one log line per answer and the `http_requests_total` / `http_request_duration_seconds`
+/// metrics labelled by route pattern (never by raw path, which would explode the label set).
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(acceptable_request_id)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let span = tracing::info_span!(
+        "http.request",
+        request_id = %request_id,
+        http.method = %req.method(),
+        http.path = %req.path(),
+    );
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let mut response = next.call(req).instrument(span.clone()).await?;
+    let status = response.status();
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let elapsed = started.elapsed();
+    span.in_scope(|| {
+        tracing::info!(
+            http.status = status.as_u16(),
+            http.route = %route,
+            duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            "request answered"
+        );
+    });
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.as_u16().to_string()).increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(elapsed.as_secs_f64());
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    Ok(response)
+}
+
+/// `ErrorHandlers` default handler: any error answer that is not problem+json yet (actix's own 404,
+/// 405, 413, ...) is rewritten as problem+json with the same status.
+pub fn problem_for_plain_errors<B>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let already_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if already_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let request = res.request();
+    let (code, detail) = match status {
+        StatusCode::NOT_FOUND => (
+            "route_not_found",
+            format!(
+                "no endpoint answers {} {}",
+                request.method(),
+                request.path()
+            ),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            format!("{} is not allowed on {}", request.method(), request.path()),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "the request body must be application/json".to_owned(),
+        ),
+        status if status.is_server_error() => (
+            "internal_error",
+            "An unexpected error occurred; it has been logged with the request id.".to_owned(),
+        ),
+        status => (
+            "bad_request",
+            status
+                .canonical_reason()
+                .unwrap_or("the request was not accepted")
+                .to_owned(),
+        ),
+    };
+    let problem = ApiError::status(status, code, detail).error_response();
+    let (req, _) = res.into_parts();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, problem).map_into_right_body(),
+    ))
+}
+
+/// App data that makes actix's extractors answer problem+json: path and query values, raw bodies.
+pub fn extractor_configs(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PathConfig::default().error_handler(|error, _req| {
+        ApiError::bad_request(
+            "invalid_path_parameter",
+            format!("a path value is invalid: {error}"),
+        )
+        .into()
+    }))
+    .app_data(web::QueryConfig::default().error_handler(|error, _req| {
+        ApiError::bad_request(
+            "invalid_query_parameter",
+            format!("a query value is invalid: {error}"),
+        )
+        .into()
+    }))
+    .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+    .app_data(
+        web::JsonConfig::default()
+            .limit(MAX_BODY_BYTES)
+            .error_handler(|error, _req| json_error(error).into()),
+    );
+}
+
+fn json_error(error: actix_web::error::JsonPayloadError) -> ApiError {
+    use actix_web::error::JsonPayloadError as E;
+    match error {
+        E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        ),
+        E::ContentType => unsupported_media_type(),
+        E::Deserialize(error) => body_parse_error(&error),
+        other => ApiError::bad_request(
+            "unreadable_body",
+            format!("the request body could not be read: {other}"),
+        ),
+    }
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::status(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "the request body must be application/json",
+    )
+}
+
+fn body_parse_error(error: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Data => ApiError::unprocessable(
+            "invalid_body",
+            format!("the JSON body does not fit this endpoint: {error}"),
+        ),
+        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
+            "malformed_json",
+            format!("the request body is not valid JSON: {error}"),
+        ),
+    }
+}
+
+/// A JSON request body that keeps a fingerprint of its raw bytes, so that idempotency keys can tell
+/// a retry (same bytes) from a different request under the same key.
+#[derive(Debug)]
+pub struct JsonBody<T> {
+    /// The parsed body.
+    pub value: T,
+    /// SHA-256 of method, path and raw body, hex-encoded.
+    pub fingerprint: String,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let is_json = req.mime_type().ok().flatten().is_some_and(|mime| {
+            mime.type_() == "application"
+                && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+        });
+        let bytes = web::Bytes::from_request(req, payload);
+        let method = req.method().to_string();
+        let path = req.path().to_owned();
+        Box::pin(async move {
+            if !is_json {
+                return Err(unsupported_media_type().into());
+            }
+            let bytes = bytes.await?;
+            let value = serde_json::from_slice(&bytes).map_err(|e| body_parse_error(&e))?;
+            let mut hasher = Sha256::new();
+            hasher.update(method.as_bytes());
+            hasher.update([0]);
+            hasher.update(path.as_bytes());
+            hasher.update([0]);
+            hasher.update(&bytes);
+            let fingerprint = hex_string(&hasher.finalize());
+            Ok(Self { value, fingerprint })
+        })
+    }
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}

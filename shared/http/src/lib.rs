@@ -1,0 +1,15 @@
+//! HTTP kit shared by every workout service: problem+json errors, the request boundary (request ids,
+//! logs, metrics, actix's own failures), token verification and callers, pagination, and the
+//! operational endpoints. Each service mounts the same pieces the same way.
+
+pub mod auth;
+pub mod boundary;
+pub mod ops;
+pub mod page;
+pub mod problem;
+pub mod registry_client;
+
+pub use auth::{Caller, PlatformRole, ServiceCaller, TokenVerifier};
+pub use boundary::JsonBody;
+pub use page::{Page, PageQuery};
+pub use problem::{ApiError, FieldError, Problem};

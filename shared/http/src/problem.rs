@@ -1,0 +1,279 @@
+//! Errors at the HTTP boundary, rendered as `application/problem+json` (RFC 9457).
+//!
+//! Rules: every error answer carries a stable snake_case `code` and a human `detail`; validation
+//! errors list the offending fields; a 5xx never carries its internal cause, which is logged once,
+//! here, inside the request's span (so the log line has the request id).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Where the field is: a JSON pointer-like dotted path (`lei`, `users.0.email`) or a parameter name.
+    pub field: String,
+    /// What is wrong with it, for a person.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem: `urn:workout:problem:<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind of problem (the HTTP reason phrase).
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened, for a person.
+    pub detail: String,
+    /// A stable machine code in snake_case.
+    pub code: String,
+    /// The invalid fields, for validation errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// The error type of every handler.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed (400).
+    #[error("{detail}")]
+    BadRequest {
+        /// Stable code.
+        code: &'static str,
+        /// Human detail.
+        detail: String,
+    },
+    /// The request body or parameters failed validation (422 with field errors).
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// No or an invalid credential (401).
+    #[error("{detail}")]
+    Unauthorized {
+        /// Stable code.
+        code: &'static str,
+        /// Human detail.
+        detail: String,
+    },
+    /// The caller is known and may see the resource but may not do this (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The resource does not exist, or the caller may not know that it does (404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request conflicts with the current state (409).
+    #[error("{detail}")]
+    Conflict {
+        /// Stable code.
+        code: &'static str,
+        /// Human detail.
+        detail: String,
+    },
+    /// An `If-Match` precondition failed (412).
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The request is well-formed but cannot be processed as asked (422).
+    #[error("{detail}")]
+    Unprocessable {
+        /// Stable code.
+        code: &'static str,
+        /// Human detail.
+        detail: String,
+    },
+    /// Another status decided by the kit itself (405, 413, 415, ...).
+    #[error("{detail}")]
+    Status {
+        /// The status to answer.
+        status: StatusCode,
+        /// Stable code.
+        code: &'static str,
+        /// Human detail.
+        detail: String,
+    },
+    /// A dependency (database pool, another service, the key set) is unavailable (503).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything unexpected (500); the cause is logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 with a code and a detail.
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// A 422 with a single invalid field.
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// A 401 with a code and a detail.
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Unauthorized {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// A 409 with a code and a detail.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// A 422 that is not about one field.
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Unprocessable {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// Any other status with a code and a detail.
+    pub fn status(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Status {
+            status,
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// The stable machine code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. }
+            | Self::Unauthorized { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Unprocessable { code, .. }
+            | Self::Status { code, .. } => code,
+            Self::Validation(_) => "validation_failed",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::PreconditionFailed(_) => "stale_version",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The problem body of this error, as a client will see it.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let (detail, errors) = match self {
+            Self::Validation(errors) => (
+                "The request has invalid fields; see `errors`.".to_owned(),
+                errors.clone(),
+            ),
+            Self::Internal(_) => (
+                "An unexpected error occurred; it has been logged with the request id.".to_owned(),
+                Vec::new(),
+            ),
+            other => (other.to_string(), Vec::new()),
+        };
+        Problem {
+            kind: format!("urn:workout:problem:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: self.code().to_owned(),
+            errors,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Validation(_) | Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::Status { status, .. } => *status,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => {
+                tracing::error!(
+                    error.cause = format!("{cause:#}"),
+                    "request failed unexpectedly"
+                );
+            }
+            Self::Unavailable(detail) => {
+                tracing::warn!(error.detail = %detail, "a dependency is unavailable");
+            }
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if matches!(self, Self::Unauthorized { .. }) {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        response.json(self.problem())
+    }
+}
+
+/// Turns a diesel error into an [`ApiError`]: a missing row is 404, a unique violation 409,
+/// serialization failures 409 (the client may retry), anything else 500.
+pub fn from_diesel(what: &'static str, error: diesel::result::Error) -> ApiError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::NotFound => ApiError::NotFound(what),
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => ApiError::conflict(
+            "already_exists",
+            format!(
+                "{what} already exists ({})",
+                info.constraint_name().unwrap_or("unique key")
+            ),
+        ),
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => ApiError::conflict(
+            "concurrent_update",
+            "a concurrent change got there first; retry the request",
+        ),
+        other => ApiError::Internal(
+            anyhow::Error::new(other).context(format!("database access to {what}")),
+        ),
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        from_diesel("resource", error)
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
+    fn from(error: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        tracing::warn!(error.cause = %error, "database pool unavailable");
+        ApiError::Unavailable("the database is unavailable; retry shortly".to_owned())
+    }
+}

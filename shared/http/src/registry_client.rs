@@ -1,0 +1,201 @@
+//! What every service other than the registry needs from the registry over HTTP: its key set, a
+//! service token of its own, and whether a user session is still active.
+//!
+//! Rules: calls have short timeouts; a service token is reused until a minute before it expires; an
+//! active session is believed for [`SESSION_CACHE`] at most, a revoked one for good.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use jsonwebtoken::jwk::JwkSet;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+use workout_domain::SessionId;
+
+use crate::auth::{KeySource, SessionCheck};
+
+/// How long a session seen active is believed without asking again.
+pub const SESSION_CACHE: Duration = Duration::from_secs(10);
+
+/// A reqwest client with the timeouts every inter-service call uses.
+pub fn http_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .context("building the HTTP client")
+}
+
+/// The registry's key set, fetched over HTTP.
+pub struct HttpKeySource {
+    client: reqwest::Client,
+    url: String,
+}
+
+impl HttpKeySource {
+    /// Keys from the registry at `registry_url` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(client: reqwest::Client, registry_url: &str) -> Self {
+        Self {
+            client,
+            url: format!(
+                "{}/registry/v1/.well-known/jwks.json",
+                registry_url.trim_end_matches('/')
+            ),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl KeySource for HttpKeySource {
+    async fn key_set(&self) -> anyhow::Result<JwkSet> {
+        let response = self
+            .client
+            .get(&self.url)
+            .send()
+            .await
+            .context("fetching the JWKS")?;
+        let response = response.error_for_status().context("the JWKS answer")?;
+        response.json().await.context("reading the JWKS")
+    }
+}
+
+/// A service's credentials at the registry.
+#[derive(Debug, Clone)]
+pub struct ServiceCredentials {
+    /// The client name, e.g. `voting`.
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: String,
+}
+
+#[derive(Serialize)]
+struct ClientCredentialsGrant<'a> {
+    grant_type: &'static str,
+    client_id: &'a str,
+    client_secret: &'a str,
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    expires_in: u64,
+}
+
+/// Obtains and caches this service's own service token.
+pub struct ServiceTokens {
+    client: reqwest::Client,
+    url: String,
+    credentials: ServiceCredentials,
+    current: Mutex<Option<(String, Instant)>>,
+}
+
+impl ServiceTokens {
+    /// Tokens from the registry at `registry_url` for `credentials`.
+    pub fn new(
+        client: reqwest::Client,
+        registry_url: &str,
+        credentials: ServiceCredentials,
+    ) -> Self {
+        Self {
+            client,
+            url: format!(
+                "{}/registry/v1/auth/token",
+                registry_url.trim_end_matches('/')
+            ),
+            credentials,
+            current: Mutex::new(None),
+        }
+    }
+
+    /// A valid service token, fetched when the cached one is missing or about to expire.
+    pub async fn token(&self) -> anyhow::Result<String> {
+        let mut current = self.current.lock().await;
+        if let Some((token, valid_until)) = current.as_ref()
+            && Instant::now() < *valid_until
+        {
+            return Ok(token.clone());
+        }
+        let answer: TokenAnswer = self
+            .client
+            .post(&self.url)
+            .json(&ClientCredentialsGrant {
+                grant_type: "client_credentials",
+                client_id: &self.credentials.client_id,
+                client_secret: &self.credentials.client_secret,
+            })
+            .send()
+            .await
+            .context("asking the registry for a service token")?
+            .error_for_status()
+            .context("the registry refused a service token")?
+            .json()
+            .await
+            .context("reading the service token")?;
+        let lifetime = Duration::from_secs(answer.expires_in.saturating_sub(60).max(1));
+        *current = Some((answer.access_token.clone(), Instant::now() + lifetime));
+        Ok(answer.access_token)
+    }
+}
+
+#[derive(Deserialize)]
+struct SessionAnswer {
+    active: bool,
+}
+
+/// Asks the registry whether a session is active, with a short cache.
+pub struct HttpSessionCheck {
+    client: reqwest::Client,
+    registry_url: String,
+    tokens: std::sync::Arc<ServiceTokens>,
+    seen: Mutex<HashMap<SessionId, (bool, Instant)>>,
+}
+
+impl HttpSessionCheck {
+    /// Session checks against the registry at `registry_url`, authenticated with `tokens`.
+    pub fn new(
+        client: reqwest::Client,
+        registry_url: &str,
+        tokens: std::sync::Arc<ServiceTokens>,
+    ) -> Self {
+        Self {
+            client,
+            registry_url: registry_url.trim_end_matches('/').to_owned(),
+            tokens,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionCheck for HttpSessionCheck {
+    async fn is_active(&self, session: SessionId) -> anyhow::Result<bool> {
+        if let Some((active, at)) = self.seen.lock().await.get(&session).copied()
+            && (!active || at.elapsed() < SESSION_CACHE)
+        {
+            return Ok(active);
+        }
+        let token = self.tokens.token().await?;
+        let answer: SessionAnswer = self
+            .client
+            .get(format!(
+                "{}/registry/v1/auth/sessions/{session}",
+                self.registry_url
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .context("asking the registry about a session")?
+            .error_for_status()
+            .context("the registry's session answer")?
+            .json()
+            .await
+            .context("reading the session answer")?;
+        let mut seen = self.seen.lock().await;
+        if seen.len() > 10_000 {
+            seen.retain(|_, (active, at)| !*active || at.elapsed() < SESSION_CACHE);
+        }
+        seen.insert(session, (answer.active, Instant::now()));
+        Ok(answer.active)
+    }
+}

@@ -1,0 +1,366 @@
+//! Running services: settings from the environment, the HTTP server every service is mounted in
+//! (alone in its own binary, or all five in `workoutd`), the outbox relays beside it, and a graceful
+//! stop.
+//!
+//! Rules: every setting has a local default, so nothing needs configuring to run on a developer's
+//! machine; the same middleware stack (request context, problem+json for every error, extractor
+//! limits) wraps every service; on stop the server finishes in-flight requests, then the relays
+//! finish their batch and exit.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use tokio::sync::watch;
+use workout_http::TokenVerifier;
+use workout_http::boundary::{extractor_configs, problem_for_plain_errors, request_context};
+use workout_http::ops::process_endpoints;
+use workout_http::registry_client::{
+    HttpKeySource, HttpSessionCheck, ServiceCredentials, ServiceTokens, http_client,
+};
+
+use crate::outbox::{Relay, RelayConfig};
+use crate::pool::{self, Pool};
+
+/// Settings read from the environment (see the README for each variable).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`: default `postgres://localhost:5432/workout`.
+    pub database_url: String,
+    /// `BIND_ADDR`: default `127.0.0.1:<the binary's port>`.
+    pub bind: String,
+    /// `REGISTRY_URL`: where the registry answers; default this process's own address.
+    pub registry_url: Option<String>,
+    /// `TOKEN_ISSUER`: default `workout-registry`.
+    pub issuer: String,
+    /// `DB_POOL_SIZE`: connections per service; default 5.
+    pub pool_size: usize,
+    /// `MIGRATE_ON_START`: apply migrations at start; default true in `workoutd`, false alone.
+    pub migrate_on_start: bool,
+    /// `OUTBOX_SUBSCRIBERS`: comma-separated URLs; default the notifications intake at the registry URL's host.
+    pub subscribers: Option<Vec<String>>,
+    /// `OUTBOX_POLL_MS`: relay poll interval; default 500.
+    pub outbox_poll: Duration,
+    /// `WORKERS`: HTTP worker threads; default the number of cores.
+    pub workers: Option<usize>,
+    /// `SERVICE_CLIENT_ID` / `SERVICE_CLIENT_SECRET`: this service's credentials at the registry
+    /// (a service running alone; `workoutd` makes its own).
+    pub credentials: Option<ServiceCredentials>,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
+    var(name)
+        .map(|v| {
+            v.parse::<T>()
+                .map_err(|_| anyhow::anyhow!("{name}={v:?} is not a valid value"))
+        })
+        .transpose()
+}
+
+impl Settings {
+    /// Settings from the environment, with `default_port` for `BIND_ADDR`.
+    pub fn from_env(default_port: u16, migrate_by_default: bool) -> anyhow::Result<Self> {
+        let credentials = match (var("SERVICE_CLIENT_ID"), var("SERVICE_CLIENT_SECRET")) {
+            (Some(client_id), Some(client_secret)) => Some(ServiceCredentials {
+                client_id,
+                client_secret,
+            }),
+            _ => None,
+        };
+        Ok(Self {
+            database_url: var("DATABASE_URL")
+                .unwrap_or_else(|| "postgres://localhost:5432/workout".to_owned()),
+            bind: var("BIND_ADDR").unwrap_or_else(|| format!("127.0.0.1:{default_port}")),
+            registry_url: var("REGISTRY_URL"),
+            issuer: var("TOKEN_ISSUER").unwrap_or_else(|| "workout-registry".to_owned()),
+            pool_size: parsed("DB_POOL_SIZE")?.unwrap_or(5),
+            migrate_on_start: parsed("MIGRATE_ON_START")?.unwrap_or(migrate_by_default),
+            subscribers: var("OUTBOX_SUBSCRIBERS").map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            }),
+            outbox_poll: Duration::from_millis(parsed("OUTBOX_POLL_MS")?.unwrap_or(500)),
+            workers: parsed("WORKERS")?,
+            credentials,
+        })
+    }
+
+    /// Local defaults with `database_url` (tests).
+    pub fn local(database_url: &str) -> Self {
+        Self {
+            database_url: database_url.to_owned(),
+            bind: "127.0.0.1:0".to_owned(),
+            registry_url: None,
+            issuer: "workout-registry".to_owned(),
+            pool_size: 5,
+            migrate_on_start: true,
+            subscribers: None,
+            outbox_poll: Duration::from_millis(100),
+            workers: Some(2),
+            credentials: None,
+        }
+    }
+}
+
+/// What a service needs from the process it runs in.
+#[derive(Clone)]
+pub struct ServiceContext {
+    /// The process's settings.
+    pub settings: Settings,
+    /// Where the registry answers.
+    pub registry_url: String,
+    /// The shared HTTP client.
+    pub client: reqwest::Client,
+}
+
+impl ServiceContext {
+    /// A pool on `schema`.
+    pub fn pool(&self, schema: &str) -> anyhow::Result<Pool> {
+        pool::connect(&self.settings.database_url, schema, self.settings.pool_size)
+    }
+
+    /// This service's service tokens, from `credentials`.
+    pub fn tokens(&self, credentials: ServiceCredentials) -> Arc<ServiceTokens> {
+        Arc::new(ServiceTokens::new(
+            self.client.clone(),
+            &self.registry_url,
+            credentials,
+        ))
+    }
+
+    /// A verifier that gets keys and session status from the registry over HTTP.
+    pub fn remote_verifier(&self, tokens: Arc<ServiceTokens>) -> TokenVerifier {
+        TokenVerifier::new(
+            self.settings.issuer.clone(),
+            Arc::new(HttpKeySource::new(self.client.clone(), &self.registry_url)),
+            Arc::new(HttpSessionCheck::new(
+                self.client.clone(),
+                &self.registry_url,
+                tokens,
+            )),
+        )
+    }
+
+    /// The outbox relay of a service.
+    pub fn relay(&self, source: &str, pool: Pool, tokens: Arc<ServiceTokens>) -> Relay {
+        let subscribers = self
+            .settings
+            .subscribers
+            .clone()
+            .unwrap_or_else(|| vec![format!("{}/notifications/v1/events", self.registry_url)]);
+        Relay::new(
+            pool,
+            self.client.clone(),
+            tokens,
+            RelayConfig {
+                source: source.to_owned(),
+                subscribers,
+                batch_size: 20,
+                idle: self.settings.outbox_poll,
+            },
+        )
+    }
+}
+
+/// Mounts a service's routes into an app.
+pub type Mount = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
+/// A service ready to be served.
+pub struct Service {
+    /// Its name (and URL prefix).
+    pub name: &'static str,
+    /// Its routes.
+    pub mount: Mount,
+    /// Its outbox relay, if it emits events.
+    pub relay: Option<Relay>,
+}
+
+/// A running server and its relays.
+pub struct Running {
+    /// The address the server listens on.
+    pub address: std::net::SocketAddr,
+    server: actix_web::dev::ServerHandle,
+    stop_relays: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops gracefully: in-flight requests finish, relays finish their batch.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.server.stop(true).await;
+        let _ = self.stop_relays.send(true);
+        self.task.await.context("the server task")?
+    }
+
+    /// Waits until the server stops by itself (SIGTERM or SIGINT), then stops the relays.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("the server task")?
+    }
+}
+
+/// Binds `settings.bind` (port 0 picks a free port).
+pub fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))
+}
+
+/// The context for services served on `listener`.
+pub fn context(settings: &Settings, listener: &TcpListener) -> anyhow::Result<ServiceContext> {
+    let address = listener.local_addr()?;
+    Ok(ServiceContext {
+        registry_url: settings
+            .registry_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"))
+            .trim_end_matches('/')
+            .to_owned(),
+        settings: settings.clone(),
+        client: http_client()?,
+    })
+}
+
+/// Serves `services` on `listener` and starts their relays. With `handle_signals`, SIGTERM and
+/// SIGINT stop everything gracefully.
+pub fn serve(
+    settings: &Settings,
+    listener: TcpListener,
+    services: Vec<Service>,
+    handle_signals: bool,
+) -> anyhow::Result<Running> {
+    let address = listener.local_addr()?;
+    let mounts: Vec<Mount> = services.iter().map(|s| s.mount.clone()).collect();
+    let mut server = HttpServer::new(move || {
+        let mut app = App::new()
+            .wrap(ErrorHandlers::new().default_handler(problem_for_plain_errors))
+            .wrap(from_fn(request_context))
+            .configure(extractor_configs)
+            .configure(process_endpoints);
+        for mount in &mounts {
+            let mount = mount.clone();
+            app = app.configure(move |cfg| mount(cfg));
+        }
+        app
+    })
+    .shutdown_timeout(30)
+    .listen(listener)
+    .context("listening")?;
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers);
+    }
+    if !handle_signals {
+        server = server.disable_signals();
+    }
+    let server = server.run();
+    let handle = server.handle();
+    let (stop_relays, stopped) = watch::channel(false);
+    let relays: Vec<_> = services
+        .into_iter()
+        .filter_map(|service| service.relay)
+        .map(|relay| tokio::spawn(relay.run(stopped.clone())))
+        .collect();
+    let stop_after_server = stop_relays.clone();
+    let task = tokio::spawn(async move {
+        let served = server.await.context("the HTTP server");
+        let _ = stop_after_server.send(true);
+        for relay in relays {
+            let _ = relay.await;
+        }
+        served
+    });
+    tracing::info!(%address, "listening");
+    Ok(Running {
+        address,
+        server: handle,
+        stop_relays,
+        task,
+    })
+}
+
+/// The scope every service lives in: `/<name>` with its pool, its token verifier, `/healthz` and
+/// `/readyz` (which checks its database).
+pub fn service_scope(
+    name: &str,
+    pool: &Pool,
+    verifier: web::Data<TokenVerifier>,
+) -> actix_web::Scope {
+    web::scope(&format!("/{name}"))
+        .app_data(web::Data::new(pool.clone()))
+        .app_data(verifier)
+        .service(web::resource("/healthz").route(web::get().to(workout_http::ops::healthz)))
+        .service(web::resource("/readyz").route(web::get().to(pool::readyz)))
+}
+
+/// A service that authenticates users through the registry and emits events through its outbox:
+/// its OpenAPI document and docs page, its scope with `routes` inside, and its relay.
+pub fn remote_service(
+    ctx: &ServiceContext,
+    name: &'static str,
+    credentials: ServiceCredentials,
+    openapi: utoipa::openapi::OpenApi,
+    routes: fn(&mut web::ServiceConfig),
+) -> anyhow::Result<(Service, Pool)> {
+    let pool = ctx.pool(name)?;
+    let tokens = ctx.tokens(credentials);
+    let verifier = web::Data::new(ctx.remote_verifier(tokens.clone()));
+    let relay = ctx.relay(name, pool.clone(), tokens);
+    let scope_pool = pool.clone();
+    let mount: Mount = Arc::new(move |cfg: &mut web::ServiceConfig| {
+        workout_http::ops::api_docs(cfg, name, openapi.clone());
+        cfg.service(service_scope(name, &scope_pool, verifier.clone()).configure(routes));
+    });
+    Ok((
+        Service {
+            name,
+            mount,
+            relay: Some(relay),
+        },
+        pool,
+    ))
+}
+
+/// The `main` of a service running alone: `<binary> migrate` applies its migrations; `<binary>`
+/// (or `serve`) runs it on `BIND_ADDR` (default port `default_port`) with the credentials from
+/// `SERVICE_CLIENT_ID` / `SERVICE_CLIENT_SECRET`, until SIGTERM.
+pub async fn run_alone(
+    default_port: u16,
+    migrations: crate::migrate::ServiceMigrations,
+    build: fn(&ServiceContext, ServiceCredentials) -> anyhow::Result<(Service, Pool)>,
+) -> anyhow::Result<()> {
+    workout_http::ops::init_tracing();
+    let settings = Settings::from_env(default_port, false)?;
+    let command = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "serve".to_owned());
+    if command == "migrate" || settings.migrate_on_start {
+        pool::ensure_database(&settings.database_url).await?;
+        crate::migrate::run(&settings.database_url, migrations).await?;
+        if command == "migrate" {
+            return Ok(());
+        }
+    }
+    anyhow::ensure!(
+        command == "serve",
+        "unknown command {command:?}: use `serve` or `migrate`"
+    );
+    let credentials = settings.credentials.clone().with_context(|| {
+        format!(
+            "SERVICE_CLIENT_ID and SERVICE_CLIENT_SECRET must be set to run {} alone \
+             (create them with `workout-registry service-client {}`)",
+            migrations.schema, migrations.schema
+        )
+    })?;
+    let listener = bind(&settings)?;
+    let ctx = context(&settings, &listener)?;
+    let (service, _) = build(&ctx, credentials)?;
+    serve(&settings, listener, vec![service], true)?
+        .wait()
+        .await
+}

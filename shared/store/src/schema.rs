@@ -1,0 +1,106 @@
+//! Diesel table definitions of the store kit's tables (they live in every service's schema; see
+//! `migrations/store`).
+
+diesel::table! {
+    /// Events waiting for, or done with, delivery.
+    outbox (id) {
+        /// Event id.
+        id -> Uuid,
+        /// Event topic, e.g. `registry.user_created`.
+        topic -> Text,
+        /// The workout the event concerns, if any.
+        workout_id -> Nullable<Uuid>,
+        /// Event data.
+        payload -> Jsonb,
+        /// When the change happened.
+        created_at -> Timestamptz,
+        /// Failed delivery attempts so far.
+        attempts -> Int4,
+        /// Not to be tried before.
+        next_attempt_at -> Timestamptz,
+        /// When every subscriber accepted it.
+        delivered_at -> Nullable<Timestamptz>,
+        /// The last delivery failure.
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Events already received, by id.
+    inbox (event_id) {
+        /// Event id.
+        event_id -> Uuid,
+        /// Event topic.
+        topic -> Text,
+        /// The sending service.
+        source -> Text,
+        /// When it first arrived.
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// Idempotency keys and the first answer given under each.
+    idempotency_keys (institution_id, user_id, key) {
+        /// Caller's institution.
+        institution_id -> Uuid,
+        /// Caller.
+        user_id -> Uuid,
+        /// The client's key.
+        key -> Text,
+        /// Fingerprint of the first request.
+        fingerprint -> Text,
+        /// Who holds the key while the first request runs.
+        lease_token -> Uuid,
+        /// Until when the lease holds.
+        lease_until -> Timestamptz,
+        /// Status of the first answer.
+        response_status -> Nullable<Int2>,
+        /// Headers of the first answer worth replaying.
+        response_headers -> Nullable<Jsonb>,
+        /// Body of the first answer, byte for byte.
+        response_body -> Nullable<Bytea>,
+        /// When the key was first seen.
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// The hash-chained audit log.
+    audit_log (chain_id, seq) {
+        /// The chain: a workout id, or nil for the platform chain.
+        chain_id -> Uuid,
+        /// Position in the chain, from 1.
+        seq -> Int8,
+        /// Entry id.
+        id -> Uuid,
+        /// When the change was recorded.
+        recorded_at -> Timestamptz,
+        /// Acting user.
+        actor_user_id -> Nullable<Uuid>,
+        /// Institution the user acted for.
+        actor_institution_id -> Nullable<Uuid>,
+        /// What was done.
+        action -> Text,
+        /// State before.
+        before -> Nullable<Jsonb>,
+        /// State after.
+        after -> Nullable<Jsonb>,
+        /// Hash of the previous entry.
+        prev_hash -> Text,
+        /// Hash of this entry.
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    /// Last entry of each audit chain.
+    audit_heads (chain_id) {
+        /// The chain.
+        chain_id -> Uuid,
+        /// Last sequence number.
+        seq -> Int8,
+        /// Last hash.
+        hash -> Text,
+    }
+}
