@@ -1,1 +1,403 @@
-//! Test harness.
+//! The end-to-end test harness: each test gets its own database (dropped afterwards; leftovers of
+//! crashed runs older than two hours are swept), the whole platform running as a real HTTP server on
+//! a random port, typed actors (a platform admin, bank users, an outsider) that call it over HTTP
+//! with reqwest as any client would, and a real SMTP listener for e-mail.
+//!
+//! `TEST_DATABASE_SERVER` (default `postgres://localhost:5432`) names the PostgreSQL server.
+
+#![expect(
+    clippy::expect_used,
+    reason = "test harness: a failed setup must stop the test at once"
+)]
+
+pub mod smtp;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+use workout_store::runtime::Settings;
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "a long test password 1";
+
+/// A user signed in over HTTP.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Access token.
+    pub token: String,
+    /// Refresh token.
+    pub refresh_token: String,
+    /// User id.
+    pub user_id: Uuid,
+    /// Institution id.
+    pub institution_id: Uuid,
+    /// E-mail.
+    pub email: String,
+}
+
+/// An answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// Raw body.
+    pub bytes: Vec<u8>,
+}
+
+impl Answer {
+    /// The body as JSON (`Value::Null` if it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
+    }
+
+    /// The `Content-Type`.
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// Asserts a problem+json answer with `status` and `code`.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            String::from_utf8_lossy(&self.bytes)
+        );
+        assert!(
+            self.content_type().starts_with("application/problem+json"),
+            "not problem+json: {} {}",
+            self.content_type(),
+            String::from_utf8_lossy(&self.bytes)
+        );
+        let body = self.json();
+        assert_eq!(body["status"], status, "problem status field");
+        assert_eq!(body["code"], code, "problem code; body: {body}");
+        assert!(
+            body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "problem detail"
+        );
+    }
+}
+
+/// The platform under test.
+pub struct TestApp {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub url: String,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    /// The platform admin, signed in.
+    pub admin: Actor,
+    /// The platform (pools for inspecting state).
+    pub platform: Option<workoutd::Platform>,
+    /// This test's database URL.
+    pub database_url: String,
+}
+
+fn server_url() -> String {
+    std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://localhost:5432".to_owned())
+}
+
+/// A fresh, uniquely named database URL; its name carries its creation time for the sweeper.
+pub fn fresh_database_url() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let suffix = Uuid::new_v4().simple().to_string();
+    format!("{}/wt_test_{secs}_{}", server_url(), &suffix[..12])
+}
+
+async fn sweep_leftovers() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let Ok(mut conn) = AsyncPgConnection::establish(&format!("{}/postgres", server_url())).await
+    else {
+        return;
+    };
+    let names: Vec<Name> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'wt_test_%'")
+            .load(&mut conn)
+            .await
+            .unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    for name in names {
+        let created: u64 = name
+            .datname
+            .split('_')
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(now);
+        if now.saturating_sub(created) > 2 * 3600 {
+            let _ = diesel_async::SimpleAsyncConnection::batch_execute(
+                &mut conn,
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", name.datname),
+            )
+            .await;
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts the whole platform on a fresh database, with a platform admin signed in.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with settings adjusted by `adjust`.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        sweep_leftovers().await;
+        let database_url = fresh_database_url();
+        let mut settings = Settings::local(&database_url);
+        adjust(&mut settings);
+        let platform = workoutd::start(&settings, false)
+            .await
+            .expect("the platform starts");
+        let url = platform.url();
+        let admin_email = "admin@platform.test";
+        let registry = platform
+            .pools
+            .get("registry")
+            .expect("registry pool")
+            .clone();
+        workout_registry::identity::bootstrap_admin(
+            &registry,
+            admin_email,
+            "Admin",
+            PASSWORD.to_owned(),
+        )
+        .await
+        .expect("the first admin is created");
+        let client = reqwest::Client::new();
+        let admin = sign_in(&client, &url, admin_email, PASSWORD).await;
+        Self {
+            url,
+            client,
+            admin,
+            platform: Some(platform),
+            database_url,
+        }
+    }
+
+    /// A pool of `service`'s schema.
+    pub fn pool(&self, service: &str) -> workout_store::Pool {
+        self.platform
+            .as_ref()
+            .and_then(|p| p.pools.get(service))
+            .expect("a known service")
+            .clone()
+    }
+
+    /// Sends a request; `token` is sent as a bearer token when given.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
+        self.call_with(method, path, token, body, &[]).await
+    }
+
+    /// Sends a request with extra headers.
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut request = self.client.request(method, format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        read(request.send().await.expect("the request is answered")).await
+    }
+
+    /// `GET path` as `actor`.
+    pub async fn get(&self, path: &str, actor: &Actor) -> Answer {
+        self.call(Method::GET, path, Some(&actor.token), None).await
+    }
+
+    /// `POST path` with a JSON body as `actor`.
+    pub async fn post(&self, path: &str, actor: &Actor, body: &Value) -> Answer {
+        self.call(Method::POST, path, Some(&actor.token), Some(body))
+            .await
+    }
+
+    /// Registers an institution of `kind` as the platform admin; returns its id.
+    pub async fn institution(&self, kind: &str, name: &str) -> Uuid {
+        let answer = self
+            .post(
+                "/registry/v1/institutions",
+                &self.admin,
+                &json!({"kind": kind, "name": name, "country": "SA"}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.json());
+        id_of(&answer.json())
+    }
+
+    /// Creates a user with `role` in `institution` as the platform admin and signs them in.
+    pub async fn user(&self, institution: Uuid, role: &str) -> Actor {
+        let email = format!(
+            "{}@{}.test",
+            Uuid::new_v4().simple(),
+            &institution.simple().to_string()[..8]
+        );
+        let answer = self
+            .post(
+                &format!("/registry/v1/institutions/{institution}/users"),
+                &self.admin,
+                &json!({"email": email, "display_name": "Test user", "role": role, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.json());
+        sign_in(&self.client, &self.url, &email, PASSWORD).await
+    }
+
+    /// A new bank with an institution admin, signed in.
+    pub async fn bank_admin(&self, name: &str) -> Actor {
+        let bank = self.institution("bank", name).await;
+        self.user(bank, "institution_admin").await
+    }
+
+    /// Signs in with a password.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Actor {
+        sign_in(&self.client, &self.url, email, password).await
+    }
+
+    /// Stops the server gracefully; the database is dropped when the app is dropped.
+    pub async fn stop(&mut self) {
+        if let Some(platform) = self.platform.take() {
+            platform
+                .running
+                .stop()
+                .await
+                .expect("the platform stops cleanly");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let url = self.database_url.clone();
+        // The test's runtime may be the one dropping us: drop the database from a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(runtime) = runtime {
+                let _ = runtime.block_on(workout_store::pool::drop_database(&url));
+            }
+        })
+        .join();
+    }
+}
+
+/// Reads an answer whole.
+pub async fn read(response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.expect("the body is read").to_vec();
+    Answer {
+        status,
+        headers,
+        bytes,
+    }
+}
+
+/// The `id` field of a JSON object.
+pub fn id_of(body: &Value) -> Uuid {
+    body["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("an id field")
+}
+
+/// Signs in over HTTP.
+pub async fn sign_in(client: &reqwest::Client, url: &str, email: &str, password: &str) -> Actor {
+    let response = client
+        .post(format!("{url}/registry/v1/auth/token"))
+        .json(&json!({"grant_type": "password", "email": email, "password": password}))
+        .send()
+        .await
+        .expect("the token endpoint answers");
+    let answer = read(response).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::OK,
+        "sign-in failed: {:?}",
+        answer.json()
+    );
+    let tokens = answer.json();
+    let token = tokens["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
+    let me = read(
+        client
+            .get(format!("{url}/registry/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("me answers"),
+    )
+    .await
+    .json();
+    Actor {
+        refresh_token: tokens["refresh_token"]
+            .as_str()
+            .expect("a refresh token")
+            .to_owned(),
+        token,
+        user_id: me["user"]["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("a user id"),
+        institution_id: me["institution"]["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("an institution id"),
+        email: email.to_owned(),
+    }
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, for at most `limit`.
+pub async fn eventually<T, F, Fut>(limit: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return Some(value);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -89,17 +89,24 @@ pub struct RegistryState {
     pub pool: Pool,
     /// Token settings.
     pub config: Arc<RegistryConfig>,
+    /// The verifier of the registry's own endpoints (one per process, shared by all workers).
+    pub verifier: web::Data<TokenVerifier>,
 }
 
 impl RegistryState {
-    /// The verifier the registry uses for its own endpoints: keys and sessions from its own tables.
-    pub fn verifier(&self) -> TokenVerifier {
-        TokenVerifier::new(
-            self.config.issuer.clone(),
-            Arc::new(keys::DbKeySource(self.pool.clone())),
-            Arc::new(auth::DbSessionCheck(self.pool.clone())),
+    /// The registry's state over `pool`; it verifies its own tokens from its own tables.
+    pub fn new(pool: Pool, config: RegistryConfig) -> Self {
+        let verifier = TokenVerifier::new(
+            config.issuer.clone(),
+            Arc::new(keys::DbKeySource(pool.clone())),
+            Arc::new(auth::DbSessionCheck(pool.clone())),
         )
-        .with_refetch_cooldown(std::time::Duration::from_secs(1))
+        .with_refetch_cooldown(std::time::Duration::ZERO);
+        Self {
+            pool,
+            config: Arc::new(config),
+            verifier: web::Data::new(verifier),
+        }
     }
 }
 
@@ -185,6 +192,7 @@ pub async fn retire_signing_key(
         Ok(())
     })
     .await?;
+    state.verifier.forget_keys().await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -225,10 +233,9 @@ pub struct ApiDoc;
 
 /// Mounts the registry under `/registry`.
 pub fn configure(cfg: &mut web::ServiceConfig, state: RegistryState) {
-    let verifier = web::Data::new(state.verifier());
     api_docs(cfg, "registry", ApiDoc::openapi());
     cfg.service(
-        service_scope("registry", &state.pool, verifier)
+        service_scope("registry", &state.pool, state.verifier.clone())
             .app_data(web::Data::new(state))
             .service(web::resource("/v1/.well-known/jwks.json").route(web::get().to(jwks)))
             .service(web::resource("/v1/auth/token").route(web::post().to(auth::issue_token)))
@@ -284,10 +291,7 @@ pub async fn service(
         client_id: "registry".to_owned(),
         client_secret: secret,
     });
-    let state = RegistryState {
-        pool: pool.clone(),
-        config: Arc::new(config),
-    };
+    let state = RegistryState::new(pool.clone(), config);
     let relay = ctx.relay("registry", pool.clone(), tokens);
     let service = Service {
         name: "registry",

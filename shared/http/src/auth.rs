@@ -3,7 +3,8 @@
 //!
 //! Rules: the algorithm is pinned to EdDSA; `exp`, `nbf`, `iss`, `aud` and `sub` are required; the
 //! leeway is 30 s; the key is chosen by `kid` from the registry's JWKS, which is cached and fetched
-//! again on an unknown `kid` at most once per cooldown. User tokens and service tokens have
+//! again on an unknown `kid` at most once per cooldown, and at least once a minute (so a retired key
+//! stops verifying elsewhere within a minute). User tokens and service tokens have
 //! different audiences and a `typ` claim, so that neither is accepted where the other belongs. A user
 //! token also names a session, which must still be active (sign-out and refresh-token reuse revoke
 //! it). When the keys cannot be had, the answer is 503, never a guess.
@@ -182,8 +183,8 @@ impl TokenVerifier {
                 keys: HashMap::new(),
                 fetched_at: None,
             }),
-            refetch_cooldown: Duration::from_secs(10),
-            max_age: Duration::from_secs(300),
+            refetch_cooldown: Duration::from_secs(2),
+            max_age: Duration::from_secs(60),
         }
     }
 
@@ -191,6 +192,13 @@ impl TokenVerifier {
     pub fn with_refetch_cooldown(mut self, cooldown: Duration) -> Self {
         self.refetch_cooldown = cooldown;
         self
+    }
+
+    /// Forgets the cached keys, so the next token fetches the key set again (after a key is retired).
+    pub async fn forget_keys(&self) {
+        let mut cache = self.cache.write().await;
+        cache.keys.clear();
+        cache.fetched_at = None;
     }
 
     /// Verifies a user access token and checks its session.

@@ -16,7 +16,7 @@ use workout_domain::SessionId;
 use crate::auth::{KeySource, SessionCheck};
 
 /// How long a session seen active is believed without asking again.
-pub const SESSION_CACHE: Duration = Duration::from_secs(10);
+pub const SESSION_CACHE: Duration = Duration::from_secs(5);
 
 /// A reqwest client with the timeouts every inter-service call uses.
 pub fn http_client() -> anyhow::Result<reqwest::Client> {
