@@ -1,0 +1,239 @@
+//! Every kind of bad request gets problem+json with the right status, and changes nothing.
+
+use reqwest::Method;
+use serde_json::json;
+use workout_tests::TestApp;
+
+async fn institution_count(app: &TestApp) -> usize {
+    let page = app
+        .get("/registry/v1/institutions?limit=200", &app.admin)
+        .await
+        .json();
+    page["items"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn bad_requests_get_problem_json_with_the_right_status_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let before = institution_count(&app).await;
+    let post_raw = |body: Vec<u8>, content_type: &'static str| {
+        let request = app
+            .client
+            .post(format!("{}/registry/v1/institutions", app.url))
+            .bearer_auth(&app.admin.token)
+            .header("content-type", content_type)
+            .body(body);
+        async move { workout_tests::read(request.send().await.unwrap()).await }
+    };
+
+    post_raw(b"{\"kind\": \"bank\", ".to_vec(), "application/json")
+        .await
+        .assert_problem(400, "malformed_json");
+    post_raw(b"kind=bank".to_vec(), "application/x-www-form-urlencoded")
+        .await
+        .assert_problem(415, "unsupported_media_type");
+    post_raw(br#"{"kind": "bank"}"#.to_vec(), "application/json")
+        .await
+        .assert_problem(422, "invalid_body");
+    post_raw(
+        br#"{"kind": "castle", "name": "X", "country": "SA"}"#.to_vec(),
+        "application/json",
+    )
+    .await
+    .assert_problem(422, "invalid_body");
+    let huge = format!(
+        r#"{{"kind": "bank", "name": "{}", "country": "SA"}}"#,
+        "x".repeat(300 * 1024)
+    );
+    post_raw(huge.into_bytes(), "application/json")
+        .await
+        .assert_problem(413, "payload_too_large");
+
+    let invalid = app
+        .post("/registry/v1/institutions", &app.admin, &json!({"kind": "bank", "name": " ", "country": "Saudi", "lei": "5493001KJTIIGC8Y1R13"}))
+        .await;
+    invalid.assert_problem(422, "validation_failed");
+    let problem = invalid.json();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "country", "lei"]);
+
+    app.call(Method::GET, "/registry/v1/no-such-thing", None, None)
+        .await
+        .assert_problem(404, "route_not_found");
+    app.call(Method::GET, "/elsewhere", None, None)
+        .await
+        .assert_problem(404, "route_not_found");
+    app.call(
+        Method::DELETE,
+        "/registry/v1/institutions",
+        Some(&app.admin.token),
+        None,
+    )
+    .await
+    .assert_problem(405, "method_not_allowed");
+    app.get("/registry/v1/institutions/not-a-uuid", &app.admin)
+        .await
+        .assert_problem(400, "invalid_path_parameter");
+    app.get("/registry/v1/institutions?limit=lots", &app.admin)
+        .await
+        .assert_problem(400, "invalid_query_parameter");
+    app.get("/registry/v1/institutions?limit=0", &app.admin)
+        .await
+        .assert_problem(422, "validation_failed");
+    app.get("/registry/v1/institutions?cursor=nope", &app.admin)
+        .await
+        .assert_problem(422, "validation_failed");
+
+    assert_eq!(
+        institution_count(&app).await,
+        before,
+        "no bad request changed anything"
+    );
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_and_a_sane_incoming_one_is_kept() {
+    let app = TestApp::spawn().await;
+    let made = app.call(Method::GET, "/healthz", None, None).await;
+    assert!(uuid::Uuid::parse_str(made.headers["x-request-id"].to_str().unwrap()).is_ok());
+    let kept = app
+        .call_with(
+            Method::GET,
+            "/registry/v1/nope",
+            None,
+            None,
+            &[("x-request-id", "trace-abc-123")],
+        )
+        .await;
+    assert_eq!(kept.headers["x-request-id"], "trace-abc-123");
+    let odd = app
+        .call_with(
+            Method::GET,
+            "/healthz",
+            None,
+            None,
+            &[("x-request-id", "has spaces and <tags>")],
+        )
+        .await;
+    assert_ne!(odd.headers["x-request-id"], "has spaces and <tags>");
+}
+
+#[tokio::test]
+async fn health_readiness_metrics_openapi_and_docs_answer_for_every_service() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        app.call(Method::GET, "/healthz", None, None).await.json()["status"],
+        "ok"
+    );
+    for service in ["registry", "mandates", "voting", "minutes", "notifications"] {
+        for probe in ["healthz", "readyz"] {
+            let answer = app
+                .call(Method::GET, &format!("/{service}/{probe}"), None, None)
+                .await;
+            assert_eq!(answer.status, 200, "{service} {probe}");
+        }
+        let doc = app
+            .call(Method::GET, &format!("/{service}/openapi.json"), None, None)
+            .await;
+        assert_eq!(doc.status, 200, "{service} openapi");
+        assert!(
+            doc.json()["openapi"].as_str().unwrap().starts_with("3."),
+            "{service}"
+        );
+        let page = app
+            .call(Method::GET, &format!("/{service}/docs/"), None, None)
+            .await;
+        assert_eq!(page.status, 200, "{service} docs page");
+        assert!(
+            String::from_utf8_lossy(&page.bytes).contains("swagger-ui"),
+            "{service} docs page"
+        );
+        let script = app
+            .call(
+                Method::GET,
+                &format!("/{service}/docs/swagger-ui-bundle.js"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(
+            script.status, 200,
+            "{service} docs assets are served from the binary"
+        );
+    }
+    let metrics = app.call(Method::GET, "/metrics", None, None).await;
+    let text = String::from_utf8_lossy(&metrics.bytes);
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains(r#"route="/registry/healthz""#), "{text}");
+}
+
+#[tokio::test]
+async fn readiness_fails_with_503_problem_json_when_the_database_is_gone() {
+    let mut app = TestApp::spawn().await;
+    assert_eq!(
+        app.call(Method::GET, "/registry/readyz", None, None)
+            .await
+            .status,
+        200
+    );
+    workout_store::pool::drop_database(&app.database_url)
+        .await
+        .unwrap();
+    let answer = app.call(Method::GET, "/registry/readyz", None, None).await;
+    answer.assert_problem(503, "service_unavailable");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_documented_endpoint_refuses_a_missing_or_bad_token() {
+    let app = TestApp::spawn().await;
+    let public = [
+        "/registry/v1/auth/token",
+        "/registry/v1/.well-known/jwks.json",
+    ];
+    let mut checked = 0;
+    for service in ["registry", "mandates", "voting", "minutes", "notifications"] {
+        let doc = app
+            .call(Method::GET, &format!("/{service}/openapi.json"), None, None)
+            .await
+            .json();
+        for (path, operations) in doc["paths"].as_object().unwrap() {
+            if public.contains(&path.as_str()) {
+                continue;
+            }
+            let concrete = path
+                .split('/')
+                .map(|segment| {
+                    if segment.starts_with('{') {
+                        uuid::Uuid::now_v7().to_string()
+                    } else {
+                        segment.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            for method in operations.as_object().unwrap().keys() {
+                let method: Method = method.to_uppercase().parse().unwrap();
+                let body = (method == Method::POST).then(|| json!({}));
+                app.call(method.clone(), &concrete, None, body.as_ref())
+                    .await
+                    .assert_problem(401, "missing_token");
+                app.call(
+                    method.clone(),
+                    &concrete,
+                    Some("bad.token.here"),
+                    body.as_ref(),
+                )
+                .await
+                .assert_problem(401, "invalid_token");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 14, "only {checked} operations checked");
+}
