@@ -95,7 +95,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The platform admin, signed in.
     pub admin: Actor,
-    /// The platform (pools for inspecting state).
+    /// The running platform.
     pub platform: Option<workoutd::Platform>,
     /// This test's database URL.
     pub database_url: String,
@@ -193,13 +193,9 @@ impl TestApp {
         }
     }
 
-    /// A pool of `service`'s schema.
+    /// A small pool of `service`'s schema, owned by the test (it outlives a stopped platform).
     pub fn pool(&self, service: &str) -> workout_store::Pool {
-        self.platform
-            .as_ref()
-            .and_then(|p| p.pools.get(service))
-            .expect("a known service")
-            .clone()
+        workout_store::pool::connect(&self.database_url, service, 2).expect("a pool")
     }
 
     /// Sends a request; `token` is sent as a bearer token when given.

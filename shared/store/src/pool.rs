@@ -76,20 +76,28 @@ pub async fn ensure_database(database_url: &str) -> anyhow::Result<()> {
     let mut conn = AsyncPgConnection::establish(&maintenance_url)
         .await
         .with_context(|| format!("connecting to the PostgreSQL server of {name}"))?;
+    // Two processes starting together must not both try to create it: serialize on a lock of the
+    // server's maintenance database.
+    conn.batch_execute("SELECT pg_advisory_lock(7707001)")
+        .await?;
+    let created = create_if_missing(&mut conn, &name).await;
+    conn.batch_execute("SELECT pg_advisory_unlock(7707001)")
+        .await?;
+    created
+}
+
+async fn create_if_missing(conn: &mut AsyncPgConnection, name: &str) -> anyhow::Result<()> {
     let exists: i64 = diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
-        .bind::<diesel::sql_types::Text, _>(&name)
-        .get_result::<Count>(&mut conn)
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<Count>(conn)
         .await
         .context("looking for the database")?
         .n;
     if exists == 0 {
-        match conn.batch_execute(&format!("CREATE DATABASE {name}")).await {
-            Ok(()) => tracing::info!(database = %name, "database created"),
-            // Another process created it in the meantime.
-            Err(diesel::result::Error::DatabaseError(_, info))
-                if info.message().contains("already exists") => {}
-            Err(error) => return Err(error).context("creating the database"),
-        }
+        conn.batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .context("creating the database")?;
+        tracing::info!(database = %name, "database created");
     }
     Ok(())
 }
