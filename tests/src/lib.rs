@@ -169,11 +169,8 @@ impl TestApp {
             .expect("the platform starts");
         let url = platform.url();
         let admin_email = "admin@platform.test";
-        let registry = platform
-            .pools
-            .get("registry")
-            .expect("registry pool")
-            .clone();
+        let registry =
+            workout_store::pool::connect(&database_url, "registry", 1).expect("a registry pool");
         workout_registry::identity::bootstrap_admin(
             &registry,
             admin_email,
@@ -277,6 +274,11 @@ impl TestApp {
     pub async fn bank_admin(&self, name: &str) -> Actor {
         let bank = self.institution("bank", name).await;
         self.user(bank, "institution_admin").await
+    }
+
+    /// An institution admin of a bank that takes part in nothing the test sets up.
+    pub async fn outsider(&self) -> Actor {
+        self.bank_admin("Outsider Bank").await
     }
 
     /// Signs in with a password.

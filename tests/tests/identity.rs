@@ -238,3 +238,35 @@ async fn platform_only_operations_refuse_bank_users() {
     .await
     .assert_problem(409, "cannot_disable_self");
 }
+
+#[tokio::test]
+async fn an_outsider_bank_gets_404_for_everything_of_another_institution() {
+    let app = TestApp::spawn().await;
+    let bank = app.bank_admin("Bank B").await;
+    let colleague = app.user(bank.institution_id, "member").await;
+    let outsider = app.outsider().await;
+    let b = bank.institution_id;
+    let u = colleague.user_id;
+    for path in [
+        format!("/registry/v1/institutions/{b}"),
+        format!("/registry/v1/institutions/{b}/users"),
+        format!("/registry/v1/institutions/{b}/users/{u}"),
+    ] {
+        app.get(&path, &outsider)
+            .await
+            .assert_problem(404, "not_found");
+    }
+    for path in [
+        format!("/registry/v1/institutions/{b}/users"),
+        format!("/registry/v1/institutions/{b}/users/{u}/disable"),
+    ] {
+        app.post(&path, &outsider, &new_user("x@outsider.example", "member"))
+            .await
+            .assert_problem(404, "not_found");
+    }
+    assert_eq!(
+        app.get("/registry/v1/me", &colleague).await.status,
+        200,
+        "nothing changed for bank B"
+    );
+}

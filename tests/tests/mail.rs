@@ -18,9 +18,7 @@ fn message(subject: &str) -> Message {
 async fn mail_goes_to_the_local_smtp_server_when_it_answers() {
     let sink = SmtpSink::start().await;
     let dir = std::env::temp_dir().join(format!("wt-mail-{}", uuid::Uuid::new_v4()));
-    let mailer = Mailer::choose(None, ("127.0.0.1", sink.port), dir.clone())
-        .await
-        .unwrap();
+    let mailer = Mailer::choose(None, ("127.0.0.1", sink.port), dir.clone()).unwrap();
     assert!(matches!(mailer, Mailer::Smtp(_)), "{mailer:?}");
     mailer.send(message("Notice of transfer")).await.unwrap();
     let received = sink.messages();
@@ -38,9 +36,7 @@ async fn mail_is_written_to_files_when_no_smtp_server_answers() {
         .unwrap()
         .port();
     let dir = std::env::temp_dir().join(format!("wt-mail-{}", uuid::Uuid::new_v4()));
-    let mailer = Mailer::choose(None, ("127.0.0.1", free_port), dir.clone())
-        .await
-        .unwrap();
+    let mailer = Mailer::choose(None, ("127.0.0.1", free_port), dir.clone()).unwrap();
     assert!(matches!(mailer, Mailer::Files(..)), "{mailer:?}");
     mailer.send(message("Notice of transfer")).await.unwrap();
     let files: Vec<_> = std::fs::read_dir(&dir)

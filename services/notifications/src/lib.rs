@@ -154,9 +154,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// The notifications service of a running process.
-pub fn service(
-    ctx: &ServiceContext,
-    credentials: ServiceCredentials,
-) -> anyhow::Result<(Service, Pool)> {
+pub fn service(ctx: &ServiceContext, credentials: ServiceCredentials) -> anyhow::Result<Service> {
     remote_service(ctx, "notifications", credentials, ApiDoc::openapi(), routes)
 }

@@ -33,8 +33,16 @@ impl std::fmt::Debug for Mailer {
 pub const LOCAL_SMTP: (&str, u16) = ("localhost", 1025);
 
 impl Mailer {
+    /// The mailer chosen by `SMTP_URL` and `MAIL_DIR` (see the module rules).
+    pub fn from_env() -> anyhow::Result<Self> {
+        let smtp_url = std::env::var("SMTP_URL").ok().filter(|v| !v.is_empty());
+        let dir =
+            std::env::var("MAIL_DIR").map_or_else(|_| PathBuf::from("var/mail"), PathBuf::from);
+        Self::choose(smtp_url.as_deref(), LOCAL_SMTP, dir)
+    }
+
     /// The mailer for `smtp_url` if given; else SMTP on `local` if it answers; else files in `dir`.
-    pub async fn choose(
+    pub fn choose(
         smtp_url: Option<&str>,
         local: (&str, u16),
         dir: PathBuf,
@@ -45,12 +53,15 @@ impl Mailer {
                 .build();
             return Ok(Self::Smtp(transport));
         }
-        let probe = tokio::time::timeout(
-            Duration::from_millis(500),
-            tokio::net::TcpStream::connect(local),
-        )
-        .await;
-        if matches!(probe, Ok(Ok(_))) {
+        let answers = std::net::ToSocketAddrs::to_socket_addrs(&local)
+            .map(|mut addresses| {
+                addresses.any(|address| {
+                    std::net::TcpStream::connect_timeout(&address, Duration::from_millis(300))
+                        .is_ok()
+                })
+            })
+            .unwrap_or(false);
+        if answers {
             tracing::info!(
                 smtp.host = local.0,
                 smtp.port = local.1,
@@ -62,8 +73,7 @@ impl Mailer {
                     .build(),
             ));
         }
-        tokio::fs::create_dir_all(&dir)
-            .await
+        std::fs::create_dir_all(&dir)
             .with_context(|| format!("creating the mail folder {}", dir.display()))?;
         tracing::info!(mail.dir = %dir.display(), "no SMTP server: e-mail is written to files");
         Ok(Self::Files(AsyncFileTransport::new(&dir), dir))

@@ -6,7 +6,6 @@
 
 use utoipa::OpenApi;
 use workout_http::registry_client::ServiceCredentials;
-use workout_store::Pool;
 use workout_store::migrate::ServiceMigrations;
 use workout_store::runtime::{Service, ServiceContext, remote_service};
 
@@ -28,9 +27,6 @@ pub struct ApiDoc;
 pub fn routes(_cfg: &mut actix_web::web::ServiceConfig) {}
 
 /// The voting service of a running process.
-pub fn service(
-    ctx: &ServiceContext,
-    credentials: ServiceCredentials,
-) -> anyhow::Result<(Service, Pool)> {
+pub fn service(ctx: &ServiceContext, credentials: ServiceCredentials) -> anyhow::Result<Service> {
     remote_service(ctx, "voting", credentials, ApiDoc::openapi(), routes)
 }

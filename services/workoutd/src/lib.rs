@@ -6,13 +6,11 @@
 //! mounted by the same `configure`/`service` functions their own binaries use, and talk to each
 //! other over HTTP exactly as they would apart.
 
-use std::collections::HashMap;
-
 use anyhow::Context as _;
 use workout_http::registry_client::ServiceCredentials;
 use workout_store::migrate::ServiceMigrations;
 use workout_store::runtime::{self, Running, Settings};
-use workout_store::{Pool, migrate, pool};
+use workout_store::{migrate, pool};
 
 /// Every service's migrations, in the order they are applied.
 pub const ALL_MIGRATIONS: [ServiceMigrations; 5] = [
@@ -39,8 +37,6 @@ pub async fn migrate_all(database_url: &str) -> anyhow::Result<()> {
 pub struct Platform {
     /// The server and relays.
     pub running: Running,
-    /// Each service's pool, by service name (tests inspect state through them).
-    pub pools: HashMap<&'static str, Pool>,
 }
 
 impl Platform {
@@ -59,12 +55,9 @@ pub async fn start(settings: &Settings, handle_signals: bool) -> anyhow::Result<
     let ctx = runtime::context(settings, &listener)?;
     let config = workout_registry::RegistryConfig::from_env(settings)?;
     let (registry, registry_pool) = workout_registry::service(&ctx, config).await?;
-    let mut pools = HashMap::from([("registry", registry_pool.clone())]);
     let mut services = vec![registry];
-    type Build = fn(
-        &runtime::ServiceContext,
-        ServiceCredentials,
-    ) -> anyhow::Result<(runtime::Service, Pool)>;
+    type Build =
+        fn(&runtime::ServiceContext, ServiceCredentials) -> anyhow::Result<runtime::Service>;
     let others: [(&str, Build); 4] = [
         ("mandates", workout_mandates::service),
         ("voting", workout_voting::service),
@@ -79,10 +72,8 @@ pub async fn start(settings: &Settings, handle_signals: bool) -> anyhow::Result<
             client_id: name.to_owned(),
             client_secret: secret,
         };
-        let (service, pool) = build(&ctx, credentials)?;
-        pools.insert(service.name, pool);
-        services.push(service);
+        services.push(build(&ctx, credentials)?);
     }
     let running = runtime::serve(settings, listener, services, handle_signals)?;
-    Ok(Platform { running, pools })
+    Ok(Platform { running })
 }

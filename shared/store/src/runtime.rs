@@ -305,25 +305,25 @@ pub fn remote_service(
     name: &'static str,
     credentials: ServiceCredentials,
     openapi: utoipa::openapi::OpenApi,
-    routes: fn(&mut web::ServiceConfig),
-) -> anyhow::Result<(Service, Pool)> {
+    routes: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static,
+) -> anyhow::Result<Service> {
+    let routes = Arc::new(routes);
     let pool = ctx.pool(name)?;
     let tokens = ctx.tokens(credentials);
     let verifier = web::Data::new(ctx.remote_verifier(tokens.clone()));
     let relay = ctx.relay(name, pool.clone(), tokens);
-    let scope_pool = pool.clone();
     let mount: Mount = Arc::new(move |cfg: &mut web::ServiceConfig| {
         workout_http::ops::api_docs(cfg, name, openapi.clone());
-        cfg.service(service_scope(name, &scope_pool, verifier.clone()).configure(routes));
+        let routes = routes.clone();
+        cfg.service(
+            service_scope(name, &pool, verifier.clone()).configure(move |scope| routes(scope)),
+        );
     });
-    Ok((
-        Service {
-            name,
-            mount,
-            relay: Some(relay),
-        },
-        pool,
-    ))
+    Ok(Service {
+        name,
+        mount,
+        relay: Some(relay),
+    })
 }
 
 /// The `main` of a service running alone: `<binary> migrate` applies its migrations; `<binary>`
@@ -332,7 +332,7 @@ pub fn remote_service(
 pub async fn run_alone(
     default_port: u16,
     migrations: crate::migrate::ServiceMigrations,
-    build: fn(&ServiceContext, ServiceCredentials) -> anyhow::Result<(Service, Pool)>,
+    build: fn(&ServiceContext, ServiceCredentials) -> anyhow::Result<Service>,
 ) -> anyhow::Result<()> {
     workout_http::ops::init_tracing();
     let settings = Settings::from_env(default_port, false)?;
@@ -359,7 +359,7 @@ pub async fn run_alone(
     })?;
     let listener = bind(&settings)?;
     let ctx = context(&settings, &listener)?;
-    let (service, _) = build(&ctx, credentials)?;
+    let service = build(&ctx, credentials)?;
     serve(&settings, listener, vec![service], true)?
         .wait()
         .await
