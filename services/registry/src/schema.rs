@@ -105,3 +105,157 @@ diesel::joinable!(users -> institutions (institution_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::allow_tables_to_appear_in_same_query!(institutions, users, sessions, refresh_tokens);
+
+diesel::table! {
+    /// Workouts (cases).
+    workouts (id) {
+        /// Id.
+        id -> Uuid,
+        /// The case reference, unique.
+        reference -> Text,
+        /// The borrower institution.
+        borrower_id -> Uuid,
+        /// Base currency (ISO 4217).
+        base_currency -> Text,
+        /// Business calendar name.
+        calendar -> Text,
+        /// Governing law.
+        governing_law -> Text,
+        /// Opening date.
+        opened_on -> Date,
+        /// Status.
+        status -> Text,
+        /// Why the status is what it is (closed, failed).
+        status_reason -> Nullable<Text>,
+        /// Creditor classes.
+        classes -> Array<Text>,
+        /// The opening institution.
+        opened_by -> Uuid,
+        /// Created.
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// Who takes part in a workout, in which role.
+    participants (id) {
+        /// Id.
+        id -> Uuid,
+        /// Workout.
+        workout_id -> Uuid,
+        /// Institution.
+        institution_id -> Uuid,
+        /// Role.
+        role -> Text,
+        /// Added.
+        added_at -> Timestamptz,
+        /// Removed.
+        removed_at -> Nullable<Timestamptz>,
+        /// Why removed.
+        removed_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Where a participant's formal notices go.
+    notice_contacts (id) {
+        /// Id.
+        id -> Uuid,
+        /// Participant.
+        participant_id -> Uuid,
+        /// Name.
+        name -> Text,
+        /// E-mail.
+        email -> Text,
+        /// `en` or `ar`.
+        language -> Text,
+    }
+}
+
+diesel::table! {
+    /// A creditor's facility in a workout.
+    facilities (id) {
+        /// Id.
+        id -> Uuid,
+        /// Workout.
+        workout_id -> Uuid,
+        /// Creditor institution.
+        creditor_id -> Uuid,
+        /// The creditor's reference.
+        reference -> Text,
+        /// Created.
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// Dated versions of a facility's terms.
+    facility_versions (facility_id, version) {
+        /// Facility.
+        facility_id -> Uuid,
+        /// Version, from 1.
+        version -> Int4,
+        /// Valid from.
+        valid_from -> Timestamptz,
+        /// Valid until (null: current).
+        valid_to -> Nullable<Timestamptz>,
+        /// The terms (null: the facility was withdrawn).
+        terms -> Nullable<Jsonb>,
+        /// Who recorded it.
+        recorded_by -> Uuid,
+    }
+}
+
+diesel::table! {
+    /// FX rates per workout and date.
+    fx_rates (workout_id, currency, rate_date) {
+        /// Workout.
+        workout_id -> Uuid,
+        /// Currency converted.
+        currency -> Text,
+        /// Date.
+        rate_date -> Date,
+        /// Base-currency units per unit.
+        rate -> Numeric,
+        /// Who entered it.
+        entered_by -> Uuid,
+        /// When.
+        entered_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// Requests for information to the borrower.
+    information_requests (id) {
+        /// Id.
+        id -> Uuid,
+        /// Workout.
+        workout_id -> Uuid,
+        /// What was asked.
+        subject -> Text,
+        /// Sent.
+        sent_on -> Date,
+        /// Due.
+        due_on -> Date,
+        /// Answered.
+        answered_on -> Nullable<Date>,
+        /// The answer, summarised.
+        response -> Nullable<Text>,
+        /// Who recorded it.
+        recorded_by -> Uuid,
+        /// Created.
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(participants -> workouts (workout_id));
+diesel::joinable!(notice_contacts -> participants (participant_id));
+diesel::joinable!(facility_versions -> facilities (facility_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    workouts,
+    participants,
+    notice_contacts,
+    facilities,
+    facility_versions
+);
+diesel::allow_tables_to_appear_in_same_query!(institutions, participants);

@@ -1,0 +1,1458 @@
+//! Facilities: the creditor positions of a workout, as each bank enters them one facility at a
+//! time ([`FacilityInput`]) or imports them from a CSV file ([`parse_facility_csv`]).
+//!
+//! Rules:
+//! - Input from outside becomes a [`FacilityTerms`] only through [`FacilityInput::validate`] (or
+//!   the CSV import, which uses the same checks). Validation reports *every* problem at once, one
+//!   [`FieldIssue`] per problem, so that a bank can correct its entry in one round trip. The
+//!   fields of a `FacilityTerms` are private: once validated, it cannot be made invalid.
+//! - Amounts are plain decimals written as text, e.g. `"1234.50"`: digits with an optional
+//!   decimal point, no sign, no thousands separators, no exponent (a leading `-` is recognized
+//!   only to say that the amount is negative). Every amount is ≥ 0, below 10^18 (far above any
+//!   real facility, and low enough that sums can never overflow) and has at most
+//!   [`MAX_DECIMAL_PLACES`] decimal places. The money module knows no minor units per currency,
+//!   so the limit is the same for every currency; zeros after the 4th place are dropped
+//!   (`1.500000` is kept as `1.5000`), other digits there are an error, never rounded away.
+//! - `reference` (the bank's own facility reference) and a collateral's `kind` are trimmed and
+//!   have 1–60 characters; a collateral's `description` has at most 500. None of them may contain
+//!   control characters (a description may contain line breaks and tabs).
+//! - `class` is one of the classes allowed in the workout (see [`CreditorClass`] and
+//!   [`DEFAULT_CLASSES`]). The `secured` and `related_party` flags are recorded as entered; they
+//!   are not derived from the class, because each workout names its own classes.
+//! - Consistency: `past_due` may not exceed the exposure (see below), and `days_past_due` is 0
+//!   exactly when `past_due` is 0. `committed` (the limit) is not compared with the outstanding
+//!   amount: an overdraft may exceed its limit.
+//! - Collateral and guarantees are recorded, not deducted: the exposure is gross. A collateral's
+//!   valuation may be in another currency than the facility; a guarantee covers a positive
+//!   amount. A facility lists at most [`MAX_COVER_ITEMS`] collateral items and as many
+//!   guarantees.
+//!
+//! # Exposure
+//!
+//! The exposure of a facility, which weighs in votes and in the choice of the coordinator, is
+//!
+//! ```text
+//! exposure = outstanding_principal + accrued_interest + fees_and_penalties
+//! ```
+//!
+//! exactly, in the facility's currency, without rounding. `past_due` is **not** added: it is the
+//! part of those amounts that has fallen due and is unpaid, so it is already inside them, and
+//! adding it would count it twice (hence the check `past_due ≤ exposure`). `committed` is not
+//! added either: an undrawn limit is not owed. Example: principal 1,000,000.00, accrued interest
+//! 12,500.00, past due 40,000.00, fees 750.00 → exposure 1,000,000.00 + 12,500.00 + 750.00 =
+//! 1,013,250.00.
+//!
+//! # CSV import
+//!
+//! UTF-8 text per RFC 4180: comma-separated fields; a field may be enclosed in double quotes, and
+//! then may contain commas, line breaks and doubled quotes (`""` for `"`); records end with CRLF,
+//! LF or a lone CR; a final line break is optional; empty (or blank) lines are skipped; a leading
+//! byte-order mark is ignored. The first non-empty line is the header, and must name each of the
+//! columns in [`CSV_COLUMNS`] exactly once, in any order, and no other column:
+//!
+//! ```text
+//! reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party
+//! TL-0001,term_loan,SAR,1000000.00,950000.00,12500.00,40000.00,45,750.00,true,secured,false
+//! ```
+//!
+//! Values are trimmed. `secured` and `related_party` are `true`/`false`, `yes`/`no` or `1`/`0`
+//! (any case); `days_past_due` is a whole number. Collateral and guarantees are not part of the
+//! CSV. A file has at most [`MAX_CSV_ROWS`] data rows and at least one, and no two rows may share
+//! a `reference`. Problems are reported as [`RowIssue`]s with the 1-based line number on which
+//! the record starts (the header is on line 1 when the file does not start with blank lines).
+//! The import succeeds only if every row is valid; otherwise every bad row is reported. When the
+//! header itself is wrong, only the header's problems (and syntax errors) are reported, because
+//! the rows cannot be read without it.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::ids::InstitutionId;
+use crate::money::{Currency, Money};
+
+/// The most decimal places an amount may have.
+pub const MAX_DECIMAL_PLACES: u32 = 4;
+
+/// The most collateral items, and the most guarantees, one facility may list.
+pub const MAX_COVER_ITEMS: usize = 100;
+
+/// The most data rows (header excluded) one CSV file may have.
+pub const MAX_CSV_ROWS: usize = 5_000;
+
+/// The columns of the CSV import, each required exactly once, in any order.
+pub const CSV_COLUMNS: [&str; 12] = [
+    "reference",
+    "facility_type",
+    "currency",
+    "committed",
+    "outstanding_principal",
+    "accrued_interest",
+    "past_due",
+    "days_past_due",
+    "fees_and_penalties",
+    "secured",
+    "class",
+    "related_party",
+];
+
+/// The classes a workout has unless it configures its own.
+pub const DEFAULT_CLASSES: &[CreditorClass] = &[
+    CreditorClass::SECURED,
+    CreditorClass::UNSECURED,
+    CreditorClass::RELATED_PARTY,
+];
+
+/// Amounts must stay below this: 10^18.
+const AMOUNT_LIMIT: Decimal = Decimal::from_parts(2_808_348_672, 232_830_643, 0, false, 0);
+
+const MAX_REFERENCE_CHARS: usize = 60;
+const MAX_KIND_CHARS: usize = 60;
+const MAX_DESCRIPTION_CHARS: usize = 500;
+const MAX_CLASS_CHARS: usize = 40;
+
+/// The kind of credit a facility is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacilityType {
+    /// An amortizing or bullet loan.
+    TermLoan,
+    /// A revolving credit facility.
+    Revolving,
+    /// An overdraft on a current account.
+    Overdraft,
+    /// A guarantee or letter of credit issued for the borrower.
+    GuaranteeOrLetterOfCredit,
+    /// An amount owed to a supplier.
+    TradePayable,
+    /// An amount owed to a tax authority.
+    Tax,
+    /// Anything else.
+    Other,
+}
+
+impl FacilityType {
+    /// Every facility type, in declaration order.
+    pub const ALL: [Self; 7] = [
+        Self::TermLoan,
+        Self::Revolving,
+        Self::Overdraft,
+        Self::GuaranteeOrLetterOfCredit,
+        Self::TradePayable,
+        Self::Tax,
+        Self::Other,
+    ];
+
+    /// The snake_case name, as on the wire and in the CSV, e.g. `term_loan`.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::TermLoan => "term_loan",
+            Self::Revolving => "revolving",
+            Self::Overdraft => "overdraft",
+            Self::GuaranteeOrLetterOfCredit => "guarantee_or_letter_of_credit",
+            Self::TradePayable => "trade_payable",
+            Self::Tax => "tax",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for FacilityType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A string that is not the snake_case name of a [`FacilityType`].
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown facility type {0:?}; the types are {list}", list = FacilityType::ALL.map(|t| t.as_str()).join(", "))]
+pub struct FacilityTypeError(pub String);
+
+/// Parses the snake_case name exactly (`term_loan`, not `Term Loan`).
+impl FromStr for FacilityType {
+    type Err = FacilityTypeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|facility_type| facility_type.as_str() == s)
+            .ok_or_else(|| FacilityTypeError(s.chars().take(40).collect()))
+    }
+}
+
+/// The name of a class of creditors that votes separately, e.g. `secured`.
+///
+/// 1 to 40 characters, each a lowercase ASCII letter, a digit or `_`. Input is not lowercased or
+/// trimmed: `Secured` is refused rather than guessed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CreditorClass(Cow<'static, str>);
+
+/// Why a string is not a creditor class name.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CreditorClassError {
+    /// Empty or longer than 40 characters.
+    #[error("a creditor class has 1 to {MAX_CLASS_CHARS} characters, got {0}")]
+    Length(usize),
+    /// A character other than a lowercase letter, a digit or `_`.
+    #[error(
+        "a creditor class has only lowercase letters, digits and '_' (e.g. related_party), got {0:?}"
+    )]
+    BadCharacter(String),
+}
+
+impl CreditorClass {
+    /// Creditors whose claims are secured by collateral.
+    pub const SECURED: Self = Self(Cow::Borrowed("secured"));
+    /// Creditors without security.
+    pub const UNSECURED: Self = Self(Cow::Borrowed("unsecured"));
+    /// Creditors related to the borrower (shareholders, group companies).
+    pub const RELATED_PARTY: Self = Self(Cow::Borrowed("related_party"));
+
+    /// Parses a class name.
+    ///
+    /// # Errors
+    /// [`CreditorClassError::Length`] or [`CreditorClassError::BadCharacter`].
+    pub fn parse(name: &str) -> Result<Self, CreditorClassError> {
+        let count = name.chars().count();
+        if count == 0 || count > MAX_CLASS_CHARS {
+            return Err(CreditorClassError::Length(count));
+        }
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(CreditorClassError::BadCharacter(
+                name.chars().take(MAX_CLASS_CHARS + 10).collect(),
+            ));
+        }
+        Ok(Self(Cow::Owned(name.to_owned())))
+    }
+
+    /// The class name.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CreditorClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for CreditorClass {
+    type Err = CreditorClassError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for CreditorClass {
+    type Error = CreditorClassError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<CreditorClass> for String {
+    fn from(class: CreditorClass) -> Self {
+        class.0.into_owned()
+    }
+}
+
+/// An asset pledged for a facility.
+///
+/// A plain record: a `Collateral` on its own is unchecked; inside a [`FacilityTerms`] it has
+/// passed [`FacilityInput::validate`] (texts trimmed and within their lengths, valuation ≥ 0
+/// with at most 4 decimal places, ranking ≥ 1).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Collateral {
+    /// What the asset is, e.g. `real_estate_mortgage` or `share_pledge` (1–60 characters).
+    pub kind: String,
+    /// A free description (at most 500 characters, may be empty).
+    #[serde(default)]
+    pub description: String,
+    /// The valuation, in any currency (not necessarily the facility's).
+    pub valuation: Money,
+    /// The date of the valuation.
+    pub valued_on: NaiveDate,
+    /// The rank of this creditor's charge on the asset: 1 is first ranking.
+    pub ranking: u16,
+}
+
+/// A guarantee given by a third party for a facility.
+///
+/// A plain record: inside a [`FacilityTerms`] its amount is checked to be > 0 with at most 4
+/// decimal places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuaranteeCover {
+    /// The institution that gives the guarantee.
+    pub guarantor: InstitutionId,
+    /// The amount guaranteed, in any currency.
+    pub amount: Money,
+}
+
+/// One problem with one field of a [`FacilityInput`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FieldIssue {
+    /// The field, as named on the wire, e.g. `outstanding_principal` or `collateral[0].ranking`.
+    pub field: String,
+    /// What is wrong, in words a user can act on.
+    pub message: String,
+}
+
+impl FieldIssue {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// One problem with one line of an imported CSV file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RowIssue {
+    /// The 1-based line on which the record starts.
+    pub line: usize,
+    /// The column concerned, if the problem is with one column.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for RowIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "line {}, {field}: {}", self.line, self.message),
+            None => write!(f, "line {}: {}", self.line, self.message),
+        }
+    }
+}
+
+/// One facility as a client sends it, before any check.
+///
+/// Every scalar arrives as text (amounts as decimal strings, never JSON numbers) or as an
+/// optional JSON value, and every field may be missing, so that [`validate`](Self::validate)
+/// can report all problems at once instead of failing on the first one. Unknown fields are
+/// refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FacilityInput {
+    /// The bank's own reference for the facility.
+    pub reference: String,
+    /// A [`FacilityType`] name, e.g. `term_loan`.
+    pub facility_type: String,
+    /// An ISO 4217 code, e.g. `SAR`.
+    pub currency: String,
+    /// The committed limit.
+    pub committed: String,
+    /// The principal outstanding.
+    pub outstanding_principal: String,
+    /// Interest accrued and not yet paid.
+    pub accrued_interest: String,
+    /// The part of principal, interest and fees that is due and unpaid.
+    pub past_due: String,
+    /// Days since the oldest unpaid amount fell due.
+    pub days_past_due: Option<u32>,
+    /// Fees and penalties charged and not yet paid.
+    pub fees_and_penalties: String,
+    /// Whether the facility is secured.
+    pub secured: Option<bool>,
+    /// A [`CreditorClass`] allowed in the workout.
+    pub class: String,
+    /// Whether the creditor is related to the borrower for this facility.
+    pub related_party: Option<bool>,
+    /// Assets pledged for the facility.
+    pub collateral: Vec<Collateral>,
+    /// Guarantees given by third parties.
+    pub guarantees: Vec<GuaranteeCover>,
+}
+
+/// A validated facility: what one creditor holds against the borrower.
+///
+/// Made by [`FacilityInput::validate`] or [`parse_facility_csv`]; see the module documentation
+/// for the rules it satisfies and for [`exposure`](Self::exposure).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct FacilityTerms {
+    reference: String,
+    facility_type: FacilityType,
+    currency: Currency,
+    #[serde(with = "rust_decimal::serde::str")]
+    committed: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    outstanding_principal: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    accrued_interest: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    past_due: Decimal,
+    days_past_due: u32,
+    #[serde(with = "rust_decimal::serde::str")]
+    fees_and_penalties: Decimal,
+    secured: bool,
+    class: CreditorClass,
+    related_party: bool,
+    collateral: Vec<Collateral>,
+    guarantees: Vec<GuaranteeCover>,
+}
+
+impl FacilityTerms {
+    /// `outstanding_principal + accrued_interest + fees_and_penalties`, exactly, in the
+    /// facility's currency. `past_due` is not added (it is part of those amounts) and neither is
+    /// `committed`; see the module documentation.
+    #[must_use]
+    pub fn exposure(&self) -> Money {
+        // Each amount is below 10^18 with at most 4 decimal places, so the sum fits exactly.
+        Money::new(
+            self.outstanding_principal + self.accrued_interest + self.fees_and_penalties,
+            self.currency,
+        )
+    }
+
+    /// The bank's own reference for the facility (trimmed, 1–60 characters).
+    #[must_use]
+    pub fn reference(&self) -> &str {
+        &self.reference
+    }
+
+    /// The kind of facility.
+    #[must_use]
+    pub const fn facility_type(&self) -> FacilityType {
+        self.facility_type
+    }
+
+    /// The currency of every amount of the facility.
+    #[must_use]
+    pub const fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    /// The committed limit.
+    #[must_use]
+    pub const fn committed(&self) -> Money {
+        Money::new(self.committed, self.currency)
+    }
+
+    /// The principal outstanding.
+    #[must_use]
+    pub const fn outstanding_principal(&self) -> Money {
+        Money::new(self.outstanding_principal, self.currency)
+    }
+
+    /// Interest accrued and not yet paid.
+    #[must_use]
+    pub const fn accrued_interest(&self) -> Money {
+        Money::new(self.accrued_interest, self.currency)
+    }
+
+    /// The part of the exposure that is due and unpaid.
+    #[must_use]
+    pub const fn past_due(&self) -> Money {
+        Money::new(self.past_due, self.currency)
+    }
+
+    /// Days since the oldest unpaid amount fell due (0 when nothing is past due).
+    #[must_use]
+    pub const fn days_past_due(&self) -> u32 {
+        self.days_past_due
+    }
+
+    /// Fees and penalties charged and not yet paid.
+    #[must_use]
+    pub const fn fees_and_penalties(&self) -> Money {
+        Money::new(self.fees_and_penalties, self.currency)
+    }
+
+    /// Whether the facility is secured.
+    #[must_use]
+    pub const fn secured(&self) -> bool {
+        self.secured
+    }
+
+    /// The class in which the facility votes.
+    #[must_use]
+    pub const fn class(&self) -> &CreditorClass {
+        &self.class
+    }
+
+    /// Whether the creditor is related to the borrower for this facility.
+    #[must_use]
+    pub const fn related_party(&self) -> bool {
+        self.related_party
+    }
+
+    /// Assets pledged for the facility.
+    #[must_use]
+    pub fn collateral(&self) -> &[Collateral] {
+        &self.collateral
+    }
+
+    /// Guarantees given by third parties.
+    #[must_use]
+    pub fn guarantees(&self) -> &[GuaranteeCover] {
+        &self.guarantees
+    }
+
+    /// The input that validates back to these terms, e.g. to store them or to edit them.
+    #[must_use]
+    pub fn to_input(&self) -> FacilityInput {
+        FacilityInput {
+            reference: self.reference.clone(),
+            facility_type: self.facility_type.as_str().to_owned(),
+            currency: self.currency.as_str().to_owned(),
+            committed: self.committed.to_string(),
+            outstanding_principal: self.outstanding_principal.to_string(),
+            accrued_interest: self.accrued_interest.to_string(),
+            past_due: self.past_due.to_string(),
+            days_past_due: Some(self.days_past_due),
+            fees_and_penalties: self.fees_and_penalties.to_string(),
+            secured: Some(self.secured),
+            class: self.class.as_str().to_owned(),
+            related_party: Some(self.related_party),
+            collateral: self.collateral.clone(),
+            guarantees: self.guarantees.clone(),
+        }
+    }
+}
+
+impl FacilityInput {
+    /// Checks every field and returns the validated terms, or every problem found.
+    ///
+    /// # Errors
+    /// One [`FieldIssue`] per problem, in field order; never an empty list.
+    pub fn validate(&self, allowed_classes: &[CreditorClass]) -> Result<FacilityTerms, Vec<FieldIssue>> {
+        let days_past_due = self.days_past_due.map(|days| days.to_string());
+        let secured = self.secured.map(bool_text);
+        let related_party = self.related_party.map(bool_text);
+        let scalars = ScalarFields {
+            values: [
+                Cow::Borrowed(self.reference.as_str()),
+                Cow::Borrowed(self.facility_type.as_str()),
+                Cow::Borrowed(self.currency.as_str()),
+                Cow::Borrowed(self.committed.as_str()),
+                Cow::Borrowed(self.outstanding_principal.as_str()),
+                Cow::Borrowed(self.accrued_interest.as_str()),
+                Cow::Borrowed(self.past_due.as_str()),
+                days_past_due.map_or(Cow::Borrowed(""), Cow::Owned),
+                Cow::Borrowed(self.fees_and_penalties.as_str()),
+                Cow::Borrowed(secured.unwrap_or("")),
+                Cow::Borrowed(self.class.as_str()),
+                Cow::Borrowed(related_party.unwrap_or("")),
+            ],
+        };
+        let mut issues = Vec::new();
+        let terms = scalars.validate(allowed_classes, &mut issues);
+        let collateral = validate_collateral(&self.collateral, &mut issues);
+        let guarantees = validate_guarantees(&self.guarantees, &mut issues);
+        match terms {
+            Some(terms) if issues.is_empty() => Ok(FacilityTerms {
+                collateral,
+                guarantees,
+                ..terms
+            }),
+            _ => Err(issues),
+        }
+    }
+}
+
+const fn bool_text(value: bool) -> &'static str {
+    if value { "true" } else { "false" }
+}
+
+/// The twelve scalar fields of a facility as text, in the order of [`CSV_COLUMNS`]: the common
+/// ground of the JSON input and the CSV import, so that both are checked by the same code.
+struct ScalarFields<'a> {
+    values: [Cow<'a, str>; CSV_COLUMNS.len()],
+}
+
+impl ScalarFields<'_> {
+    /// Validates the scalar fields; the result has no collateral and no guarantees.
+    fn validate(
+        &self,
+        allowed_classes: &[CreditorClass],
+        issues: &mut Vec<FieldIssue>,
+    ) -> Option<FacilityTerms> {
+        let [
+            reference,
+            facility_type,
+            currency,
+            committed,
+            outstanding_principal,
+            accrued_interest,
+            past_due,
+            days_past_due,
+            fees_and_penalties,
+            secured,
+            class,
+            related_party,
+        ] = &self.values;
+        let mut check = |field: &str, result: Result<_, String>| {
+            result.map_err(|message| issues.push(FieldIssue::new(field, message))).ok()
+        };
+        let reference = check(
+            "reference",
+            parse_text(reference, 1, MAX_REFERENCE_CHARS, false),
+        );
+        let facility_type = check(
+            "facility_type",
+            required(facility_type).and_then(|text| text.parse().map_err(|e: FacilityTypeError| e.to_string())),
+        );
+        let currency = check(
+            "currency",
+            required(currency).and_then(|text| Currency::parse(text).map_err(|e| e.to_string())),
+        );
+        let committed = check("committed", parse_amount(committed));
+        let outstanding_principal = check("outstanding_principal", parse_amount(outstanding_principal));
+        let accrued_interest = check("accrued_interest", parse_amount(accrued_interest));
+        let past_due = check("past_due", parse_amount(past_due));
+        let days_past_due = check("days_past_due", parse_days(days_past_due));
+        let fees_and_penalties = check("fees_and_penalties", parse_amount(fees_and_penalties));
+        let secured = check("secured", parse_bool(secured));
+        let class = check("class", parse_class(class, allowed_classes));
+        let related_party = check("related_party", parse_bool(related_party));
+
+        if let (Some(principal), Some(interest), Some(fees), Some(due)) =
+            (outstanding_principal, accrued_interest, fees_and_penalties, past_due)
+        {
+            let exposure = principal + interest + fees;
+            if due > exposure {
+                issues.push(FieldIssue::new(
+                    "past_due",
+                    format!(
+                        "past_due ({due}) is part of the outstanding principal, interest and fees \
+                         and cannot exceed their sum ({exposure})"
+                    ),
+                ));
+            }
+            if let Some(days) = days_past_due {
+                if due.is_zero() && days > 0 {
+                    issues.push(FieldIssue::new(
+                        "days_past_due",
+                        "must be 0 when past_due is 0",
+                    ));
+                } else if !due.is_zero() && days == 0 {
+                    issues.push(FieldIssue::new(
+                        "days_past_due",
+                        "must be at least 1 when past_due is not 0",
+                    ));
+                }
+            }
+        }
+
+        Some(FacilityTerms {
+            reference: reference?,
+            facility_type: facility_type?,
+            currency: currency?,
+            committed: committed?,
+            outstanding_principal: outstanding_principal?,
+            accrued_interest: accrued_interest?,
+            past_due: past_due?,
+            days_past_due: days_past_due?,
+            fees_and_penalties: fees_and_penalties?,
+            secured: secured?,
+            class: class?,
+            related_party: related_party?,
+            collateral: Vec::new(),
+            guarantees: Vec::new(),
+        })
+    }
+}
+
+fn validate_collateral(items: &[Collateral], issues: &mut Vec<FieldIssue>) -> Vec<Collateral> {
+    if items.len() > MAX_COVER_ITEMS {
+        issues.push(FieldIssue::new(
+            "collateral",
+            format!("at most {MAX_COVER_ITEMS} items, got {}", items.len()),
+        ));
+        return Vec::new();
+    }
+    let mut valid = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let field = |name: &str| format!("collateral[{index}].{name}");
+        let before = issues.len();
+        let kind = parse_text(&item.kind, 1, MAX_KIND_CHARS, false)
+            .map_err(|message| issues.push(FieldIssue::new(field("kind"), message)))
+            .ok();
+        let description = parse_text(&item.description, 0, MAX_DESCRIPTION_CHARS, true)
+            .map_err(|message| issues.push(FieldIssue::new(field("description"), message)))
+            .ok();
+        let valuation = check_amount(item.valuation.amount)
+            .map_err(|message| issues.push(FieldIssue::new(field("valuation"), message)))
+            .ok();
+        if item.ranking == 0 {
+            issues.push(FieldIssue::new(
+                field("ranking"),
+                "is 1 for a first-ranking charge, 2 for second, and so on; 0 is not a rank",
+            ));
+        }
+        if let (Some(kind), Some(description), Some(amount), true) =
+            (kind, description, valuation, issues.len() == before)
+        {
+            valid.push(Collateral {
+                kind,
+                description,
+                valuation: Money::new(amount, item.valuation.currency),
+                valued_on: item.valued_on,
+                ranking: item.ranking,
+            });
+        }
+    }
+    valid
+}
+
+fn validate_guarantees(
+    items: &[GuaranteeCover],
+    issues: &mut Vec<FieldIssue>,
+) -> Vec<GuaranteeCover> {
+    if items.len() > MAX_COVER_ITEMS {
+        issues.push(FieldIssue::new(
+            "guarantees",
+            format!("at most {MAX_COVER_ITEMS} items, got {}", items.len()),
+        ));
+        return Vec::new();
+    }
+    let mut valid = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let field = format!("guarantees[{index}].amount");
+        match check_amount(item.amount.amount) {
+            Ok(amount) if amount.is_zero() => {
+                issues.push(FieldIssue::new(field, "a guarantee covers more than 0"));
+            }
+            Ok(amount) => valid.push(GuaranteeCover {
+                guarantor: item.guarantor,
+                amount: Money::new(amount, item.amount.currency),
+            }),
+            Err(message) => issues.push(FieldIssue::new(field, message)),
+        }
+    }
+    valid
+}
+
+fn required(text: &str) -> Result<&str, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        Err("is required".to_owned())
+    } else {
+        Ok(trimmed)
+    }
+}
+
+/// Trims `text` and checks its length in characters and that it has no control characters
+/// (line breaks and tabs are allowed only if `multiline`).
+fn parse_text(text: &str, min: usize, max: usize, multiline: bool) -> Result<String, String> {
+    let trimmed = text.trim();
+    let count = trimmed.chars().count();
+    if count == 0 && min > 0 {
+        return Err("is required".to_owned());
+    }
+    if count < min || count > max {
+        return Err(format!("has {min} to {max} characters, got {count}"));
+    }
+    let allowed_control = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+    if trimmed.chars().any(|c| c.is_control() && !allowed_control(c)) {
+        return Err("must not contain control characters".to_owned());
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Parses a plain decimal amount (see the module rules).
+fn parse_amount(text: &str) -> Result<Decimal, String> {
+    let text = required(text)?;
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let well_formed = !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && (!digits.contains('.') || !fraction.is_empty())
+        && fraction.bytes().all(|b| b.is_ascii_digit());
+    if !well_formed {
+        return Err(format!(
+            "write an amount as a plain decimal such as 1234.50, without sign, thousands \
+             separators or exponent; got {:?}",
+            text.chars().take(40).collect::<String>()
+        ));
+    }
+    let value = Decimal::from_str_exact(digits).map_err(|_| {
+        format!("has too many digits (amounts are below 10^18 with at most {MAX_DECIMAL_PLACES} decimal places)")
+    })?;
+    if negative && !value.is_zero() {
+        return Err("must not be negative".to_owned());
+    }
+    check_amount(value)
+}
+
+/// Checks an amount against the module rules and returns it with at most 4 decimal places.
+fn check_amount(value: Decimal) -> Result<Decimal, String> {
+    if value.is_sign_negative() && !value.is_zero() {
+        return Err("must not be negative".to_owned());
+    }
+    let mut value = value;
+    if value.scale() > MAX_DECIMAL_PLACES {
+        let normalized = value.normalize();
+        if normalized.scale() > MAX_DECIMAL_PLACES {
+            return Err(format!(
+                "has at most {MAX_DECIMAL_PLACES} decimal places, got {}",
+                normalized.scale()
+            ));
+        }
+        // Only zeros are dropped, so this is exact.
+        value = value.round_dp(MAX_DECIMAL_PLACES);
+    }
+    if value >= AMOUNT_LIMIT {
+        return Err("must be below 10^18".to_owned());
+    }
+    value.set_sign_positive(true);
+    Ok(value)
+}
+
+fn parse_days(text: &str) -> Result<u32, String> {
+    let text = required(text)?;
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "is a whole number of days, 0 or more; got {:?}",
+            text.chars().take(40).collect::<String>()
+        ));
+    }
+    text.parse()
+        .map_err(|_| format!("is at most {} days", u32::MAX))
+}
+
+fn parse_bool(text: &str) -> Result<bool, String> {
+    let text = required(text)?;
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        _ => Err(format!(
+            "is true or false (or yes/no, 1/0); got {:?}",
+            text.chars().take(40).collect::<String>()
+        )),
+    }
+}
+
+fn parse_class(text: &str, allowed: &[CreditorClass]) -> Result<CreditorClass, String> {
+    let class = CreditorClass::parse(required(text)?).map_err(|e| e.to_string())?;
+    if allowed.contains(&class) {
+        Ok(class)
+    } else {
+        let names: Vec<&str> = allowed.iter().map(CreditorClass::as_str).collect();
+        Err(format!(
+            "{class} is not a class of this workout; the classes are: {}",
+            names.join(", ")
+        ))
+    }
+}
+
+/// Imports facilities from CSV text (see the module documentation for the format).
+///
+/// # Errors
+/// Every problem found, as [`RowIssue`]s sorted by line: syntax errors, header problems, bad
+/// values, duplicate references, a file without data rows, or more than [`MAX_CSV_ROWS`] rows.
+pub fn parse_facility_csv(
+    text: &str,
+    allowed_classes: &[CreditorClass],
+) -> Result<Vec<FacilityTerms>, Vec<RowIssue>> {
+    let (records, mut issues) = read_csv(text, MAX_CSV_ROWS + 1)?;
+    let mut records = records.into_iter();
+    let Some(header) = records.next() else {
+        issues.push(RowIssue {
+            line: 1,
+            field: None,
+            message: format!(
+                "the file is empty; it needs a header row with the columns {}",
+                CSV_COLUMNS.join(",")
+            ),
+        });
+        return Err(issues);
+    };
+    let positions = match column_positions(&header) {
+        Ok(positions) => positions,
+        Err(header_issues) => {
+            issues.extend(header_issues);
+            issues.sort_by_key(|issue| issue.line);
+            return Err(issues);
+        }
+    };
+
+    let mut facilities = Vec::new();
+    let mut references: HashMap<String, usize> = HashMap::new();
+    let mut rows = 0_usize;
+    for record in records {
+        rows += 1;
+        let line = record.line;
+        if record.fields.len() != header.fields.len() {
+            issues.push(RowIssue {
+                line,
+                field: None,
+                message: format!(
+                    "has {} fields, the header has {}",
+                    record.fields.len(),
+                    header.fields.len()
+                ),
+            });
+            continue;
+        }
+        let scalars = ScalarFields {
+            values: positions.map(|position| {
+                Cow::Borrowed(record.fields.get(position).map_or("", String::as_str))
+            }),
+        };
+        let mut field_issues = Vec::new();
+        let terms = scalars.validate(allowed_classes, &mut field_issues);
+        let reference = scalars.values[0].trim();
+        if !reference.is_empty() {
+            if let Some(first) = references.get(reference) {
+                field_issues.push(FieldIssue::new(
+                    "reference",
+                    format!("{reference:?} is already used on line {first}"),
+                ));
+            } else {
+                references.insert(reference.to_owned(), line);
+            }
+        }
+        issues.extend(field_issues.into_iter().map(|issue| RowIssue {
+            line,
+            field: Some(issue.field),
+            message: issue.message,
+        }));
+        facilities.extend(terms);
+    }
+    if rows == 0 {
+        issues.push(RowIssue {
+            line: header.line,
+            field: None,
+            message: "the file has a header but no data rows".to_owned(),
+        });
+    }
+    if issues.is_empty() {
+        Ok(facilities)
+    } else {
+        issues.sort_by_key(|issue| issue.line);
+        Err(issues)
+    }
+}
+
+/// For each of [`CSV_COLUMNS`], its position in the header.
+fn column_positions(header: &CsvRecord) -> Result<[usize; CSV_COLUMNS.len()], Vec<RowIssue>> {
+    let mut positions = [None; CSV_COLUMNS.len()];
+    let mut issues = Vec::new();
+    let issue = |field: &str, message: String| RowIssue {
+        line: header.line,
+        field: Some(field.to_owned()),
+        message,
+    };
+    for (position, name) in header.fields.iter().enumerate() {
+        let name = name.trim();
+        match CSV_COLUMNS.iter().position(|column| *column == name) {
+            Some(column) => match positions[column] {
+                Some(_) => issues.push(issue(name, format!("column {name} appears more than once"))),
+                None => positions[column] = Some(position),
+            },
+            None => issues.push(issue(
+                name,
+                format!(
+                    "unknown column {name:?} (column {}); the columns are {}",
+                    position + 1,
+                    CSV_COLUMNS.join(",")
+                ),
+            )),
+        }
+    }
+    for (column, position) in CSV_COLUMNS.iter().zip(positions) {
+        if position.is_none() {
+            issues.push(issue(column, format!("the header has no column {column}")));
+        }
+    }
+    if issues.is_empty() {
+        Ok(positions.map(|position| position.unwrap_or_default()))
+    } else {
+        Err(issues)
+    }
+}
+
+/// One CSV record and the line on which it starts.
+#[derive(Debug, PartialEq, Eq)]
+struct CsvRecord {
+    line: usize,
+    fields: Vec<String>,
+}
+
+/// Splits RFC 4180 text into records, skipping empty lines.
+///
+/// Records with a syntax error are reported and left out. Reading stops with an error alone once
+/// there would be more than `max_records` records.
+fn read_csv(text: &str, max_records: usize) -> Result<(Vec<CsvRecord>, Vec<RowIssue>), Vec<RowIssue>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut chars = text.chars().peekable();
+    let mut records = Vec::new();
+    let mut issues = Vec::new();
+
+    let mut line = 1;
+    let mut record_line = 1;
+    let mut fields: Vec<String> = Vec::new();
+    let mut field = String::new();
+    let mut field_quoted = false;
+    let mut in_quotes = false;
+    let mut after_closing_quote = false;
+    let mut error: Option<String> = None;
+
+    loop {
+        let next = chars.next();
+        if in_quotes {
+            match next {
+                None => {
+                    issues.push(RowIssue {
+                        line: record_line,
+                        field: None,
+                        message: "a quoted field is never closed (a missing '\"'?)".to_owned(),
+                    });
+                    break;
+                }
+                Some('"') if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                Some('"') => {
+                    in_quotes = false;
+                    after_closing_quote = true;
+                }
+                Some(c) => {
+                    if c == '\n' || (c == '\r' && chars.peek() != Some(&'\n')) {
+                        line += 1;
+                    }
+                    field.push(c);
+                }
+            }
+            continue;
+        }
+        match next {
+            Some(',') => {
+                fields.push(std::mem::take(&mut field));
+                field_quoted = false;
+                after_closing_quote = false;
+            }
+            None | Some('\r' | '\n') => {
+                if next == Some('\r') && chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                let blank = fields.is_empty() && !field_quoted && field.trim().is_empty();
+                if !blank {
+                    fields.push(std::mem::take(&mut field));
+                    match error.take() {
+                        Some(message) => issues.push(RowIssue {
+                            line: record_line,
+                            field: None,
+                            message,
+                        }),
+                        None => {
+                            if records.len() == max_records {
+                                return Err(vec![RowIssue {
+                                    line: record_line,
+                                    field: None,
+                                    message: format!(
+                                        "the file has more than {MAX_CSV_ROWS} data rows; split it"
+                                    ),
+                                }]);
+                            }
+                            records.push(CsvRecord {
+                                line: record_line,
+                                fields: std::mem::take(&mut fields),
+                            });
+                        }
+                    }
+                }
+                fields.clear();
+                field.clear();
+                field_quoted = false;
+                after_closing_quote = false;
+                if next.is_none() {
+                    break;
+                }
+                line += 1;
+                record_line = line;
+            }
+            Some('"') if field.is_empty() && !field_quoted => {
+                field_quoted = true;
+                in_quotes = true;
+            }
+            Some(c) => {
+                if error.is_none() {
+                    if after_closing_quote {
+                        error = Some(format!(
+                            "unexpected {c:?} after a closing quote (a quoted field ends with '\"' \
+                             followed by ',' or the end of the line)"
+                        ));
+                    } else if c == '"' {
+                        error = Some(
+                            "a '\"' inside a field that does not start with '\"' (enclose the \
+                             field in quotes and double the quote: \"\")"
+                                .to_owned(),
+                        );
+                    }
+                }
+                field.push(c);
+            }
+        }
+    }
+    Ok((records, issues))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(text: &str) -> Decimal {
+        Decimal::from_str_exact(text).unwrap()
+    }
+
+    fn input() -> FacilityInput {
+        FacilityInput {
+            reference: " TL-0001 ".to_owned(),
+            facility_type: "term_loan".to_owned(),
+            currency: "SAR".to_owned(),
+            committed: "1000000.00".to_owned(),
+            outstanding_principal: "1000000.00".to_owned(),
+            accrued_interest: "12500.00".to_owned(),
+            past_due: "40000.00".to_owned(),
+            days_past_due: Some(45),
+            fees_and_penalties: "750.00".to_owned(),
+            secured: Some(true),
+            class: "secured".to_owned(),
+            related_party: Some(false),
+            collateral: vec![Collateral {
+                kind: "real_estate_mortgage".to_owned(),
+                description: "Warehouse, Riyadh".to_owned(),
+                valuation: Money::new(dec("2500000"), Currency::USD),
+                valued_on: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
+                ranking: 1,
+            }],
+            guarantees: vec![GuaranteeCover {
+                guarantor: InstitutionId::new(),
+                amount: Money::new(dec("500000"), Currency::SAR),
+            }],
+        }
+    }
+
+    fn fields(issues: &[FieldIssue]) -> Vec<&str> {
+        issues.iter().map(|issue| issue.field.as_str()).collect()
+    }
+
+    const HEADER: &str = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party";
+
+    #[test]
+    fn a_complete_facility_validates_and_its_exposure_leaves_out_past_due() {
+        let terms = input().validate(DEFAULT_CLASSES).unwrap();
+        assert_eq!(terms.reference(), "TL-0001");
+        assert_eq!(terms.facility_type(), FacilityType::TermLoan);
+        assert_eq!(terms.class(), &CreditorClass::SECURED);
+        assert_eq!(terms.collateral().len(), 1);
+        assert_eq!(terms.guarantees().len(), 1);
+        // 1,000,000.00 + 12,500.00 + 750.00; past due 40,000.00 is inside those amounts.
+        assert_eq!(
+            terms.exposure(),
+            Money::new(dec("1013250.00"), Currency::SAR)
+        );
+        assert_eq!(terms.to_input().validate(DEFAULT_CLASSES).unwrap(), terms);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let mut bad = input();
+        bad.reference = "  ".to_owned();
+        bad.facility_type = "loan".to_owned();
+        bad.currency = "usd".to_owned();
+        bad.committed = "-1".to_owned();
+        bad.outstanding_principal = "1,000.00".to_owned();
+        bad.accrued_interest = "1.00001".to_owned();
+        bad.past_due = String::new();
+        bad.days_past_due = None;
+        bad.fees_and_penalties = "1e3".to_owned();
+        bad.secured = None;
+        bad.class = "mezzanine".to_owned();
+        bad.related_party = None;
+        bad.collateral[0].kind = String::new();
+        bad.collateral[0].ranking = 0;
+        bad.collateral[0].valuation.amount = dec("-5");
+        bad.guarantees[0].amount.amount = Decimal::ZERO;
+        let issues = bad.validate(DEFAULT_CLASSES).unwrap_err();
+        assert_eq!(
+            fields(&issues),
+            [
+                "reference",
+                "facility_type",
+                "currency",
+                "committed",
+                "outstanding_principal",
+                "accrued_interest",
+                "past_due",
+                "days_past_due",
+                "fees_and_penalties",
+                "secured",
+                "class",
+                "related_party",
+                "collateral[0].kind",
+                "collateral[0].valuation",
+                "collateral[0].ranking",
+                "guarantees[0].amount",
+            ]
+        );
+        assert!(issues[10].message.contains("secured, unsecured, related_party"));
+    }
+
+    #[test]
+    fn amounts_have_at_most_four_decimal_places_but_trailing_zeros_are_dropped() {
+        let mut entry = input();
+        entry.accrued_interest = "12500.123400".to_owned();
+        let terms = entry.validate(DEFAULT_CLASSES).unwrap();
+        assert_eq!(terms.accrued_interest().amount.to_string(), "12500.1234");
+        entry.accrued_interest = "12500.12345".to_owned();
+        let issues = entry.validate(DEFAULT_CLASSES).unwrap_err();
+        assert_eq!(fields(&issues), ["accrued_interest"]);
+        assert!(issues[0].message.contains("at most 4 decimal places"));
+        for bad in ["+1", ".5", "5.", "1_000", " ", "1 000", "0x10", "NaN"] {
+            assert!(parse_amount(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_amount("-0").unwrap().to_string(), "0");
+        assert!(parse_amount("999999999999999999.9999").is_ok());
+        assert!(parse_amount("1000000000000000000").is_err());
+    }
+
+    #[test]
+    fn past_due_cannot_exceed_the_exposure_and_needs_days_past_due() {
+        let mut entry = input();
+        entry.past_due = "1013250.01".to_owned();
+        assert_eq!(
+            fields(&entry.validate(DEFAULT_CLASSES).unwrap_err()),
+            ["past_due"]
+        );
+        entry.past_due = "0".to_owned();
+        assert_eq!(
+            fields(&entry.validate(DEFAULT_CLASSES).unwrap_err()),
+            ["days_past_due"]
+        );
+        entry.days_past_due = Some(0);
+        assert!(entry.validate(DEFAULT_CLASSES).is_ok());
+        entry.past_due = "1".to_owned();
+        assert_eq!(
+            fields(&entry.validate(DEFAULT_CLASSES).unwrap_err()),
+            ["days_past_due"]
+        );
+    }
+
+    #[test]
+    fn the_class_must_be_one_the_workout_allows() {
+        let mut entry = input();
+        entry.class = "senior_secured".to_owned();
+        let custom = [CreditorClass::parse("senior_secured").unwrap()];
+        assert!(entry.validate(&custom).is_ok());
+        assert!(entry.validate(DEFAULT_CLASSES).is_err());
+    }
+
+    #[test]
+    fn class_names_are_lowercase_words() {
+        assert_eq!(
+            CreditorClass::parse("related_party").unwrap(),
+            CreditorClass::RELATED_PARTY
+        );
+        assert!(CreditorClass::parse("class_2").is_ok());
+        assert!(CreditorClass::parse(&"a".repeat(40)).is_ok());
+        assert_eq!(
+            CreditorClass::parse(&"a".repeat(41)),
+            Err(CreditorClassError::Length(41))
+        );
+        assert_eq!(CreditorClass::parse(""), Err(CreditorClassError::Length(0)));
+        for bad in ["Secured", "un secured", "related-party", "ümlaut"] {
+            assert!(
+                matches!(
+                    CreditorClass::parse(bad),
+                    Err(CreditorClassError::BadCharacter(_))
+                ),
+                "{bad}"
+            );
+        }
+        let json = serde_json::to_string(&CreditorClass::SECURED).unwrap();
+        assert_eq!(json, "\"secured\"");
+        assert!(serde_json::from_str::<CreditorClass>("\"Secured\"").is_err());
+    }
+
+    #[test]
+    fn facility_types_use_their_snake_case_names() {
+        for facility_type in FacilityType::ALL {
+            let json = serde_json::to_string(&facility_type).unwrap();
+            assert_eq!(json, format!("\"{}\"", facility_type.as_str()));
+            assert_eq!(facility_type.as_str().parse::<FacilityType>().unwrap(), facility_type);
+        }
+        assert!("Term Loan".parse::<FacilityType>().is_err());
+    }
+
+    #[test]
+    fn facility_input_reads_json_with_string_amounts_and_refuses_numbers() {
+        let json = serde_json::json!({
+            "reference": "RCF-9",
+            "facility_type": "revolving",
+            "currency": "USD",
+            "committed": "500000",
+            "outstanding_principal": "250000.50",
+            "accrued_interest": "0",
+            "past_due": "0",
+            "days_past_due": 0,
+            "fees_and_penalties": "0",
+            "secured": false,
+            "class": "unsecured",
+            "related_party": false
+        });
+        let input: FacilityInput = serde_json::from_value(json.clone()).unwrap();
+        let terms = input.validate(DEFAULT_CLASSES).unwrap();
+        assert_eq!(terms.exposure().to_string(), "250000.50 USD");
+        let serialized = serde_json::to_value(&terms).unwrap();
+        assert_eq!(serialized["outstanding_principal"], "250000.50");
+        assert_eq!(serialized["class"], "unsecured");
+
+        let mut with_number = json;
+        with_number["committed"] = serde_json::json!(500000.0);
+        assert!(serde_json::from_value::<FacilityInput>(with_number).is_err());
+        let missing: FacilityInput = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert_eq!(missing.validate(DEFAULT_CLASSES).unwrap_err().len(), 12);
+    }
+
+    #[test]
+    fn a_csv_file_imports_with_columns_in_any_order() {
+        let text = "class,reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,related_party\r\n\
+                    secured,TL-1,term_loan,SAR,100,100,1.5,0,0,0,yes,no\r\n\
+                    \r\n\
+                    unsecured,\"OD, \"\"main\"\"\",overdraft,USD,0,20.25,0,20.25,3,0,FALSE,0\r\n";
+        let facilities = parse_facility_csv(text, DEFAULT_CLASSES).unwrap();
+        assert_eq!(facilities.len(), 2);
+        assert_eq!(facilities[0].reference(), "TL-1");
+        assert_eq!(facilities[0].exposure().to_string(), "101.5 SAR");
+        assert!(facilities[0].secured());
+        assert_eq!(facilities[1].reference(), "OD, \"main\"");
+        assert_eq!(facilities[1].days_past_due(), 3);
+        assert!(!facilities[1].secured());
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_with_its_line() {
+        let text = format!(
+            "{HEADER}\n\
+             TL-1,term_loan,SAR,100,100,0,0,0,0,true,secured,false\n\
+             TL-2,term_loan,SAR,-100,100,0,0,0,0,true,senior,false\n\
+             TL-3,term_loan,SAR,100,100,0,0,0,0,true,secured\n\
+             \"TL-4\nsecond line\",term_loan,SAR,100,100,0,0,0,0,maybe,secured,false\n\
+             TL-1,term_loan,SAR,100,100,0,0,0,0,true,secured,false\n"
+        );
+        let issues = parse_facility_csv(&text, DEFAULT_CLASSES).unwrap_err();
+        let found: Vec<(usize, Option<&str>)> = issues
+            .iter()
+            .map(|issue| (issue.line, issue.field.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (3, Some("committed")),
+                (3, Some("class")),
+                (4, None),
+                (5, Some("reference")),
+                (5, Some("secured")),
+                (7, Some("reference")),
+            ]
+        );
+        assert!(issues[5].message.contains("already used on line 2"));
+        assert_eq!(issues[2].to_string(), "line 4: has 11 fields, the header has 12");
+    }
+
+    #[test]
+    fn header_problems_are_reported_alone() {
+        let text = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees,secured,class,class\n\
+                    junk\n";
+        let issues = parse_facility_csv(text, DEFAULT_CLASSES).unwrap_err();
+        let messages: Vec<String> = issues.iter().map(ToString::to_string).collect();
+        assert_eq!(issues.len(), 4, "{messages:#?}");
+        assert!(issues.iter().all(|issue| issue.line == 1));
+        assert!(messages[0].contains("unknown column \"fees\""));
+        assert!(messages[1].contains("class appears more than once"));
+        assert!(messages[2].contains("no column fees_and_penalties"));
+        assert!(messages[3].contains("no column related_party"));
+    }
+
+    #[test]
+    fn empty_files_and_files_without_rows_are_refused() {
+        assert_eq!(
+            parse_facility_csv("", DEFAULT_CLASSES).unwrap_err()[0].line,
+            1
+        );
+        assert_eq!(
+            parse_facility_csv("\n\n", DEFAULT_CLASSES).unwrap_err().len(),
+            1
+        );
+        let issues = parse_facility_csv(&format!("{HEADER}\n"), DEFAULT_CLASSES).unwrap_err();
+        assert!(issues[0].message.contains("no data rows"));
+    }
+
+    #[test]
+    fn more_than_five_thousand_rows_is_an_error() {
+        let row = |n: usize| format!("R-{n},tax,SAR,0,1,0,0,0,0,false,unsecured,false\n");
+        let mut text = format!("{HEADER}\n");
+        for n in 0..MAX_CSV_ROWS {
+            text.push_str(&row(n));
+        }
+        assert_eq!(
+            parse_facility_csv(&text, DEFAULT_CLASSES).unwrap().len(),
+            MAX_CSV_ROWS
+        );
+        text.push_str(&row(MAX_CSV_ROWS));
+        let issues = parse_facility_csv(&text, DEFAULT_CLASSES).unwrap_err();
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].line, MAX_CSV_ROWS + 2);
+        assert!(issues[0].message.contains("more than 5000 data rows"));
+    }
+
+    #[test]
+    fn the_csv_reader_follows_rfc_4180() {
+        let records = |text: &str| {
+            let (records, issues) = read_csv(text, 100).unwrap();
+            assert!(issues.is_empty(), "{issues:?}");
+            records
+                .into_iter()
+                .map(|record| (record.line, record.fields))
+                .collect::<Vec<_>>()
+        };
+        let owned = |fields: &[&str]| fields.iter().map(|f| (*f).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            records("a,b\r\n1,2"),
+            [(1, owned(&["a", "b"])), (2, owned(&["1", "2"]))]
+        );
+        assert_eq!(
+            records("\u{feff}a,\"b,\"\"c\"\"\r\nd\",\n\n  \n\"\",x\n"),
+            [(1, owned(&["a", "b,\"c\"\r\nd", ""])), (5, owned(&["", "x"]))]
+        );
+        assert_eq!(records("a\rb\r"), [(1, owned(&["a"])), (2, owned(&["b"]))]);
+        assert_eq!(records(",\n"), [(1, owned(&["", ""]))]);
+
+        let (records, issues) = read_csv("a\"b,c\n\"x\"y,z\nok\n\"open\nrest", 100).unwrap();
+        assert_eq!(records, [CsvRecord { line: 3, fields: owned(&["ok"]) }]);
+        let lines: Vec<usize> = issues.iter().map(|issue| issue.line).collect();
+        assert_eq!(lines, [1, 2, 4]);
+        assert!(issues[2].message.contains("never closed"));
+    }
+}
