@@ -9,6 +9,7 @@ pub mod auth;
 pub mod identity;
 pub mod keys;
 pub mod schema;
+pub mod workouts;
 
 use std::sync::Arc;
 
@@ -226,6 +227,9 @@ pub async fn export_platform_audit(
         identity::me, identity::create_institution, identity::list_institutions, identity::get_institution,
         identity::create_user, identity::list_users, identity::get_user, identity::disable_user,
         export_platform_audit,
+        workouts::open_workout, workouts::list_workouts, workouts::get_workout, workouts::add_participant_to_workout,
+        workouts::list_participants, workouts::remove_participant, workouts::export_workout_audit,
+        workouts::member_roles, workouts::internal_participants, workouts::change_status,
     ),
     modifiers(&BearerAuth)
 )]
@@ -274,6 +278,40 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: RegistryState) {
             .service(
                 web::resource("/v1/institutions/{institution_id}/users/{user_id}/disable")
                     .route(web::post().to(identity::disable_user)),
+            )
+            .service(
+                web::resource("/v1/workouts")
+                    .route(web::post().to(workouts::open_workout))
+                    .route(web::get().to(workouts::list_workouts)),
+            )
+            .service(
+                web::resource("/v1/workouts/{workout_id}")
+                    .route(web::get().to(workouts::get_workout)),
+            )
+            .service(
+                web::resource("/v1/workouts/{workout_id}/participants")
+                    .route(web::post().to(workouts::add_participant_to_workout))
+                    .route(web::get().to(workouts::list_participants)),
+            )
+            .service(
+                web::resource("/v1/workouts/{workout_id}/participants/{participant_id}/remove")
+                    .route(web::post().to(workouts::remove_participant)),
+            )
+            .service(
+                web::resource("/v1/workouts/{workout_id}/audit")
+                    .route(web::get().to(workouts::export_workout_audit)),
+            )
+            .service(
+                web::resource("/v1/internal/workouts/{workout_id}/members/{institution_id}")
+                    .route(web::get().to(workouts::member_roles)),
+            )
+            .service(
+                web::resource("/v1/internal/workouts/{workout_id}/participants")
+                    .route(web::get().to(workouts::internal_participants)),
+            )
+            .service(
+                web::resource("/v1/internal/workouts/{workout_id}/status")
+                    .route(web::post().to(workouts::change_status)),
             ),
     );
 }

@@ -199,8 +199,20 @@ const WORKOUT_COLUMNS: (
 
 impl From<WorkoutRow> for Workout {
     fn from(row: WorkoutRow) -> Self {
-        let (id, reference, borrower_id, base_currency, calendar, governing_law, opened_on, status, status_reason, classes, opened_by, created_at) =
-            row;
+        let (
+            id,
+            reference,
+            borrower_id,
+            base_currency,
+            calendar,
+            governing_law,
+            opened_on,
+            status,
+            status_reason,
+            classes,
+            opened_by,
+            created_at,
+        ) = row;
         Self {
             id,
             reference,
@@ -240,7 +252,9 @@ impl Membership {
         if self.has(ParticipantRole::Coordinator) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden("only the workout's coordinator may do this".to_owned()))
+            Err(ApiError::Forbidden(
+                "only the workout's coordinator may do this".to_owned(),
+            ))
         }
     }
 
@@ -254,19 +268,31 @@ impl Membership {
 }
 
 /// The active roles of `institution` in `workout`.
-pub async fn roles_of(conn: &mut AsyncPgConnection, workout: Uuid, institution: Uuid) -> QueryResult<Vec<ParticipantRole>> {
+pub async fn roles_of(
+    conn: &mut AsyncPgConnection,
+    workout: Uuid,
+    institution: Uuid,
+) -> QueryResult<Vec<ParticipantRole>> {
     let roles: Vec<String> = participants::table
         .filter(participants::workout_id.eq(workout))
         .filter(participants::institution_id.eq(institution))
         .filter(participants::removed_at.is_null())
+        .order(participants::id.asc())
         .select(participants::role)
         .load(conn)
         .await?;
-    Ok(roles.iter().filter_map(|r| ParticipantRole::parse(r)).collect())
+    Ok(roles
+        .iter()
+        .filter_map(|r| ParticipantRole::parse(r))
+        .collect())
 }
 
 /// The caller's membership of `workout`: 404 when the caller's institution takes no part in it.
-pub async fn membership(conn: &mut AsyncPgConnection, workout: Uuid, caller: &Caller) -> Result<Membership, ApiError> {
+pub async fn membership(
+    conn: &mut AsyncPgConnection,
+    workout: Uuid,
+    caller: &Caller,
+) -> Result<Membership, ApiError> {
     let institution = caller.institution_id.into_uuid();
     let roles = roles_of(conn, workout, institution).await?;
     if roles.is_empty() {
@@ -294,7 +320,13 @@ pub async fn record(
     before: Option<serde_json::Value>,
     after: serde_json::Value,
 ) -> Result<(), ApiError> {
-    outbox::enqueue(conn, &format!("registry.{action}"), Some(workout), after.clone()).await?;
+    outbox::enqueue(
+        conn,
+        &format!("registry.{action}"),
+        Some(workout),
+        after.clone(),
+    )
+    .await?;
     audit::append(
         conn,
         Change {
@@ -358,15 +390,24 @@ impl TryFrom<NewWorkout> for ValidWorkout {
             .ok();
         let calendar = input.calendar.unwrap_or_else(|| "SA".to_owned());
         if BusinessCalendar::builtin(&calendar).is_err() {
-            errors.push(FieldError::new("calendar", "is not a known business calendar (SA, SAT_SUN)"));
+            errors.push(FieldError::new(
+                "calendar",
+                "is not a known business calendar (SA, SAT_SUN)",
+            ));
         }
         let governing_law = input.governing_law.trim().to_owned();
         if governing_law.is_empty() || governing_law.chars().count() > 200 {
-            errors.push(FieldError::new("governing_law", "must be 1 to 200 characters"));
+            errors.push(FieldError::new(
+                "governing_law",
+                "must be 1 to 200 characters",
+            ));
         }
-        let names = input
-            .classes
-            .unwrap_or_else(|| workout_domain::facility::DEFAULT_CLASSES.iter().map(|c| (*c).to_owned()).collect());
+        let names = input.classes.unwrap_or_else(|| {
+            workout_domain::facility::DEFAULT_CLASSES
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect()
+        });
         let mut classes = Vec::new();
         for (i, name) in names.iter().enumerate() {
             match CreditorClass::parse(name) {
@@ -393,7 +434,10 @@ impl TryFrom<NewWorkout> for ValidWorkout {
     }
 }
 
-async fn institution_kind(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<String>, ApiError> {
+async fn institution_kind(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<String>, ApiError> {
     Ok(institutions::table
         .find(id)
         .select(institutions::kind)
@@ -435,40 +479,69 @@ pub async fn open_workout(
 ) -> Result<HttpResponse, ApiError> {
     let input = ValidWorkout::try_from(body.value)?;
     let opener = caller.institution_id.into_uuid();
-    idempotency::run(&state.pool, &req, &caller, &body.fingerprint, async |conn| {
-        if institution_kind(conn, opener).await?.as_deref() != Some("bank") {
-            return Err(ApiError::Forbidden("only banks open workouts".to_owned()));
-        }
-        if institution_kind(conn, input.borrower_id).await?.as_deref() != Some("borrower") {
-            return Err(ApiError::invalid_field("borrower_id", "is not an institution of kind borrower"));
-        }
-        let row: WorkoutRow = diesel::insert_into(workouts::table)
-            .values((
-                workouts::id.eq(WorkoutId::new().into_uuid()),
-                workouts::reference.eq(&input.reference),
-                workouts::borrower_id.eq(input.borrower_id),
-                workouts::base_currency.eq(input.base_currency.as_str()),
-                workouts::calendar.eq(&input.calendar),
-                workouts::governing_law.eq(&input.governing_law),
-                workouts::opened_on.eq(input.opened_on),
-                workouts::classes.eq(input.classes.iter().map(|c| c.as_str().to_owned()).collect::<Vec<_>>()),
-                workouts::opened_by.eq(opener),
-            ))
-            .returning(WORKOUT_COLUMNS)
-            .get_result(conn)
-            .await
-            .map_err(|e| workout_http::problem::from_diesel("a workout with this reference", e))?;
-        let workout = Workout::from(row);
-        add_participant(conn, workout.id, opener, ParticipantRole::Creditor).await?;
-        add_participant(conn, workout.id, opener, ParticipantRole::Coordinator).await?;
-        add_participant(conn, workout.id, workout.borrower_id, ParticipantRole::Borrower).await?;
-        let actor = Actor {
-            user_id: Some(caller.user_id.into_uuid()),
-            institution_id: Some(opener),
-        };
-        record(conn, workout.id, actor, "workout_opened", None, to_json(&workout)?).await?;
-        Reply::created(format!("/registry/v1/workouts/{}", workout.id), &workout)
-    })
+    idempotency::run(
+        &state.pool,
+        &req,
+        &caller,
+        &body.fingerprint,
+        async |conn| {
+            if institution_kind(conn, opener).await?.as_deref() != Some("bank") {
+                return Err(ApiError::Forbidden("only banks open workouts".to_owned()));
+            }
+            if institution_kind(conn, input.borrower_id).await?.as_deref() != Some("borrower") {
+                return Err(ApiError::invalid_field(
+                    "borrower_id",
+                    "is not an institution of kind borrower",
+                ));
+            }
+            let row: WorkoutRow = diesel::insert_into(workouts::table)
+                .values((
+                    workouts::id.eq(WorkoutId::new().into_uuid()),
+                    workouts::reference.eq(&input.reference),
+                    workouts::borrower_id.eq(input.borrower_id),
+                    workouts::base_currency.eq(input.base_currency.as_str()),
+                    workouts::calendar.eq(&input.calendar),
+                    workouts::governing_law.eq(&input.governing_law),
+                    workouts::opened_on.eq(input.opened_on),
+                    workouts::classes.eq(input
+                        .classes
+                        .iter()
+                        .map(|c| c.as_str().to_owned())
+                        .collect::<Vec<_>>()),
+                    workouts::opened_by.eq(opener),
+                ))
+                .returning(WORKOUT_COLUMNS)
+                .get_result(conn)
+                .await
+                .map_err(|e| {
+                    workout_http::problem::from_diesel("a workout with this reference", e)
+                })?;
+            let workout = Workout::from(row);
+            add_participant(conn, workout.id, opener, ParticipantRole::Creditor).await?;
+            add_participant(conn, workout.id, opener, ParticipantRole::Coordinator).await?;
+            add_participant(
+                conn,
+                workout.id,
+                workout.borrower_id,
+                ParticipantRole::Borrower,
+            )
+            .await?;
+            let actor = Actor {
+                user_id: Some(caller.user_id.into_uuid()),
+                institution_id: Some(opener),
+            };
+            record(
+                conn,
+                workout.id,
+                actor,
+                "workout_opened",
+                None,
+                to_json(&workout)?,
+            )
+            .await?;
+            Reply::created(format!("/registry/v1/workouts/{}", workout.id), &workout)
+        },
+    )
     .await
 }
 
@@ -512,7 +585,11 @@ pub struct WorkoutView {
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}", tag = "workouts", security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout")),
     responses((status = 200, body = WorkoutView), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
-pub async fn get_workout(state: web::Data<RegistryState>, caller: Caller, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get_workout(
+    state: web::Data<RegistryState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, path.into_inner(), &caller).await?;
     Ok(HttpResponse::Ok().json(WorkoutView {
@@ -568,7 +645,10 @@ pub struct Participant {
 
 fn valid_contacts(contacts: &[NoticeContact], errors: &mut Vec<FieldError>) -> Vec<NoticeContact> {
     if contacts.is_empty() {
-        errors.push(FieldError::new("contacts", "needs at least one notice contact"));
+        errors.push(FieldError::new(
+            "contacts",
+            "needs at least one notice contact",
+        ));
     }
     contacts
         .iter()
@@ -577,14 +657,25 @@ fn valid_contacts(contacts: &[NoticeContact], errors: &mut Vec<FieldError>) -> V
             let name = c.name.trim();
             let mut ok = true;
             if name.is_empty() || name.chars().count() > 200 {
-                errors.push(FieldError::new(format!("contacts.{i}.name"), "must be 1 to 200 characters"));
+                errors.push(FieldError::new(
+                    format!("contacts.{i}.name"),
+                    "must be 1 to 200 characters",
+                ));
                 ok = false;
             }
             let email = Email::parse(&c.email.to_lowercase())
-                .map_err(|e| errors.push(FieldError::new(format!("contacts.{i}.email"), e.to_string())))
+                .map_err(|e| {
+                    errors.push(FieldError::new(
+                        format!("contacts.{i}.email"),
+                        e.to_string(),
+                    ))
+                })
                 .ok();
             if !matches!(c.language.as_str(), "en" | "ar") {
-                errors.push(FieldError::new(format!("contacts.{i}.language"), "must be en or ar"));
+                errors.push(FieldError::new(
+                    format!("contacts.{i}.language"),
+                    "must be en or ar",
+                ));
                 ok = false;
             }
             let email = email?;
@@ -603,7 +694,15 @@ pub async fn load_participants(
     workout: Uuid,
     include_removed: bool,
 ) -> Result<Vec<Participant>, ApiError> {
-    type Row = (Uuid, Uuid, String, String, DateTime<Utc>, Option<DateTime<Utc>>, Option<String>);
+    type Row = (
+        Uuid,
+        Uuid,
+        String,
+        String,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        Option<String>,
+    );
     let mut query = participants::table
         .inner_join(institutions::table.on(institutions::id.eq(participants::institution_id)))
         .filter(participants::workout_id.eq(workout))
@@ -626,29 +725,38 @@ pub async fn load_participants(
     let contacts: Vec<(Uuid, String, String, String)> = notice_contacts::table
         .filter(notice_contacts::participant_id.eq_any(&ids))
         .order(notice_contacts::id.asc())
-        .select((notice_contacts::participant_id, notice_contacts::name, notice_contacts::email, notice_contacts::language))
+        .select((
+            notice_contacts::participant_id,
+            notice_contacts::name,
+            notice_contacts::email,
+            notice_contacts::language,
+        ))
         .load(conn)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, institution_id, institution_name, role, added_at, removed_at, removed_reason)| Participant {
-            id,
-            institution_id,
-            institution_name,
-            role: ParticipantRole::parse(&role).unwrap_or(ParticipantRole::Observer),
-            contacts: contacts
-                .iter()
-                .filter(|c| c.0 == id)
-                .map(|(_, name, email, language)| NoticeContact {
-                    name: name.clone(),
-                    email: email.clone(),
-                    language: language.clone(),
-                })
-                .collect(),
-            added_at,
-            removed_at,
-            removed_reason,
-        })
+        .map(
+            |(id, institution_id, institution_name, role, added_at, removed_at, removed_reason)| {
+                Participant {
+                    id,
+                    institution_id,
+                    institution_name,
+                    role: ParticipantRole::parse(&role).unwrap_or(ParticipantRole::Observer),
+                    contacts: contacts
+                        .iter()
+                        .filter(|c| c.0 == id)
+                        .map(|(_, name, email, language)| NoticeContact {
+                            name: name.clone(),
+                            email: email.clone(),
+                            language: language.clone(),
+                        })
+                        .collect(),
+                    added_at,
+                    removed_at,
+                    removed_reason,
+                }
+            },
+        )
         .collect())
 }
 
@@ -670,52 +778,83 @@ pub async fn add_participant_to_workout(
     let mut errors = Vec::new();
     let contacts = valid_contacts(&input.contacts, &mut errors);
     if input.role == ParticipantRole::Coordinator {
-        errors.push(FieldError::new("role", "the coordinator is appointed through the mandates service"));
+        errors.push(FieldError::new(
+            "role",
+            "the coordinator is appointed through the mandates service",
+        ));
     }
-    idempotency::run(&state.pool, &req, &caller, &body.fingerprint, async |conn| {
-        let member = membership(conn, workout, &caller).await?;
-        member.require_coordinator()?;
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
-        if member.workout.status.is_final() {
-            return Err(ApiError::conflict("workout_closed", "the workout is closed"));
-        }
-        let Some(kind) = institution_kind(conn, input.institution_id).await? else {
-            return Err(ApiError::invalid_field("institution_id", "is not a registered institution"));
-        };
-        let fits = match input.role {
-            ParticipantRole::Borrower => kind == "borrower",
-            ParticipantRole::Guarantor => kind == "guarantor" || kind == "borrower" || kind == "other_creditor",
-            ParticipantRole::Creditor => kind == "bank" || kind == "other_creditor",
-            ParticipantRole::Advisor => kind == "advisor",
-            ParticipantRole::Observer => kind != "platform_operator",
-            ParticipantRole::Coordinator => false,
-        };
-        if !fits {
-            return Err(ApiError::invalid_field("role", format!("an institution of kind {kind} cannot take this role")));
-        }
-        let id = add_participant(conn, workout, input.institution_id, input.role).await?;
-        for contact in &contacts {
-            diesel::insert_into(notice_contacts::table)
-                .values((
-                    notice_contacts::id.eq(Uuid::now_v7()),
-                    notice_contacts::participant_id.eq(id),
-                    notice_contacts::name.eq(&contact.name),
-                    notice_contacts::email.eq(&contact.email),
-                    notice_contacts::language.eq(&contact.language),
-                ))
-                .execute(conn)
-                .await?;
-        }
-        let participant = load_participants(conn, workout, false)
-            .await?
-            .into_iter()
-            .find(|p| p.id == id)
-            .ok_or(ApiError::NotFound("participant"))?;
-        record(conn, workout, member.actor(&caller), "participant_added", None, to_json(&participant)?).await?;
-        Reply::created(format!("/registry/v1/workouts/{workout}/participants/{id}"), &participant)
-    })
+    idempotency::run(
+        &state.pool,
+        &req,
+        &caller,
+        &body.fingerprint,
+        async |conn| {
+            let member = membership(conn, workout, &caller).await?;
+            member.require_coordinator()?;
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+            if member.workout.status.is_final() {
+                return Err(ApiError::conflict(
+                    "workout_closed",
+                    "the workout is closed",
+                ));
+            }
+            let Some(kind) = institution_kind(conn, input.institution_id).await? else {
+                return Err(ApiError::invalid_field(
+                    "institution_id",
+                    "is not a registered institution",
+                ));
+            };
+            let fits = match input.role {
+                ParticipantRole::Borrower => kind == "borrower",
+                ParticipantRole::Guarantor => {
+                    kind == "guarantor" || kind == "borrower" || kind == "other_creditor"
+                }
+                ParticipantRole::Creditor => kind == "bank" || kind == "other_creditor",
+                ParticipantRole::Advisor => kind == "advisor",
+                ParticipantRole::Observer => kind != "platform_operator",
+                ParticipantRole::Coordinator => false,
+            };
+            if !fits {
+                return Err(ApiError::invalid_field(
+                    "role",
+                    format!("an institution of kind {kind} cannot take this role"),
+                ));
+            }
+            let id = add_participant(conn, workout, input.institution_id, input.role).await?;
+            for contact in &contacts {
+                diesel::insert_into(notice_contacts::table)
+                    .values((
+                        notice_contacts::id.eq(Uuid::now_v7()),
+                        notice_contacts::participant_id.eq(id),
+                        notice_contacts::name.eq(&contact.name),
+                        notice_contacts::email.eq(&contact.email),
+                        notice_contacts::language.eq(&contact.language),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            let participant = load_participants(conn, workout, false)
+                .await?
+                .into_iter()
+                .find(|p| p.id == id)
+                .ok_or(ApiError::NotFound("participant"))?;
+            record(
+                conn,
+                workout,
+                member.actor(&caller),
+                "participant_added",
+                None,
+                to_json(&participant)?,
+            )
+            .await?;
+            Reply::created(
+                format!("/registry/v1/workouts/{workout}/participants/{id}"),
+                &participant,
+            )
+        },
+    )
     .await
 }
 
@@ -740,7 +879,10 @@ pub async fn list_participants(
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;
     membership(&mut conn, workout, &caller).await?;
-    Ok(HttpResponse::Ok().json(load_participants(&mut conn, workout, query.include_removed).await?))
+    Ok(
+        HttpResponse::Ok()
+            .json(load_participants(&mut conn, workout, query.include_removed).await?),
+    )
 }
 
 /// Why a participant is removed.
@@ -767,32 +909,64 @@ pub async fn remove_participant(
 ) -> Result<HttpResponse, ApiError> {
     let (workout, participant) = path.into_inner();
     let reason = body.value.reason.trim().to_owned();
-    idempotency::run(&state.pool, &req, &caller, &body.fingerprint, async |conn| {
-        let member = membership(conn, workout, &caller).await?;
-        member.require_coordinator()?;
-        if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(ApiError::invalid_field("reason", "must be 1 to 500 characters"));
-        }
-        let all = load_participants(conn, workout, true).await?;
-        let before = all.into_iter().find(|p| p.id == participant).ok_or(ApiError::NotFound("participant"))?;
-        if before.removed_at.is_some() {
-            return Err(ApiError::conflict("already_removed", "this participant was already removed"));
-        }
-        if matches!(before.role, ParticipantRole::Coordinator | ParticipantRole::Borrower) {
-            return Err(ApiError::conflict("role_not_removable", "the coordinator and the borrower cannot be removed here"));
-        }
-        diesel::update(participants::table.find(participant))
-            .set((participants::removed_at.eq(diesel::dsl::now), participants::removed_reason.eq(&reason)))
-            .execute(conn)
+    idempotency::run(
+        &state.pool,
+        &req,
+        &caller,
+        &body.fingerprint,
+        async |conn| {
+            let member = membership(conn, workout, &caller).await?;
+            member.require_coordinator()?;
+            if reason.is_empty() || reason.chars().count() > 500 {
+                return Err(ApiError::invalid_field(
+                    "reason",
+                    "must be 1 to 500 characters",
+                ));
+            }
+            let all = load_participants(conn, workout, true).await?;
+            let before = all
+                .into_iter()
+                .find(|p| p.id == participant)
+                .ok_or(ApiError::NotFound("participant"))?;
+            if before.removed_at.is_some() {
+                return Err(ApiError::conflict(
+                    "already_removed",
+                    "this participant was already removed",
+                ));
+            }
+            if matches!(
+                before.role,
+                ParticipantRole::Coordinator | ParticipantRole::Borrower
+            ) {
+                return Err(ApiError::conflict(
+                    "role_not_removable",
+                    "the coordinator and the borrower cannot be removed here",
+                ));
+            }
+            diesel::update(participants::table.find(participant))
+                .set((
+                    participants::removed_at.eq(diesel::dsl::now),
+                    participants::removed_reason.eq(&reason),
+                ))
+                .execute(conn)
+                .await?;
+            let after = load_participants(conn, workout, true)
+                .await?
+                .into_iter()
+                .find(|p| p.id == participant)
+                .ok_or(ApiError::NotFound("participant"))?;
+            record(
+                conn,
+                workout,
+                member.actor(&caller),
+                "participant_removed",
+                Some(to_json(&before)?),
+                to_json(&after)?,
+            )
             .await?;
-        let after = load_participants(conn, workout, true)
-            .await?
-            .into_iter()
-            .find(|p| p.id == participant)
-            .ok_or(ApiError::NotFound("participant"))?;
-        record(conn, workout, member.actor(&caller), "participant_removed", Some(to_json(&before)?), to_json(&after)?).await?;
-        Reply::ok(&after)
-    })
+            Reply::ok(&after)
+        },
+    )
     .await
 }
 
@@ -868,7 +1042,11 @@ pub async fn internal_participants(
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;
-    let exists: i64 = workouts::table.find(workout).count().get_result(&mut conn).await?;
+    let exists: i64 = workouts::table
+        .find(workout)
+        .count()
+        .get_result(&mut conn)
+        .await?;
     if exists == 0 {
         return Err(ApiError::NotFound("workout"));
     }
@@ -898,9 +1076,15 @@ pub async fn change_status(
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let change = body.value;
-    let reason = change.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    let reason = change
+        .reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
     if matches!(change.status, WorkoutStatus::Closed | WorkoutStatus::Failed) && reason.is_none() {
-        return Err(ApiError::invalid_field("reason", "is required to close or fail a workout"));
+        return Err(ApiError::invalid_field(
+            "reason",
+            "is required to close or fail a workout",
+        ));
     }
     let updated = transaction(&state.pool, async |conn| {
         let before: Workout = workouts::table
@@ -912,10 +1096,16 @@ pub async fn change_status(
             .map_err(|e| workout_http::problem::from_diesel("workout", e))?
             .into();
         if before.status.is_final() {
-            return Err(ApiError::conflict("workout_closed", "the workout is closed"));
+            return Err(ApiError::conflict(
+                "workout_closed",
+                "the workout is closed",
+            ));
         }
         let after: Workout = diesel::update(workouts::table.find(workout))
-            .set((workouts::status.eq(change.status.as_str()), workouts::status_reason.eq(&reason)))
+            .set((
+                workouts::status.eq(change.status.as_str()),
+                workouts::status_reason.eq(&reason),
+            ))
             .returning(WORKOUT_COLUMNS)
             .get_result::<WorkoutRow>(conn)
             .await?
@@ -923,7 +1113,15 @@ pub async fn change_status(
         let actor = Actor::default();
         let mut event = to_json(&after)?;
         event["changed_by_service"] = serde_json::Value::String(service.client.clone());
-        record(conn, workout, actor, "workout_status_changed", Some(to_json(&before)?), event).await?;
+        record(
+            conn,
+            workout,
+            actor,
+            "workout_status_changed",
+            Some(to_json(&before)?),
+            event,
+        )
+        .await?;
         Ok(after)
     })
     .await?;

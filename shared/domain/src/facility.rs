@@ -109,8 +109,8 @@ pub const DEFAULT_CLASSES: &[CreditorClass] = &[
     CreditorClass::RELATED_PARTY,
 ];
 
-/// Amounts must stay below this: 10^18.
-const AMOUNT_LIMIT: Decimal = Decimal::from_parts(2_808_348_672, 232_830_643, 0, false, 0);
+/// Amounts must stay below this: 10^18 (0x0DE0_B6B3_A764_0000 split into 32-bit words).
+const AMOUNT_LIMIT: Decimal = Decimal::from_parts(0xA764_0000, 0x0DE0_B6B3, 0, false, 0);
 
 const MAX_REFERENCE_CHARS: usize = 60;
 const MAX_KIND_CHARS: usize = 60;
@@ -539,7 +539,10 @@ impl FacilityInput {
     ///
     /// # Errors
     /// One [`FieldIssue`] per problem, in field order; never an empty list.
-    pub fn validate(&self, allowed_classes: &[CreditorClass]) -> Result<FacilityTerms, Vec<FieldIssue>> {
+    pub fn validate(
+        &self,
+        allowed_classes: &[CreditorClass],
+    ) -> Result<FacilityTerms, Vec<FieldIssue>> {
         let days_past_due = self.days_past_due.map(|days| days.to_string());
         let secured = self.secured.map(bool_text);
         let related_party = self.related_party.map(bool_text);
@@ -605,34 +608,46 @@ impl ScalarFields<'_> {
             class,
             related_party,
         ] = &self.values;
-        let mut check = |field: &str, result: Result<_, String>| {
-            result.map_err(|message| issues.push(FieldIssue::new(field, message))).ok()
-        };
         let reference = check(
+            issues,
             "reference",
             parse_text(reference, 1, MAX_REFERENCE_CHARS, false),
         );
         let facility_type = check(
+            issues,
             "facility_type",
-            required(facility_type).and_then(|text| text.parse().map_err(|e: FacilityTypeError| e.to_string())),
+            required(facility_type)
+                .and_then(|text| FacilityType::from_str(text).map_err(|e| e.to_string())),
         );
         let currency = check(
+            issues,
             "currency",
             required(currency).and_then(|text| Currency::parse(text).map_err(|e| e.to_string())),
         );
-        let committed = check("committed", parse_amount(committed));
-        let outstanding_principal = check("outstanding_principal", parse_amount(outstanding_principal));
-        let accrued_interest = check("accrued_interest", parse_amount(accrued_interest));
-        let past_due = check("past_due", parse_amount(past_due));
-        let days_past_due = check("days_past_due", parse_days(days_past_due));
-        let fees_and_penalties = check("fees_and_penalties", parse_amount(fees_and_penalties));
-        let secured = check("secured", parse_bool(secured));
-        let class = check("class", parse_class(class, allowed_classes));
-        let related_party = check("related_party", parse_bool(related_party));
+        let committed = check(issues, "committed", parse_amount(committed));
+        let outstanding_principal = check(
+            issues,
+            "outstanding_principal",
+            parse_amount(outstanding_principal),
+        );
+        let accrued_interest = check(issues, "accrued_interest", parse_amount(accrued_interest));
+        let past_due = check(issues, "past_due", parse_amount(past_due));
+        let days_past_due = check(issues, "days_past_due", parse_days(days_past_due));
+        let fees_and_penalties = check(
+            issues,
+            "fees_and_penalties",
+            parse_amount(fees_and_penalties),
+        );
+        let secured = check(issues, "secured", parse_bool(secured));
+        let class = check(issues, "class", parse_class(class, allowed_classes));
+        let related_party = check(issues, "related_party", parse_bool(related_party));
 
-        if let (Some(principal), Some(interest), Some(fees), Some(due)) =
-            (outstanding_principal, accrued_interest, fees_and_penalties, past_due)
-        {
+        if let (Some(principal), Some(interest), Some(fees), Some(due)) = (
+            outstanding_principal,
+            accrued_interest,
+            fees_and_penalties,
+            past_due,
+        ) {
             let exposure = principal + interest + fees;
             if due > exposure {
                 issues.push(FieldIssue::new(
@@ -689,15 +704,21 @@ fn validate_collateral(items: &[Collateral], issues: &mut Vec<FieldIssue>) -> Ve
     for (index, item) in items.iter().enumerate() {
         let field = |name: &str| format!("collateral[{index}].{name}");
         let before = issues.len();
-        let kind = parse_text(&item.kind, 1, MAX_KIND_CHARS, false)
-            .map_err(|message| issues.push(FieldIssue::new(field("kind"), message)))
-            .ok();
-        let description = parse_text(&item.description, 0, MAX_DESCRIPTION_CHARS, true)
-            .map_err(|message| issues.push(FieldIssue::new(field("description"), message)))
-            .ok();
-        let valuation = check_amount(item.valuation.amount)
-            .map_err(|message| issues.push(FieldIssue::new(field("valuation"), message)))
-            .ok();
+        let kind = check(
+            issues,
+            &field("kind"),
+            parse_text(&item.kind, 1, MAX_KIND_CHARS, false),
+        );
+        let description = check(
+            issues,
+            &field("description"),
+            parse_text(&item.description, 0, MAX_DESCRIPTION_CHARS, true),
+        );
+        let valuation = check(
+            issues,
+            &field("valuation"),
+            check_amount(item.valuation.amount),
+        );
         if item.ranking == 0 {
             issues.push(FieldIssue::new(
                 field("ranking"),
@@ -747,6 +768,13 @@ fn validate_guarantees(
     valid
 }
 
+/// The value of `result`, or `None` after recording its message as an issue of `field`.
+fn check<T>(issues: &mut Vec<FieldIssue>, field: &str, result: Result<T, String>) -> Option<T> {
+    result
+        .map_err(|message| issues.push(FieldIssue::new(field, message)))
+        .ok()
+}
+
 fn required(text: &str) -> Result<&str, String> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
@@ -768,7 +796,10 @@ fn parse_text(text: &str, min: usize, max: usize, multiline: bool) -> Result<Str
         return Err(format!("has {min} to {max} characters, got {count}"));
     }
     let allowed_control = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
-    if trimmed.chars().any(|c| c.is_control() && !allowed_control(c)) {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && !allowed_control(c))
+    {
         return Err("must not contain control characters".to_owned());
     }
     Ok(trimmed.to_owned())
@@ -965,7 +996,9 @@ fn column_positions(header: &CsvRecord) -> Result<[usize; CSV_COLUMNS.len()], Ve
         let name = name.trim();
         match CSV_COLUMNS.iter().position(|column| *column == name) {
             Some(column) => match positions[column] {
-                Some(_) => issues.push(issue(name, format!("column {name} appears more than once"))),
+                Some(_) => {
+                    issues.push(issue(name, format!("column {name} appears more than once")))
+                }
                 None => positions[column] = Some(position),
             },
             None => issues.push(issue(
@@ -1000,12 +1033,17 @@ struct CsvRecord {
 /// Splits RFC 4180 text into records, skipping empty lines.
 ///
 /// Records with a syntax error are reported and left out. Reading stops with an error alone once
-/// there would be more than `max_records` records.
-fn read_csv(text: &str, max_records: usize) -> Result<(Vec<CsvRecord>, Vec<RowIssue>), Vec<RowIssue>> {
+/// there would be more than `max_records` records (counting those with syntax errors).
+fn read_csv(
+    text: &str,
+    max_records: usize,
+) -> Result<(Vec<CsvRecord>, Vec<RowIssue>), Vec<RowIssue>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut chars = text.chars().peekable();
     let mut records = Vec::new();
     let mut issues = Vec::new();
+    // Records read so far, including those with syntax errors.
+    let mut seen = 0_usize;
 
     let mut line = 1;
     let mut record_line = 1;
@@ -1057,6 +1095,16 @@ fn read_csv(text: &str, max_records: usize) -> Result<(Vec<CsvRecord>, Vec<RowIs
                 }
                 let blank = fields.is_empty() && !field_quoted && field.trim().is_empty();
                 if !blank {
+                    if seen == max_records {
+                        return Err(vec![RowIssue {
+                            line: record_line,
+                            field: None,
+                            message: format!(
+                                "the file has more than {MAX_CSV_ROWS} data rows; split it"
+                            ),
+                        }]);
+                    }
+                    seen += 1;
                     fields.push(std::mem::take(&mut field));
                     match error.take() {
                         Some(message) => issues.push(RowIssue {
@@ -1064,21 +1112,10 @@ fn read_csv(text: &str, max_records: usize) -> Result<(Vec<CsvRecord>, Vec<RowIs
                             field: None,
                             message,
                         }),
-                        None => {
-                            if records.len() == max_records {
-                                return Err(vec![RowIssue {
-                                    line: record_line,
-                                    field: None,
-                                    message: format!(
-                                        "the file has more than {MAX_CSV_ROWS} data rows; split it"
-                                    ),
-                                }]);
-                            }
-                            records.push(CsvRecord {
-                                line: record_line,
-                                fields: std::mem::take(&mut fields),
-                            });
-                        }
+                        None => records.push(CsvRecord {
+                            line: record_line,
+                            fields: std::mem::take(&mut fields),
+                        }),
                     }
                 }
                 fields.clear();
@@ -1160,6 +1197,11 @@ mod tests {
     const HEADER: &str = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party";
 
     #[test]
+    fn the_amount_limit_is_ten_to_the_eighteenth() {
+        assert_eq!(AMOUNT_LIMIT, Decimal::from(1_000_000_000_000_000_000_i64));
+    }
+
+    #[test]
     fn a_complete_facility_validates_and_its_exposure_leaves_out_past_due() {
         let terms = input().validate(DEFAULT_CLASSES).unwrap();
         assert_eq!(terms.reference(), "TL-0001");
@@ -1216,7 +1258,11 @@ mod tests {
                 "guarantees[0].amount",
             ]
         );
-        assert!(issues[10].message.contains("secured, unsecured, related_party"));
+        assert!(
+            issues[10]
+                .message
+                .contains("secured, unsecured, related_party")
+        );
     }
 
     #[test]
@@ -1300,7 +1346,10 @@ mod tests {
         for facility_type in FacilityType::ALL {
             let json = serde_json::to_string(&facility_type).unwrap();
             assert_eq!(json, format!("\"{}\"", facility_type.as_str()));
-            assert_eq!(facility_type.as_str().parse::<FacilityType>().unwrap(), facility_type);
+            assert_eq!(
+                facility_type.as_str().parse::<FacilityType>().unwrap(),
+                facility_type
+            );
         }
         assert!("Term Loan".parse::<FacilityType>().is_err());
     }
@@ -1378,7 +1427,10 @@ mod tests {
             ]
         );
         assert!(issues[5].message.contains("already used on line 2"));
-        assert_eq!(issues[2].to_string(), "line 4: has 11 fields, the header has 12");
+        assert_eq!(
+            issues[2].to_string(),
+            "line 4: has 11 fields, the header has 12"
+        );
     }
 
     #[test]
@@ -1402,7 +1454,9 @@ mod tests {
             1
         );
         assert_eq!(
-            parse_facility_csv("\n\n", DEFAULT_CLASSES).unwrap_err().len(),
+            parse_facility_csv("\n\n", DEFAULT_CLASSES)
+                .unwrap_err()
+                .len(),
             1
         );
         let issues = parse_facility_csv(&format!("{HEADER}\n"), DEFAULT_CLASSES).unwrap_err();
@@ -1444,13 +1498,22 @@ mod tests {
         );
         assert_eq!(
             records("\u{feff}a,\"b,\"\"c\"\"\r\nd\",\n\n  \n\"\",x\n"),
-            [(1, owned(&["a", "b,\"c\"\r\nd", ""])), (5, owned(&["", "x"]))]
+            [
+                (1, owned(&["a", "b,\"c\"\r\nd", ""])),
+                (5, owned(&["", "x"]))
+            ]
         );
         assert_eq!(records("a\rb\r"), [(1, owned(&["a"])), (2, owned(&["b"]))]);
         assert_eq!(records(",\n"), [(1, owned(&["", ""]))]);
 
         let (records, issues) = read_csv("a\"b,c\n\"x\"y,z\nok\n\"open\nrest", 100).unwrap();
-        assert_eq!(records, [CsvRecord { line: 3, fields: owned(&["ok"]) }]);
+        assert_eq!(
+            records,
+            [CsvRecord {
+                line: 3,
+                fields: owned(&["ok"])
+            }]
+        );
         let lines: Vec<usize> = issues.iter().map(|issue| issue.line).collect();
         assert_eq!(lines, [1, 2, 4]);
         assert!(issues[2].message.contains("never closed"));

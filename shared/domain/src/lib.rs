@@ -1,5 +1,6 @@
 //! Pure domain types and rules of the workout platform: ids, money, identifiers of institutions
-//! and people, business calendars and the guideline's deadlines.
+//! and people, business calendars and the guideline's deadlines, creditors' facilities and
+//! record-date exposure snapshots, and the borrower's cooperation.
 //!
 //! Rules of this crate: no I/O of any kind (no database, HTTP, files or async runtime); every
 //! value that crosses a boundary is parsed into a type here ("parse, don't validate"), and every
@@ -7,8 +8,11 @@
 //! which rule produced a result.
 
 pub mod calendar;
+pub mod cooperation;
 pub mod deadline;
 pub mod email;
+pub mod exposure;
+pub mod facility;
 pub mod ids;
 pub mod lei;
 pub mod money;
@@ -17,8 +21,19 @@ pub mod percentage;
 pub use calendar::{
     BusinessCalendar, CalendarError, CalendarRegistry, add_calendar_days, add_months,
 };
+pub use cooperation::{
+    CooperationAssessment, CooperationError, InformationRequest, RequestStatus, assess,
+};
 pub use deadline::{Deadline, DeadlineRule, Direction, Period, Roll};
 pub use email::{Email, EmailError};
+pub use exposure::{
+    ClassAmount, CreditorDrift, CreditorExposure, CreditorPosition, ExposureError,
+    FacilityExposure, FxTable, RateUsed, Snapshot, convert, drift,
+};
+pub use facility::{
+    Collateral, CreditorClass, CreditorClassError, FacilityInput, FacilityTerms, FacilityType,
+    FacilityTypeError, FieldIssue, GuaranteeCover, RowIssue, parse_facility_csv,
+};
 pub use ids::{
     AuditEntryId, EventId, IdParseError, InstitutionId, ServiceClientId, SessionId, UserId,
     WorkoutId,

@@ -1,0 +1,900 @@
+//! Record-date snapshots: every creditor's exposure in the workout's base currency at the FX
+//! rates of the record date, fixed and hashed, so that a ballot can be weighted by it later
+//! without asking anyone again; and the drift between two snapshots (hold-the-line monitoring).
+//!
+//! Rules:
+//! - An [`FxTable`] holds the rates of one date: for each currency, the units of the base
+//!   currency that one unit of it is worth (base SAR, `USD 3.75` means 1 USD = 3.75 SAR). Rates
+//!   are > 0 and kept normalized (`3.7500` is `3.75`). The base currency converts at exactly 1
+//!   without an entry (an entry for it must be 1). A currency without a rate is an error
+//!   ([`ExposureError::MissingRate`], or [`ExposureError::MissingRates`] listing all of them
+//!   for a snapshot), never a silent 1.
+//! - Conversion ([`convert`]) multiplies exactly, then rounds **once** to 2 decimal places with
+//!   midpoints away from zero (`RoundingStrategy::MidpointAwayFromZero`): 37,500.045 becomes
+//!   37,500.05, where banker's rounding would give 37,500.04. Two places for every base currency,
+//!   because the money module knows no minor units. If the exact product does not fit in a
+//!   decimal (28 significant digits), the conversion fails ([`ExposureError::Inexact`]) rather
+//!   than rounding twice.
+//! - A snapshot converts each facility's exposure (see [`crate::facility`]: principal + accrued
+//!   interest + fees; past due is not added) and rounds it: that is the only rounding. A
+//!   creditor's exposure, in all and per class, is the exact sum of its facilities' converted
+//!   amounts, and the totals are exact sums of the creditors' amounts, so every total equals the
+//!   sum of its lines to the cent.
+//! - A creditor with facilities of several classes is reported per class (it votes in each), and
+//!   is a related party if any of its facilities is. Class, related-party flag and currency are
+//!   read from the facilities, never given twice.
+//! - The snapshot records the rates of the currencies that occur, the base currency included (at
+//!   1) if a facility is in it, and the date of the rates, which may not be after the record date.
+//! - Order: creditors by id, facilities by reference, classes and rates by name. A creditor given
+//!   twice, or two facilities of one creditor with the same reference, is an error: either would
+//!   make the result depend on how the input was put together.
+//! - The content hash is the SHA-256 (lowercase hex) of a canonical text of the workout, the
+//!   record date, the base currency, the rates' date, the rates used and every facility line (see
+//!   [`Snapshot::canonical_text`]). Decimals are written normalized (`3.75`, base amounts with
+//!   exactly 2 places), so the same inputs in any order give the same hash, and any change of an
+//!   amount, a rate, a class or a reference changes it. The per-creditor amounts and totals are
+//!   derived from the lines and are therefore covered by it.
+//! - A snapshot read back (deserialized) is recomputed from its facility lines and refused unless
+//!   its conversions, sums and hash all match: a stored snapshot cannot be edited unnoticed.
+//! - [`drift`] compares two snapshots of one workout in one base currency creditor by creditor; a
+//!   creditor absent from one side counts as 0 there.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::facility::{CreditorClass, FacilityTerms, FacilityType};
+use crate::ids::{InstitutionId, WorkoutId};
+use crate::money::{Currency, Money};
+
+/// Decimal places of every amount in the base currency.
+pub const BASE_DECIMAL_PLACES: u32 = 2;
+
+/// The first line of the canonical text; changes whenever the text's format changes.
+const CANONICAL_VERSION: &str = "workout-record-date-snapshot v1";
+
+/// Why rates could not be recorded, an amount converted or a snapshot computed or read back.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ExposureError {
+    /// No rate for a currency.
+    #[error("no FX rate for {currency}")]
+    MissingRate {
+        /// The currency without a rate.
+        currency: Currency,
+    },
+    /// No rate for several currencies (all of them, sorted).
+    #[error("no FX rate for {}", .0.iter().map(Currency::as_str).collect::<Vec<_>>().join(", "))]
+    MissingRates(Vec<Currency>),
+    /// A rate of zero or less.
+    #[error("the FX rate of {currency} must be above 0, got {rate}")]
+    NonPositiveRate {
+        /// The currency.
+        currency: Currency,
+        /// The rate given.
+        rate: Decimal,
+    },
+    /// A rate other than 1 for the base currency.
+    #[error("the base currency {currency} converts at exactly 1, got {rate}")]
+    BaseRateNotOne {
+        /// The base currency.
+        currency: Currency,
+        /// The rate given.
+        rate: Decimal,
+    },
+    /// Two base currencies that should be the same differ.
+    #[error("base currency {found} where {expected} was expected")]
+    BaseMismatch {
+        /// The base currency expected.
+        expected: Currency,
+        /// The base currency found.
+        found: Currency,
+    },
+    /// Two snapshots of different workouts were compared.
+    #[error("the snapshots belong to different workouts ({reference} and {current})")]
+    WorkoutMismatch {
+        /// The workout of the reference snapshot.
+        reference: WorkoutId,
+        /// The workout of the current snapshot.
+        current: WorkoutId,
+    },
+    /// The rates are of a date after the record date.
+    #[error("the FX rates of {rates_date} are later than the record date {as_of}")]
+    RatesAfterRecordDate {
+        /// The date of the rates.
+        rates_date: NaiveDate,
+        /// The record date.
+        as_of: NaiveDate,
+    },
+    /// The same creditor appears twice.
+    #[error("creditor {0} is given more than once")]
+    DuplicateCreditor(InstitutionId),
+    /// Two facilities of one creditor have the same reference.
+    #[error("creditor {creditor} has two facilities with reference {reference:?}")]
+    DuplicateFacility {
+        /// The creditor.
+        creditor: InstitutionId,
+        /// The reference used twice.
+        reference: String,
+    },
+    /// The exact product of an amount and a rate has more than 28 significant digits.
+    #[error("{amount} at rate {rate} cannot be converted exactly")]
+    Inexact {
+        /// The amount to convert.
+        amount: Money,
+        /// The rate.
+        rate: Decimal,
+    },
+    /// A result does not fit in a decimal.
+    #[error("amount overflow")]
+    Overflow,
+    /// A snapshot read back does not match its own lines.
+    #[error("the snapshot is inconsistent: {0}")]
+    Inconsistent(String),
+}
+
+/// The FX rates of one date, towards one base currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "FxTableRecord", into = "FxTableRecord")]
+pub struct FxTable {
+    base: Currency,
+    date: NaiveDate,
+    rates: BTreeMap<Currency, Decimal>,
+}
+
+impl FxTable {
+    /// An empty table: only the base currency converts (at 1).
+    #[must_use]
+    pub const fn new(base: Currency, date: NaiveDate) -> Self {
+        Self {
+            base,
+            date,
+            rates: BTreeMap::new(),
+        }
+    }
+
+    /// Sets the rate of `currency`: units of the base currency per 1 unit of `currency`.
+    ///
+    /// # Errors
+    /// [`ExposureError::NonPositiveRate`] unless `rate > 0`; [`ExposureError::BaseRateNotOne`]
+    /// for the base currency at any rate but 1.
+    pub fn insert(&mut self, currency: Currency, rate: Decimal) -> Result<(), ExposureError> {
+        if rate <= Decimal::ZERO {
+            return Err(ExposureError::NonPositiveRate { currency, rate });
+        }
+        if currency == self.base {
+            return if rate == Decimal::ONE {
+                Ok(())
+            } else {
+                Err(ExposureError::BaseRateNotOne { currency, rate })
+            };
+        }
+        self.rates.insert(currency, rate.normalize());
+        Ok(())
+    }
+
+    /// [`insert`](Self::insert), by value, for building a table in one expression.
+    ///
+    /// # Errors
+    /// As [`insert`](Self::insert).
+    pub fn with_rate(mut self, currency: Currency, rate: Decimal) -> Result<Self, ExposureError> {
+        self.insert(currency, rate)?;
+        Ok(self)
+    }
+
+    /// The base currency.
+    #[must_use]
+    pub const fn base(&self) -> Currency {
+        self.base
+    }
+
+    /// The date of the rates.
+    #[must_use]
+    pub const fn date(&self) -> NaiveDate {
+        self.date
+    }
+
+    /// The rate of `currency`: 1 for the base currency, `None` if the table has none.
+    #[must_use]
+    pub fn rate(&self, currency: Currency) -> Option<Decimal> {
+        if currency == self.base {
+            Some(Decimal::ONE)
+        } else {
+            self.rates.get(&currency).copied()
+        }
+    }
+
+    /// The rates of the table (the base currency excluded), by currency.
+    pub fn rates(&self) -> impl Iterator<Item = (Currency, Decimal)> + '_ {
+        self.rates.iter().map(|(currency, rate)| (*currency, *rate))
+    }
+}
+
+/// The wire form of an [`FxTable`]: `{"base": "SAR", "date": "2026-03-31", "rates": {"USD":
+/// "3.75"}}`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FxTableRecord {
+    base: Currency,
+    date: NaiveDate,
+    rates: BTreeMap<Currency, DecimalText>,
+}
+
+/// A decimal written as a JSON string.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(transparent)]
+struct DecimalText(#[serde(with = "rust_decimal::serde::str")] Decimal);
+
+impl TryFrom<FxTableRecord> for FxTable {
+    type Error = ExposureError;
+
+    fn try_from(record: FxTableRecord) -> Result<Self, Self::Error> {
+        let mut table = Self::new(record.base, record.date);
+        for (currency, DecimalText(rate)) in record.rates {
+            table.insert(currency, rate)?;
+        }
+        Ok(table)
+    }
+}
+
+impl From<FxTable> for FxTableRecord {
+    fn from(table: FxTable) -> Self {
+        Self {
+            base: table.base,
+            date: table.date,
+            rates: table
+                .rates
+                .into_iter()
+                .map(|(currency, rate)| (currency, DecimalText(rate)))
+                .collect(),
+        }
+    }
+}
+
+/// Converts `money` into the table's base currency, rounded to 2 places (midpoints away from
+/// zero).
+///
+/// # Errors
+/// [`ExposureError::MissingRate`] if the table has no rate for the currency;
+/// [`ExposureError::Inexact`] or [`ExposureError::Overflow`] if the product does not fit.
+pub fn convert(fx: &FxTable, money: Money) -> Result<Money, ExposureError> {
+    let rate = fx.rate(money.currency).ok_or(ExposureError::MissingRate {
+        currency: money.currency,
+    })?;
+    convert_at(money, rate, fx.base)
+}
+
+/// `money × rate` in `base`, computed exactly, then rounded once to 2 places.
+fn convert_at(money: Money, rate: Decimal, base: Currency) -> Result<Money, ExposureError> {
+    let amount = money.amount.normalize();
+    let rate_normalized = rate.normalize();
+    let exact = amount
+        .checked_mul(rate_normalized)
+        .ok_or(ExposureError::Overflow)?;
+    // rust_decimal lowers the scale (rounds) when the product has too many digits; an exact
+    // product has the sum of the scales.
+    if exact.scale() != amount.scale() + rate_normalized.scale() {
+        return Err(ExposureError::Inexact {
+            amount: money,
+            rate,
+        });
+    }
+    let mut rounded =
+        exact.round_dp_with_strategy(BASE_DECIMAL_PLACES, RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(BASE_DECIMAL_PLACES);
+    Ok(Money::new(rounded, base))
+}
+
+/// The facilities one creditor holds in the workout.
+///
+/// The creditor's classes and related-party status are those of its facilities (see
+/// [`FacilityTerms::class`] and [`FacilityTerms::related_party`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditorPosition {
+    /// The creditor.
+    pub creditor: InstitutionId,
+    /// Its facilities, each with its own reference.
+    pub facilities: Vec<FacilityTerms>,
+}
+
+/// An amount held in one creditor class.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ClassAmount {
+    /// The class.
+    pub class: CreditorClass,
+    /// The amount, in the base currency.
+    pub amount: Money,
+}
+
+/// A rate a snapshot used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RateUsed {
+    /// The currency converted.
+    pub currency: Currency,
+    /// Units of the base currency per 1 unit of `currency`.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+}
+
+/// One facility in a snapshot, converted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FacilityExposure {
+    /// The bank's reference for the facility.
+    pub reference: String,
+    /// The kind of facility.
+    pub facility_type: FacilityType,
+    /// The class in which it votes.
+    pub class: CreditorClass,
+    /// Whether it is held as a related party.
+    pub related_party: bool,
+    /// The exposure in the facility's currency (principal + accrued interest + fees), exact.
+    pub exposure: Money,
+    /// The rate used (1 for the base currency).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+    /// `exposure × rate`, rounded to 2 places, in the base currency.
+    pub base_exposure: Money,
+}
+
+/// One creditor in a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CreditorExposure {
+    /// The creditor.
+    pub creditor: InstitutionId,
+    /// The sum of its facilities' `base_exposure`.
+    pub exposure: Money,
+    /// The same sum per class, by class name; only classes it holds.
+    pub by_class: Vec<ClassAmount>,
+    /// True if any of its facilities is held as a related party.
+    pub related_party: bool,
+    /// Its facilities, by reference.
+    pub facilities: Vec<FacilityExposure>,
+}
+
+/// Every creditor's exposure at a record date, in the base currency, with the rates used and a
+/// content hash. See the module documentation for the rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "SnapshotRecord")]
+pub struct Snapshot {
+    workout: WorkoutId,
+    as_of: NaiveDate,
+    base: Currency,
+    rates_date: NaiveDate,
+    rates: Vec<RateUsed>,
+    creditors: Vec<CreditorExposure>,
+    total: Money,
+    total_by_class: Vec<ClassAmount>,
+    content_hash: String,
+}
+
+/// One facility line before conversion and aggregation.
+struct LineInput {
+    reference: String,
+    facility_type: FacilityType,
+    class: CreditorClass,
+    related_party: bool,
+    exposure: Money,
+    rate: Decimal,
+}
+
+impl Snapshot {
+    /// Converts every creditor's facilities at `fx` and sums them up.
+    ///
+    /// # Errors
+    /// [`ExposureError::BaseMismatch`] if `fx` is not towards `base`;
+    /// [`ExposureError::RatesAfterRecordDate`]; [`ExposureError::DuplicateCreditor`] or
+    /// [`ExposureError::DuplicateFacility`]; [`ExposureError::MissingRates`] listing every
+    /// currency without a rate; [`ExposureError::Inexact`] or [`ExposureError::Overflow`].
+    pub fn compute(
+        workout: WorkoutId,
+        as_of: NaiveDate,
+        base: Currency,
+        fx: &FxTable,
+        positions: &[CreditorPosition],
+    ) -> Result<Self, ExposureError> {
+        if fx.base != base {
+            return Err(ExposureError::BaseMismatch {
+                expected: base,
+                found: fx.base,
+            });
+        }
+        if fx.date > as_of {
+            return Err(ExposureError::RatesAfterRecordDate {
+                rates_date: fx.date,
+                as_of,
+            });
+        }
+        let missing: BTreeSet<Currency> = positions
+            .iter()
+            .flat_map(|position| &position.facilities)
+            .map(FacilityTerms::currency)
+            .filter(|currency| fx.rate(*currency).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ExposureError::MissingRates(missing.into_iter().collect()));
+        }
+        let mut creditors: Vec<(InstitutionId, Vec<LineInput>)> = Vec::new();
+        for position in positions {
+            let mut lines = Vec::with_capacity(position.facilities.len());
+            for facility in &position.facilities {
+                let currency = facility.currency();
+                lines.push(LineInput {
+                    reference: facility.reference().to_owned(),
+                    facility_type: facility.facility_type(),
+                    class: facility.class().clone(),
+                    related_party: facility.related_party(),
+                    exposure: facility.exposure(),
+                    rate: fx
+                        .rate(currency)
+                        .ok_or(ExposureError::MissingRate { currency })?,
+                });
+            }
+            creditors.push((position.creditor, lines));
+        }
+        Self::assemble(workout, as_of, base, fx.date, creditors)
+    }
+
+    /// Sorts, converts, sums and hashes: the one path by which a snapshot is made, whether
+    /// computed or read back.
+    fn assemble(
+        workout: WorkoutId,
+        as_of: NaiveDate,
+        base: Currency,
+        rates_date: NaiveDate,
+        mut creditors: Vec<(InstitutionId, Vec<LineInput>)>,
+    ) -> Result<Self, ExposureError> {
+        creditors.sort_by_key(|(creditor, _)| *creditor);
+        if let Some(pair) = creditors.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            return Err(ExposureError::DuplicateCreditor(pair[0].0));
+        }
+        let mut rates: BTreeMap<Currency, Decimal> = BTreeMap::new();
+        let mut total = Decimal::ZERO;
+        let mut total_by_class: BTreeMap<CreditorClass, Decimal> = BTreeMap::new();
+        let mut creditor_lines = Vec::with_capacity(creditors.len());
+        for (creditor, mut lines) in creditors {
+            lines.sort_by(|a, b| a.reference.cmp(&b.reference));
+            if let Some(pair) = lines
+                .windows(2)
+                .find(|pair| pair[0].reference == pair[1].reference)
+            {
+                return Err(ExposureError::DuplicateFacility {
+                    creditor,
+                    reference: pair[0].reference.clone(),
+                });
+            }
+            let mut exposure = Decimal::ZERO;
+            let mut by_class: BTreeMap<CreditorClass, Decimal> = BTreeMap::new();
+            let mut facilities = Vec::with_capacity(lines.len());
+            for line in lines {
+                let currency = line.exposure.currency;
+                if currency == base && line.rate != Decimal::ONE {
+                    return Err(ExposureError::BaseRateNotOne {
+                        currency,
+                        rate: line.rate,
+                    });
+                }
+                if line.rate <= Decimal::ZERO {
+                    return Err(ExposureError::NonPositiveRate {
+                        currency,
+                        rate: line.rate,
+                    });
+                }
+                if *rates.entry(currency).or_insert(line.rate) != line.rate {
+                    return Err(ExposureError::Inconsistent(format!(
+                        "{currency} is converted at two different rates"
+                    )));
+                }
+                let base_exposure = convert_at(line.exposure, line.rate, base)?;
+                exposure = checked_add(exposure, base_exposure.amount)?;
+                add_to_class(&mut by_class, &line.class, base_exposure.amount)?;
+                add_to_class(&mut total_by_class, &line.class, base_exposure.amount)?;
+                facilities.push(FacilityExposure {
+                    reference: line.reference,
+                    facility_type: line.facility_type,
+                    class: line.class,
+                    related_party: line.related_party,
+                    exposure: line.exposure,
+                    rate: line.rate,
+                    base_exposure,
+                });
+            }
+            total = checked_add(total, exposure)?;
+            creditor_lines.push(CreditorExposure {
+                creditor,
+                exposure: Money::new(exposure, base),
+                by_class: class_amounts(by_class, base),
+                related_party: facilities.iter().any(|facility| facility.related_party),
+                facilities,
+            });
+        }
+        let rates: Vec<RateUsed> = rates
+            .into_iter()
+            .map(|(currency, rate)| RateUsed { currency, rate })
+            .collect();
+        let mut snapshot = Self {
+            workout,
+            as_of,
+            base,
+            rates_date,
+            rates,
+            creditors: creditor_lines,
+            total: Money::new(total, base),
+            total_by_class: class_amounts(total_by_class, base),
+            content_hash: String::new(),
+        };
+        snapshot.content_hash = hex::encode(Sha256::digest(snapshot.canonical_text()));
+        Ok(snapshot)
+    }
+
+    /// The text the content hash is computed over, UTF-8, one item per line, each line ending
+    /// in `\n`:
+    ///
+    /// ```text
+    /// workout-record-date-snapshot v1
+    /// workout <uuid>
+    /// as_of <YYYY-MM-DD>
+    /// base <currency>
+    /// rates_date <YYYY-MM-DD>
+    /// rate <currency> <rate>                       (one per rate used, by currency)
+    /// facility <creditor uuid> <byte length>:<reference> <facility_type> <class>
+    ///          <related_party 0|1> <exposure> <currency> <rate> <base_exposure>
+    ///                                              (one line per facility, in snapshot order)
+    /// ```
+    ///
+    /// Decimals are normalized (no trailing zeros) except `base_exposure`, written with exactly
+    /// 2 places. The reference is length-prefixed so that no reference can imitate a separator.
+    #[must_use]
+    pub fn canonical_text(&self) -> String {
+        let mut text = format!(
+            "{CANONICAL_VERSION}\nworkout {}\nas_of {}\nbase {}\nrates_date {}\n",
+            self.workout, self.as_of, self.base, self.rates_date
+        );
+        for rate in &self.rates {
+            text.push_str(&format!(
+                "rate {} {}\n",
+                rate.currency,
+                rate.rate.normalize()
+            ));
+        }
+        for creditor in &self.creditors {
+            for facility in &creditor.facilities {
+                let mut base_exposure = facility.base_exposure.amount;
+                base_exposure.rescale(BASE_DECIMAL_PLACES);
+                text.push_str(&format!(
+                    "facility {} {}:{} {} {} {} {} {} {} {}\n",
+                    creditor.creditor,
+                    facility.reference.len(),
+                    facility.reference,
+                    facility.facility_type,
+                    facility.class,
+                    u8::from(facility.related_party),
+                    facility.exposure.amount.normalize(),
+                    facility.exposure.currency,
+                    facility.rate.normalize(),
+                    base_exposure,
+                ));
+            }
+        }
+        text
+    }
+
+    /// The workout.
+    #[must_use]
+    pub const fn workout(&self) -> WorkoutId {
+        self.workout
+    }
+
+    /// The record date.
+    #[must_use]
+    pub const fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    /// The base currency of every converted amount.
+    #[must_use]
+    pub const fn base(&self) -> Currency {
+        self.base
+    }
+
+    /// The date of the FX rates (on or before the record date).
+    #[must_use]
+    pub const fn rates_date(&self) -> NaiveDate {
+        self.rates_date
+    }
+
+    /// The rates of the currencies that occur, by currency.
+    #[must_use]
+    pub fn rates(&self) -> &[RateUsed] {
+        &self.rates
+    }
+
+    /// The creditors, by id.
+    #[must_use]
+    pub fn creditors(&self) -> &[CreditorExposure] {
+        &self.creditors
+    }
+
+    /// The creditor `creditor`, if it is in the snapshot.
+    #[must_use]
+    pub fn creditor(&self, creditor: InstitutionId) -> Option<&CreditorExposure> {
+        self.creditors
+            .binary_search_by_key(&creditor, |line| line.creditor)
+            .ok()
+            .and_then(|index| self.creditors.get(index))
+    }
+
+    /// The sum of every creditor's exposure.
+    #[must_use]
+    pub const fn total(&self) -> Money {
+        self.total
+    }
+
+    /// The total per class, by class name.
+    #[must_use]
+    pub fn total_by_class(&self) -> &[ClassAmount] {
+        &self.total_by_class
+    }
+
+    /// SHA-256, lowercase hex, of [`canonical_text`](Self::canonical_text).
+    #[must_use]
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
+    }
+}
+
+fn checked_add(left: Decimal, right: Decimal) -> Result<Decimal, ExposureError> {
+    left.checked_add(right).ok_or(ExposureError::Overflow)
+}
+
+fn add_to_class(
+    sums: &mut BTreeMap<CreditorClass, Decimal>,
+    class: &CreditorClass,
+    amount: Decimal,
+) -> Result<(), ExposureError> {
+    let sum = sums.entry(class.clone()).or_insert(Decimal::ZERO);
+    *sum = checked_add(*sum, amount)?;
+    Ok(())
+}
+
+fn class_amounts(sums: BTreeMap<CreditorClass, Decimal>, base: Currency) -> Vec<ClassAmount> {
+    sums.into_iter()
+        .map(|(class, amount)| ClassAmount {
+            class,
+            amount: Money::new(amount, base),
+        })
+        .collect()
+}
+
+/// The wire form of a [`Snapshot`], checked by recomputing it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotRecord {
+    workout: WorkoutId,
+    as_of: NaiveDate,
+    base: Currency,
+    rates_date: NaiveDate,
+    rates: Vec<RateUsed>,
+    creditors: Vec<CreditorExposure>,
+    total: Money,
+    total_by_class: Vec<ClassAmount>,
+    content_hash: String,
+}
+
+impl TryFrom<SnapshotRecord> for Snapshot {
+    type Error = ExposureError;
+
+    fn try_from(record: SnapshotRecord) -> Result<Self, Self::Error> {
+        let creditors = record
+            .creditors
+            .iter()
+            .map(|creditor| {
+                let lines = creditor
+                    .facilities
+                    .iter()
+                    .map(|facility| LineInput {
+                        reference: facility.reference.clone(),
+                        facility_type: facility.facility_type,
+                        class: facility.class.clone(),
+                        related_party: facility.related_party,
+                        exposure: facility.exposure,
+                        rate: facility.rate,
+                    })
+                    .collect();
+                (creditor.creditor, lines)
+            })
+            .collect();
+        let recomputed = Self::assemble(
+            record.workout,
+            record.as_of,
+            record.base,
+            record.rates_date,
+            creditors,
+        )?;
+        let stored = Self {
+            workout: record.workout,
+            as_of: record.as_of,
+            base: record.base,
+            rates_date: record.rates_date,
+            rates: record.rates,
+            creditors: record.creditors,
+            total: record.total,
+            total_by_class: record.total_by_class,
+            content_hash: record.content_hash,
+        };
+        if stored == recomputed {
+            Ok(recomputed)
+        } else {
+            Err(ExposureError::Inconsistent(
+                "its rates, amounts, order or content hash do not match its facility lines"
+                    .to_owned(),
+            ))
+        }
+    }
+}
+
+/// How one creditor's exposure moved between two snapshots.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CreditorDrift {
+    /// The creditor.
+    pub creditor: InstitutionId,
+    /// Its exposure in the reference snapshot (0 if absent there).
+    pub reference_exposure: Money,
+    /// Its exposure in the current snapshot (0 if absent there).
+    pub current_exposure: Money,
+    /// `current_exposure - reference_exposure`.
+    pub change: Money,
+    /// True if the current exposure is below the reference exposure.
+    pub reduced: bool,
+}
+
+/// Each creditor's change of exposure from `reference` (e.g. the standstill's reference date) to
+/// `current`, by creditor id, for every creditor in either snapshot.
+///
+/// # Errors
+/// [`ExposureError::WorkoutMismatch`] or [`ExposureError::BaseMismatch`] if the snapshots are of
+/// different workouts or base currencies; [`ExposureError::Overflow`] if a change does not fit.
+pub fn drift(
+    reference: &Snapshot,
+    current: &Snapshot,
+) -> Result<Vec<CreditorDrift>, ExposureError> {
+    if reference.workout != current.workout {
+        return Err(ExposureError::WorkoutMismatch {
+            reference: reference.workout,
+            current: current.workout,
+        });
+    }
+    if reference.base != current.base {
+        return Err(ExposureError::BaseMismatch {
+            expected: reference.base,
+            found: current.base,
+        });
+    }
+    let base = reference.base;
+    let mut pairs: BTreeMap<InstitutionId, (Money, Money)> = BTreeMap::new();
+    for line in &reference.creditors {
+        pairs
+            .entry(line.creditor)
+            .or_insert((Money::zero(base), Money::zero(base)))
+            .0 = line.exposure;
+    }
+    for line in &current.creditors {
+        pairs
+            .entry(line.creditor)
+            .or_insert((Money::zero(base), Money::zero(base)))
+            .1 = line.exposure;
+    }
+    pairs
+        .into_iter()
+        .map(|(creditor, (before, now))| {
+            let change = now
+                .checked_sub(before)
+                .map_err(|_| ExposureError::Overflow)?;
+            Ok(CreditorDrift {
+                creditor,
+                reference_exposure: before,
+                current_exposure: now,
+                change,
+                reduced: now.amount < before.amount,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(text: &str) -> Decimal {
+        Decimal::from_str_exact(text).unwrap()
+    }
+
+    fn date() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, 31).unwrap()
+    }
+
+    #[test]
+    fn the_base_currency_converts_at_one_without_an_entry() {
+        let fx = FxTable::new(Currency::SAR, date());
+        assert_eq!(fx.rate(Currency::SAR), Some(Decimal::ONE));
+        assert_eq!(
+            convert(&fx, Money::new(dec("10.005"), Currency::SAR)).unwrap(),
+            Money::new(dec("10.01"), Currency::SAR)
+        );
+        assert_eq!(
+            convert(&fx, Money::new(dec("1"), Currency::USD)),
+            Err(ExposureError::MissingRate {
+                currency: Currency::USD
+            })
+        );
+    }
+
+    #[test]
+    fn rates_must_be_positive_and_the_base_rate_one() {
+        let fx = FxTable::new(Currency::SAR, date());
+        assert!(matches!(
+            fx.clone().with_rate(Currency::USD, Decimal::ZERO),
+            Err(ExposureError::NonPositiveRate { .. })
+        ));
+        assert!(matches!(
+            fx.clone().with_rate(Currency::USD, dec("-3.75")),
+            Err(ExposureError::NonPositiveRate { .. })
+        ));
+        assert!(matches!(
+            fx.clone().with_rate(Currency::SAR, dec("1.01")),
+            Err(ExposureError::BaseRateNotOne { .. })
+        ));
+        let fx = fx.with_rate(Currency::SAR, dec("1.000")).unwrap();
+        assert_eq!(fx.rates().count(), 0);
+    }
+
+    #[test]
+    fn conversion_rounds_once_with_midpoints_away_from_zero() {
+        let fx = FxTable::new(Currency::SAR, date())
+            .with_rate(Currency::USD, dec("3.7500"))
+            .unwrap();
+        // 10,000.0120 × 3.75 = 37,500.045 exactly: away from zero gives .05, banker's .04.
+        let converted = convert(&fx, Money::new(dec("10000.0120"), Currency::USD)).unwrap();
+        assert_eq!(converted.amount.to_string(), "37500.05");
+        assert_eq!(converted.currency, Currency::SAR);
+        let converted = convert(&fx, Money::new(dec("-10000.0120"), Currency::USD)).unwrap();
+        assert_eq!(converted.amount.to_string(), "-37500.05");
+        let converted = convert(&fx, Money::new(dec("2"), Currency::USD)).unwrap();
+        assert_eq!(converted.amount.to_string(), "7.50");
+    }
+
+    #[test]
+    fn a_product_too_long_to_be_exact_is_an_error_not_a_second_rounding() {
+        let fx = FxTable::new(Currency::SAR, date())
+            .with_rate(Currency::USD, dec("3.7512345678901234567"))
+            .unwrap();
+        let huge = Money::new(dec("999999999999999999.9999"), Currency::USD);
+        assert!(matches!(
+            convert(&fx, huge),
+            Err(ExposureError::Inexact { .. })
+        ));
+        let max = Money::new(Decimal::MAX, Currency::USD);
+        assert_eq!(convert(&fx, max), Err(ExposureError::Overflow));
+    }
+
+    #[test]
+    fn an_fx_table_round_trips_through_json_with_string_rates() {
+        let fx = FxTable::new(Currency::SAR, date())
+            .with_rate(Currency::USD, dec("3.75"))
+            .unwrap();
+        let json = serde_json::to_value(&fx).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"base": "SAR", "date": "2026-03-31", "rates": {"USD": "3.75"}})
+        );
+        assert_eq!(serde_json::from_value::<FxTable>(json).unwrap(), fx);
+        let negative =
+            serde_json::json!({"base": "SAR", "date": "2026-03-31", "rates": {"USD": "-1"}});
+        assert!(serde_json::from_value::<FxTable>(negative).is_err());
+        let float =
+            serde_json::json!({"base": "SAR", "date": "2026-03-31", "rates": {"USD": 3.75}});
+        assert!(serde_json::from_value::<FxTable>(float).is_err());
+    }
+}

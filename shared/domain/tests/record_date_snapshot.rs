@@ -1,0 +1,717 @@
+//! Record-date snapshots, specified by a hand-checkable example in three currencies and by
+//! properties: totals are exact sums of their lines, the hash ignores input order and notices any
+//! change, missing rates are reported together, a stored snapshot cannot be edited unnoticed,
+//! and drift is measured creditor by creditor.
+// The whole file is test code: the fixtures below may unwrap like the tests themselves.
+#![cfg(test)]
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+use workout_domain::exposure::{BASE_DECIMAL_PLACES, CreditorExposure};
+use workout_domain::facility::DEFAULT_CLASSES;
+use workout_domain::{
+    CreditorClass, CreditorPosition, Currency, ExposureError, FacilityInput, FacilityTerms,
+    FxTable, InstitutionId, Money, Snapshot, WorkoutId, drift,
+};
+
+fn dec(text: &str) -> Decimal {
+    Decimal::from_str_exact(text).unwrap()
+}
+
+fn sar(text: &str) -> Money {
+    Money::new(dec(text), Currency::SAR)
+}
+
+fn record_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 31).unwrap()
+}
+
+fn workout() -> WorkoutId {
+    WorkoutId::from_uuid(Uuid::parse_str("0195e8a0-0000-7000-8000-0000000000ff").unwrap())
+}
+
+fn bank(n: u8) -> InstitutionId {
+    InstitutionId::from_uuid(Uuid::from_u128(
+        0x0195_e8a0_0000_7000_8000_0000_0000_0000 + u128::from(n),
+    ))
+}
+
+/// A facility with the given amounts; `past_due` is 0 unless given.
+struct Entry<'a> {
+    reference: &'a str,
+    facility_type: &'a str,
+    currency: &'a str,
+    principal: &'a str,
+    interest: &'a str,
+    past_due: &'a str,
+    fees: &'a str,
+    class: &'a str,
+    related_party: bool,
+}
+
+impl Entry<'_> {
+    fn terms(&self) -> FacilityTerms {
+        let days_past_due = if dec(self.past_due).is_zero() { 0 } else { 45 };
+        FacilityInput {
+            reference: self.reference.to_owned(),
+            facility_type: self.facility_type.to_owned(),
+            currency: self.currency.to_owned(),
+            committed: self.principal.to_owned(),
+            outstanding_principal: self.principal.to_owned(),
+            accrued_interest: self.interest.to_owned(),
+            past_due: self.past_due.to_owned(),
+            days_past_due: Some(days_past_due),
+            fees_and_penalties: self.fees.to_owned(),
+            secured: Some(self.class == "secured"),
+            class: self.class.to_owned(),
+            related_party: Some(self.related_party),
+            ..FacilityInput::default()
+        }
+        .validate(DEFAULT_CLASSES)
+        .unwrap()
+    }
+}
+
+fn rates() -> FxTable {
+    FxTable::new(Currency::SAR, record_date())
+        .with_rate(Currency::USD, dec("3.75"))
+        .unwrap()
+        .with_rate(Currency::EUR, dec("4.0525"))
+        .unwrap()
+}
+
+/// Three banks: A lends in SAR (secured) and USD (unsecured), B in EUR and USD (unsecured), C is
+/// a related party lending in SAR.
+fn positions() -> Vec<CreditorPosition> {
+    let entry = |reference, facility_type, currency, principal, interest, past_due, fees, class| {
+        Entry {
+            reference,
+            facility_type,
+            currency,
+            principal,
+            interest,
+            past_due,
+            fees,
+            class,
+            related_party: class == "related_party",
+        }
+        .terms()
+    };
+    vec![
+        CreditorPosition {
+            creditor: bank(1),
+            facilities: vec![
+                entry(
+                    "A-TL-001",
+                    "term_loan",
+                    "SAR",
+                    "10000000.00",
+                    "125000.50",
+                    "300000.00",
+                    "4999.50",
+                    "secured",
+                ),
+                entry(
+                    "A-RCF-002",
+                    "revolving",
+                    "USD",
+                    "1000000.00",
+                    "2500.25",
+                    "0",
+                    "0",
+                    "unsecured",
+                ),
+            ],
+        },
+        CreditorPosition {
+            creditor: bank(2),
+            facilities: vec![
+                entry(
+                    "B-TL-007",
+                    "term_loan",
+                    "EUR",
+                    "2000000.00",
+                    "10000.10",
+                    "0",
+                    "1000.00",
+                    "unsecured",
+                ),
+                entry(
+                    "B-LC-001",
+                    "guarantee_or_letter_of_credit",
+                    "USD",
+                    "10000.00",
+                    "0.0120",
+                    "0",
+                    "0",
+                    "unsecured",
+                ),
+            ],
+        },
+        CreditorPosition {
+            creditor: bank(3),
+            facilities: vec![entry(
+                "C-OD-001",
+                "overdraft",
+                "SAR",
+                "500000.00",
+                "1234.56",
+                "0",
+                "0",
+                "related_party",
+            )],
+        },
+    ]
+}
+
+fn snapshot(positions: &[CreditorPosition]) -> Snapshot {
+    Snapshot::compute(workout(), record_date(), Currency::SAR, &rates(), positions).unwrap()
+}
+
+fn class_amounts(line: &CreditorExposure) -> Vec<(&str, Money)> {
+    line.by_class
+        .iter()
+        .map(|amount| (amount.class.as_str(), amount.amount))
+        .collect()
+}
+
+#[test]
+fn three_creditors_in_sar_usd_and_eur_can_be_checked_by_hand() {
+    let snapshot = snapshot(&positions());
+    let [a, b, c] = snapshot.creditors() else {
+        panic!("three creditors expected");
+    };
+
+    // Bank A. A-RCF-002 sorts before A-TL-001.
+    //   A-RCF-002: 1,000,000.00 + 2,500.25 + 0 = 1,002,500.25 USD
+    //              × 3.75 = 3,759,375.9375 → 3,759,375.94 SAR
+    //   A-TL-001:  10,000,000.00 + 125,000.50 + 4,999.50 = 10,130,000.00 SAR at 1
+    //              (past due 300,000.00 is inside the principal and interest: not added)
+    //   total:     3,759,375.94 + 10,130,000.00 = 13,889,375.94
+    assert_eq!(a.creditor, bank(1));
+    assert_eq!(a.facilities[0].reference, "A-RCF-002");
+    assert_eq!(
+        a.facilities[0].exposure,
+        Money::new(dec("1002500.25"), Currency::USD)
+    );
+    assert_eq!(a.facilities[0].rate, dec("3.75"));
+    assert_eq!(a.facilities[0].base_exposure, sar("3759375.94"));
+    assert_eq!(a.facilities[1].reference, "A-TL-001");
+    assert_eq!(a.facilities[1].exposure, sar("10130000.00"));
+    assert_eq!(a.facilities[1].rate, Decimal::ONE);
+    assert_eq!(a.facilities[1].base_exposure, sar("10130000.00"));
+    assert_eq!(a.exposure, sar("13889375.94"));
+    assert_eq!(
+        class_amounts(a),
+        [
+            ("secured", sar("10130000.00")),
+            ("unsecured", sar("3759375.94"))
+        ]
+    );
+    assert!(!a.related_party);
+
+    // Bank B.
+    //   B-LC-001: 10,000.00 + 0.0120 = 10,000.0120 USD × 3.75 = 37,500.045
+    //             → 37,500.05 SAR (midpoint away from zero; banker's rounding would give .04)
+    //   B-TL-007: 2,000,000.00 + 10,000.10 + 1,000.00 = 2,011,000.10 EUR
+    //             × 4.0525 = 8,149,577.90525 → 8,149,577.91 SAR
+    //   total:    37,500.05 + 8,149,577.91 = 8,187,077.96
+    assert_eq!(b.creditor, bank(2));
+    assert_eq!(b.facilities[0].reference, "B-LC-001");
+    assert_eq!(b.facilities[0].base_exposure, sar("37500.05"));
+    assert_eq!(b.facilities[1].reference, "B-TL-007");
+    assert_eq!(
+        b.facilities[1].exposure,
+        Money::new(dec("2011000.10"), Currency::EUR)
+    );
+    assert_eq!(b.facilities[1].rate, dec("4.0525"));
+    assert_eq!(b.facilities[1].base_exposure, sar("8149577.91"));
+    assert_eq!(b.exposure, sar("8187077.96"));
+    assert_eq!(class_amounts(b), [("unsecured", sar("8187077.96"))]);
+
+    // Bank C: 500,000.00 + 1,234.56 = 501,234.56 SAR, a related party.
+    assert_eq!(c.creditor, bank(3));
+    assert_eq!(c.exposure, sar("501234.56"));
+    assert_eq!(class_amounts(c), [("related_party", sar("501234.56"))]);
+    assert!(c.related_party);
+
+    // Totals: 13,889,375.94 + 8,187,077.96 + 501,234.56 = 22,577,688.46
+    //   related_party 501,234.56
+    //   secured       10,130,000.00
+    //   unsecured     3,759,375.94 + 37,500.05 + 8,149,577.91 = 11,946,453.90
+    assert_eq!(snapshot.total(), sar("22577688.46"));
+    let totals: Vec<(&str, Money)> = snapshot
+        .total_by_class()
+        .iter()
+        .map(|amount| (amount.class.as_str(), amount.amount))
+        .collect();
+    assert_eq!(
+        totals,
+        [
+            ("related_party", sar("501234.56")),
+            ("secured", sar("10130000.00")),
+            ("unsecured", sar("11946453.90")),
+        ]
+    );
+
+    // Rates used: every currency that occurs, the base at 1.
+    let rates: Vec<(Currency, Decimal)> = snapshot
+        .rates()
+        .iter()
+        .map(|rate| (rate.currency, rate.rate))
+        .collect();
+    assert_eq!(
+        rates,
+        [
+            (Currency::EUR, dec("4.0525")),
+            (Currency::SAR, Decimal::ONE),
+            (Currency::USD, dec("3.75")),
+        ]
+    );
+    assert_eq!(snapshot.rates_date(), record_date());
+    assert_eq!(snapshot.content_hash().len(), 64);
+    assert!(
+        snapshot
+            .content_hash()
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
+}
+
+#[test]
+fn the_snapshot_serializes_amounts_as_strings_and_reads_back_only_if_untouched() {
+    let snapshot = snapshot(&positions());
+    let json = serde_json::to_value(&snapshot).unwrap();
+    assert_eq!(
+        json["total"],
+        serde_json::json!({"amount": "22577688.46", "currency": "SAR"})
+    );
+    assert_eq!(
+        json["rates"][0],
+        serde_json::json!({"currency": "EUR", "rate": "4.0525"})
+    );
+    assert_eq!(
+        json["creditors"][1]["facilities"][0]["base_exposure"]["amount"],
+        "37500.05"
+    );
+    assert_eq!(json["content_hash"], snapshot.content_hash());
+    assert_eq!(
+        serde_json::from_value::<Snapshot>(json.clone()).unwrap(),
+        snapshot
+    );
+
+    let mut edited_amount = json.clone();
+    edited_amount["creditors"][0]["facilities"][0]["exposure"]["amount"] =
+        serde_json::json!("1002500.26");
+    assert!(serde_json::from_value::<Snapshot>(edited_amount).is_err());
+    let mut edited_total = json.clone();
+    edited_total["total"]["amount"] = serde_json::json!("22577688.47");
+    assert!(serde_json::from_value::<Snapshot>(edited_total).is_err());
+    let mut edited_hash = json;
+    edited_hash["content_hash"] = serde_json::json!("0".repeat(64));
+    assert!(serde_json::from_value::<Snapshot>(edited_hash).is_err());
+}
+
+#[test]
+fn every_missing_rate_is_reported_in_one_error() {
+    let mut positions = positions();
+    positions[2].facilities.push(
+        Entry {
+            reference: "C-TAX-1",
+            facility_type: "tax",
+            currency: "GBP",
+            principal: "1",
+            interest: "0",
+            past_due: "0",
+            fees: "0",
+            class: "unsecured",
+            related_party: false,
+        }
+        .terms(),
+    );
+    let only_usd = FxTable::new(Currency::SAR, record_date())
+        .with_rate(Currency::USD, dec("3.75"))
+        .unwrap();
+    let result = Snapshot::compute(
+        workout(),
+        record_date(),
+        Currency::SAR,
+        &only_usd,
+        &positions,
+    );
+    assert_eq!(
+        result,
+        Err(ExposureError::MissingRates(vec![
+            Currency::EUR,
+            Currency::GBP
+        ]))
+    );
+    assert_eq!(result.unwrap_err().to_string(), "no FX rate for EUR, GBP");
+}
+
+#[test]
+fn the_hash_does_not_depend_on_the_order_of_the_input() {
+    let forward = snapshot(&positions());
+    let mut reversed = positions();
+    reversed.reverse();
+    for position in &mut reversed {
+        position.facilities.reverse();
+    }
+    let backward = snapshot(&reversed);
+    assert_eq!(backward, forward);
+    assert_eq!(backward.content_hash(), forward.content_hash());
+}
+
+#[test]
+fn the_hash_changes_when_one_amount_changes_by_one_cent_or_a_rate_changes() {
+    let original = snapshot(&positions());
+    let mut changed = positions();
+    changed[2].facilities[0] = Entry {
+        reference: "C-OD-001",
+        facility_type: "overdraft",
+        currency: "SAR",
+        principal: "500000.00",
+        interest: "1234.57",
+        past_due: "0",
+        fees: "0",
+        class: "related_party",
+        related_party: true,
+    }
+    .terms();
+    let one_cent_more = snapshot(&changed);
+    assert_eq!(one_cent_more.total(), sar("22577688.47"));
+    assert_ne!(one_cent_more.content_hash(), original.content_hash());
+
+    let other_rate = FxTable::new(Currency::SAR, record_date())
+        .with_rate(Currency::USD, dec("3.7501"))
+        .unwrap()
+        .with_rate(Currency::EUR, dec("4.0525"))
+        .unwrap();
+    let at_other_rate = Snapshot::compute(
+        workout(),
+        record_date(),
+        Currency::SAR,
+        &other_rate,
+        &positions(),
+    )
+    .unwrap();
+    assert_ne!(at_other_rate.content_hash(), original.content_hash());
+
+    // The same rate written with more zeros is the same rate.
+    let same_rate = FxTable::new(Currency::SAR, record_date())
+        .with_rate(Currency::USD, dec("3.750000"))
+        .unwrap()
+        .with_rate(Currency::EUR, dec("4.05250"))
+        .unwrap();
+    let at_same_rate = Snapshot::compute(
+        workout(),
+        record_date(),
+        Currency::SAR,
+        &same_rate,
+        &positions(),
+    )
+    .unwrap();
+    assert_eq!(at_same_rate.content_hash(), original.content_hash());
+}
+
+#[test]
+fn totals_equal_the_sum_of_the_lines_exactly() {
+    let snapshot = snapshot(&positions());
+    let mut sum_of_facilities = Decimal::ZERO;
+    let mut sum_of_creditors = Decimal::ZERO;
+    for creditor in snapshot.creditors() {
+        let facilities: Decimal = creditor
+            .facilities
+            .iter()
+            .map(|f| f.base_exposure.amount)
+            .sum();
+        let classes: Decimal = creditor.by_class.iter().map(|c| c.amount.amount).sum();
+        assert_eq!(creditor.exposure.amount, facilities);
+        assert_eq!(creditor.exposure.amount, classes);
+        sum_of_facilities += facilities;
+        sum_of_creditors += creditor.exposure.amount;
+    }
+    let sum_of_classes: Decimal = snapshot
+        .total_by_class()
+        .iter()
+        .map(|c| c.amount.amount)
+        .sum();
+    assert_eq!(snapshot.total().amount, sum_of_creditors);
+    assert_eq!(snapshot.total().amount, sum_of_facilities);
+    assert_eq!(snapshot.total().amount, sum_of_classes);
+}
+
+#[test]
+fn inconsistent_input_is_refused() {
+    let rates = rates();
+    let usd_rates = FxTable::new(Currency::USD, record_date());
+    assert_eq!(
+        Snapshot::compute(
+            workout(),
+            record_date(),
+            Currency::SAR,
+            &usd_rates,
+            &positions()
+        ),
+        Err(ExposureError::BaseMismatch {
+            expected: Currency::SAR,
+            found: Currency::USD
+        })
+    );
+    let day_before = record_date().pred_opt().unwrap();
+    assert!(matches!(
+        Snapshot::compute(workout(), day_before, Currency::SAR, &rates, &positions()),
+        Err(ExposureError::RatesAfterRecordDate { .. })
+    ));
+    let mut twice = positions();
+    twice.push(twice[0].clone());
+    assert_eq!(
+        Snapshot::compute(workout(), record_date(), Currency::SAR, &rates, &twice),
+        Err(ExposureError::DuplicateCreditor(bank(1)))
+    );
+    let mut same_reference = positions();
+    let copy = same_reference[1].facilities[0].clone();
+    same_reference[1].facilities.push(copy);
+    assert_eq!(
+        Snapshot::compute(
+            workout(),
+            record_date(),
+            Currency::SAR,
+            &rates,
+            &same_reference
+        ),
+        Err(ExposureError::DuplicateFacility {
+            creditor: bank(2),
+            reference: "B-TL-007".to_owned()
+        })
+    );
+}
+
+#[test]
+fn drift_shows_each_creditors_change_with_absent_creditors_at_zero() {
+    let reference = snapshot(&positions());
+    let mut later = positions();
+    later.remove(2); // C was repaid in full.
+    later[1].facilities.remove(1); // B's letter of credit expired.
+    later.push(CreditorPosition {
+        creditor: bank(4),
+        facilities: vec![
+            Entry {
+                reference: "D-1",
+                facility_type: "trade_payable",
+                currency: "SAR",
+                principal: "1000.00",
+                interest: "0",
+                past_due: "0",
+                fees: "0",
+                class: "unsecured",
+                related_party: false,
+            }
+            .terms(),
+        ],
+    });
+    let current = snapshot(&later);
+    let drift = drift(&reference, &current).unwrap();
+    let rows: Vec<(InstitutionId, Money, Money, Money, bool)> = drift
+        .iter()
+        .map(|d| {
+            (
+                d.creditor,
+                d.reference_exposure,
+                d.current_exposure,
+                d.change,
+                d.reduced,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                bank(1),
+                sar("13889375.94"),
+                sar("13889375.94"),
+                sar("0.00"),
+                false
+            ),
+            // B: 8,187,077.96 → 8,149,577.91 (the 37,500.05 letter of credit is gone).
+            (
+                bank(2),
+                sar("8187077.96"),
+                sar("8149577.91"),
+                sar("-37500.05"),
+                true
+            ),
+            (bank(3), sar("501234.56"), sar("0"), sar("-501234.56"), true),
+            (bank(4), sar("0"), sar("1000.00"), sar("1000.00"), false),
+        ]
+    );
+
+    let other_workout = Snapshot::compute(
+        WorkoutId::new(),
+        record_date(),
+        Currency::SAR,
+        &rates(),
+        &later,
+    )
+    .unwrap();
+    assert!(matches!(
+        workout_domain::drift(&reference, &other_workout),
+        Err(ExposureError::WorkoutMismatch { .. })
+    ));
+}
+
+/// A random facility: a currency among four, amounts of 0–10^12 with 2 or 4 decimal places.
+fn any_facility(reference: String) -> impl Strategy<Value = FacilityTerms> {
+    (
+        prop::sample::select(vec!["SAR", "USD", "EUR", "GBP"]),
+        0_i64..1_000_000_000_000_000,
+        0_i64..1_000_000_000,
+        0_i64..1_000_000,
+        prop::bool::ANY,
+        prop::sample::select(DEFAULT_CLASSES.to_vec()),
+        prop::bool::ANY,
+    )
+        .prop_map(
+            move |(currency, principal, interest, fees, four_places, class, related_party)| {
+                let scale = if four_places { 4 } else { 2 };
+                let text = |units: i64| Decimal::new(units, scale).to_string();
+                FacilityInput {
+                    reference: reference.clone(),
+                    facility_type: "term_loan".to_owned(),
+                    currency: currency.to_owned(),
+                    committed: "0".to_owned(),
+                    outstanding_principal: text(principal),
+                    accrued_interest: text(interest),
+                    past_due: "0".to_owned(),
+                    days_past_due: Some(0),
+                    fees_and_penalties: text(fees),
+                    secured: Some(false),
+                    class: class.as_str().to_owned(),
+                    related_party: Some(related_party),
+                    ..FacilityInput::default()
+                }
+                .validate(DEFAULT_CLASSES)
+                .unwrap()
+            },
+        )
+}
+
+fn any_positions() -> impl Strategy<Value = Vec<CreditorPosition>> {
+    prop::collection::btree_set(0_u8..50, 0..8).prop_flat_map(|creditors| {
+        creditors
+            .into_iter()
+            .map(|n| {
+                (0_usize..5)
+                    .prop_flat_map(move |count| {
+                        (0..count)
+                            .map(|i| any_facility(format!("F-{n}-{i}")))
+                            .collect::<Vec<_>>()
+                    })
+                    .prop_map(move |facilities| CreditorPosition {
+                        creditor: bank(n),
+                        facilities,
+                    })
+            })
+            .collect::<Vec<_>>()
+    })
+}
+
+fn any_rates() -> impl Strategy<Value = FxTable> {
+    (1_i64..100_000_000, 1_i64..100_000_000, 1_i64..100_000_000).prop_map(|(usd, eur, gbp)| {
+        FxTable::new(Currency::SAR, record_date())
+            .with_rate(Currency::USD, Decimal::new(usd, 6))
+            .unwrap()
+            .with_rate(Currency::EUR, Decimal::new(eur, 6))
+            .unwrap()
+            .with_rate(Currency::GBP, Decimal::new(gbp, 6))
+            .unwrap()
+    })
+}
+
+proptest! {
+    #[test]
+    fn the_total_is_the_sum_of_the_creditors_amounts(
+        positions in any_positions(),
+        rates in any_rates(),
+    ) {
+        let snapshot =
+            Snapshot::compute(workout(), record_date(), Currency::SAR, &rates, &positions)
+                .unwrap();
+        let creditors: Decimal = snapshot.creditors().iter().map(|c| c.exposure.amount).sum();
+        let classes: Decimal =
+            snapshot.total_by_class().iter().map(|c| c.amount.amount).sum();
+        prop_assert_eq!(snapshot.total().amount, creditors);
+        prop_assert_eq!(snapshot.total().amount, classes);
+        prop_assert_eq!(snapshot.creditors().len(), positions.len());
+        for creditor in snapshot.creditors() {
+            let facilities: Decimal =
+                creditor.facilities.iter().map(|f| f.base_exposure.amount).sum();
+            prop_assert_eq!(creditor.exposure.amount, facilities);
+            for facility in &creditor.facilities {
+                prop_assert!(facility.base_exposure.amount.scale() == BASE_DECIMAL_PLACES);
+                let exact = facility.exposure.amount * facility.rate;
+                prop_assert!((exact - facility.base_exposure.amount).abs() <= dec("0.005"));
+            }
+        }
+    }
+
+    #[test]
+    fn the_hash_ignores_the_order_of_creditors_and_facilities(
+        positions in any_positions(),
+        rates in any_rates(),
+        seed in any::<u64>(),
+    ) {
+        let mut shuffled = positions.clone();
+        // A deterministic reordering driven by the seed: rotate the creditors, reverse some
+        // facility lists.
+        if !shuffled.is_empty() {
+            let len = shuffled.len();
+            shuffled.rotate_left(usize::try_from(seed % len as u64).unwrap());
+        }
+        for (i, position) in shuffled.iter_mut().enumerate() {
+            if (seed >> (i % 64)) & 1 == 1 {
+                position.facilities.reverse();
+            }
+        }
+        let compute = |positions: &[CreditorPosition]| {
+            Snapshot::compute(workout(), record_date(), Currency::SAR, &rates, positions).unwrap()
+        };
+        let original = compute(&positions);
+        let reordered = compute(&shuffled);
+        prop_assert_eq!(original.content_hash(), reordered.content_hash());
+        let json = serde_json::to_value(&original).unwrap();
+        prop_assert_eq!(serde_json::from_value::<Snapshot>(json).unwrap(), original);
+    }
+}
+
+#[test]
+fn a_workout_may_name_its_own_classes() {
+    let mezzanine = CreditorClass::parse("mezzanine").unwrap();
+    let classes = [CreditorClass::SECURED, mezzanine.clone()];
+    let terms = FacilityInput {
+        reference: "M-1".to_owned(),
+        facility_type: "other".to_owned(),
+        currency: "SAR".to_owned(),
+        committed: "0".to_owned(),
+        outstanding_principal: "10".to_owned(),
+        accrued_interest: "0".to_owned(),
+        past_due: "0".to_owned(),
+        days_past_due: Some(0),
+        fees_and_penalties: "0".to_owned(),
+        secured: Some(false),
+        class: "mezzanine".to_owned(),
+        related_party: Some(false),
+        ..FacilityInput::default()
+    }
+    .validate(&classes)
+    .unwrap();
+    let snapshot = snapshot(&[CreditorPosition {
+        creditor: bank(9),
+        facilities: vec![terms],
+    }]);
+    assert_eq!(snapshot.total_by_class()[0].class, mezzanine);
+    assert_eq!(snapshot.total(), sar("10.00"));
+}

@@ -1,0 +1,382 @@
+//! Workouts and participants: opening a case, inviting creditors, who sees what, removal with
+//! history, the service API other services use, and the audit chain of a workout.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use workout_store::audit::verify;
+use workout_tests::{Actor, TestApp, id_of};
+
+/// A workout opened by a coordinator bank for a borrower, with one more creditor.
+pub struct Case {
+    workout: Uuid,
+    coordinator: Actor,
+    creditor: Actor,
+    borrower: Actor,
+    outsider: Actor,
+}
+
+fn contact(email: &str) -> Value {
+    json!([{"name": "Notices desk", "email": email, "language": "en"}])
+}
+
+async fn open_case(app: &TestApp) -> Case {
+    let coordinator = app.bank_admin("Coordinator Bank").await;
+    let borrower_id = app.institution("borrower", "Distressed Co").await;
+    let borrower = app.user(borrower_id, "institution_admin").await;
+    let opened = app
+        .post(
+            "/registry/v1/workouts",
+            &coordinator,
+            &json!({"reference": "WO-2026-001", "borrower_id": borrower_id, "base_currency": "SAR",
+                    "governing_law": "Kingdom of Saudi Arabia", "opened_on": "2026-11-02"}),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{:?}", opened.json());
+    let workout = id_of(&opened.json());
+    let creditor = app.bank_admin("Creditor Bank").await;
+    let added = app
+        .post(
+            &format!("/registry/v1/workouts/{workout}/participants"),
+            &coordinator,
+            &json!({"institution_id": creditor.institution_id, "role": "creditor", "contacts": contact("notices@creditor.test")}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.json());
+    let outsider = app.outsider().await;
+    Case {
+        workout,
+        coordinator,
+        creditor,
+        borrower,
+        outsider,
+    }
+}
+
+#[tokio::test]
+async fn a_bank_opens_a_workout_and_invites_a_creditor() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app).await;
+    let view = app
+        .get(
+            &format!("/registry/v1/workouts/{}", case.workout),
+            &case.coordinator,
+        )
+        .await
+        .json();
+    assert_eq!(view["status"], "open");
+    assert_eq!(view["calendar"], "SA");
+    assert_eq!(
+        view["classes"],
+        json!(["secured", "unsecured", "related_party"])
+    );
+    assert_eq!(view["my_roles"], json!(["creditor", "coordinator"]));
+    let creditor_view = app
+        .get(
+            &format!("/registry/v1/workouts/{}", case.workout),
+            &case.creditor,
+        )
+        .await
+        .json();
+    assert_eq!(creditor_view["my_roles"], json!(["creditor"]));
+
+    let participants = app
+        .get(
+            &format!("/registry/v1/workouts/{}/participants", case.workout),
+            &case.creditor,
+        )
+        .await
+        .json();
+    let roles: Vec<&str> = participants
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["creditor", "coordinator", "borrower", "creditor"]);
+    assert_eq!(
+        participants[3]["contacts"][0]["email"],
+        "notices@creditor.test"
+    );
+
+    for actor in [&case.coordinator, &case.creditor, &case.borrower] {
+        let listed = app.get("/registry/v1/workouts", actor).await.json();
+        assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    }
+    let duplicate = app
+        .post(
+            "/registry/v1/workouts",
+            &case.coordinator,
+            &json!({"reference": "WO-2026-001", "borrower_id": case.borrower.institution_id, "base_currency": "SAR",
+                    "governing_law": "KSA", "opened_on": "2026-11-02"}),
+        )
+        .await;
+    duplicate.assert_problem(409, "already_exists");
+}
+
+#[tokio::test]
+async fn an_outsider_bank_cannot_see_or_touch_the_workout() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app).await;
+    let w = case.workout;
+    assert!(
+        app.get("/registry/v1/workouts", &case.outsider)
+            .await
+            .json()["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    for path in [
+        format!("/registry/v1/workouts/{w}"),
+        format!("/registry/v1/workouts/{w}/participants"),
+        format!("/registry/v1/workouts/{w}/audit"),
+    ] {
+        app.get(&path, &case.outsider)
+            .await
+            .assert_problem(404, "not_found");
+        app.get(&path, &app.admin)
+            .await
+            .assert_problem(404, "not_found");
+    }
+    let invite = json!({"institution_id": case.outsider.institution_id, "role": "creditor", "contacts": contact("x@outsider.test")});
+    app.post(
+        &format!("/registry/v1/workouts/{w}/participants"),
+        &case.outsider,
+        &invite,
+    )
+    .await
+    .assert_problem(404, "not_found");
+    let participants = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/participants"),
+            &case.coordinator,
+        )
+        .await
+        .json();
+    let some = participants[3]["id"].as_str().unwrap();
+    app.post(
+        &format!("/registry/v1/workouts/{w}/participants/{some}/remove"),
+        &case.outsider,
+        &json!({"reason": "x"}),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    let after = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/participants"),
+            &case.coordinator,
+        )
+        .await
+        .json();
+    assert_eq!(after, participants, "nothing changed");
+}
+
+#[tokio::test]
+async fn only_the_coordinator_manages_participants_and_a_removed_one_keeps_its_history() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app).await;
+    let w = case.workout;
+    let advisor = app.institution("advisor", "Counsel LLP").await;
+    let invite = json!({"institution_id": advisor, "role": "advisor", "contacts": contact("counsel@llp.test")});
+    app.post(
+        &format!("/registry/v1/workouts/{w}/participants"),
+        &case.creditor,
+        &invite,
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let bad = json!({"institution_id": advisor, "role": "creditor", "contacts": [{"name": "", "email": "nope", "language": "fr"}]});
+    let refused = app
+        .post(
+            &format!("/registry/v1/workouts/{w}/participants"),
+            &case.coordinator,
+            &bad,
+        )
+        .await;
+    refused.assert_problem(422, "validation_failed");
+    let fields: Vec<String> = refused.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        fields,
+        ["contacts.0.name", "contacts.0.email", "contacts.0.language"]
+    );
+    app.post(&format!("/registry/v1/workouts/{w}/participants"), &case.coordinator, &json!({"institution_id": advisor, "role": "creditor", "contacts": contact("counsel@llp.test")}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let added = app
+        .post(
+            &format!("/registry/v1/workouts/{w}/participants"),
+            &case.coordinator,
+            &invite,
+        )
+        .await;
+    assert_eq!(added.status, 201);
+    let participant = id_of(&added.json());
+
+    let removed = app
+        .post(
+            &format!("/registry/v1/workouts/{w}/participants/{participant}/remove"),
+            &case.coordinator,
+            &json!({"reason": "Mandate ended"}),
+        )
+        .await;
+    assert_eq!(removed.status, 200, "{:?}", removed.json());
+    assert_eq!(removed.json()["removed_reason"], "Mandate ended");
+    let active = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/participants"),
+            &case.creditor,
+        )
+        .await
+        .json();
+    assert!(
+        active
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["id"] != json!(participant))
+    );
+    let history = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/participants?include_removed=true"),
+            &case.creditor,
+        )
+        .await
+        .json();
+    assert!(
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == json!(participant) && p["removed_at"].is_string())
+    );
+
+    let chain = app
+        .get(&format!("/registry/v1/workouts/{w}/audit"), &case.creditor)
+        .await;
+    let text = String::from_utf8(chain.bytes).unwrap();
+    let verified = verify(&text, None).unwrap();
+    assert_eq!(
+        verified.entries, 4,
+        "opened, creditor added, advisor added, advisor removed"
+    );
+    assert!(text.contains("participant_removed") && text.contains("Mandate ended"));
+}
+
+#[tokio::test]
+async fn other_services_read_roles_and_contacts_and_set_the_status_with_a_service_token() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app).await;
+    let w = case.workout;
+    let secret = workout_registry::auth::set_service_client(&app.pool("registry"), "mandates")
+        .await
+        .unwrap();
+    let answer = app
+        .call(Method::POST, "/registry/v1/auth/token", None, Some(&json!({"grant_type": "client_credentials", "client_id": "mandates", "client_secret": secret})))
+        .await;
+    let service = answer.json()["access_token"].as_str().unwrap().to_owned();
+
+    let roles = app
+        .call(
+            Method::GET,
+            &format!(
+                "/registry/v1/internal/workouts/{w}/members/{}",
+                case.coordinator.institution_id
+            ),
+            Some(&service),
+            None,
+        )
+        .await;
+    assert_eq!(roles.json()["roles"], json!(["creditor", "coordinator"]));
+    let none = app
+        .call(
+            Method::GET,
+            &format!(
+                "/registry/v1/internal/workouts/{w}/members/{}",
+                case.outsider.institution_id
+            ),
+            Some(&service),
+            None,
+        )
+        .await;
+    assert_eq!(none.json()["roles"], json!([]));
+    let contacts = app
+        .call(
+            Method::GET,
+            &format!("/registry/v1/internal/workouts/{w}/participants"),
+            Some(&service),
+            None,
+        )
+        .await;
+    assert_eq!(contacts.json().as_array().unwrap().len(), 4);
+    app.call(
+        Method::GET,
+        &format!(
+            "/registry/v1/internal/workouts/{}/participants",
+            Uuid::now_v7()
+        ),
+        Some(&service),
+        None,
+    )
+    .await
+    .assert_problem(404, "not_found");
+    // A user token is not a service token.
+    app.call(
+        Method::GET,
+        &format!("/registry/v1/internal/workouts/{w}/participants"),
+        Some(&case.coordinator.token),
+        None,
+    )
+    .await
+    .assert_problem(401, "invalid_token");
+
+    let path = format!("/registry/v1/internal/workouts/{w}/status");
+    app.call(
+        Method::POST,
+        &path,
+        Some(&service),
+        Some(&json!({"status": "failed"})),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    let changed = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&service),
+            Some(&json!({"status": "coordinated"})),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{:?}", changed.json());
+    assert_eq!(
+        app.get(&format!("/registry/v1/workouts/{w}"), &case.creditor)
+            .await
+            .json()["status"],
+        "coordinated"
+    );
+    let closed = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&service),
+            Some(&json!({"status": "closed", "reason": "Mandate not renewed"})),
+        )
+        .await;
+    assert_eq!(closed.status, 200);
+    app.call(
+        Method::POST,
+        &path,
+        Some(&service),
+        Some(&json!({"status": "negotiation"})),
+    )
+    .await
+    .assert_problem(409, "workout_closed");
+    app.post(&format!("/registry/v1/workouts/{w}/participants"), &case.coordinator, &json!({"institution_id": case.outsider.institution_id, "role": "creditor", "contacts": contact("a@b.test")}))
+        .await
+        .assert_problem(409, "workout_closed");
+}
