@@ -6,6 +6,8 @@
 //! outbox. Routes are mounted by [`configure`], used alike by its binary, `workoutd` and the tests.
 
 pub mod auth;
+pub mod exposures;
+pub mod facilities;
 pub mod identity;
 pub mod keys;
 pub mod schema;
@@ -230,6 +232,10 @@ pub async fn export_platform_audit(
         workouts::open_workout, workouts::list_workouts, workouts::get_workout, workouts::add_participant_to_workout,
         workouts::list_participants, workouts::remove_participant, workouts::export_workout_audit,
         workouts::member_roles, workouts::internal_participants, workouts::change_status,
+        facilities::create_facility, facilities::update_facility, facilities::list_facilities, facilities::facility_history,
+        facilities::import_facilities, exposures::set_rates, exposures::get_rates, exposures::get_snapshot,
+        exposures::internal_snapshot, exposures::get_drift, exposures::create_information_request,
+        exposures::answer_information_request, exposures::list_information_requests,
     ),
     modifiers(&BearerAuth)
 )]
@@ -312,6 +318,49 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: RegistryState) {
             .service(
                 web::resource("/v1/internal/workouts/{workout_id}/status")
                     .route(web::post().to(workouts::change_status)),
+            )
+            .service(
+                web::resource("/v1/internal/workouts/{workout_id}/exposures")
+                    .route(web::get().to(exposures::internal_snapshot)),
+            )
+            .service(
+                web::resource("/v1/workouts/{workout_id}/facilities")
+                    .route(web::post().to(facilities::create_facility))
+                    .route(web::get().to(facilities::list_facilities)),
+            )
+            .service(
+                web::resource("/v1/workouts/{workout_id}/facilities/import")
+                    .route(web::post().to(facilities::import_facilities)),
+            )
+            .service(
+                web::resource("/v1/workouts/{workout_id}/facilities/{facility_id}")
+                    .route(web::put().to(facilities::update_facility)),
+            )
+            .service(
+                web::resource("/v1/workouts/{workout_id}/facilities/{facility_id}/history")
+                    .route(web::get().to(facilities::facility_history)),
+            )
+            .service(
+                web::resource("/v1/workouts/{workout_id}/fx-rates/{date}")
+                    .route(web::put().to(exposures::set_rates))
+                    .route(web::get().to(exposures::get_rates)),
+            )
+            .service(
+                web::resource("/v1/workouts/{workout_id}/exposures")
+                    .route(web::get().to(exposures::get_snapshot)),
+            )
+            .service(
+                web::resource("/v1/workouts/{workout_id}/exposures/drift")
+                    .route(web::get().to(exposures::get_drift)),
+            )
+            .service(
+                web::resource("/v1/workouts/{workout_id}/information-requests")
+                    .route(web::post().to(exposures::create_information_request))
+                    .route(web::get().to(exposures::list_information_requests)),
+            )
+            .service(
+                web::resource("/v1/workouts/{workout_id}/information-requests/{request_id}/answer")
+                    .route(web::post().to(exposures::answer_information_request)),
             ),
     );
 }

@@ -1,0 +1,587 @@
+//! Creditors' facilities in a workout, with a dated history.
+//!
+//! Rules: a creditor enters and edits only its own facilities (another creditor's facility answers
+//! 404); every edit closes the current version and opens a new one at the same instant, so the
+//! terms in force at the end of any past date can be read back (`?as_of=`); an edit must name the
+//! version it replaces (`If-Match`), a stale one answers 412. The coordinator and the borrower see
+//! every creditor's facilities; a creditor sees its own; other participants get 403. A CSV schedule
+//! is validated whole and written whole: one bad row and nothing is written. Facility changes are
+//! audited on the workout's chain and announced as `registry.facility_changed`.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use workout_domain::{CreditorClass, FacilityInput, FacilityTerms, parse_facility_csv};
+use workout_http::{ApiError, Caller, FieldError, JsonBody};
+use workout_store::{Reply, idempotency, transaction};
+
+use crate::RegistryState;
+use crate::schema::{facilities, facility_versions};
+use crate::workouts::{Membership, ParticipantRole, membership, record, to_json};
+
+/// A facility as answered.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Facility {
+    /// Id.
+    pub id: Uuid,
+    /// Workout.
+    pub workout_id: Uuid,
+    /// The creditor holding it.
+    pub creditor_id: Uuid,
+    /// The version of these terms (send it back in `If-Match` to edit).
+    pub version: i32,
+    /// When these terms took effect.
+    pub valid_from: DateTime<Utc>,
+    /// When they were replaced (absent: current).
+    pub valid_to: Option<DateTime<Utc>>,
+    /// The terms.
+    #[schema(value_type = Object)]
+    pub terms: FacilityTerms,
+    /// `outstanding_principal + accrued_interest + fees_and_penalties`, in the facility's currency.
+    #[schema(value_type = Object)]
+    pub exposure: workout_domain::Money,
+}
+
+type VersionRow = (
+    Uuid,
+    Uuid,
+    Uuid,
+    i32,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<serde_json::Value>,
+);
+
+fn classes_of(member: &Membership) -> Vec<CreditorClass> {
+    member
+        .workout
+        .classes
+        .iter()
+        .filter_map(|c| CreditorClass::parse(c).ok())
+        .collect()
+}
+
+fn validate(input: &FacilityInput, classes: &[CreditorClass]) -> Result<FacilityTerms, ApiError> {
+    input.validate(classes).map_err(|issues| {
+        ApiError::Validation(
+            issues
+                .into_iter()
+                .map(|i| FieldError::new(i.field, i.message))
+                .collect(),
+        )
+    })
+}
+
+fn stored_terms(
+    value: serde_json::Value,
+    classes: &[CreditorClass],
+) -> Result<FacilityTerms, ApiError> {
+    let input: FacilityInput = serde_json::from_value(value).map_err(|e| {
+        ApiError::Internal(anyhow::anyhow!("stored facility terms are unreadable: {e}"))
+    })?;
+    // Terms were valid when stored; a class later dropped from the workout must not hide them.
+    let class = CreditorClass::parse(&input.class).ok();
+    let mut allowed = classes.to_vec();
+    allowed.extend(class);
+    input.validate(&allowed).map_err(|issues| {
+        ApiError::Internal(anyhow::anyhow!(
+            "stored facility terms no longer validate: {issues:?}"
+        ))
+    })
+}
+
+fn to_facility(row: VersionRow, classes: &[CreditorClass]) -> Result<Option<Facility>, ApiError> {
+    let (id, workout_id, creditor_id, version, valid_from, valid_to, terms) = row;
+    let Some(terms) = terms else { return Ok(None) };
+    let terms = stored_terms(terms, classes)?;
+    Ok(Some(Facility {
+        id,
+        workout_id,
+        creditor_id,
+        version,
+        valid_from,
+        valid_to,
+        exposure: terms.exposure(),
+        terms,
+    }))
+}
+
+/// The instant that ends `date` (UTC): "as of a date" reads the terms in force then.
+pub fn end_of(date: NaiveDate) -> DateTime<Utc> {
+    date.checked_add_days(Days::new(1))
+        .unwrap_or(date)
+        .and_hms_opt(0, 0, 0)
+        .map_or_else(Utc::now, |t| t.and_utc())
+}
+
+/// Facilities of `workout` in force at `at` (current ones when `None`), of one creditor or all.
+pub async fn facilities_at(
+    conn: &mut AsyncPgConnection,
+    workout: Uuid,
+    creditor: Option<Uuid>,
+    at: Option<DateTime<Utc>>,
+    classes: &[CreditorClass],
+) -> Result<Vec<Facility>, ApiError> {
+    let mut query = facilities::table
+        .inner_join(facility_versions::table)
+        .filter(facilities::workout_id.eq(workout))
+        .order((facilities::creditor_id.asc(), facilities::reference.asc()))
+        .select((
+            facilities::id,
+            facilities::workout_id,
+            facilities::creditor_id,
+            facility_versions::version,
+            facility_versions::valid_from,
+            facility_versions::valid_to,
+            facility_versions::terms,
+        ))
+        .into_boxed();
+    if let Some(creditor) = creditor {
+        query = query.filter(facilities::creditor_id.eq(creditor));
+    }
+    query = match at {
+        None => query.filter(facility_versions::valid_to.is_null()),
+        Some(at) => query.filter(facility_versions::valid_from.lt(at)).filter(
+            facility_versions::valid_to
+                .is_null()
+                .or(facility_versions::valid_to.ge(at)),
+        ),
+    };
+    let rows: Vec<VersionRow> = query.load(conn).await?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.extend(to_facility(row, classes)?);
+    }
+    Ok(out)
+}
+
+fn creditor_of(member: &Membership) -> Result<Uuid, ApiError> {
+    if member.has(ParticipantRole::Creditor) {
+        Ok(member.institution)
+    } else {
+        Err(ApiError::Forbidden(
+            "only creditors enter facilities".to_owned(),
+        ))
+    }
+}
+
+/// Writes `terms` as the new current version of the creditor's facility with that reference
+/// (creating the facility if new); `expected` is the version the caller replaces, if it named one.
+async fn write_version(
+    conn: &mut AsyncPgConnection,
+    workout: Uuid,
+    creditor: Uuid,
+    terms: &FacilityTerms,
+    expected: Option<i32>,
+    recorded_by: Uuid,
+) -> Result<(Option<serde_json::Value>, Facility), ApiError> {
+    let now = Utc::now();
+    let existing: Option<Uuid> = facilities::table
+        .filter(facilities::workout_id.eq(workout))
+        .filter(facilities::creditor_id.eq(creditor))
+        .filter(facilities::reference.eq(terms.reference()))
+        .select(facilities::id)
+        .first(conn)
+        .await
+        .optional()?;
+    let (id, version, before) = match existing {
+        None => {
+            let id = Uuid::now_v7();
+            diesel::insert_into(facilities::table)
+                .values((
+                    facilities::id.eq(id),
+                    facilities::workout_id.eq(workout),
+                    facilities::creditor_id.eq(creditor),
+                    facilities::reference.eq(terms.reference()),
+                ))
+                .execute(conn)
+                .await?;
+            (id, 1, None)
+        }
+        Some(id) => {
+            let current: (i32, DateTime<Utc>, Option<serde_json::Value>) = facility_versions::table
+                .filter(facility_versions::facility_id.eq(id))
+                .filter(facility_versions::valid_to.is_null())
+                .select((
+                    facility_versions::version,
+                    facility_versions::valid_from,
+                    facility_versions::terms,
+                ))
+                .for_update()
+                .first(conn)
+                .await?;
+            if expected.is_some_and(|v| v != current.0) {
+                return Err(ApiError::PreconditionFailed(format!(
+                    "the facility is at version {}, not {}; read it again and reapply your change",
+                    current.0,
+                    expected.unwrap_or_default()
+                )));
+            }
+            diesel::update(facility_versions::table.find((id, current.0)))
+                .set(facility_versions::valid_to.eq(now))
+                .execute(conn)
+                .await?;
+            let before = serde_json::json!({
+                "id": id, "version": current.0, "valid_from": current.1, "valid_to": now, "terms": current.2,
+            });
+            (id, current.0 + 1, Some(before))
+        }
+    };
+    diesel::insert_into(facility_versions::table)
+        .values((
+            facility_versions::facility_id.eq(id),
+            facility_versions::version.eq(version),
+            facility_versions::valid_from.eq(now),
+            facility_versions::terms.eq(to_json(&terms.to_input())?),
+            facility_versions::recorded_by.eq(recorded_by),
+        ))
+        .execute(conn)
+        .await?;
+    let after = Facility {
+        id,
+        workout_id: workout,
+        creditor_id: creditor,
+        version,
+        valid_from: now,
+        valid_to: None,
+        exposure: terms.exposure(),
+        terms: terms.clone(),
+    };
+    Ok((before, after))
+}
+
+async fn audit_change(
+    conn: &mut AsyncPgConnection,
+    member: &Membership,
+    caller: &Caller,
+    before: Option<serde_json::Value>,
+    after: &Facility,
+) -> Result<(), ApiError> {
+    record(
+        conn,
+        member.workout.id,
+        member.actor(caller),
+        "facility_changed",
+        before,
+        to_json(after)?,
+    )
+    .await
+}
+
+/// `POST /registry/v1/workouts/{workout_id}/facilities` (creditor, its own): a new facility.
+#[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/facilities", tag = "facilities", security(("bearer" = [])),
+    request_body(content = Object, description = "Facility terms; see the README for the fields"),
+    params(("workout_id" = Uuid, Path, description = "Workout"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, body = Facility), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
+        (status = 404, body = workout_http::Problem), (status = 409, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+pub async fn create_facility(
+    req: HttpRequest,
+    state: web::Data<RegistryState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: JsonBody<FacilityInput>,
+) -> Result<HttpResponse, ApiError> {
+    let workout = path.into_inner();
+    idempotency::run(
+        &state.pool,
+        &req,
+        &caller,
+        &body.fingerprint,
+        async |conn| {
+            let member = membership(conn, workout, &caller).await?;
+            let creditor = creditor_of(&member)?;
+            let terms = validate(&body.value, &classes_of(&member))?;
+            let taken: i64 = facilities::table
+                .filter(facilities::workout_id.eq(workout))
+                .filter(facilities::creditor_id.eq(creditor))
+                .filter(facilities::reference.eq(terms.reference()))
+                .count()
+                .get_result(conn)
+                .await?;
+            if taken > 0 {
+                return Err(ApiError::conflict(
+                    "already_exists",
+                    "you already have a facility with this reference; edit it instead",
+                ));
+            }
+            let (_, facility) = write_version(
+                conn,
+                workout,
+                creditor,
+                &terms,
+                None,
+                caller.user_id.into_uuid(),
+            )
+            .await?;
+            audit_change(conn, &member, &caller, None, &facility).await?;
+            Reply::created(
+                format!("/registry/v1/workouts/{workout}/facilities/{}", facility.id),
+                &facility,
+            )
+        },
+    )
+    .await
+}
+
+fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
+    let value = req.headers().get(header::IF_MATCH).ok_or_else(|| {
+        ApiError::status(
+            actix_web::http::StatusCode::PRECONDITION_REQUIRED,
+            "if_match_required",
+            "send the version you are replacing in If-Match (the facility's ETag)",
+        )
+    })?;
+    value
+        .to_str()
+        .ok()
+        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_if_match",
+                "If-Match must be a facility version such as \"3\"",
+            )
+        })
+}
+
+/// `PUT /registry/v1/workouts/{workout_id}/facilities/{facility_id}` (its creditor, `If-Match`):
+/// new terms; the old ones stay in the history.
+#[utoipa::path(put, path = "/registry/v1/workouts/{workout_id}/facilities/{facility_id}", tag = "facilities", security(("bearer" = [])),
+    request_body(content = Object, description = "The full new terms (same reference)"),
+    params(("workout_id" = Uuid, Path, description = "Workout"), ("facility_id" = Uuid, Path, description = "Facility"),
+        ("If-Match" = String, Header, description = "The version being replaced")),
+    responses((status = 200, body = Facility), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
+        (status = 404, body = workout_http::Problem), (status = 412, body = workout_http::Problem), (status = 422, body = workout_http::Problem),
+        (status = 428, body = workout_http::Problem)))]
+pub async fn update_facility(
+    req: HttpRequest,
+    state: web::Data<RegistryState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    body: JsonBody<FacilityInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (workout, facility) = path.into_inner();
+    let expected = if_match(&req)?;
+    let updated = transaction(&state.pool, async |conn| {
+        let member = membership(conn, workout, &caller).await?;
+        let creditor = creditor_of(&member)?;
+        // Another creditor's facility, or one of another workout: not found.
+        let reference: String = facilities::table
+            .find(facility)
+            .filter(facilities::workout_id.eq(workout))
+            .filter(facilities::creditor_id.eq(creditor))
+            .select(facilities::reference)
+            .first(conn)
+            .await
+            .map_err(|e| workout_http::problem::from_diesel("facility", e))?;
+        let terms = validate(&body.value, &classes_of(&member))?;
+        if terms.reference() != reference {
+            return Err(ApiError::invalid_field(
+                "reference",
+                "cannot change; it names the facility",
+            ));
+        }
+        let (before, after) = write_version(
+            conn,
+            workout,
+            creditor,
+            &terms,
+            Some(expected),
+            caller.user_id.into_uuid(),
+        )
+        .await?;
+        audit_change(conn, &member, &caller, before, &after).await?;
+        Ok(after)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, format!("\"{}\"", updated.version)))
+        .json(updated))
+}
+
+/// `?as_of=DATE`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AsOf {
+    /// Read the terms in force at the end of this date (UTC); default: now.
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Who sees whose facilities: the coordinator and the borrower all, a creditor its own.
+fn visible_creditor(member: &Membership) -> Result<Option<Uuid>, ApiError> {
+    if member.has(ParticipantRole::Coordinator) || member.has(ParticipantRole::Borrower) {
+        Ok(None)
+    } else if member.has(ParticipantRole::Creditor) {
+        Ok(Some(member.institution))
+    } else {
+        Err(ApiError::Forbidden(
+            "creditors' positions are shown to the coordinator, the borrower and each creditor"
+                .to_owned(),
+        ))
+    }
+}
+
+/// `GET /registry/v1/workouts/{workout_id}/facilities`
+#[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/facilities", tag = "facilities", security(("bearer" = [])),
+    params(("workout_id" = Uuid, Path, description = "Workout"), AsOf),
+    responses((status = 200, body = [Facility]), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
+        (status = 404, body = workout_http::Problem)))]
+pub async fn list_facilities(
+    state: web::Data<RegistryState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    query: web::Query<AsOf>,
+) -> Result<HttpResponse, ApiError> {
+    let workout = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let member = membership(&mut conn, workout, &caller).await?;
+    let creditor = visible_creditor(&member)?;
+    let at = query.as_of.map(end_of);
+    Ok(HttpResponse::Ok()
+        .json(facilities_at(&mut conn, workout, creditor, at, &classes_of(&member)).await?))
+}
+
+/// `GET /registry/v1/workouts/{workout_id}/facilities/{facility_id}/history`: every version.
+#[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/facilities/{facility_id}/history", tag = "facilities",
+    security(("bearer" = [])),
+    params(("workout_id" = Uuid, Path, description = "Workout"), ("facility_id" = Uuid, Path, description = "Facility")),
+    responses((status = 200, body = [Facility]), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
+        (status = 404, body = workout_http::Problem)))]
+pub async fn facility_history(
+    state: web::Data<RegistryState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (workout, facility) = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let member = membership(&mut conn, workout, &caller).await?;
+    let mut query = facilities::table
+        .inner_join(facility_versions::table)
+        .filter(facilities::id.eq(facility))
+        .filter(facilities::workout_id.eq(workout))
+        .order(facility_versions::version.asc())
+        .select((
+            facilities::id,
+            facilities::workout_id,
+            facilities::creditor_id,
+            facility_versions::version,
+            facility_versions::valid_from,
+            facility_versions::valid_to,
+            facility_versions::terms,
+        ))
+        .into_boxed();
+    if let Some(creditor) = visible_creditor(&member)? {
+        query = query.filter(facilities::creditor_id.eq(creditor));
+    }
+    let rows: Vec<VersionRow> = query.load(&mut conn).await?;
+    if rows.is_empty() {
+        return Err(ApiError::NotFound("facility"));
+    }
+    let classes = classes_of(&member);
+    let mut versions = Vec::new();
+    for row in rows {
+        versions.extend(to_facility(row, &classes)?);
+    }
+    Ok(HttpResponse::Ok().json(versions))
+}
+
+/// The answer to an import.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportResult {
+    /// Facilities created.
+    pub created: usize,
+    /// Facilities whose terms were replaced (same reference).
+    pub updated: usize,
+    /// The facilities as now in force.
+    pub facilities: Vec<Facility>,
+}
+
+/// `POST /registry/v1/workouts/{workout_id}/facilities/import` (creditor, `text/csv`): the
+/// creditor's schedule. Rows with a new reference create facilities; rows with an existing one
+/// replace its terms. Every row is checked first; if any is bad, nothing is written and the answer
+/// (422) lists every bad row.
+#[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/facilities/import", tag = "facilities", security(("bearer" = [])),
+    request_body(content = String, content_type = "text/csv",
+        description = "Header: reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party"),
+    params(("workout_id" = Uuid, Path, description = "Workout"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, body = ImportResult), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
+        (status = 404, body = workout_http::Problem), (status = 415, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+pub async fn import_facilities(
+    req: HttpRequest,
+    state: web::Data<RegistryState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let workout = path.into_inner();
+    let is_csv = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv"));
+    if !is_csv {
+        return Err(ApiError::status(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the schedule as text/csv",
+        ));
+    }
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("invalid_encoding", "the CSV must be UTF-8"))?;
+    let fingerprint = format!("import:{workout}:{}", hex_digest(&body));
+    idempotency::run(&state.pool, &req, &caller, &fingerprint, async |conn| {
+        let member = membership(conn, workout, &caller).await?;
+        let creditor = creditor_of(&member)?;
+        let rows = match parse_facility_csv(text, &classes_of(&member)) {
+            Ok(rows) => rows,
+            Err(issues) => {
+                // One field error per bad row: `field` is `line N` or `line N: column`.
+                return Err(ApiError::Validation(
+                    issues
+                        .into_iter()
+                        .map(|issue| {
+                            let at = match issue.field {
+                                Some(column) => format!("line {}: {column}", issue.line),
+                                None => format!("line {}", issue.line),
+                            };
+                            FieldError::new(at, issue.message)
+                        })
+                        .collect(),
+                ));
+            }
+        };
+        let (mut created, mut updated, mut written) = (0, 0, Vec::new());
+        for terms in &rows {
+            let (before, after) = write_version(
+                conn,
+                workout,
+                creditor,
+                terms,
+                None,
+                caller.user_id.into_uuid(),
+            )
+            .await?;
+            if after.version == 1 {
+                created += 1;
+            } else {
+                updated += 1;
+            }
+            audit_change(conn, &member, &caller, before, &after).await?;
+            written.push(after);
+        }
+        Reply::ok(&ImportResult {
+            created,
+            updated,
+            facilities: written,
+        })
+    })
+    .await
+}
+
+fn hex_digest(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}

@@ -1,0 +1,552 @@
+//! The case file: creditors' facilities (by API and CSV), their dated history, FX rates,
+//! record-date snapshots whose totals a person can check by hand, drift, and the borrower's
+//! information requests.
+
+use chrono::{Days, Utc};
+use diesel_async::SimpleAsyncConnection;
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use workout_tests::{Actor, TestApp, id_of};
+
+struct Case {
+    workout: Uuid,
+    coordinator: Actor,
+    creditors: Vec<Actor>,
+    borrower: Actor,
+    advisor: Actor,
+}
+
+async fn open_case(app: &TestApp, creditor_count: usize) -> Case {
+    let coordinator = app.bank_admin("Coordinator Bank").await;
+    let borrower_id = app.institution("borrower", "Distressed Co").await;
+    let borrower = app.user(borrower_id, "member").await;
+    let opened = app
+        .post(
+            "/registry/v1/workouts",
+            &coordinator,
+            &json!({"reference": "WO-CASE", "borrower_id": borrower_id, "base_currency": "SAR",
+                    "governing_law": "Kingdom of Saudi Arabia", "opened_on": "2026-11-02"}),
+        )
+        .await;
+    let workout = id_of(&opened.json());
+    let mut creditors = Vec::new();
+    for n in 0..creditor_count {
+        let creditor = app.bank_admin(&format!("Creditor {n}")).await;
+        let added = app
+            .post(
+                &format!("/registry/v1/workouts/{workout}/participants"),
+                &coordinator,
+                &json!({"institution_id": creditor.institution_id, "role": "creditor",
+                        "contacts": [{"name": "Desk", "email": format!("desk{n}@creditor.test"), "language": "ar"}]}),
+            )
+            .await;
+        assert_eq!(added.status, 201, "{:?}", added.json());
+        creditors.push(creditor);
+    }
+    let advisor_id = app.institution("advisor", "Counsel").await;
+    let advisor = app.user(advisor_id, "member").await;
+    app.post(
+        &format!("/registry/v1/workouts/{workout}/participants"),
+        &coordinator,
+        &json!({"institution_id": advisor_id, "role": "advisor", "contacts": [{"name": "C", "email": "c@counsel.test", "language": "en"}]}),
+    )
+    .await;
+    Case {
+        workout,
+        coordinator,
+        creditors,
+        borrower,
+        advisor,
+    }
+}
+
+fn facility(
+    reference: &str,
+    currency: &str,
+    principal: &str,
+    interest: &str,
+    fees: &str,
+    class: &str,
+) -> Value {
+    json!({
+        "reference": reference, "facility_type": "term_loan", "currency": currency, "committed": principal,
+        "outstanding_principal": principal, "accrued_interest": interest, "past_due": "0", "days_past_due": 0,
+        "fees_and_penalties": fees, "secured": class == "secured", "class": class, "related_party": false,
+        "collateral": [], "guarantees": []
+    })
+}
+
+fn today() -> String {
+    Utc::now().date_naive().to_string()
+}
+
+#[tokio::test]
+async fn five_creditors_in_three_currencies_give_a_snapshot_a_person_can_check() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 4).await;
+    let w = case.workout;
+    // The coordinator is a creditor too: five creditors in all.
+    let entries = [
+        (
+            &case.coordinator,
+            facility("C-1", "SAR", "1000000.00", "25000.50", "0", "secured"),
+        ),
+        (
+            &case.creditors[0],
+            facility("A-1", "USD", "200000", "1000", "500", "unsecured"),
+        ),
+        (
+            &case.creditors[1],
+            facility("B-1", "EUR", "100000", "0", "0", "unsecured"),
+        ),
+        (
+            &case.creditors[2],
+            facility("D-1", "SAR", "50000", "0.25", "0", "unsecured"),
+        ),
+    ];
+    for (creditor, body) in &entries {
+        let created = app
+            .post(
+                &format!("/registry/v1/workouts/{w}/facilities"),
+                creditor,
+                body,
+            )
+            .await;
+        assert_eq!(created.status, 201, "{:?}", created.json());
+    }
+    let csv = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party\n\
+               E-1,overdraft,USD,10000,8000,20,100,45,0,false,unsecured,false\n\
+               E-2,term_loan,SAR,30000,30000,0,0,0,0,true,secured,no\n";
+    let imported = app
+        .client
+        .post(format!(
+            "{}/registry/v1/workouts/{w}/facilities/import",
+            app.url
+        ))
+        .bearer_auth(&case.creditors[3].token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let imported = workout_tests::read(imported).await;
+    assert_eq!(imported.status, 200, "{:?}", imported.json());
+    assert_eq!(imported.json()["created"], 2);
+
+    let date = today();
+    let snapshot_path = format!("/registry/v1/workouts/{w}/exposures?as_of={date}");
+    let missing = app.get(&snapshot_path, &case.coordinator).await;
+    missing.assert_problem(422, "missing_fx_rates");
+    let detail = missing.json()["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("EUR") && detail.contains("USD"), "{detail}");
+
+    let rates = app
+        .call(
+            Method::PUT,
+            &format!("/registry/v1/workouts/{w}/fx-rates/{date}"),
+            Some(&case.coordinator.token),
+            Some(&json!({"rates": {"USD": "3.75", "EUR": "4.0512"}})),
+        )
+        .await;
+    assert_eq!(rates.status, 200, "{:?}", rates.json());
+
+    let snapshot = app.get(&snapshot_path, &case.coordinator).await.json();
+    // By hand: C-1 1,025,000.50 SAR; A-1 (200,000 + 1,000 + 500) × 3.75 = 755,625.00;
+    // B-1 100,000 × 4.0512 = 405,120.00; D-1 50,000.25; E-1 (8,000 + 20) × 3.75 = 30,075.00 and
+    // E-2 30,000.00, so creditor 3 holds 60,075.00. Total 2,295,820.75.
+    assert_eq!(
+        snapshot["total"],
+        json!({"amount": "2295820.75", "currency": "SAR"})
+    );
+    let amounts: Vec<&str> = snapshot["creditors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["exposure"]["amount"].as_str().unwrap())
+        .collect();
+    let mut sorted = amounts.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        [
+            "1025000.50",
+            "405120.00",
+            "50000.25",
+            "60075.00",
+            "755625.00"
+        ]
+    );
+    let rates_used: Vec<(&str, &str)> = snapshot["rates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["currency"].as_str().unwrap(), r["rate"].as_str().unwrap()))
+        .collect();
+    assert!(
+        rates_used.contains(&("USD", "3.75")) && rates_used.contains(&("EUR", "4.0512")),
+        "{rates_used:?}"
+    );
+    let hash = snapshot["content_hash"].as_str().unwrap().to_owned();
+    assert_eq!(hash.len(), 64);
+    assert_eq!(
+        app.get(&snapshot_path, &case.borrower).await.json()["content_hash"],
+        hash.as_str(),
+        "same inputs, same hash"
+    );
+
+    // A creditor sees its own line and the totals only; an advisor sees none of it.
+    let own = app.get(&snapshot_path, &case.creditors[1]).await.json();
+    assert_eq!(own["creditors"].as_array().unwrap().len(), 1);
+    assert_eq!(own["creditors"][0]["exposure"]["amount"], "405120.00");
+    assert_eq!(own["total"]["amount"], "2295820.75");
+    app.get(&snapshot_path, &case.advisor)
+        .await
+        .assert_problem(403, "forbidden");
+    app.get(
+        &format!("/registry/v1/workouts/{w}/facilities"),
+        &case.advisor,
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let visible = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/facilities"),
+            &case.creditors[0],
+        )
+        .await
+        .json();
+    assert_eq!(
+        visible.as_array().unwrap().len(),
+        1,
+        "a creditor lists only its own facilities"
+    );
+    assert_eq!(
+        app.get(
+            &format!("/registry/v1/workouts/{w}/facilities"),
+            &case.borrower
+        )
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .len(),
+        6
+    );
+}
+
+#[tokio::test]
+async fn a_past_snapshot_reproduces_the_exposures_of_that_date_after_later_edits() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 1).await;
+    let w = case.workout;
+    let creditor = &case.creditors[0];
+    let created = app
+        .post(
+            &format!("/registry/v1/workouts/{w}/facilities"),
+            creditor,
+            &facility("A-1", "SAR", "1000", "0", "0", "unsecured"),
+        )
+        .await;
+    let id = id_of(&created.json());
+    // Move the first version three days back, as if it had been entered then.
+    let mut conn = app.pool("registry").get().await.unwrap();
+    conn.batch_execute(&format!("UPDATE facility_versions SET valid_from = valid_from - interval '3 days' WHERE facility_id = '{id}'"))
+        .await
+        .unwrap();
+    let then = (Utc::now().date_naive() - Days::new(2)).to_string();
+    let before_edit = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/exposures?as_of={then}"),
+            &case.coordinator,
+        )
+        .await
+        .json();
+    assert_eq!(before_edit["total"]["amount"], "1000.00");
+
+    let path = format!("/registry/v1/workouts/{w}/facilities/{id}");
+    let edit = facility("A-1", "SAR", "700", "0", "0", "unsecured");
+    let without_version = app
+        .call(Method::PUT, &path, Some(&creditor.token), Some(&edit))
+        .await;
+    without_version.assert_problem(428, "if_match_required");
+    let stale = app
+        .call_with(
+            Method::PUT,
+            &path,
+            Some(&creditor.token),
+            Some(&edit),
+            &[("if-match", "\"7\"")],
+        )
+        .await;
+    stale.assert_problem(412, "stale_version");
+    let edited = app
+        .call_with(
+            Method::PUT,
+            &path,
+            Some(&creditor.token),
+            Some(&edit),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{:?}", edited.json());
+    assert_eq!(edited.headers["etag"], "\"2\"");
+    app.call_with(
+        Method::PUT,
+        &path,
+        Some(&creditor.token),
+        Some(&edit),
+        &[("if-match", "\"1\"")],
+    )
+    .await
+    .assert_problem(412, "stale_version");
+
+    let again = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/exposures?as_of={then}"),
+            &case.coordinator,
+        )
+        .await
+        .json();
+    assert_eq!(again["total"]["amount"], "1000.00", "the past is unchanged");
+    assert_eq!(again["content_hash"], before_edit["content_hash"]);
+    let now = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/exposures?as_of={}", today()),
+            &case.coordinator,
+        )
+        .await
+        .json();
+    assert_eq!(now["total"]["amount"], "700.00");
+    assert_ne!(now["content_hash"], before_edit["content_hash"]);
+    let history = app.get(&format!("{path}/history"), creditor).await.json();
+    assert_eq!(history.as_array().unwrap().len(), 2);
+
+    let drift = app
+        .get(
+            &format!(
+                "/registry/v1/workouts/{w}/exposures/drift?reference={then}&as_of={}",
+                today()
+            ),
+            &case.coordinator,
+        )
+        .await
+        .json();
+    assert_eq!(drift[0]["reduced"], true, "{drift}");
+    app.get(
+        &format!(
+            "/registry/v1/workouts/{w}/exposures/drift?reference={then}&as_of={}",
+            today()
+        ),
+        creditor,
+    )
+    .await
+    .assert_problem(403, "forbidden");
+}
+
+#[tokio::test]
+async fn a_creditor_cannot_edit_another_creditors_facility() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 2).await;
+    let w = case.workout;
+    let created = app
+        .post(
+            &format!("/registry/v1/workouts/{w}/facilities"),
+            &case.creditors[0],
+            &facility("A-1", "SAR", "1000", "0", "0", "unsecured"),
+        )
+        .await;
+    let id = id_of(&created.json());
+    let path = format!("/registry/v1/workouts/{w}/facilities/{id}");
+    let edit = facility("A-1", "SAR", "1", "0", "0", "unsecured");
+    app.call_with(
+        Method::PUT,
+        &path,
+        Some(&case.creditors[1].token),
+        Some(&edit),
+        &[("if-match", "\"1\"")],
+    )
+    .await
+    .assert_problem(404, "not_found");
+    app.get(&format!("{path}/history"), &case.creditors[1])
+        .await
+        .assert_problem(404, "not_found");
+    let outsider = app.outsider().await;
+    app.call_with(
+        Method::PUT,
+        &path,
+        Some(&outsider.token),
+        Some(&edit),
+        &[("if-match", "\"1\"")],
+    )
+    .await
+    .assert_problem(404, "not_found");
+    app.post(
+        &format!("/registry/v1/workouts/{w}/facilities"),
+        &outsider,
+        &facility("X-1", "SAR", "1", "0", "0", "unsecured"),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    app.get(
+        &format!("/registry/v1/workouts/{w}/exposures?as_of={}", today()),
+        &outsider,
+    )
+    .await
+    .assert_problem(404, "not_found");
+    app.post(
+        &format!("/registry/v1/workouts/{w}/facilities"),
+        &case.advisor,
+        &facility("V-1", "SAR", "1", "0", "0", "unsecured"),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let unchanged = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/facilities"),
+            &case.creditors[0],
+        )
+        .await
+        .json();
+    assert_eq!(unchanged[0]["terms"]["outstanding_principal"], "1000");
+
+    let invalid = app
+        .post(
+            &format!("/registry/v1/workouts/{w}/facilities"),
+            &case.creditors[0],
+            &facility("A-2", "XXZ", "-5", "0", "0", "senior"),
+        )
+        .await;
+    invalid.assert_problem(422, "validation_failed");
+    let problem = invalid.json();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for field in ["currency", "outstanding_principal", "class"] {
+        assert!(fields.contains(&field), "{field} is reported: {fields:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_schedule_with_one_bad_row_writes_nothing_and_names_that_row() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 1).await;
+    let w = case.workout;
+    let csv = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party\n\
+               A-1,term_loan,SAR,100,100,0,0,0,0,true,secured,false\n\
+               A-2,term_loan,SAR,100,100,0,0,0,0,true,secured,false\n\
+               A-3,term_loan,SAR,100,abc,0,0,0,0,true,secured,false\n\
+               A-4,term_loan,SAR,100,100,0,0,0,0,true,secured,false\n";
+    let answer = workout_tests::read(
+        app.client
+            .post(format!(
+                "{}/registry/v1/workouts/{w}/facilities/import",
+                app.url
+            ))
+            .bearer_auth(&case.creditors[0].token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    answer.assert_problem(422, "validation_failed");
+    let errors = answer.json()["errors"].clone();
+    assert_eq!(errors.as_array().unwrap().len(), 1, "{errors}");
+    assert_eq!(errors[0]["field"], "line 4: outstanding_principal");
+    let listed = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/facilities"),
+            &case.creditors[0],
+        )
+        .await
+        .json();
+    assert!(listed.as_array().unwrap().is_empty(), "nothing was written");
+}
+
+#[tokio::test]
+async fn the_borrower_is_flagged_after_exactly_two_consecutive_missed_requests() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 0).await;
+    let w = case.workout;
+    let path = format!("/registry/v1/workouts/{w}/information-requests");
+    let day = |n: u64| (Utc::now().date_naive() - Days::new(n)).to_string();
+    let first = app
+        .post(
+            &path,
+            &case.coordinator,
+            &json!({"subject": "Audited accounts 2025", "sent_on": day(60)}),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{:?}", first.json());
+    assert_eq!(
+        first.json()["requests"][0]["due_on"],
+        day(45),
+        "15 calendar days by default"
+    );
+    assert_eq!(
+        first.json()["possibly_non_cooperative"],
+        false,
+        "one missed request is not enough"
+    );
+    let second = app
+        .post(
+            &path,
+            &case.coordinator,
+            &json!({"subject": "Cash-flow forecast", "sent_on": day(40)}),
+        )
+        .await;
+    assert_eq!(second.json()["possibly_non_cooperative"], true);
+    assert_eq!(second.json()["consecutive_missed"], 2);
+    assert_eq!(second.json()["trail"].as_array().unwrap().len(), 2);
+
+    // A third request answered on time ends the run.
+    let third = app
+        .post(
+            &path,
+            &case.coordinator,
+            &json!({"subject": "Asset list", "sent_on": day(10)}),
+        )
+        .await;
+    let third_id = third.json()["requests"][2]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answered = app
+        .post(
+            &format!("{path}/{third_id}/answer"),
+            &case.borrower,
+            &json!({"answered_on": day(5), "response": "Sent by courier"}),
+        )
+        .await;
+    assert_eq!(answered.status, 200, "{:?}", answered.json());
+    assert_eq!(answered.json()["possibly_non_cooperative"], false);
+    app.post(
+        &format!("{path}/{third_id}/answer"),
+        &case.borrower,
+        &json!({"answered_on": day(4), "response": "again"}),
+    )
+    .await
+    .assert_problem(409, "already_answered");
+    app.post(
+        &path,
+        &case.borrower,
+        &json!({"subject": "x", "sent_on": day(1)}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.get(&path, &case.advisor)
+        .await
+        .assert_problem(403, "forbidden");
+    let trail = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/audit"),
+            &case.coordinator,
+        )
+        .await;
+    assert!(String::from_utf8_lossy(&trail.bytes).contains("information_request_sent"));
+}
