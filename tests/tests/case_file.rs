@@ -550,3 +550,80 @@ async fn the_borrower_is_flagged_after_exactly_two_consecutive_missed_requests()
         .await;
     assert!(String::from_utf8_lossy(&trail.bytes).contains("information_request_sent"));
 }
+
+#[tokio::test]
+async fn the_watcher_announces_overdue_requests_and_the_flag_once_each() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 0).await;
+    let w = case.workout;
+    let path = format!("/registry/v1/workouts/{w}/information-requests");
+    let day = |n: u64| Utc::now().date_naive() - Days::new(n);
+    for (subject, sent) in [("Accounts", 60), ("Forecast", 40), ("Fresh one", 1)] {
+        let sent = app
+            .post(
+                &path,
+                &case.coordinator,
+                &json!({"subject": subject, "sent_on": day(sent).to_string()}),
+            )
+            .await;
+        assert_eq!(sent.status, 201);
+    }
+    let watch = workout_registry::watch::CooperationWatch::new(
+        app.pool("registry"),
+        std::time::Duration::from_secs(3600),
+    );
+    assert_eq!(
+        watch.pass(day(0)).await.unwrap(),
+        2,
+        "two requests are overdue, the fresh one is not"
+    );
+    assert_eq!(
+        watch.pass(day(0)).await.unwrap(),
+        0,
+        "each is announced once"
+    );
+
+    let chain = String::from_utf8(
+        app.get(
+            &format!("/registry/v1/workouts/{w}/audit"),
+            &case.coordinator,
+        )
+        .await
+        .bytes,
+    )
+    .unwrap();
+    assert_eq!(
+        chain
+            .matches("\"action\":\"information_request_overdue\"")
+            .count(),
+        2
+    );
+    assert_eq!(chain.matches("\"action\":\"borrower_flagged\"").count(), 1);
+    workout_store::audit::verify(&chain, None).unwrap();
+
+    let received = workout_tests::eventually(std::time::Duration::from_secs(10), || async {
+        let events = app
+            .get("/notifications/v1/events?limit=200", &app.admin)
+            .await
+            .json();
+        let topics: Vec<String> = events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["topic"].as_str().unwrap().to_owned())
+            .collect();
+        topics
+            .iter()
+            .any(|t| t == "registry.borrower_flagged")
+            .then_some(topics)
+    })
+    .await
+    .expect("the flag reaches the notifications service");
+    assert_eq!(
+        received
+            .iter()
+            .filter(|t| *t == "registry.information_request_overdue")
+            .count(),
+        2
+    );
+}

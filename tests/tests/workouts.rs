@@ -380,3 +380,70 @@ async fn other_services_read_roles_and_contacts_and_set_the_status_with_a_servic
         .await
         .assert_problem(409, "workout_closed");
 }
+
+#[tokio::test]
+async fn every_workout_endpoint_answers_an_outsider_as_if_the_workout_did_not_exist() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app).await;
+    let doc = app
+        .call(Method::GET, "/registry/openapi.json", None, None)
+        .await
+        .json();
+    let mut checked = 0;
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        if !path.contains("{workout_id}") || path.contains("/internal/") {
+            continue;
+        }
+        let fill = |workout: Uuid| {
+            path.replace("{workout_id}", &workout.to_string())
+                .replace("{date}", "2026-11-20")
+                .split('/')
+                .map(|s| {
+                    if s.starts_with('{') {
+                        Uuid::now_v7().to_string()
+                    } else {
+                        s.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        for method in operations.as_object().unwrap().keys() {
+            let method: Method = method.to_uppercase().parse().unwrap();
+            let body = (method != Method::GET).then(|| json!({}));
+            let query = if path.ends_with("/exposures") {
+                "?as_of=2026-11-20"
+            } else if path.ends_with("/drift") {
+                "?reference=2026-11-01&as_of=2026-11-20"
+            } else {
+                ""
+            };
+            let real = app
+                .call(
+                    method.clone(),
+                    &format!("{}{query}", fill(case.workout)),
+                    Some(&case.outsider.token),
+                    body.as_ref(),
+                )
+                .await;
+            let missing = app
+                .call(
+                    method.clone(),
+                    &format!("{}{query}", fill(Uuid::now_v7())),
+                    Some(&case.outsider.token),
+                    body.as_ref(),
+                )
+                .await;
+            assert_eq!(
+                (real.status, real.json()["code"].clone()),
+                (missing.status, missing.json()["code"].clone()),
+                "{method} {path}"
+            );
+            if method == Method::GET {
+                real.assert_problem(404, "not_found");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} operations checked");
+}

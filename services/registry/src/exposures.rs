@@ -421,7 +421,8 @@ type RequestRow = (
     Option<String>,
 );
 
-async fn cooperation_view(
+/// The requests of a workout and the assessment of the borrower's cooperation as of `today`.
+pub async fn cooperation_view(
     conn: &mut AsyncPgConnection,
     workout: Uuid,
     today: NaiveDate,
@@ -612,6 +613,8 @@ pub async fn answer_information_request(
                 ))
                 .execute(conn)
                 .await?;
+            // A late answer is still a missed request: it may complete a run of two.
+            crate::watch::flag_if_non_cooperative(conn, workout, today).await?;
             let view = cooperation_view(conn, workout, today).await?;
             record(
                 conn,

@@ -11,6 +11,7 @@ pub mod facilities;
 pub mod identity;
 pub mod keys;
 pub mod schema;
+pub mod watch;
 pub mod workouts;
 
 use std::sync::Arc;
@@ -46,6 +47,8 @@ pub struct RegistryConfig {
     pub refresh_token_ttl: chrono::Duration,
     /// Service token lifetime.
     pub service_token_ttl: chrono::Duration,
+    /// How often the cooperation watcher looks for overdue information requests.
+    pub cooperation_watch: std::time::Duration,
 }
 
 impl Default for RegistryConfig {
@@ -55,6 +58,7 @@ impl Default for RegistryConfig {
             access_token_ttl: chrono::Duration::minutes(15),
             refresh_token_ttl: chrono::Duration::days(30),
             service_token_ttl: chrono::Duration::minutes(10),
+            cooperation_watch: std::time::Duration::from_secs(300),
         }
     }
 }
@@ -81,6 +85,9 @@ impl RegistryConfig {
             access_token_ttl: seconds("ACCESS_TOKEN_TTL_SECS", defaults.access_token_ttl)?,
             refresh_token_ttl: seconds("REFRESH_TOKEN_TTL_SECS", defaults.refresh_token_ttl)?,
             service_token_ttl: seconds("SERVICE_TOKEN_TTL_SECS", defaults.service_token_ttl)?,
+            cooperation_watch: seconds("COOPERATION_WATCH_SECS", chrono::Duration::seconds(300))?
+                .to_std()
+                .unwrap_or(defaults.cooperation_watch),
         })
     }
 }
@@ -378,12 +385,16 @@ pub async fn service(
         client_id: "registry".to_owned(),
         client_secret: secret,
     });
+    let watch = watch::CooperationWatch::new(pool.clone(), config.cooperation_watch);
     let state = RegistryState::new(pool.clone(), config);
     let relay = ctx.relay("registry", pool.clone(), tokens);
     let service = Service {
         name: "registry",
         mount: Arc::new(move |cfg: &mut web::ServiceConfig| configure(cfg, state.clone())),
-        relay: Some(relay),
+        tasks: vec![
+            relay.into_task(),
+            Box::new(|stop| Box::pin(watch.run(stop))),
+        ],
     };
     Ok((service, pool))
 }

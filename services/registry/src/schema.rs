@@ -133,6 +133,8 @@ diesel::table! {
         opened_by -> Uuid,
         /// Created.
         created_at -> Timestamptz,
+        /// When the borrower was flagged as possibly non-cooperative.
+        borrower_flagged_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -245,6 +247,8 @@ diesel::table! {
         recorded_by -> Uuid,
         /// Created.
         created_at -> Timestamptz,
+        /// When its being overdue was announced.
+        overdue_announced_at -> Nullable<Timestamptz>,
     }
 }
 

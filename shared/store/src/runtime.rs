@@ -174,14 +174,26 @@ impl ServiceContext {
 /// Mounts a service's routes into an app.
 pub type Mount = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 
+/// Work a service runs beside its HTTP server (its outbox relay, watchers): started with the
+/// server, told to stop (the receiver turns true) after the server has stopped, and awaited.
+pub type BackgroundTask =
+    Box<dyn FnOnce(watch::Receiver<bool>) -> futures_util::future::BoxFuture<'static, ()> + Send>;
+
+impl Relay {
+    /// The relay as a background task.
+    pub fn into_task(self) -> BackgroundTask {
+        Box::new(|stop| Box::pin(self.run(stop)))
+    }
+}
+
 /// A service ready to be served.
 pub struct Service {
     /// Its name (and URL prefix).
     pub name: &'static str,
     /// Its routes.
     pub mount: Mount,
-    /// Its outbox relay, if it emits events.
-    pub relay: Option<Relay>,
+    /// Its background work: the outbox relay and any watchers.
+    pub tasks: Vec<BackgroundTask>,
 }
 
 /// A running server and its relays.
@@ -263,8 +275,8 @@ pub fn serve(
     let (stop_relays, stopped) = watch::channel(false);
     let relays: Vec<_> = services
         .into_iter()
-        .filter_map(|service| service.relay)
-        .map(|relay| tokio::spawn(relay.run(stopped.clone())))
+        .flat_map(|service| service.tasks)
+        .map(|task| tokio::spawn(task(stopped.clone())))
         .collect();
     let stop_after_server = stop_relays.clone();
     let task = tokio::spawn(async move {
@@ -322,7 +334,7 @@ pub fn remote_service(
     Ok(Service {
         name,
         mount,
-        relay: Some(relay),
+        tasks: vec![relay.into_task()],
     })
 }
 
