@@ -15,12 +15,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use workout_domain::{Email, InstitutionId, Lei, SessionId, UserId};
 use workout_http::{ApiError, Caller, FieldError, JsonBody, Page, PageQuery, PlatformRole};
-use workout_store::audit::{self, Actor, Change, PLATFORM_CHAIN};
-use workout_store::{Reply, idempotency, outbox, transaction};
+use workout_store::audit::{Actor, PLATFORM_CHAIN};
+use workout_store::{Reply, idempotency, transaction};
 
 use crate::RegistryState;
 use crate::auth::{hash_password, revoke};
 use crate::schema::{institutions, sessions, users};
+use crate::workouts::{record, to_json};
 
 /// What an institution is to the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -181,33 +182,6 @@ fn actor(caller: &Caller) -> Actor {
     }
 }
 
-/// Records an identity change: audit entry (platform chain) and outbox event, in `conn`'s transaction.
-async fn record(
-    conn: &mut AsyncPgConnection,
-    actor: Actor,
-    action: &str,
-    before: Option<serde_json::Value>,
-    after: serde_json::Value,
-) -> Result<(), ApiError> {
-    outbox::enqueue(conn, &format!("registry.{action}"), None, after.clone()).await?;
-    audit::append(
-        conn,
-        Change {
-            chain_id: PLATFORM_CHAIN,
-            actor,
-            action: action.to_owned(),
-            before,
-            after: Some(after),
-        },
-    )
-    .await?;
-    Ok(())
-}
-
-fn to_json(value: &impl Serialize) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(value).map_err(|e| ApiError::Internal(e.into()))
-}
-
 /// `POST /registry/v1/institutions` (platform admin).
 #[utoipa::path(post, path = "/registry/v1/institutions", tag = "institutions", security(("bearer" = [])),
     request_body = NewInstitution,
@@ -236,6 +210,7 @@ pub async fn create_institution(
             let institution = insert_institution(conn, &input).await?;
             record(
                 conn,
+                PLATFORM_CHAIN,
                 actor(&caller),
                 "institution_created",
                 None,
@@ -506,7 +481,15 @@ pub async fn create_user(
         &body.fingerprint,
         async |conn| {
             let user = insert_user(conn, institution, &input, &password_hash).await?;
-            record(conn, actor(&caller), "user_created", None, to_json(&user)?).await?;
+            record(
+                conn,
+                PLATFORM_CHAIN,
+                actor(&caller),
+                "user_created",
+                None,
+                to_json(&user)?,
+            )
+            .await?;
             Reply::created(
                 format!("/registry/v1/institutions/{institution}/users/{}", user.id),
                 &user,
@@ -613,6 +596,7 @@ pub async fn disable_user(
         let after = load_user(conn, institution, user_id).await?;
         record(
             conn,
+            PLATFORM_CHAIN,
             actor(&caller),
             "user_disabled",
             Some(to_json(&before)?),
@@ -696,6 +680,7 @@ pub async fn bootstrap_admin(
                 .await?;
                 record(
                     conn,
+                    PLATFORM_CHAIN,
                     Actor::default(),
                     "institution_created",
                     None,
@@ -708,6 +693,7 @@ pub async fn bootstrap_admin(
         let user = insert_user(conn, operator, &input, &password_hash).await?;
         record(
             conn,
+            PLATFORM_CHAIN,
             Actor::default(),
             "user_created",
             None,

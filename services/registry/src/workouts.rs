@@ -311,26 +311,22 @@ pub async fn membership(
     })
 }
 
-/// Records a workout change: an audit entry on the workout's chain and an outbox event.
+/// Records a change: an audit entry on `chain` (a workout, or the platform chain) and an outbox
+/// event `registry.<action>` carrying `after`, in the caller's transaction.
 pub async fn record(
     conn: &mut AsyncPgConnection,
-    workout: Uuid,
+    chain: Uuid,
     actor: Actor,
     action: &str,
     before: Option<serde_json::Value>,
     after: serde_json::Value,
 ) -> Result<(), ApiError> {
-    outbox::enqueue(
-        conn,
-        &format!("registry.{action}"),
-        Some(workout),
-        after.clone(),
-    )
-    .await?;
+    let workout = (chain != audit::PLATFORM_CHAIN).then_some(chain);
+    outbox::enqueue(conn, &format!("registry.{action}"), workout, after.clone()).await?;
     audit::append(
         conn,
         Change {
-            chain_id: workout,
+            chain_id: chain,
             actor,
             action: action.to_owned(),
             before,
@@ -688,6 +684,19 @@ fn valid_contacts(contacts: &[NoticeContact], errors: &mut Vec<FieldError>) -> V
         .collect()
 }
 
+/// One participant of a workout (removed ones included).
+async fn load_participant(
+    conn: &mut AsyncPgConnection,
+    workout: Uuid,
+    participant: Uuid,
+) -> Result<Participant, ApiError> {
+    load_participants(conn, workout, true)
+        .await?
+        .into_iter()
+        .find(|p| p.id == participant)
+        .ok_or(ApiError::NotFound("participant"))
+}
+
 /// Loads participants of a workout with their contacts.
 pub async fn load_participants(
     conn: &mut AsyncPgConnection,
@@ -835,11 +844,7 @@ pub async fn add_participant_to_workout(
                     .execute(conn)
                     .await?;
             }
-            let participant = load_participants(conn, workout, false)
-                .await?
-                .into_iter()
-                .find(|p| p.id == id)
-                .ok_or(ApiError::NotFound("participant"))?;
+            let participant = load_participant(conn, workout, id).await?;
             record(
                 conn,
                 workout,
@@ -923,11 +928,7 @@ pub async fn remove_participant(
                     "must be 1 to 500 characters",
                 ));
             }
-            let all = load_participants(conn, workout, true).await?;
-            let before = all
-                .into_iter()
-                .find(|p| p.id == participant)
-                .ok_or(ApiError::NotFound("participant"))?;
+            let before = load_participant(conn, workout, participant).await?;
             if before.removed_at.is_some() {
                 return Err(ApiError::conflict(
                     "already_removed",
@@ -950,11 +951,7 @@ pub async fn remove_participant(
                 ))
                 .execute(conn)
                 .await?;
-            let after = load_participants(conn, workout, true)
-                .await?
-                .into_iter()
-                .find(|p| p.id == participant)
-                .ok_or(ApiError::NotFound("participant"))?;
+            let after = load_participant(conn, workout, participant).await?;
             record(
                 conn,
                 workout,
