@@ -34,8 +34,8 @@ pub struct IdParseError {
 /// }
 ///
 /// let id = BallotId::new();
-/// let parsed: BallotId = id.to_string().parse().unwrap();
-/// assert_eq!(id, parsed);
+/// let parsed: Option<BallotId> = id.to_string().parse().ok();
+/// assert_eq!(parsed, Some(id));
 /// ```
 #[macro_export]
 macro_rules! define_id {
