@@ -26,7 +26,7 @@ use workout_http::{ApiError, Caller, FieldError, JsonBody, ServiceCaller};
 use workout_store::{Reply, idempotency, transaction};
 
 use crate::RegistryState;
-use crate::facilities::{end_of, facilities_at};
+use crate::facilities::{end_of, facilities_at, visible_creditor};
 use crate::schema::{fx_rates, information_requests, workouts};
 use crate::workouts::{Membership, ParticipantRole, membership, record, to_json};
 
@@ -255,12 +255,7 @@ pub async fn get_snapshot(
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
-    let full = member.has(ParticipantRole::Coordinator) || member.has(ParticipantRole::Borrower);
-    if !full && !member.has(ParticipantRole::Creditor) {
-        return Err(ApiError::Forbidden(
-            "snapshots are shown to the coordinator, the borrower and the creditors".to_owned(),
-        ));
-    }
+    let only = visible_creditor(&member)?;
     let base = base_of(&member)?;
     let snapshot = snapshot(
         &mut conn,
@@ -271,9 +266,9 @@ pub async fn get_snapshot(
     )
     .await?;
     let mut body = to_json(&snapshot)?;
-    if !full {
+    if let Some(own) = only {
         // A creditor sees its own line and the totals, not the other creditors' positions.
-        let own = member.institution.to_string();
+        let own = own.to_string();
         if let Some(creditors) = body
             .get_mut("creditors")
             .and_then(serde_json::Value::as_array_mut)

@@ -410,8 +410,9 @@ pub struct AsOf {
     pub as_of: Option<NaiveDate>,
 }
 
-/// Who sees whose facilities: the coordinator and the borrower all, a creditor its own.
-fn visible_creditor(member: &Membership) -> Result<Option<Uuid>, ApiError> {
+/// Whose positions the member may see: `None` for all (coordinator, borrower), `Some(itself)` for
+/// a creditor; 403 for other participants. Facilities and snapshots follow the same rule.
+pub fn visible_creditor(member: &Membership) -> Result<Option<Uuid>, ApiError> {
     if member.has(ParticipantRole::Coordinator) || member.has(ParticipantRole::Borrower) {
         Ok(None)
     } else if member.has(ParticipantRole::Creditor) {
