@@ -335,6 +335,41 @@ async fn other_services_read_roles_and_contacts_and_set_the_status_with_a_servic
     .await
     .assert_problem(401, "invalid_token");
 
+    // The mandates service appoints another creditor; the acting coordinator loses the role.
+    let appoint = format!("/registry/v1/internal/workouts/{w}/coordinator");
+    app.call(
+        Method::PUT,
+        &appoint,
+        Some(&service),
+        Some(&json!({"institution_id": case.outsider.institution_id, "reason": "Mandate M-1"})),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    let appointed = app
+        .call(Method::PUT, &appoint, Some(&service), Some(&json!({"institution_id": case.creditor.institution_id, "reason": "Mandate M-1 accepted"})))
+        .await;
+    assert_eq!(appointed.status, 200, "{:?}", appointed.json());
+    assert_eq!(
+        app.get(&format!("/registry/v1/workouts/{w}"), &case.creditor)
+            .await
+            .json()["my_roles"],
+        json!(["creditor", "coordinator"])
+    );
+    assert_eq!(
+        app.get(&format!("/registry/v1/workouts/{w}"), &case.coordinator)
+            .await
+            .json()["my_roles"],
+        json!(["creditor"])
+    );
+    app.call(
+        Method::PUT,
+        &appoint,
+        Some(&case.creditor.token),
+        Some(&json!({"institution_id": case.creditor.institution_id, "reason": "x"})),
+    )
+    .await
+    .assert_problem(401, "invalid_token");
+
     let path = format!("/registry/v1/internal/workouts/{w}/status");
     app.call(
         Method::POST,
@@ -376,7 +411,8 @@ async fn other_services_read_roles_and_contacts_and_set_the_status_with_a_servic
     )
     .await
     .assert_problem(409, "workout_closed");
-    app.post(&format!("/registry/v1/workouts/{w}/participants"), &case.coordinator, &json!({"institution_id": case.outsider.institution_id, "role": "creditor", "contacts": contact("a@b.test")}))
+    // The appointed coordinator can no longer change a closed workout.
+    app.post(&format!("/registry/v1/workouts/{w}/participants"), &case.creditor, &json!({"institution_id": case.outsider.institution_id, "role": "creditor", "contacts": contact("a@b.test")}))
         .await
         .assert_problem(409, "workout_closed");
 }

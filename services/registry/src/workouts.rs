@@ -1124,3 +1124,102 @@ pub async fn change_status(
     .await?;
     Ok(HttpResponse::Ok().json(updated))
 }
+
+/// The coordinator appointed by the mandates service.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Appointment {
+    /// The institution appointed: an active creditor of the workout.
+    pub institution_id: Uuid,
+    /// Why the change (e.g. the mandate's id and decision).
+    pub reason: String,
+}
+
+/// `PUT /registry/v1/internal/workouts/{workout_id}/coordinator` (service token): the mandates
+/// service appoints the coordinator; the previous one (the acting coordinator, or an earlier
+/// mandate) is removed from that role, with the reason.
+#[utoipa::path(put, path = "/registry/v1/internal/workouts/{workout_id}/coordinator", tag = "internal", security(("bearer" = [])),
+    request_body = Appointment, params(("workout_id" = Uuid, Path, description = "Workout")),
+    responses((status = 200, body = [Participant]), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem),
+        (status = 409, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+pub async fn appoint_coordinator(
+    state: web::Data<RegistryState>,
+    service: ServiceCaller,
+    path: web::Path<Uuid>,
+    body: JsonBody<Appointment>,
+) -> Result<HttpResponse, ApiError> {
+    let workout = path.into_inner();
+    let appointment = body.value;
+    let reason = appointment.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::invalid_field(
+            "reason",
+            "must be 1 to 500 characters",
+        ));
+    }
+    let participants = transaction(&state.pool, async |conn| {
+        let status: String = workouts::table
+            .find(workout)
+            .select(workouts::status)
+            .for_update()
+            .first(conn)
+            .await
+            .map_err(|e| workout_http::problem::from_diesel("workout", e))?;
+        if WorkoutStatus::parse(&status).is_final() {
+            return Err(ApiError::conflict(
+                "workout_closed",
+                "the workout is closed",
+            ));
+        }
+        let roles = roles_of(conn, workout, appointment.institution_id).await?;
+        if !roles.contains(&ParticipantRole::Creditor) {
+            return Err(ApiError::invalid_field(
+                "institution_id",
+                "is not an active creditor of this workout",
+            ));
+        }
+        let before = load_participants(conn, workout, false).await?;
+        if roles.contains(&ParticipantRole::Coordinator) {
+            return Ok(before);
+        }
+        diesel::update(participants::table)
+            .filter(participants::workout_id.eq(workout))
+            .filter(participants::role.eq(ParticipantRole::Coordinator.as_str()))
+            .filter(participants::removed_at.is_null())
+            .set((
+                participants::removed_at.eq(diesel::dsl::now),
+                participants::removed_reason.eq(&reason),
+            ))
+            .execute(conn)
+            .await?;
+        add_participant(
+            conn,
+            workout,
+            appointment.institution_id,
+            ParticipantRole::Coordinator,
+        )
+        .await?;
+        let after = load_participants(conn, workout, false).await?;
+        let event = serde_json::json!({
+            "workout_id": workout, "coordinator": appointment.institution_id, "reason": reason,
+            "appointed_by_service": service.client,
+        });
+        let previous: Vec<Uuid> = before
+            .iter()
+            .filter(|p| p.role == ParticipantRole::Coordinator)
+            .map(|p| p.institution_id)
+            .collect();
+        record(
+            conn,
+            workout,
+            Actor::default(),
+            "coordinator_appointed",
+            Some(serde_json::json!({"coordinators": previous})),
+            event,
+        )
+        .await?;
+        Ok(after)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(participants))
+}
