@@ -627,3 +627,46 @@ async fn the_watcher_announces_overdue_requests_and_the_flag_once_each() {
         2
     );
 }
+
+#[tokio::test]
+async fn a_guarantee_must_name_a_guarantor_of_the_workout() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 1).await;
+    let w = case.workout;
+    let guarantor = app.institution("guarantor", "Parent Holding").await;
+    let mut body = facility("G-1", "SAR", "1000", "0", "0", "unsecured");
+    body["guarantees"] =
+        json!([{"guarantor": guarantor, "amount": {"amount": "500", "currency": "SAR"}}]);
+    let refused = app
+        .post(
+            &format!("/registry/v1/workouts/{w}/facilities"),
+            &case.creditors[0],
+            &body,
+        )
+        .await;
+    refused.assert_problem(422, "validation_failed");
+    assert_eq!(
+        refused.json()["errors"][0]["field"],
+        "guarantees[0].guarantor"
+    );
+    let added = app
+        .post(
+            &format!("/registry/v1/workouts/{w}/participants"),
+            &case.coordinator,
+            &json!({"institution_id": guarantor, "role": "guarantor", "contacts": [{"name": "Legal", "email": "legal@parent.test", "language": "ar"}]}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.json());
+    let accepted = app
+        .post(
+            &format!("/registry/v1/workouts/{w}/facilities"),
+            &case.creditors[0],
+            &body,
+        )
+        .await;
+    assert_eq!(accepted.status, 201, "{:?}", accepted.json());
+    assert_eq!(
+        accepted.json()["terms"]["guarantees"][0]["amount"]["amount"],
+        "500"
+    );
+}

@@ -76,6 +76,30 @@ fn validate(input: &FacilityInput, classes: &[CreditorClass]) -> Result<Facility
     })
 }
 
+/// Every guarantee must name an active guarantor of the workout.
+async fn check_guarantors(
+    conn: &mut AsyncPgConnection,
+    workout: Uuid,
+    terms: &FacilityTerms,
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    for (i, guarantee) in terms.guarantees().iter().enumerate() {
+        let roles =
+            crate::workouts::roles_of(conn, workout, guarantee.guarantor.into_uuid()).await?;
+        if !roles.contains(&ParticipantRole::Guarantor) {
+            errors.push(FieldError::new(
+                format!("guarantees[{i}].guarantor"),
+                "is not a guarantor taking part in this workout",
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
 fn stored_terms(
     value: serde_json::Value,
     classes: &[CreditorClass],
@@ -295,6 +319,7 @@ pub async fn create_facility(
             let member = membership(conn, workout, &caller).await?;
             let creditor = creditor_of(&member)?;
             let terms = validate(&body.value, &classes_of(&member))?;
+            check_guarantors(conn, workout, &terms).await?;
             let taken: i64 = facilities::table
                 .filter(facilities::workout_id.eq(workout))
                 .filter(facilities::creditor_id.eq(creditor))
@@ -379,6 +404,7 @@ pub async fn update_facility(
             .await
             .map_err(|e| workout_http::problem::from_diesel("facility", e))?;
         let terms = validate(&body.value, &classes_of(&member))?;
+        check_guarantors(conn, workout, &terms).await?;
         if terms.reference() != reference {
             return Err(ApiError::invalid_field(
                 "reference",
