@@ -455,9 +455,24 @@ impl SessionCheck for DbSessionCheck {
     }
 }
 
-/// Sets (or resets) a service client's secret; returns the new secret.
+/// The secret of service client `name`: derived from `SERVICE_SECRETS_KEY` when it is set (so that
+/// replicas starting one after the other agree and none locks the others out), else random.
+pub fn service_secret(name: &str) -> Result<String, ApiError> {
+    match std::env::var("SERVICE_SECRETS_KEY") {
+        Ok(key) if !key.is_empty() => Ok(derived_secret(&key, name)),
+        _ => random_secret(),
+    }
+}
+
+/// HMAC-SHA256 of the client's name under `key`, URL-safe base64.
+pub fn derived_secret(key: &str, name: &str) -> String {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key.as_bytes());
+    URL_SAFE_NO_PAD.encode(aws_lc_rs::hmac::sign(&key, name.as_bytes()))
+}
+
+/// Sets (or resets) a service client's secret (see [`service_secret`]); returns the secret.
 pub async fn set_service_client(pool: &Pool, name: &str) -> anyhow::Result<String> {
-    let secret = random_secret().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let secret = service_secret(name).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut conn = pool.get().await?;
     diesel::insert_into(service_clients::table)
         .values((
@@ -470,4 +485,35 @@ pub async fn set_service_client(pool: &Pool, name: &str) -> anyhow::Result<Strin
         .execute(&mut conn)
         .await?;
     Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_secrets_agree_across_replicas_and_differ_per_client_and_key() {
+        assert_eq!(
+            derived_secret("k1", "voting"),
+            derived_secret("k1", "voting")
+        );
+        assert_ne!(
+            derived_secret("k1", "voting"),
+            derived_secret("k1", "minutes")
+        );
+        assert_ne!(
+            derived_secret("k1", "voting"),
+            derived_secret("k2", "voting")
+        );
+        assert_eq!(
+            derived_secret("k1", "voting").len(),
+            43,
+            "256 bits, base64 without padding"
+        );
+    }
+
+    #[test]
+    fn random_secrets_do_not_repeat() {
+        assert_ne!(random_secret().unwrap(), random_secret().unwrap());
+    }
 }
