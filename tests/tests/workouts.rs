@@ -379,15 +379,43 @@ async fn other_services_read_roles_and_contacts_and_set_the_status_with_a_servic
     )
     .await
     .assert_problem(422, "validation_failed");
+    let key = [("idempotency-key", "status-coordinated-1")];
     let changed = app
-        .call(
+        .call_with(
             Method::POST,
             &path,
             Some(&service),
             Some(&json!({"status": "coordinated"})),
+            &key,
         )
         .await;
     assert_eq!(changed.status, 200, "{:?}", changed.json());
+    let retried = app
+        .call_with(
+            Method::POST,
+            &path,
+            Some(&service),
+            Some(&json!({"status": "coordinated"})),
+            &key,
+        )
+        .await;
+    assert_eq!(
+        retried.bytes, changed.bytes,
+        "a service's retry replays the first answer"
+    );
+    let chain = String::from_utf8(
+        app.get(&format!("/registry/v1/workouts/{w}/audit"), &case.creditor)
+            .await
+            .bytes,
+    )
+    .unwrap();
+    assert_eq!(
+        chain
+            .matches("\"action\":\"workout_status_changed\"")
+            .count(),
+        1,
+        "and changes nothing"
+    );
     assert_eq!(
         app.get(&format!("/registry/v1/workouts/{w}"), &case.creditor)
             .await

@@ -16,7 +16,7 @@ pub mod workouts;
 
 use std::sync::Arc;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use utoipa::OpenApi;
 use workout_http::auth::TokenVerifier;
@@ -26,7 +26,7 @@ use workout_http::{ApiError, Caller};
 use workout_store::audit::{self, PLATFORM_CHAIN};
 use workout_store::migrate::ServiceMigrations;
 use workout_store::runtime::{Service, ServiceContext, service_scope};
-use workout_store::{Pool, transaction};
+use workout_store::{Pool, Reply, idempotency, transaction};
 
 /// The registry's own migrations.
 pub const OWN_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/registry");
@@ -136,6 +136,7 @@ pub async fn jwks(state: web::Data<RegistryState>) -> Result<HttpResponse, ApiEr
 #[utoipa::path(post, path = "/registry/v1/signing-keys", tag = "auth", security(("bearer" = [])),
     responses((status = 201, body = keys::SigningKeyInfo), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem)))]
 pub async fn rotate_signing_key(
+    req: HttpRequest,
     state: web::Data<RegistryState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
@@ -144,26 +145,31 @@ pub async fn rotate_signing_key(
             "only platform admins rotate keys".to_owned(),
         ));
     }
-    let key = transaction(&state.pool, async |conn| {
-        let key = keys::create(conn).await?;
-        audit::append(
-            conn,
-            audit::Change {
-                chain_id: PLATFORM_CHAIN,
-                actor: audit::Actor {
-                    user_id: Some(caller.user_id.into_uuid()),
-                    institution_id: Some(caller.institution_id.into_uuid()),
+    idempotency::run(
+        &state.pool,
+        &req,
+        &caller,
+        "rotate-signing-key",
+        async |conn| {
+            let key = keys::create(conn).await?;
+            audit::append(
+                conn,
+                audit::Change {
+                    chain_id: PLATFORM_CHAIN,
+                    actor: audit::Actor {
+                        user_id: Some(caller.user_id.into_uuid()),
+                        institution_id: Some(caller.institution_id.into_uuid()),
+                    },
+                    action: "signing_key_created".to_owned(),
+                    before: None,
+                    after: Some(serde_json::json!({ "kid": key.kid })),
                 },
-                action: "signing_key_created".to_owned(),
-                before: None,
-                after: Some(serde_json::json!({ "kid": key.kid })),
-            },
-        )
-        .await?;
-        Ok(key)
-    })
-    .await?;
-    Ok(HttpResponse::Created().json(key))
+            )
+            .await?;
+            Reply::json(actix_web::http::StatusCode::CREATED, &key)
+        },
+    )
+    .await
 }
 
 /// `POST /registry/v1/signing-keys/{kid}/retire` (platform admin): the key is no longer published.

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use workout_domain::{BusinessCalendar, CreditorClass, Currency, Email, WorkoutId};
 use workout_http::{ApiError, Caller, FieldError, JsonBody, Page, PageQuery, ServiceCaller};
 use workout_store::audit::{self, Actor, Change};
-use workout_store::{Reply, idempotency, outbox, transaction};
+use workout_store::{Reply, idempotency, outbox};
 
 use crate::RegistryState;
 use crate::schema::{institutions, notice_contacts, participants, workouts};
@@ -1066,6 +1066,7 @@ pub struct StatusChange {
     responses((status = 200, body = Workout), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem),
         (status = 409, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
 pub async fn change_status(
+    req: HttpRequest,
     state: web::Data<RegistryState>,
     service: ServiceCaller,
     path: web::Path<Uuid>,
@@ -1083,46 +1084,51 @@ pub async fn change_status(
             "is required to close or fail a workout",
         ));
     }
-    let updated = transaction(&state.pool, async |conn| {
-        let before: Workout = workouts::table
-            .find(workout)
-            .select(WORKOUT_COLUMNS)
-            .for_update()
-            .first::<WorkoutRow>(conn)
-            .await
-            .map_err(|e| workout_http::problem::from_diesel("workout", e))?
-            .into();
-        if before.status.is_final() {
-            return Err(ApiError::conflict(
-                "workout_closed",
-                "the workout is closed",
-            ));
-        }
-        let after: Workout = diesel::update(workouts::table.find(workout))
-            .set((
-                workouts::status.eq(change.status.as_str()),
-                workouts::status_reason.eq(&reason),
-            ))
-            .returning(WORKOUT_COLUMNS)
-            .get_result::<WorkoutRow>(conn)
-            .await?
-            .into();
-        let actor = Actor::default();
-        let mut event = to_json(&after)?;
-        event["changed_by_service"] = serde_json::Value::String(service.client.clone());
-        record(
-            conn,
-            workout,
-            actor,
-            "workout_status_changed",
-            Some(to_json(&before)?),
-            event,
-        )
-        .await?;
-        Ok(after)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(updated))
+    idempotency::run(
+        &state.pool,
+        &req,
+        &service,
+        &body.fingerprint,
+        async |conn| {
+            let before: Workout = workouts::table
+                .find(workout)
+                .select(WORKOUT_COLUMNS)
+                .for_update()
+                .first::<WorkoutRow>(conn)
+                .await
+                .map_err(|e| workout_http::problem::from_diesel("workout", e))?
+                .into();
+            if before.status.is_final() {
+                return Err(ApiError::conflict(
+                    "workout_closed",
+                    "the workout is closed",
+                ));
+            }
+            let after: Workout = diesel::update(workouts::table.find(workout))
+                .set((
+                    workouts::status.eq(change.status.as_str()),
+                    workouts::status_reason.eq(&reason),
+                ))
+                .returning(WORKOUT_COLUMNS)
+                .get_result::<WorkoutRow>(conn)
+                .await?
+                .into();
+            let actor = Actor::default();
+            let mut event = to_json(&after)?;
+            event["changed_by_service"] = serde_json::Value::String(service.client.clone());
+            record(
+                conn,
+                workout,
+                actor,
+                "workout_status_changed",
+                Some(to_json(&before)?),
+                event,
+            )
+            .await?;
+            Reply::ok(&after)
+        },
+    )
+    .await
 }
 
 /// The coordinator appointed by the mandates service.
@@ -1143,6 +1149,7 @@ pub struct Appointment {
     responses((status = 200, body = [Participant]), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem),
         (status = 409, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
 pub async fn appoint_coordinator(
+    req: HttpRequest,
     state: web::Data<RegistryState>,
     service: ServiceCaller,
     path: web::Path<Uuid>,
@@ -1157,69 +1164,74 @@ pub async fn appoint_coordinator(
             "must be 1 to 500 characters",
         ));
     }
-    let participants = transaction(&state.pool, async |conn| {
-        let status: String = workouts::table
-            .find(workout)
-            .select(workouts::status)
-            .for_update()
-            .first(conn)
-            .await
-            .map_err(|e| workout_http::problem::from_diesel("workout", e))?;
-        if WorkoutStatus::parse(&status).is_final() {
-            return Err(ApiError::conflict(
-                "workout_closed",
-                "the workout is closed",
-            ));
-        }
-        let roles = roles_of(conn, workout, appointment.institution_id).await?;
-        if !roles.contains(&ParticipantRole::Creditor) {
-            return Err(ApiError::invalid_field(
-                "institution_id",
-                "is not an active creditor of this workout",
-            ));
-        }
-        let before = load_participants(conn, workout, false).await?;
-        if roles.contains(&ParticipantRole::Coordinator) {
-            return Ok(before);
-        }
-        diesel::update(participants::table)
-            .filter(participants::workout_id.eq(workout))
-            .filter(participants::role.eq(ParticipantRole::Coordinator.as_str()))
-            .filter(participants::removed_at.is_null())
-            .set((
-                participants::removed_at.eq(diesel::dsl::now),
-                participants::removed_reason.eq(&reason),
-            ))
-            .execute(conn)
+    idempotency::run(
+        &state.pool,
+        &req,
+        &service,
+        &body.fingerprint,
+        async |conn| {
+            let status: String = workouts::table
+                .find(workout)
+                .select(workouts::status)
+                .for_update()
+                .first(conn)
+                .await
+                .map_err(|e| workout_http::problem::from_diesel("workout", e))?;
+            if WorkoutStatus::parse(&status).is_final() {
+                return Err(ApiError::conflict(
+                    "workout_closed",
+                    "the workout is closed",
+                ));
+            }
+            let roles = roles_of(conn, workout, appointment.institution_id).await?;
+            if !roles.contains(&ParticipantRole::Creditor) {
+                return Err(ApiError::invalid_field(
+                    "institution_id",
+                    "is not an active creditor of this workout",
+                ));
+            }
+            let before = load_participants(conn, workout, false).await?;
+            if roles.contains(&ParticipantRole::Coordinator) {
+                return Reply::ok(&before);
+            }
+            diesel::update(participants::table)
+                .filter(participants::workout_id.eq(workout))
+                .filter(participants::role.eq(ParticipantRole::Coordinator.as_str()))
+                .filter(participants::removed_at.is_null())
+                .set((
+                    participants::removed_at.eq(diesel::dsl::now),
+                    participants::removed_reason.eq(&reason),
+                ))
+                .execute(conn)
+                .await?;
+            add_participant(
+                conn,
+                workout,
+                appointment.institution_id,
+                ParticipantRole::Coordinator,
+            )
             .await?;
-        add_participant(
-            conn,
-            workout,
-            appointment.institution_id,
-            ParticipantRole::Coordinator,
-        )
-        .await?;
-        let after = load_participants(conn, workout, false).await?;
-        let event = serde_json::json!({
-            "workout_id": workout, "coordinator": appointment.institution_id, "reason": reason,
-            "appointed_by_service": service.client,
-        });
-        let previous: Vec<Uuid> = before
-            .iter()
-            .filter(|p| p.role == ParticipantRole::Coordinator)
-            .map(|p| p.institution_id)
-            .collect();
-        record(
-            conn,
-            workout,
-            Actor::default(),
-            "coordinator_appointed",
-            Some(serde_json::json!({"coordinators": previous})),
-            event,
-        )
-        .await?;
-        Ok(after)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(participants))
+            let after = load_participants(conn, workout, false).await?;
+            let event = serde_json::json!({
+                "workout_id": workout, "coordinator": appointment.institution_id, "reason": reason,
+                "appointed_by_service": service.client.clone(),
+            });
+            let previous: Vec<Uuid> = before
+                .iter()
+                .filter(|p| p.role == ParticipantRole::Coordinator)
+                .map(|p| p.institution_id)
+                .collect();
+            record(
+                conn,
+                workout,
+                Actor::default(),
+                "coordinator_appointed",
+                Some(serde_json::json!({"coordinators": previous})),
+                event,
+            )
+            .await?;
+            Reply::ok(&after)
+        },
+    )
+    .await
 }

@@ -18,8 +18,9 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use diesel::prelude::*;
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
-use workout_http::{ApiError, Caller};
+use workout_http::{ApiError, Caller, ServiceCaller};
 
 use crate::pool::Pool;
 use crate::schema::idempotency_keys as keys;
@@ -169,23 +170,49 @@ struct StoredKey {
     response_body: Option<Vec<u8>>,
 }
 
+/// Whose keys these are: a user acting for an institution, or a service.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyScope {
+    institution: Uuid,
+    user: Uuid,
+}
+
+impl From<&Caller> for KeyScope {
+    fn from(caller: &Caller) -> Self {
+        Self {
+            institution: caller.institution_id.into_uuid(),
+            user: caller.user_id.into_uuid(),
+        }
+    }
+}
+
+impl From<&ServiceCaller> for KeyScope {
+    fn from(service: &ServiceCaller) -> Self {
+        // A service has no institution; its name, hashed, stands for the user.
+        let digest = Sha256::digest(service.client.as_bytes());
+        let mut bytes = [0_u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        Self {
+            institution: Uuid::nil(),
+            user: Uuid::from_bytes(bytes),
+        }
+    }
+}
+
 /// Runs a deciding use case under the request's `Idempotency-Key` (if any), in one transaction.
 /// `fingerprint` identifies the request (see `JsonBody`).
 pub async fn run(
     pool: &Pool,
     req: &HttpRequest,
-    caller: &Caller,
+    caller: impl Into<KeyScope>,
     fingerprint: &str,
     use_case: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<Reply, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(key) = key_of(req)? else {
         return Ok(transaction(pool, use_case).await?.into_response(false));
     };
-    let scope = (
-        caller.institution_id.into_uuid(),
-        caller.user_id.into_uuid(),
-        key,
-    );
+    let caller = caller.into();
+    let scope = (caller.institution, caller.user, key);
     let lease = match start(pool, &scope, fingerprint).await? {
         Start::Replay(response) => return Ok(response),
         Start::Lease(lease) => lease,
