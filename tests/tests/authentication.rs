@@ -464,3 +464,39 @@ async fn after_a_key_rotation_new_tokens_verify_everywhere_and_a_retired_key_sto
         .await
         .assert_problem(401, "invalid_token");
 }
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_are_slowed_down_for_known_and_unknown_emails() {
+    let app = TestApp::spawn().await;
+    let user = app.bank_admin("Bank A").await;
+    for email in [user.email.as_str(), "nobody@nowhere.test"] {
+        let attempt =
+            json!({"grant_type": "password", "email": email, "password": "wrong password 123"});
+        for _ in 0..workout_registry::auth::MAX_SIGN_IN_FAILURES {
+            app.call(
+                Method::POST,
+                "/registry/v1/auth/token",
+                None,
+                Some(&attempt),
+            )
+            .await
+            .assert_problem(401, "invalid_credentials");
+        }
+        app.call(
+            Method::POST,
+            "/registry/v1/auth/token",
+            None,
+            Some(&attempt),
+        )
+        .await
+        .assert_problem(429, "too_many_attempts");
+    }
+    // Even the right password waits out the window.
+    let right =
+        json!({"grant_type": "password", "email": user.email, "password": workout_tests::PASSWORD});
+    app.call(Method::POST, "/registry/v1/auth/token", None, Some(&right))
+        .await
+        .assert_problem(429, "too_many_attempts");
+    // Other accounts are not affected.
+    app.sign_in(&app.admin.email, workout_tests::PASSWORD).await;
+}

@@ -92,6 +92,7 @@ async fn every_schema_rs_matches_its_migrations() {
             facility_versions,
             fx_rates,
             information_requests,
+            sign_in_failures,
         ));
     }
     let mut notifications = store_tables();

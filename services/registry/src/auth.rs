@@ -4,7 +4,9 @@
 //! token; a refresh token is good once — exchanging it returns a new one in the same session, and
 //! presenting a used one again revokes the whole session (it has leaked). Unknown e-mail, wrong
 //! password and disabled user get the same answer, after the same password-hashing work. Service
-//! clients exchange their secret for a service token with its own audience. Passwords are argon2id;
+//! clients exchange their secret for a service token with its own audience. After
+//! [`MAX_SIGN_IN_FAILURES`] failed sign-ins for one e-mail within [`SIGN_IN_WINDOW`], further
+//! attempts for it answer 429 until the window has passed (known and unknown e-mails alike). Passwords are argon2id;
 //! refresh tokens and client secrets are 256-bit random values stored as SHA-256 hashes.
 
 use actix_web::{HttpResponse, web};
@@ -26,7 +28,7 @@ use workout_store::{Pool, transaction};
 
 use crate::RegistryState;
 use crate::keys;
-use crate::schema::{refresh_tokens, service_clients, sessions, users};
+use crate::schema::{refresh_tokens, service_clients, sessions, sign_in_failures, users};
 
 /// A token request: one of three grants.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -126,6 +128,11 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// Failed password sign-ins allowed per e-mail within [`SIGN_IN_WINDOW`]; the next attempt gets 429.
+pub const MAX_SIGN_IN_FAILURES: i64 = 5;
+/// The window over which failed sign-ins are counted.
+pub const SIGN_IN_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
+
 fn invalid_credentials() -> ApiError {
     ApiError::unauthorized(
         "invalid_credentials",
@@ -173,6 +180,23 @@ async fn sign_in(
 ) -> Result<TokenResponse, ApiError> {
     let email = email.trim().to_lowercase();
     let mut conn = state.pool.get().await?;
+    let since = Utc::now() - SIGN_IN_WINDOW;
+    let recent_failures: i64 = sign_in_failures::table
+        .filter(sign_in_failures::email.eq(&email))
+        .filter(sign_in_failures::failed_at.gt(since))
+        .count()
+        .get_result(&mut conn)
+        .await?;
+    if recent_failures >= MAX_SIGN_IN_FAILURES {
+        return Err(ApiError::status(
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!(
+                "too many failed sign-ins for this e-mail; try again in {} minutes",
+                SIGN_IN_WINDOW.num_minutes()
+            ),
+        ));
+    }
     let row: Option<SignInRow> = users::table
         .filter(users::email.eq(&email))
         .select((
@@ -188,6 +212,14 @@ async fn sign_in(
     drop(conn);
     let matches = password_matches(password, row.as_ref().map(|r| r.password_hash.clone())).await?;
     let Some(user) = row.filter(|r| matches && r.disabled_at.is_none()) else {
+        let mut conn = state.pool.get().await?;
+        diesel::insert_into(sign_in_failures::table)
+            .values(sign_in_failures::email.eq(&email))
+            .execute(&mut conn)
+            .await?;
+        diesel::delete(sign_in_failures::table.filter(sign_in_failures::failed_at.lt(since)))
+            .execute(&mut conn)
+            .await?;
         return Err(invalid_credentials());
     };
     let state = state.clone();

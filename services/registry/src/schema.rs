@@ -263,3 +263,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     facility_versions
 );
 diesel::allow_tables_to_appear_in_same_query!(institutions, participants);
+
+diesel::table! {
+    /// Failed password sign-ins (no key: rows are counted, never addressed one by one).
+    sign_in_failures (email, failed_at) {
+        /// The e-mail tried.
+        email -> Text,
+        /// When.
+        failed_at -> Timestamptz,
+    }
+}

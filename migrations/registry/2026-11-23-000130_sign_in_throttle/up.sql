@@ -1,0 +1,7 @@
+-- Failed password sign-ins, per e-mail (known or not), to slow down password guessing.
+CREATE TABLE sign_in_failures (
+    email     text        NOT NULL,
+    failed_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX sign_in_failures_by_email ON sign_in_failures (email, failed_at);
+CREATE INDEX sign_in_failures_by_time ON sign_in_failures (failed_at);
