@@ -511,3 +511,93 @@ async fn every_workout_endpoint_answers_an_outsider_as_if_the_workout_did_not_ex
     }
     assert!(checked >= 15, "only {checked} operations checked");
 }
+
+#[tokio::test]
+async fn a_participant_updates_its_own_notice_contacts_and_no_one_elses() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app).await;
+    let w = case.workout;
+    let participants = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/participants"),
+            &case.creditor,
+        )
+        .await
+        .json();
+    let mine = participants
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["institution_id"] == json!(case.creditor.institution_id))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let borrowers = participants
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["role"] == "borrower")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let new = json!({"contacts": [{"name": "Legal", "email": "legal@creditor.test", "language": "ar"}, {"name": "Ops", "email": "ops@creditor.test", "language": "en"}]});
+
+    let path = |p: &str| format!("/registry/v1/workouts/{w}/participants/{p}/contacts");
+    let updated = app
+        .call(
+            Method::PUT,
+            &path(&mine),
+            Some(&case.creditor.token),
+            Some(&new),
+        )
+        .await;
+    assert_eq!(updated.status, 200, "{:?}", updated.json());
+    assert_eq!(updated.json()["contacts"].as_array().unwrap().len(), 2);
+    app.call(
+        Method::PUT,
+        &path(&borrowers),
+        Some(&case.creditor.token),
+        Some(&new),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.call(
+        Method::PUT,
+        &path(&mine),
+        Some(&case.outsider.token),
+        Some(&new),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    app.call(
+        Method::PUT,
+        &path(&mine),
+        Some(&case.creditor.token),
+        Some(&json!({"contacts": []})),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    let coordinator_fix = app
+        .call(
+            Method::PUT,
+            &path(&borrowers),
+            Some(&case.coordinator.token),
+            Some(&new),
+        )
+        .await;
+    assert_eq!(coordinator_fix.status, 200);
+    let chain = String::from_utf8(
+        app.get(&format!("/registry/v1/workouts/{w}/audit"), &case.creditor)
+            .await
+            .bytes,
+    )
+    .unwrap();
+    assert_eq!(
+        chain
+            .matches("\"action\":\"participant_contacts_changed\"")
+            .count(),
+        2
+    );
+}

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use workout_domain::{BusinessCalendar, CreditorClass, Currency, Email, WorkoutId};
 use workout_http::{ApiError, Caller, FieldError, JsonBody, Page, PageQuery, ServiceCaller};
 use workout_store::audit::{self, Actor, Change};
-use workout_store::{Reply, idempotency, outbox};
+use workout_store::{Reply, idempotency, outbox, transaction};
 
 use crate::RegistryState;
 use crate::schema::{institutions, notice_contacts, participants, workouts};
@@ -684,6 +684,26 @@ fn valid_contacts(contacts: &[NoticeContact], errors: &mut Vec<FieldError>) -> V
         .collect()
 }
 
+async fn insert_contacts(
+    conn: &mut AsyncPgConnection,
+    participant: Uuid,
+    contacts: &[NoticeContact],
+) -> Result<(), ApiError> {
+    for contact in contacts {
+        diesel::insert_into(notice_contacts::table)
+            .values((
+                notice_contacts::id.eq(Uuid::now_v7()),
+                notice_contacts::participant_id.eq(participant),
+                notice_contacts::name.eq(&contact.name),
+                notice_contacts::email.eq(&contact.email),
+                notice_contacts::language.eq(&contact.language),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// One participant of a workout (removed ones included).
 async fn load_participant(
     conn: &mut AsyncPgConnection,
@@ -832,18 +852,7 @@ pub async fn add_participant_to_workout(
                 ));
             }
             let id = add_participant(conn, workout, input.institution_id, input.role).await?;
-            for contact in &contacts {
-                diesel::insert_into(notice_contacts::table)
-                    .values((
-                        notice_contacts::id.eq(Uuid::now_v7()),
-                        notice_contacts::participant_id.eq(id),
-                        notice_contacts::name.eq(&contact.name),
-                        notice_contacts::email.eq(&contact.email),
-                        notice_contacts::language.eq(&contact.language),
-                    ))
-                    .execute(conn)
-                    .await?;
-            }
+            insert_contacts(conn, id, &contacts).await?;
             let participant = load_participant(conn, workout, id).await?;
             record(
                 conn,
@@ -1234,4 +1243,68 @@ pub async fn appoint_coordinator(
         },
     )
     .await
+}
+
+/// New notice contacts for a participant.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contacts {
+    /// The contacts that replace the current ones (at least one).
+    pub contacts: Vec<NoticeContact>,
+}
+
+/// `PUT /registry/v1/workouts/{workout_id}/participants/{participant_id}/contacts` (the coordinator,
+/// or the participant's own institution): replaces where its notices go.
+#[utoipa::path(put, path = "/registry/v1/workouts/{workout_id}/participants/{participant_id}/contacts", tag = "workouts",
+    security(("bearer" = [])), request_body = Contacts,
+    params(("workout_id" = Uuid, Path, description = "Workout"), ("participant_id" = Uuid, Path, description = "Participant")),
+    responses((status = 200, body = Participant), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
+        (status = 404, body = workout_http::Problem), (status = 409, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+pub async fn replace_contacts(
+    state: web::Data<RegistryState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    body: JsonBody<Contacts>,
+) -> Result<HttpResponse, ApiError> {
+    let (workout, participant) = path.into_inner();
+    let mut errors = Vec::new();
+    let contacts = valid_contacts(&body.value.contacts, &mut errors);
+    let updated = transaction(&state.pool, async |conn| {
+        let member = membership(conn, workout, &caller).await?;
+        let before = load_participant(conn, workout, participant).await?;
+        if !member.has(ParticipantRole::Coordinator) && before.institution_id != member.institution
+        {
+            return Err(ApiError::Forbidden(
+                "only the coordinator or the participant itself changes its contacts".to_owned(),
+            ));
+        }
+        if before.removed_at.is_some() {
+            return Err(ApiError::conflict(
+                "already_removed",
+                "this participant was removed",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        diesel::delete(
+            notice_contacts::table.filter(notice_contacts::participant_id.eq(participant)),
+        )
+        .execute(conn)
+        .await?;
+        insert_contacts(conn, participant, &contacts).await?;
+        let after = load_participant(conn, workout, participant).await?;
+        record(
+            conn,
+            workout,
+            member.actor(&caller),
+            "participant_contacts_changed",
+            Some(to_json(&before)?),
+            to_json(&after)?,
+        )
+        .await?;
+        Ok(after)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(updated))
 }
