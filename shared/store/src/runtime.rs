@@ -196,24 +196,24 @@ pub struct Service {
     pub tasks: Vec<BackgroundTask>,
 }
 
-/// A running server and its relays.
+/// A running server and its background tasks.
 pub struct Running {
     /// The address the server listens on.
     pub address: std::net::SocketAddr,
     server: actix_web::dev::ServerHandle,
-    stop_relays: watch::Sender<bool>,
+    stop_tasks: watch::Sender<bool>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 impl Running {
-    /// Stops gracefully: in-flight requests finish, relays finish their batch.
+    /// Stops gracefully: in-flight requests finish, then background tasks finish their batch.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.server.stop(true).await;
-        let _ = self.stop_relays.send(true);
+        let _ = self.stop_tasks.send(true);
         self.task.await.context("the server task")?
     }
 
-    /// Waits until the server stops by itself (SIGTERM or SIGINT), then stops the relays.
+    /// Waits until the server stops by itself (SIGTERM or SIGINT), then stops the background tasks.
     pub async fn wait(self) -> anyhow::Result<()> {
         self.task.await.context("the server task")?
     }
@@ -239,7 +239,7 @@ pub fn context(settings: &Settings, listener: &TcpListener) -> anyhow::Result<Se
     })
 }
 
-/// Serves `services` on `listener` and starts their relays. With `handle_signals`, SIGTERM and
+/// Serves `services` on `listener` and starts their background tasks. With `handle_signals`, SIGTERM and
 /// SIGINT stop everything gracefully.
 pub fn serve(
     settings: &Settings,
@@ -272,18 +272,18 @@ pub fn serve(
     }
     let server = server.run();
     let handle = server.handle();
-    let (stop_relays, stopped) = watch::channel(false);
-    let relays: Vec<_> = services
+    let (stop_tasks, stopped) = watch::channel(false);
+    let tasks: Vec<_> = services
         .into_iter()
         .flat_map(|service| service.tasks)
         .map(|task| tokio::spawn(task(stopped.clone())))
         .collect();
-    let stop_after_server = stop_relays.clone();
+    let stop_after_server = stop_tasks.clone();
     let task = tokio::spawn(async move {
         let served = server.await.context("the HTTP server");
         let _ = stop_after_server.send(true);
-        for relay in relays {
-            let _ = relay.await;
+        for task in tasks {
+            let _ = task.await;
         }
         served
     });
@@ -291,7 +291,7 @@ pub fn serve(
     Ok(Running {
         address,
         server: handle,
-        stop_relays,
+        stop_tasks,
         task,
     })
 }
