@@ -670,3 +670,107 @@ async fn a_guarantee_must_name_a_guarantor_of_the_workout() {
         "500"
     );
 }
+
+#[tokio::test]
+async fn a_withdrawn_facility_stops_counting_and_keeps_its_history() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 2).await;
+    let w = case.workout;
+    let creditor = &case.creditors[0];
+    let created = app
+        .post(
+            &format!("/registry/v1/workouts/{w}/facilities"),
+            creditor,
+            &facility("A-1", "SAR", "1000", "0", "0", "unsecured"),
+        )
+        .await;
+    let id = id_of(&created.json());
+    app.post(
+        &format!("/registry/v1/workouts/{w}/facilities"),
+        creditor,
+        &facility("A-2", "SAR", "250", "0", "0", "unsecured"),
+    )
+    .await;
+    let mut conn = app.pool("registry").get().await.unwrap();
+    conn.batch_execute("UPDATE facility_versions SET valid_from = valid_from - interval '3 days'")
+        .await
+        .unwrap();
+    let then = (Utc::now().date_naive() - Days::new(2)).to_string();
+
+    let path = format!("/registry/v1/workouts/{w}/facilities/{id}/withdraw");
+    let reason = json!({"reason": "Repaid in full"});
+    app.call_with(
+        Method::POST,
+        &path,
+        Some(&case.creditors[1].token),
+        Some(&reason),
+        &[("if-match", "\"1\"")],
+    )
+    .await
+    .assert_problem(404, "not_found");
+    app.call(Method::POST, &path, Some(&creditor.token), Some(&reason))
+        .await
+        .assert_problem(428, "if_match_required");
+    let withdrawn = app
+        .call_with(
+            Method::POST,
+            &path,
+            Some(&creditor.token),
+            Some(&reason),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(withdrawn.status, 200, "{:?}", withdrawn.json());
+    assert_eq!(withdrawn.json()["withdrawn"], true);
+    app.call_with(
+        Method::POST,
+        &path,
+        Some(&creditor.token),
+        Some(&reason),
+        &[("if-match", "\"2\"")],
+    )
+    .await
+    .assert_problem(409, "already_withdrawn");
+
+    let now = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/exposures?as_of={}", today()),
+            &case.coordinator,
+        )
+        .await
+        .json();
+    assert_eq!(now["total"]["amount"], "250.00");
+    let past = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/exposures?as_of={then}"),
+            &case.coordinator,
+        )
+        .await
+        .json();
+    assert_eq!(
+        past["total"]["amount"], "1250.00",
+        "the past still counts it"
+    );
+    let history = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/facilities/{id}/history"),
+            creditor,
+        )
+        .await
+        .json();
+    assert_eq!(
+        history[0]["facility"]["terms"]["outstanding_principal"],
+        "1000"
+    );
+    assert_eq!(history[1]["withdrawn"], true);
+    let chain = String::from_utf8(
+        app.get(
+            &format!("/registry/v1/workouts/{w}/audit"),
+            &case.coordinator,
+        )
+        .await
+        .bytes,
+    )
+    .unwrap();
+    assert!(chain.contains("facility_withdrawn") && chain.contains("Repaid in full"));
+}

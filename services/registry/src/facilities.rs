@@ -227,32 +227,8 @@ async fn write_version(
             (id, 1, None)
         }
         Some(id) => {
-            let current: (i32, DateTime<Utc>, Option<serde_json::Value>) = facility_versions::table
-                .filter(facility_versions::facility_id.eq(id))
-                .filter(facility_versions::valid_to.is_null())
-                .select((
-                    facility_versions::version,
-                    facility_versions::valid_from,
-                    facility_versions::terms,
-                ))
-                .for_update()
-                .first(conn)
-                .await?;
-            if expected.is_some_and(|v| v != current.0) {
-                return Err(ApiError::PreconditionFailed(format!(
-                    "the facility is at version {}, not {}; read it again and reapply your change",
-                    current.0,
-                    expected.unwrap_or_default()
-                )));
-            }
-            diesel::update(facility_versions::table.find((id, current.0)))
-                .set(facility_versions::valid_to.eq(now))
-                .execute(conn)
-                .await?;
-            let before = serde_json::json!({
-                "id": id, "version": current.0, "valid_from": current.1, "valid_to": now, "terms": current.2,
-            });
-            (id, current.0 + 1, Some(before))
+            let (version, before) = supersede(conn, id, expected, now).await?;
+            (id, version, Some(before))
         }
     };
     diesel::insert_into(facility_versions::table)
@@ -276,6 +252,41 @@ async fn write_version(
         terms: terms.clone(),
     };
     Ok((before, after))
+}
+
+/// Closes facility `id`'s current version at `now` (checking `expected` against it, if given);
+/// returns the next version number and the closed version, as recorded for the audit.
+async fn supersede(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    expected: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<(i32, serde_json::Value), ApiError> {
+    let (version, valid_from, terms): (i32, DateTime<Utc>, Option<serde_json::Value>) =
+        facility_versions::table
+            .filter(facility_versions::facility_id.eq(id))
+            .filter(facility_versions::valid_to.is_null())
+            .select((
+                facility_versions::version,
+                facility_versions::valid_from,
+                facility_versions::terms,
+            ))
+            .for_update()
+            .first(conn)
+            .await?;
+    if let Some(expected) = expected.filter(|v| *v != version) {
+        return Err(ApiError::PreconditionFailed(format!(
+            "the facility is at version {version}, not {expected}; read it again and reapply your change"
+        )));
+    }
+    diesel::update(facility_versions::table.find((id, version)))
+        .set(facility_versions::valid_to.eq(now))
+        .execute(conn)
+        .await?;
+    let closed = serde_json::json!({
+        "id": id, "version": version, "valid_from": valid_from, "valid_to": now, "terms": terms,
+    });
+    Ok((version + 1, closed))
 }
 
 async fn audit_change(
@@ -475,7 +486,7 @@ pub async fn list_facilities(
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/facilities/{facility_id}/history", tag = "facilities",
     security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout"), ("facility_id" = Uuid, Path, description = "Facility")),
-    responses((status = 200, body = [Facility]), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
+    responses((status = 200, body = [FacilityVersion]), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
         (status = 404, body = workout_http::Problem)))]
 pub async fn facility_history(
     state: web::Data<RegistryState>,
@@ -510,9 +521,105 @@ pub async fn facility_history(
     let classes = classes_of(&member);
     let mut versions = Vec::new();
     for row in rows {
-        versions.extend(to_facility(row, &classes)?);
+        let (version, valid_from, valid_to) = (row.3, row.4, row.5);
+        versions.push(FacilityVersion {
+            version,
+            valid_from,
+            valid_to,
+            withdrawn: row.6.is_none(),
+            facility: to_facility(row, &classes)?,
+        });
     }
     Ok(HttpResponse::Ok().json(versions))
+}
+
+/// One version in a facility's history.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FacilityVersion {
+    /// The version.
+    pub version: i32,
+    /// When it took effect.
+    pub valid_from: DateTime<Utc>,
+    /// When it was replaced (absent: current).
+    pub valid_to: Option<DateTime<Utc>>,
+    /// Whether this version withdrew the facility.
+    pub withdrawn: bool,
+    /// The facility as it stood (absent for a withdrawal).
+    pub facility: Option<Facility>,
+}
+
+/// Why a facility is withdrawn.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    /// E.g. "repaid in full" or "claim sold to Bank X"; recorded in the audit chain.
+    pub reason: String,
+}
+
+/// `POST /registry/v1/workouts/{workout_id}/facilities/{facility_id}/withdraw` (its creditor,
+/// `If-Match`): the facility no longer counts from now on; its history stays.
+#[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/facilities/{facility_id}/withdraw", tag = "facilities",
+    security(("bearer" = [])), request_body = Withdrawal,
+    params(("workout_id" = Uuid, Path, description = "Workout"), ("facility_id" = Uuid, Path, description = "Facility"),
+        ("If-Match" = String, Header, description = "The version being replaced")),
+    responses((status = 200, body = FacilityVersion), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
+        (status = 404, body = workout_http::Problem), (status = 409, body = workout_http::Problem), (status = 412, body = workout_http::Problem),
+        (status = 422, body = workout_http::Problem), (status = 428, body = workout_http::Problem)))]
+pub async fn withdraw_facility(
+    req: HttpRequest,
+    state: web::Data<RegistryState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    body: JsonBody<Withdrawal>,
+) -> Result<HttpResponse, ApiError> {
+    let (workout, facility) = path.into_inner();
+    let expected = if_match(&req)?;
+    let reason = body.value.reason.trim().to_owned();
+    let withdrawn = transaction(&state.pool, async |conn| {
+        let member = membership(conn, workout, &caller).await?;
+        let creditor = creditor_of(&member)?;
+        let owned: i64 = facilities::table
+            .find(facility)
+            .filter(facilities::workout_id.eq(workout))
+            .filter(facilities::creditor_id.eq(creditor))
+            .count()
+            .get_result(conn)
+            .await?;
+        if owned == 0 {
+            return Err(ApiError::NotFound("facility"));
+        }
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(ApiError::invalid_field("reason", "must be 1 to 500 characters"));
+        }
+        let now = Utc::now();
+        let (version, before) = supersede(conn, facility, Some(expected), now).await?;
+        if before["terms"].is_null() {
+            return Err(ApiError::conflict("already_withdrawn", "this facility is already withdrawn"));
+        }
+        diesel::insert_into(facility_versions::table)
+            .values((
+                facility_versions::facility_id.eq(facility),
+                facility_versions::version.eq(version),
+                facility_versions::valid_from.eq(now),
+                facility_versions::terms.eq(None::<serde_json::Value>),
+                facility_versions::recorded_by.eq(caller.user_id.into_uuid()),
+            ))
+            .execute(conn)
+            .await?;
+        let after = serde_json::json!({"id": facility, "version": version, "withdrawn": true, "reason": reason});
+        record(conn, workout, member.actor(&caller), "facility_withdrawn", Some(before), after).await?;
+        Ok(FacilityVersion {
+            version,
+            valid_from: now,
+            valid_to: None,
+            withdrawn: true,
+            facility: None,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, format!("\"{}\"", withdrawn.version)))
+        .json(withdrawn))
 }
 
 /// The answer to an import.

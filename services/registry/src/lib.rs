@@ -245,7 +245,7 @@ pub async fn export_platform_audit(
         workouts::open_workout, workouts::list_workouts, workouts::get_workout, workouts::add_participant_to_workout,
         workouts::list_participants, workouts::remove_participant, workouts::replace_contacts, workouts::export_workout_audit,
         workouts::member_roles, workouts::internal_participants, workouts::change_status, workouts::appoint_coordinator,
-        facilities::create_facility, facilities::update_facility, facilities::list_facilities, facilities::facility_history,
+        facilities::create_facility, facilities::update_facility, facilities::withdraw_facility, facilities::list_facilities, facilities::facility_history,
         facilities::import_facilities, exposures::set_rates, exposures::get_rates, exposures::get_snapshot,
         exposures::internal_snapshot, exposures::get_drift, exposures::create_information_request,
         exposures::answer_information_request, exposures::list_information_requests,
@@ -331,6 +331,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: RegistryState) {
             .service(
                 web::resource("/v1/internal/workouts/{workout_id}/status")
                     .route(web::post().to(workouts::change_status)),
+            )
+            .service(
+                web::resource("/v1/workouts/{workout_id}/facilities/{facility_id}/withdraw")
+                    .route(web::post().to(facilities::withdraw_facility)),
             )
             .service(
                 web::resource("/v1/workouts/{workout_id}/participants/{participant_id}/contacts")
