@@ -239,6 +239,35 @@ impl TestApp {
             .await
     }
 
+    /// `POST path` with a `text/csv` body as `actor`.
+    pub async fn post_csv(&self, path: &str, actor: &Actor, csv: &str) -> Answer {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(&actor.token)
+            .header("content-type", "text/csv")
+            .body(csv.to_owned());
+        read(request.send().await.expect("the request is answered")).await
+    }
+
+    /// A service token of service client `name` (created, or its secret reset, in the registry),
+    /// obtained over HTTP as a service would.
+    pub async fn service_token(&self, name: &str) -> String {
+        let secret = workout_registry::auth::set_service_client(&self.pool("registry"), name)
+            .await
+            .expect("a service client");
+        let grant =
+            json!({"grant_type": "client_credentials", "client_id": name, "client_secret": secret});
+        let answer = self
+            .call(Method::POST, "/registry/v1/auth/token", None, Some(&grant))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.json());
+        answer.json()["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+
     /// Registers an institution of `kind` as the platform admin; returns its id.
     pub async fn institution(&self, kind: &str, name: &str) -> Uuid {
         let answer = self

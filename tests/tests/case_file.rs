@@ -119,18 +119,12 @@ async fn five_creditors_in_three_currencies_give_a_snapshot_a_person_can_check()
                E-1,overdraft,USD,10000,8000,20,100,45,0,false,unsecured,false\n\
                E-2,term_loan,SAR,30000,30000,0,0,0,0,true,secured,no\n";
     let imported = app
-        .client
-        .post(format!(
-            "{}/registry/v1/workouts/{w}/facilities/import",
-            app.url
-        ))
-        .bearer_auth(&case.creditors[3].token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    let imported = workout_tests::read(imported).await;
+        .post_csv(
+            &format!("/registry/v1/workouts/{w}/facilities/import"),
+            &case.creditors[3],
+            csv,
+        )
+        .await;
     assert_eq!(imported.status, 200, "{:?}", imported.json());
     assert_eq!(imported.json()["created"], 2);
 
@@ -440,20 +434,13 @@ async fn a_schedule_with_one_bad_row_writes_nothing_and_names_that_row() {
                A-2,term_loan,SAR,100,100,0,0,0,0,true,secured,false\n\
                A-3,term_loan,SAR,100,abc,0,0,0,0,true,secured,false\n\
                A-4,term_loan,SAR,100,100,0,0,0,0,true,secured,false\n";
-    let answer = workout_tests::read(
-        app.client
-            .post(format!(
-                "{}/registry/v1/workouts/{w}/facilities/import",
-                app.url
-            ))
-            .bearer_auth(&case.creditors[0].token)
-            .header("content-type", "text/csv")
-            .body(csv)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let answer = app
+        .post_csv(
+            &format!("/registry/v1/workouts/{w}/facilities/import"),
+            &case.creditors[0],
+            csv,
+        )
+        .await;
     answer.assert_problem(422, "validation_failed");
     let errors = answer.json()["errors"].clone();
     assert_eq!(errors.as_array().unwrap().len(), 1, "{errors}");

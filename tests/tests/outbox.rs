@@ -96,14 +96,7 @@ async fn an_event_left_behind_by_a_stopped_relay_is_delivered_after_restart_exac
 #[tokio::test]
 async fn a_redelivered_event_is_recorded_once() {
     let app = TestApp::spawn().await;
-    let secret = workout_registry::auth::set_service_client(&app.pool("registry"), "testsvc")
-        .await
-        .unwrap();
-    let tokens = app
-        .call(Method::POST, "/registry/v1/auth/token", None, Some(&json!({"grant_type": "client_credentials", "client_id": "testsvc", "client_secret": secret})))
-        .await
-        .json();
-    let token = tokens["access_token"].as_str().unwrap();
+    let token = &app.service_token("testsvc").await;
     let institution = Uuid::now_v7();
     let event = json!({
         "id": Uuid::now_v7(), "topic": "testsvc.something_happened", "source": "testsvc", "workout_id": null,

@@ -273,13 +273,7 @@ async fn other_services_read_roles_and_contacts_and_set_the_status_with_a_servic
     let app = TestApp::spawn().await;
     let case = open_case(&app).await;
     let w = case.workout;
-    let secret = workout_registry::auth::set_service_client(&app.pool("registry"), "mandates")
-        .await
-        .unwrap();
-    let answer = app
-        .call(Method::POST, "/registry/v1/auth/token", None, Some(&json!({"grant_type": "client_credentials", "client_id": "mandates", "client_secret": secret})))
-        .await;
-    let service = answer.json()["access_token"].as_str().unwrap().to_owned();
+    let service = app.service_token("mandates").await;
 
     let roles = app
         .call(

@@ -46,6 +46,25 @@ pub struct Facility {
     pub exposure: workout_domain::Money,
 }
 
+/// The columns of a [`VersionRow`].
+const VERSION_COLUMNS: (
+    facilities::id,
+    facilities::workout_id,
+    facilities::creditor_id,
+    facility_versions::version,
+    facility_versions::valid_from,
+    facility_versions::valid_to,
+    facility_versions::terms,
+) = (
+    facilities::id,
+    facilities::workout_id,
+    facilities::creditor_id,
+    facility_versions::version,
+    facility_versions::valid_from,
+    facility_versions::valid_to,
+    facility_versions::terms,
+);
+
 type VersionRow = (
     Uuid,
     Uuid,
@@ -154,15 +173,7 @@ pub async fn facilities_at(
         .inner_join(facility_versions::table)
         .filter(facilities::workout_id.eq(workout))
         .order((facilities::creditor_id.asc(), facilities::reference.asc()))
-        .select((
-            facilities::id,
-            facilities::workout_id,
-            facilities::creditor_id,
-            facility_versions::version,
-            facility_versions::valid_from,
-            facility_versions::valid_to,
-            facility_versions::terms,
-        ))
+        .select(VERSION_COLUMNS)
         .into_boxed();
     if let Some(creditor) = creditor {
         query = query.filter(facilities::creditor_id.eq(creditor));
@@ -501,15 +512,7 @@ pub async fn facility_history(
         .filter(facilities::id.eq(facility))
         .filter(facilities::workout_id.eq(workout))
         .order(facility_versions::version.asc())
-        .select((
-            facilities::id,
-            facilities::workout_id,
-            facilities::creditor_id,
-            facility_versions::version,
-            facility_versions::valid_from,
-            facility_versions::valid_to,
-            facility_versions::terms,
-        ))
+        .select(VERSION_COLUMNS)
         .into_boxed();
     if let Some(creditor) = visible_creditor(&member)? {
         query = query.filter(facilities::creditor_id.eq(creditor));
