@@ -7,9 +7,22 @@ use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::json;
+use workout_domain::Topic;
 use workout_http::registry_client::{ServiceCredentials, ServiceTokens};
-use workout_store::outbox::{self, Event, Relay, RelayConfig};
+use workout_store::audit::Actor;
+use workout_store::outbox::{Event, Relay, RelayConfig};
+use workout_store::{Chain, record};
 use workout_tests::TestApp;
+
+/// The test's own event.
+#[derive(Debug, Clone, Copy)]
+struct Replicated;
+
+impl Topic for Replicated {
+    fn name(self) -> &'static str {
+        "test.replicated"
+    }
+}
 
 type Seen = Arc<Mutex<HashMap<uuid::Uuid, usize>>>;
 
@@ -48,9 +61,16 @@ async fn two_relays_on_one_outbox_deliver_each_event_once() {
     let mut ids = Vec::new();
     for n in 0..40 {
         ids.push(
-            outbox::enqueue(&mut conn, "test.replicated", None, json!({"n": n}))
-                .await
-                .unwrap(),
+            record(
+                &mut conn,
+                Chain::Platform,
+                &Actor::service("test"),
+                Replicated,
+                None,
+                &json!({"n": n}),
+            )
+            .await
+            .unwrap(),
         );
     }
     drop(conn);

@@ -18,7 +18,7 @@ use utoipa::OpenApi;
 use uuid::Uuid;
 use workout_http::ops::BearerAuth;
 use workout_http::registry_client::ServiceCredentials;
-use workout_http::{ApiError, Caller, JsonBody, Page, PageQuery, ServiceCaller};
+use workout_http::{ApiError, JsonBody, Page, PageQuery, PlatformAdmin, ServiceCaller};
 use workout_store::migrate::ServiceMigrations;
 use workout_store::outbox::{self, Event};
 use workout_store::runtime::{Service, ServiceContext, remote_service};
@@ -115,14 +115,9 @@ pub struct ReceivedEvent {
     responses((status = 200, body = Page<ReceivedEvent>), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem)))]
 pub async fn list_events(
     pool: web::Data<Pool>,
-    caller: Caller,
+    _admin: PlatformAdmin,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    if !caller.is_platform_admin() {
-        return Err(ApiError::Forbidden(
-            "only platform admins read the event intake".to_owned(),
-        ));
-    }
     let (limit, after) = (query.limit()?, query.after()?);
     let mut conn = pool.get().await?;
     let rows: Vec<ReceivedEvent> = received_events::table

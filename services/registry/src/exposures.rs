@@ -21,14 +21,17 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use workout_domain::cooperation::{self, InformationRequest};
 use workout_domain::exposure::{self, CreditorPosition, FxTable, Snapshot};
-use workout_domain::{CreditorClass, Currency, InstitutionId, WorkoutId};
+use workout_domain::{
+    Action, CreditorClass, Currency, InstitutionId, PositionView, RegistryTopic, WorkoutId,
+};
 use workout_http::{ApiError, Caller, FieldError, JsonBody, ServiceCaller};
-use workout_store::{Reply, idempotency, transaction};
+use workout_store::audit::Actor;
+use workout_store::{Reply, record, transaction};
 
 use crate::RegistryState;
-use crate::facilities::{end_of, facilities_at, visible_creditor};
+use crate::facilities::{end_of, facilities_at};
 use crate::schema::{fx_rates, information_requests, workouts};
-use crate::workouts::{Membership, ParticipantRole, membership, record, to_json};
+use crate::workouts::{Membership, chain, decide, membership};
 
 /// Rates for one date.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -76,7 +79,7 @@ pub async fn set_rates(
     let (workout, date) = path.into_inner();
     let rates = transaction(&state.pool, async |conn| {
         let member = membership(conn, workout, &caller).await?;
-        member.require_coordinator()?;
+        member.require(Action::SetFxRates)?;
         let base = base_of(&member)?;
         let mut errors = Vec::new();
         let mut table = FxTable::new(base, date);
@@ -139,11 +142,11 @@ pub async fn set_rates(
         };
         record(
             conn,
-            workout,
-            member.actor(&caller),
-            "fx_rates_set",
+            chain(workout),
+            &Actor::from(&caller),
+            RegistryTopic::FxRatesSet,
             None,
-            serde_json::json!({"date": date, "rates": after.rates}),
+            &serde_json::json!({"date": date, "rates": after.rates}),
         )
         .await?;
         Ok(after)
@@ -177,7 +180,9 @@ pub async fn get_rates(
 ) -> Result<HttpResponse, ApiError> {
     let (workout, date) = path.into_inner();
     let mut conn = state.pool.get().await?;
-    membership(&mut conn, workout, &caller).await?;
+    membership(&mut conn, workout, &caller)
+        .await?
+        .require(Action::ReadFxRates)?;
     let rates = rates_on(&mut conn, workout, date).await?;
     Ok(HttpResponse::Ok().json(RatesOfDay {
         rates: rates
@@ -255,7 +260,7 @@ pub async fn get_snapshot(
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
-    let only = visible_creditor(&member)?;
+    let view = member.positions()?;
     let base = base_of(&member)?;
     let snapshot = snapshot(
         &mut conn,
@@ -265,19 +270,10 @@ pub async fn get_snapshot(
         query.as_of,
     )
     .await?;
-    let mut body = to_json(&snapshot)?;
-    if let Some(own) = only {
-        // A creditor sees its own line and the totals, not the other creditors' positions.
-        let own = own.to_string();
-        if let Some(creditors) = body
-            .get_mut("creditors")
-            .and_then(serde_json::Value::as_array_mut)
-        {
-            creditors.retain(|c| c["creditor"] == own.as_str());
-        }
-        body["view"] = serde_json::Value::String("own_line_and_totals".to_owned());
-    }
-    Ok(HttpResponse::Ok().json(body))
+    Ok(match view {
+        PositionView::Own(creditor) => HttpResponse::Ok().json(snapshot.for_creditor(creditor)),
+        PositionView::All | PositionView::None => HttpResponse::Ok().json(snapshot),
+    })
 }
 
 /// `GET /registry/v1/internal/workouts/{workout_id}/exposures?as_of=DATE` (service token): the full
@@ -330,7 +326,7 @@ pub async fn get_drift(
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
-    member.require_coordinator()?;
+    member.require(Action::ReadDrift)?;
     let base = base_of(&member)?;
     let reference = snapshot(
         &mut conn,
@@ -480,16 +476,6 @@ pub async fn cooperation_view(
     })
 }
 
-fn require_coordinator_or_borrower(member: &Membership) -> Result<(), ApiError> {
-    if member.has(ParticipantRole::Coordinator) || member.has(ParticipantRole::Borrower) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "information requests concern the coordinator and the borrower".to_owned(),
-        ))
-    }
-}
-
 /// `POST /registry/v1/workouts/{workout_id}/information-requests` (coordinator).
 #[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/information-requests", tag = "cooperation", security(("bearer" = [])),
     request_body = NewInformationRequest,
@@ -506,9 +492,7 @@ pub async fn create_information_request(
     let workout = path.into_inner();
     let input = &body.value;
     let subject = input.subject.trim().to_owned();
-    idempotency::run(&state.pool, &req, &caller, &body.fingerprint, async |conn| {
-        let member = membership(conn, workout, &caller).await?;
-        member.require_coordinator()?;
+    decide(&state, &req, &caller, &body.fingerprint, workout, Some(Action::SendInformationRequest), async |conn, _member| {
         if subject.is_empty() || subject.chars().count() > 500 {
             return Err(ApiError::invalid_field("subject", "must be 1 to 500 characters"));
         }
@@ -532,11 +516,11 @@ pub async fn create_information_request(
         let view = cooperation_view(conn, workout, Utc::now().date_naive()).await?;
         record(
             conn,
-            workout,
-            member.actor(&caller),
-            "information_request_sent",
+            chain(workout),
+            &Actor::from(&caller),
+            RegistryTopic::InformationRequestSent,
             None,
-            serde_json::json!({"id": id, "subject": subject, "sent_on": request.sent_on(), "due_on": request.due_on()}),
+            &serde_json::json!({"id": id, "subject": subject, "sent_on": request.sent_on(), "due_on": request.due_on()}),
         )
         .await?;
         Reply::created(format!("/registry/v1/workouts/{workout}/information-requests/{id}"), &view)
@@ -561,14 +545,14 @@ pub async fn answer_information_request(
 ) -> Result<HttpResponse, ApiError> {
     let (workout, request) = path.into_inner();
     let answer = &body.value;
-    idempotency::run(
-        &state.pool,
+    decide(
+        &state,
         &req,
         &caller,
         &body.fingerprint,
-        async |conn| {
-            let member = membership(conn, workout, &caller).await?;
-            require_coordinator_or_borrower(&member)?;
+        workout,
+        Some(Action::AnswerInformationRequest),
+        async |conn, _member| {
             let (sent_on, answered_on): (NaiveDate, Option<NaiveDate>) =
                 information_requests::table
                     .find(request)
@@ -613,11 +597,11 @@ pub async fn answer_information_request(
             let view = cooperation_view(conn, workout, today).await?;
             record(
                 conn,
-                workout,
-                member.actor(&caller),
-                "information_request_answered",
+                chain(workout),
+                &Actor::from(&caller),
+                RegistryTopic::InformationRequestAnswered,
                 None,
-                serde_json::json!({"id": request, "answered_on": answer.answered_on}),
+                &serde_json::json!({"id": request, "answered_on": answer.answered_on}),
             )
             .await?;
             Reply::ok(&view)
@@ -638,8 +622,9 @@ pub async fn list_information_requests(
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;
-    let member = membership(&mut conn, workout, &caller).await?;
-    require_coordinator_or_borrower(&member)?;
+    membership(&mut conn, workout, &caller)
+        .await?
+        .require(Action::ReadInformationRequests)?;
     Ok(HttpResponse::Ok()
         .json(cooperation_view(&mut conn, workout, Utc::now().date_naive()).await?))
 }

@@ -15,13 +15,19 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use workout_domain::{CreditorClass, FacilityInput, FacilityTerms, parse_facility_csv};
+use workout_domain::{
+    Action, CreditorClass, FacilityInput, FacilityTerms, ParticipantRole, PositionView,
+    RegistryTopic, parse_facility_csv,
+};
+use workout_http::precondition::{check_version, etag, if_match};
 use workout_http::{ApiError, Caller, FieldError, JsonBody};
-use workout_store::{Reply, idempotency, transaction};
+use workout_store::audit::Actor;
+use workout_store::record::to_json;
+use workout_store::{Reply, record, transaction};
 
 use crate::RegistryState;
 use crate::schema::{facilities, facility_versions};
-use crate::workouts::{Membership, ParticipantRole, membership, record, to_json};
+use crate::workouts::{Membership, chain, decide, membership};
 
 /// A facility as answered.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -194,14 +200,10 @@ pub async fn facilities_at(
     Ok(out)
 }
 
+/// The caller's institution, which must be a creditor to enter facilities (403 otherwise).
 fn creditor_of(member: &Membership) -> Result<Uuid, ApiError> {
-    if member.has(ParticipantRole::Creditor) {
-        Ok(member.institution)
-    } else {
-        Err(ApiError::Forbidden(
-            "only creditors enter facilities".to_owned(),
-        ))
-    }
+    member.require(Action::EnterFacilities)?;
+    Ok(member.institution.into_uuid())
 }
 
 /// Writes `terms` as the new current version of the creditor's facility with that reference
@@ -285,10 +287,8 @@ async fn supersede(
             .for_update()
             .first(conn)
             .await?;
-    if let Some(expected) = expected.filter(|v| *v != version) {
-        return Err(ApiError::PreconditionFailed(format!(
-            "the facility is at version {version}, not {expected}; read it again and reapply your change"
-        )));
+    if let Some(expected) = expected {
+        check_version("facility", expected, version)?;
     }
     diesel::update(facility_versions::table.find((id, version)))
         .set(facility_versions::valid_to.eq(now))
@@ -309,13 +309,14 @@ async fn audit_change(
 ) -> Result<(), ApiError> {
     record(
         conn,
-        member.workout.id,
-        member.actor(caller),
-        "facility_changed",
+        chain(member.workout.id),
+        &Actor::from(caller),
+        RegistryTopic::FacilityChanged,
         before,
-        to_json(after)?,
+        after,
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 /// `POST /registry/v1/workouts/{workout_id}/facilities` (creditor, its own): a new facility.
@@ -332,13 +333,14 @@ pub async fn create_facility(
     body: JsonBody<FacilityInput>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
-    idempotency::run(
-        &state.pool,
+    decide(
+        &state,
         &req,
         &caller,
         &body.fingerprint,
-        async |conn| {
-            let member = membership(conn, workout, &caller).await?;
+        workout,
+        None,
+        async |conn, member| {
             let creditor = creditor_of(&member)?;
             let terms = validate(&body.value, &classes_of(&member))?;
             check_guarantors(conn, workout, &terms).await?;
@@ -372,27 +374,6 @@ pub async fn create_facility(
         },
     )
     .await
-}
-
-fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
-    let value = req.headers().get(header::IF_MATCH).ok_or_else(|| {
-        ApiError::status(
-            actix_web::http::StatusCode::PRECONDITION_REQUIRED,
-            "if_match_required",
-            "send the version you are replacing in If-Match (the facility's ETag)",
-        )
-    })?;
-    value
-        .to_str()
-        .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_if_match",
-                "If-Match must be a facility version such as \"3\"",
-            )
-        })
 }
 
 /// `PUT /registry/v1/workouts/{workout_id}/facilities/{facility_id}` (its creditor, `If-Match`):
@@ -447,7 +428,7 @@ pub async fn update_facility(
     })
     .await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, format!("\"{}\"", updated.version)))
+        .insert_header((header::ETAG, etag(updated.version)))
         .json(updated))
 }
 
@@ -461,16 +442,10 @@ pub struct AsOf {
 /// Whose positions the member may see: `None` for all (coordinator, borrower), `Some(itself)` for
 /// a creditor; 403 for other participants. Facilities and snapshots follow the same rule.
 pub fn visible_creditor(member: &Membership) -> Result<Option<Uuid>, ApiError> {
-    if member.has(ParticipantRole::Coordinator) || member.has(ParticipantRole::Borrower) {
-        Ok(None)
-    } else if member.has(ParticipantRole::Creditor) {
-        Ok(Some(member.institution))
-    } else {
-        Err(ApiError::Forbidden(
-            "creditors' positions are shown to the coordinator, the borrower and each creditor"
-                .to_owned(),
-        ))
-    }
+    Ok(match member.positions()? {
+        PositionView::Own(creditor) => Some(creditor.into_uuid()),
+        PositionView::All | PositionView::None => None,
+    })
 }
 
 /// `GET /registry/v1/workouts/{workout_id}/facilities`
@@ -578,8 +553,7 @@ pub async fn withdraw_facility(
     let (workout, facility) = path.into_inner();
     let expected = if_match(&req)?;
     let reason = body.value.reason.trim().to_owned();
-    let withdrawn = transaction(&state.pool, async |conn| {
-        let member = membership(conn, workout, &caller).await?;
+    decide(&state, &req, &caller, &body.fingerprint, workout, None, async |conn, member| {
         let creditor = creditor_of(&member)?;
         let owned: i64 = facilities::table
             .find(facility)
@@ -610,19 +584,25 @@ pub async fn withdraw_facility(
             .execute(conn)
             .await?;
         let after = serde_json::json!({"id": facility, "version": version, "withdrawn": true, "reason": reason});
-        record(conn, workout, member.actor(&caller), "facility_withdrawn", Some(before), after).await?;
-        Ok(FacilityVersion {
+        record(
+            conn,
+            chain(workout),
+            &Actor::from(&caller),
+            RegistryTopic::FacilityWithdrawn,
+            Some(before),
+            &after,
+        )
+        .await?;
+        Ok(Reply::ok(&FacilityVersion {
             version,
             valid_from: now,
             valid_to: None,
             withdrawn: true,
             facility: None,
-        })
+        })?
+        .with_etag(etag(version)))
     })
-    .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, format!("\"{}\"", withdrawn.version)))
-        .json(withdrawn))
+    .await
 }
 
 /// The answer to an import.
@@ -668,53 +648,60 @@ pub async fn import_facilities(
     }
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("invalid_encoding", "the CSV must be UTF-8"))?;
-    let fingerprint = format!("import:{workout}:{}", hex_digest(&body));
-    idempotency::run(&state.pool, &req, &caller, &fingerprint, async |conn| {
-        let member = membership(conn, workout, &caller).await?;
-        let creditor = creditor_of(&member)?;
-        let rows = match parse_facility_csv(text, &classes_of(&member)) {
-            Ok(rows) => rows,
-            Err(issues) => {
-                // One field error per bad row: `field` is `line N` or `line N: column`.
-                return Err(ApiError::Validation(
-                    issues
-                        .into_iter()
-                        .map(|issue| {
-                            let at = match issue.field {
-                                Some(column) => format!("line {}: {column}", issue.line),
-                                None => format!("line {}", issue.line),
-                            };
-                            FieldError::new(at, issue.message)
-                        })
-                        .collect(),
-                ));
+    let fingerprint = hex_digest(&body);
+    decide(
+        &state,
+        &req,
+        &caller,
+        &fingerprint,
+        workout,
+        None,
+        async |conn, member| {
+            let creditor = creditor_of(&member)?;
+            let rows = match parse_facility_csv(text, &classes_of(&member)) {
+                Ok(rows) => rows,
+                Err(issues) => {
+                    // One field error per bad row: `field` is `line N` or `line N: column`.
+                    return Err(ApiError::Validation(
+                        issues
+                            .into_iter()
+                            .map(|issue| {
+                                let at = match issue.field {
+                                    Some(column) => format!("line {}: {column}", issue.line),
+                                    None => format!("line {}", issue.line),
+                                };
+                                FieldError::new(at, issue.message)
+                            })
+                            .collect(),
+                    ));
+                }
+            };
+            let (mut created, mut updated, mut written) = (0, 0, Vec::new());
+            for terms in &rows {
+                let (before, after) = write_version(
+                    conn,
+                    workout,
+                    creditor,
+                    terms,
+                    None,
+                    caller.user_id.into_uuid(),
+                )
+                .await?;
+                if after.version == 1 {
+                    created += 1;
+                } else {
+                    updated += 1;
+                }
+                audit_change(conn, &member, &caller, before, &after).await?;
+                written.push(after);
             }
-        };
-        let (mut created, mut updated, mut written) = (0, 0, Vec::new());
-        for terms in &rows {
-            let (before, after) = write_version(
-                conn,
-                workout,
-                creditor,
-                terms,
-                None,
-                caller.user_id.into_uuid(),
-            )
-            .await?;
-            if after.version == 1 {
-                created += 1;
-            } else {
-                updated += 1;
-            }
-            audit_change(conn, &member, &caller, before, &after).await?;
-            written.push(after);
-        }
-        Reply::ok(&ImportResult {
-            created,
-            updated,
-            facilities: written,
-        })
-    })
+            Reply::ok(&ImportResult {
+                created,
+                updated,
+                facilities: written,
+            })
+        },
+    )
     .await
 }
 

@@ -13,57 +13,19 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use workout_domain::{Email, InstitutionId, Lei, SessionId, UserId};
-use workout_http::{ApiError, Caller, FieldError, JsonBody, Page, PageQuery, PlatformRole};
-use workout_store::audit::{Actor, PLATFORM_CHAIN};
-use workout_store::{Reply, idempotency, transaction};
+use workout_domain::{
+    Email, InstitutionId, InstitutionKind, Lei, RegistryTopic, SessionId, UserId,
+};
+use workout_http::{
+    ApiError, Caller, FieldError, JsonBody, Page, PageQuery, PlatformAdmin, PlatformRole,
+};
+use workout_store::audit::Actor;
+use workout_store::{Chain, Reply, idempotency, record, transaction};
 
 use crate::RegistryState;
 use crate::auth::{hash_password, revoke};
 use crate::schema::{institutions, sessions, users};
-use crate::workouts::{record, to_json};
-
-/// What an institution is to the platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum InstitutionKind {
-    /// The platform's operator (its users are platform admins).
-    PlatformOperator,
-    /// A bank.
-    Bank,
-    /// A creditor that is not a bank (tax authority, trade creditor, shareholder, employees).
-    OtherCreditor,
-    /// A borrower.
-    Borrower,
-    /// A guarantor.
-    Guarantor,
-    /// An advisor (legal, financial).
-    Advisor,
-}
-
-impl InstitutionKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::PlatformOperator => "platform_operator",
-            Self::Bank => "bank",
-            Self::OtherCreditor => "other_creditor",
-            Self::Borrower => "borrower",
-            Self::Guarantor => "guarantor",
-            Self::Advisor => "advisor",
-        }
-    }
-
-    fn parse(text: &str) -> Self {
-        match text {
-            "platform_operator" => Self::PlatformOperator,
-            "bank" => Self::Bank,
-            "other_creditor" => Self::OtherCreditor,
-            "borrower" => Self::Borrower,
-            "guarantor" => Self::Guarantor,
-            _ => Self::Advisor,
-        }
-    }
-}
+use workout_store::record::to_json;
 
 /// A request to register an institution.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -96,36 +58,32 @@ pub struct Institution {
     pub created_at: DateTime<Utc>,
 }
 
-type InstitutionRow = (Uuid, String, String, String, Option<String>, DateTime<Utc>);
-
-impl From<InstitutionRow> for Institution {
-    fn from((id, kind, name, country, lei, created_at): InstitutionRow) -> Self {
-        Self {
-            id,
-            kind: InstitutionKind::parse(&kind),
-            name,
-            country,
-            lei,
-            created_at,
-        }
-    }
+/// An `institutions` row.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = institutions, check_for_backend(diesel::pg::Pg))]
+struct InstitutionRow {
+    id: Uuid,
+    kind: String,
+    name: String,
+    country: String,
+    lei: Option<String>,
+    created_at: DateTime<Utc>,
 }
 
-const INSTITUTION_COLUMNS: (
-    institutions::id,
-    institutions::kind,
-    institutions::name,
-    institutions::country,
-    institutions::lei,
-    institutions::created_at,
-) = (
-    institutions::id,
-    institutions::kind,
-    institutions::name,
-    institutions::country,
-    institutions::lei,
-    institutions::created_at,
-);
+impl TryFrom<InstitutionRow> for Institution {
+    type Error = ApiError;
+
+    fn try_from(row: InstitutionRow) -> Result<Self, ApiError> {
+        Ok(Self {
+            id: row.id,
+            kind: row.kind.parse()?,
+            name: row.name,
+            country: row.country,
+            lei: row.lei,
+            created_at: row.created_at,
+        })
+    }
+}
 
 fn name_field(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
     let trimmed = value.trim();
@@ -175,13 +133,6 @@ impl TryFrom<NewInstitution> for ValidInstitution {
     }
 }
 
-fn actor(caller: &Caller) -> Actor {
-    Actor {
-        user_id: Some(caller.user_id.into_uuid()),
-        institution_id: Some(caller.institution_id.into_uuid()),
-    }
-}
-
 /// `POST /registry/v1/institutions` (platform admin).
 #[utoipa::path(post, path = "/registry/v1/institutions", tag = "institutions", security(("bearer" = [])),
     request_body = NewInstitution,
@@ -192,14 +143,9 @@ fn actor(caller: &Caller) -> Actor {
 pub async fn create_institution(
     req: HttpRequest,
     state: web::Data<RegistryState>,
-    caller: Caller,
+    PlatformAdmin(caller): PlatformAdmin,
     body: JsonBody<NewInstitution>,
 ) -> Result<HttpResponse, ApiError> {
-    if !caller.is_platform_admin() {
-        return Err(ApiError::Forbidden(
-            "only platform admins register institutions".to_owned(),
-        ));
-    }
     let input = ValidInstitution::try_from(body.value)?;
     idempotency::run(
         &state.pool,
@@ -210,11 +156,11 @@ pub async fn create_institution(
             let institution = insert_institution(conn, &input).await?;
             record(
                 conn,
-                PLATFORM_CHAIN,
-                actor(&caller),
-                "institution_created",
+                Chain::Platform,
+                &Actor::from(&caller),
+                RegistryTopic::InstitutionCreated,
                 None,
-                to_json(&institution)?,
+                &institution,
             )
             .await?;
             Reply::created(
@@ -238,11 +184,11 @@ async fn insert_institution(
             institutions::country.eq(&input.country),
             institutions::lei.eq(input.lei.as_ref().map(Lei::as_str)),
         ))
-        .returning(INSTITUTION_COLUMNS)
+        .returning(InstitutionRow::as_returning())
         .get_result(conn)
         .await
         .map_err(|e| workout_http::problem::from_diesel("an institution with this LEI", e))?;
-    Ok(row.into())
+    row.try_into()
 }
 
 /// `GET /registry/v1/institutions`: all for platform admins, else the caller's own.
@@ -259,13 +205,16 @@ pub async fn list_institutions(
         .filter(institutions::id.gt(after))
         .order(institutions::id.asc())
         .limit(limit + 1)
-        .select(INSTITUTION_COLUMNS)
+        .select(InstitutionRow::as_select())
         .into_boxed();
     if !caller.is_platform_admin() {
         select = select.filter(institutions::id.eq(caller.institution_id.into_uuid()));
     }
     let rows: Vec<InstitutionRow> = select.load(&mut conn).await?;
-    let items = rows.into_iter().map(Institution::from).collect();
+    let items = rows
+        .into_iter()
+        .map(Institution::try_from)
+        .collect::<Result<_, _>>()?;
     Ok(HttpResponse::Ok().json(Page::from_rows(items, limit, |i: &Institution| i.id)))
 }
 
@@ -285,11 +234,11 @@ pub async fn get_institution(
     let mut conn = state.pool.get().await?;
     let row: InstitutionRow = institutions::table
         .find(id)
-        .select(INSTITUTION_COLUMNS)
+        .select(InstitutionRow::as_select())
         .first(&mut conn)
         .await
         .map_err(|e| workout_http::problem::from_diesel("institution", e))?;
-    Ok(HttpResponse::Ok().json(Institution::from(row)))
+    Ok(HttpResponse::Ok().json(Institution::try_from(row)?))
 }
 
 /// A request to create a user.
@@ -422,13 +371,10 @@ pub async fn insert_user(
     input: &ValidUser,
     password_hash: &str,
 ) -> Result<User, ApiError> {
-    let kind: String = institutions::table
-        .find(institution)
-        .select(institutions::kind)
-        .first(conn)
-        .await
-        .map_err(|e| workout_http::problem::from_diesel("institution", e))?;
-    let operator = kind == InstitutionKind::PlatformOperator.as_str();
+    let operator = crate::workouts::institution_kind(conn, institution)
+        .await?
+        .ok_or(ApiError::NotFound("institution"))?
+        == InstitutionKind::PlatformOperator;
     if (input.role == PlatformRole::PlatformAdmin) != operator {
         return Err(ApiError::invalid_field(
             "role",
@@ -483,11 +429,11 @@ pub async fn create_user(
             let user = insert_user(conn, institution, &input, &password_hash).await?;
             record(
                 conn,
-                PLATFORM_CHAIN,
-                actor(&caller),
-                "user_created",
+                Chain::Platform,
+                &Actor::from(&caller),
+                RegistryTopic::UserCreated,
                 None,
-                to_json(&user)?,
+                &user,
             )
             .await?;
             Reply::created(
@@ -576,8 +522,8 @@ pub async fn disable_user(
             "you cannot disable your own account",
         ));
     }
-    let fingerprint = format!("disable:{institution}:{user_id}");
-    idempotency::run(&state.pool, &req, &caller, &fingerprint, async |conn| {
+    // No body: the path and the key identify the request.
+    idempotency::run(&state.pool, &req, &caller, "", async |conn| {
         let before = load_user(conn, institution, user_id).await?;
         diesel::update(users::table.find(user_id))
             .filter(users::disabled_at.is_null())
@@ -596,11 +542,11 @@ pub async fn disable_user(
         let after = load_user(conn, institution, user_id).await?;
         record(
             conn,
-            PLATFORM_CHAIN,
-            actor(&caller),
-            "user_disabled",
+            Chain::Platform,
+            &Actor::from(&caller),
+            RegistryTopic::UserDisabled,
             Some(to_json(&before)?),
-            to_json(&after)?,
+            &after,
         )
         .await?;
         Reply::ok(&after)
@@ -632,12 +578,12 @@ pub async fn me(state: web::Data<RegistryState>, caller: Caller) -> Result<HttpR
     .await?;
     let institution: InstitutionRow = institutions::table
         .find(caller.institution_id.into_uuid())
-        .select(INSTITUTION_COLUMNS)
+        .select(InstitutionRow::as_select())
         .first(&mut conn)
         .await?;
     Ok(HttpResponse::Ok().json(Me {
         user,
-        institution: institution.into(),
+        institution: institution.try_into()?,
         session_id: caller.session_id.into_uuid(),
     }))
 }
@@ -680,11 +626,11 @@ pub async fn bootstrap_admin(
                 .await?;
                 record(
                     conn,
-                    PLATFORM_CHAIN,
-                    Actor::default(),
-                    "institution_created",
+                    Chain::Platform,
+                    &Actor::service("registry"),
+                    RegistryTopic::InstitutionCreated,
                     None,
-                    to_json(&created)?,
+                    &created,
                 )
                 .await?;
                 created.id
@@ -693,11 +639,11 @@ pub async fn bootstrap_admin(
         let user = insert_user(conn, operator, &input, &password_hash).await?;
         record(
             conn,
-            PLATFORM_CHAIN,
-            Actor::default(),
-            "user_created",
+            Chain::Platform,
+            &Actor::service("registry"),
+            RegistryTopic::UserCreated,
             None,
-            to_json(&user)?,
+            &user,
         )
         .await?;
         Ok(user)

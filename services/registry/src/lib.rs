@@ -19,14 +19,15 @@ use std::sync::Arc;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use utoipa::OpenApi;
+use workout_domain::RegistryTopic;
 use workout_http::auth::TokenVerifier;
 use workout_http::ops::{BearerAuth, api_docs};
 use workout_http::registry_client::ServiceCredentials;
-use workout_http::{ApiError, Caller};
-use workout_store::audit::{self, PLATFORM_CHAIN};
+use workout_http::{ApiError, PlatformAdmin};
+use workout_store::audit::{self, Actor, PLATFORM_CHAIN};
 use workout_store::migrate::ServiceMigrations;
 use workout_store::runtime::{Service, ServiceContext, service_scope};
-use workout_store::{Pool, Reply, idempotency, transaction};
+use workout_store::{Chain, Pool, Reply, idempotency, record, transaction};
 
 /// The registry's own migrations.
 pub const OWN_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/registry");
@@ -138,13 +139,8 @@ pub async fn jwks(state: web::Data<RegistryState>) -> Result<HttpResponse, ApiEr
 pub async fn rotate_signing_key(
     req: HttpRequest,
     state: web::Data<RegistryState>,
-    caller: Caller,
+    PlatformAdmin(caller): PlatformAdmin,
 ) -> Result<HttpResponse, ApiError> {
-    if !caller.is_platform_admin() {
-        return Err(ApiError::Forbidden(
-            "only platform admins rotate keys".to_owned(),
-        ));
-    }
     idempotency::run(
         &state.pool,
         &req,
@@ -152,18 +148,13 @@ pub async fn rotate_signing_key(
         "rotate-signing-key",
         async |conn| {
             let key = keys::create(conn).await?;
-            audit::append(
+            record(
                 conn,
-                audit::Change {
-                    chain_id: PLATFORM_CHAIN,
-                    actor: audit::Actor {
-                        user_id: Some(caller.user_id.into_uuid()),
-                        institution_id: Some(caller.institution_id.into_uuid()),
-                    },
-                    action: "signing_key_created".to_owned(),
-                    before: None,
-                    after: Some(serde_json::json!({ "kid": key.kid })),
-                },
+                Chain::Platform,
+                &Actor::from(&caller),
+                RegistryTopic::SigningKeyCreated,
+                None,
+                &serde_json::json!({ "kid": key.kid }),
             )
             .await?;
             Reply::json(actix_web::http::StatusCode::CREATED, &key)
@@ -178,31 +169,21 @@ pub async fn rotate_signing_key(
     responses((status = 204), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
 pub async fn retire_signing_key(
     state: web::Data<RegistryState>,
-    caller: Caller,
+    PlatformAdmin(caller): PlatformAdmin,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if !caller.is_platform_admin() {
-        return Err(ApiError::Forbidden(
-            "only platform admins retire keys".to_owned(),
-        ));
-    }
     let kid = path.into_inner();
     transaction(&state.pool, async |conn| {
         if keys::retire(conn, &kid).await? == 0 {
             return Err(ApiError::NotFound("active signing key"));
         }
-        audit::append(
+        record(
             conn,
-            audit::Change {
-                chain_id: PLATFORM_CHAIN,
-                actor: audit::Actor {
-                    user_id: Some(caller.user_id.into_uuid()),
-                    institution_id: Some(caller.institution_id.into_uuid()),
-                },
-                action: "signing_key_retired".to_owned(),
-                before: None,
-                after: Some(serde_json::json!({ "kid": kid })),
-            },
+            Chain::Platform,
+            &Actor::from(&caller),
+            RegistryTopic::SigningKeyRetired,
+            None,
+            &serde_json::json!({ "kid": kid }),
         )
         .await?;
         Ok(())
@@ -219,13 +200,8 @@ pub async fn retire_signing_key(
         (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem)))]
 pub async fn export_platform_audit(
     state: web::Data<RegistryState>,
-    caller: Caller,
+    _admin: PlatformAdmin,
 ) -> Result<HttpResponse, ApiError> {
-    if !caller.is_platform_admin() {
-        return Err(ApiError::Forbidden(
-            "only platform admins export the platform audit chain".to_owned(),
-        ));
-    }
     let mut conn = state.pool.get().await?;
     let lines = audit::export(&mut conn, PLATFORM_CHAIN).await?;
     Ok(HttpResponse::Ok()

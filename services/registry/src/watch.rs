@@ -16,13 +16,14 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use tokio::sync::watch;
 use uuid::Uuid;
+use workout_domain::RegistryTopic;
 use workout_http::ApiError;
 use workout_store::audit::Actor;
-use workout_store::{Pool, transaction};
+use workout_store::{Pool, record, transaction};
 
 use crate::exposures::cooperation_view;
 use crate::schema::{information_requests, workouts};
-use crate::workouts::record;
+use crate::workouts::chain;
 
 /// Flags the workout's borrower if its requests now show two consecutive misses and it is not
 /// flagged yet; returns whether it flagged now.
@@ -55,11 +56,11 @@ pub async fn flag_if_non_cooperative(
         .collect();
     record(
         conn,
-        workout,
-        Actor::default(),
-        "borrower_flagged",
+        chain(workout),
+        &Actor::service("registry"),
+        RegistryTopic::BorrowerFlagged,
         None,
-        serde_json::json!({
+        &serde_json::json!({
             "workout_id": workout, "borrower_id": borrower, "consecutive_missed": view.consecutive_missed, "trail": trail,
         }),
     )
@@ -121,11 +122,11 @@ impl CooperationWatch {
                     .await?;
                 record(
                     conn,
-                    *workout,
-                    Actor::default(),
-                    "information_request_overdue",
+                    chain(*workout),
+                    &Actor::service("registry"),
+                    RegistryTopic::InformationRequestOverdue,
                     None,
-                    serde_json::json!({"id": id, "workout_id": workout, "subject": subject, "sent_on": sent_on, "due_on": due_on}),
+                    &serde_json::json!({"id": id, "workout_id": workout, "subject": subject, "sent_on": sent_on, "due_on": due_on}),
                 )
                 .await?;
                 touched.insert(*workout);

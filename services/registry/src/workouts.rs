@@ -15,115 +15,19 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use workout_domain::{BusinessCalendar, CreditorClass, Currency, Email, WorkoutId};
-use workout_http::{ApiError, Caller, FieldError, JsonBody, Page, PageQuery, ServiceCaller};
-use workout_store::audit::{self, Actor, Change};
-use workout_store::{Reply, idempotency, outbox, transaction};
+use workout_domain::{
+    Action, BusinessCalendar, CreditorClass, Currency, Email, InstitutionKind, ParticipantRole,
+    RegistryTopic, WorkoutId, WorkoutStatus,
+};
+use workout_http::{
+    Access, ApiError, Caller, FieldError, JsonBody, Page, PageQuery, ServiceCaller,
+};
+use workout_store::audit::{self, Actor};
+use workout_store::record::to_json;
+use workout_store::{Chain, Reply, idempotency, record, transaction};
 
 use crate::RegistryState;
 use crate::schema::{institutions, notice_contacts, participants, workouts};
-
-/// A participant's role in a workout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ParticipantRole {
-    /// Owed money: a bank or another creditor.
-    Creditor,
-    /// Runs the case for the creditors.
-    Coordinator,
-    /// The borrower.
-    Borrower,
-    /// A guarantor of the borrower's debts.
-    Guarantor,
-    /// An advisor (legal, financial) to the creditors.
-    Advisor,
-    /// Follows the case without acting.
-    Observer,
-}
-
-impl ParticipantRole {
-    /// The role's wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Creditor => "creditor",
-            Self::Coordinator => "coordinator",
-            Self::Borrower => "borrower",
-            Self::Guarantor => "guarantor",
-            Self::Advisor => "advisor",
-            Self::Observer => "observer",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        [
-            Self::Creditor,
-            Self::Coordinator,
-            Self::Borrower,
-            Self::Guarantor,
-            Self::Advisor,
-            Self::Observer,
-        ]
-        .into_iter()
-        .find(|role| role.as_str() == text)
-    }
-}
-
-/// The statuses a workout goes through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum WorkoutStatus {
-    /// Opened, no coordinator appointed yet.
-    Open,
-    /// A coordinator is appointed.
-    Coordinated,
-    /// A standstill is in force.
-    Standstill,
-    /// A term sheet is being negotiated.
-    Negotiation,
-    /// The restructuring is agreed.
-    Agreed,
-    /// The restructuring is effective.
-    Effective,
-    /// Closed (with a reason).
-    Closed,
-    /// Failed (with a reason).
-    Failed,
-}
-
-impl WorkoutStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Coordinated => "coordinated",
-            Self::Standstill => "standstill",
-            Self::Negotiation => "negotiation",
-            Self::Agreed => "agreed",
-            Self::Effective => "effective",
-            Self::Closed => "closed",
-            Self::Failed => "failed",
-        }
-    }
-
-    fn parse(text: &str) -> Self {
-        [
-            Self::Open,
-            Self::Coordinated,
-            Self::Standstill,
-            Self::Negotiation,
-            Self::Agreed,
-            Self::Effective,
-            Self::Closed,
-            Self::Failed,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-        .unwrap_or(Self::Open)
-    }
-
-    fn is_final(self) -> bool {
-        matches!(self, Self::Closed | Self::Failed)
-    }
-}
 
 /// A workout.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -154,116 +58,76 @@ pub struct Workout {
     pub created_at: DateTime<Utc>,
 }
 
-type WorkoutRow = (
-    Uuid,
-    String,
-    Uuid,
-    String,
-    String,
-    String,
-    NaiveDate,
-    String,
-    Option<String>,
-    Vec<String>,
-    Uuid,
-    DateTime<Utc>,
-);
+/// A `workouts` row.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = workouts, check_for_backend(diesel::pg::Pg))]
+pub struct WorkoutRow {
+    id: Uuid,
+    reference: String,
+    borrower_id: Uuid,
+    base_currency: String,
+    calendar: String,
+    governing_law: String,
+    opened_on: NaiveDate,
+    status: String,
+    status_reason: Option<String>,
+    classes: Vec<String>,
+    opened_by: Uuid,
+    created_at: DateTime<Utc>,
+}
 
-const WORKOUT_COLUMNS: (
-    workouts::id,
-    workouts::reference,
-    workouts::borrower_id,
-    workouts::base_currency,
-    workouts::calendar,
-    workouts::governing_law,
-    workouts::opened_on,
-    workouts::status,
-    workouts::status_reason,
-    workouts::classes,
-    workouts::opened_by,
-    workouts::created_at,
-) = (
-    workouts::id,
-    workouts::reference,
-    workouts::borrower_id,
-    workouts::base_currency,
-    workouts::calendar,
-    workouts::governing_law,
-    workouts::opened_on,
-    workouts::status,
-    workouts::status_reason,
-    workouts::classes,
-    workouts::opened_by,
-    workouts::created_at,
-);
+impl TryFrom<WorkoutRow> for Workout {
+    type Error = ApiError;
 
-impl From<WorkoutRow> for Workout {
-    fn from(row: WorkoutRow) -> Self {
-        let (
-            id,
-            reference,
-            borrower_id,
-            base_currency,
-            calendar,
-            governing_law,
-            opened_on,
-            status,
-            status_reason,
-            classes,
-            opened_by,
-            created_at,
-        ) = row;
-        Self {
-            id,
-            reference,
-            borrower_id,
-            base_currency,
-            calendar,
-            governing_law,
-            opened_on,
-            status: WorkoutStatus::parse(&status),
-            status_reason,
-            classes,
-            opened_by,
-            created_at,
-        }
+    fn try_from(row: WorkoutRow) -> Result<Self, ApiError> {
+        Ok(Self {
+            id: row.id,
+            reference: row.reference,
+            borrower_id: row.borrower_id,
+            base_currency: row.base_currency,
+            calendar: row.calendar,
+            governing_law: row.governing_law,
+            opened_on: row.opened_on,
+            status: row.status.parse()?,
+            status_reason: row.status_reason,
+            classes: row.classes,
+            opened_by: row.opened_by,
+            created_at: row.created_at,
+        })
     }
 }
 
-/// The caller's institution's place in a workout.
+/// The workout `id`, locked for update when `lock`.
+async fn load_workout(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    lock: bool,
+) -> Result<Workout, ApiError> {
+    let query = workouts::table.find(id).select(WorkoutRow::as_select());
+    let row = if lock {
+        query.for_update().first(conn).await
+    } else {
+        query.first(conn).await
+    };
+    row.map_err(|e| workout_http::problem::from_diesel("workout", e))?
+        .try_into()
+}
+
+/// The caller's institution's place in a workout: the workout and the caller's [`Access`]
+/// (`member.require(action)`, `member.positions()`).
 #[derive(Debug, Clone)]
 pub struct Membership {
     /// The workout.
     pub workout: Workout,
-    /// The caller's institution.
-    pub institution: Uuid,
-    /// Its active roles.
-    pub roles: Vec<ParticipantRole>,
+    /// The caller's access to it.
+    pub access: Access,
 }
 
-impl Membership {
-    /// Whether it holds `role`.
-    pub fn has(&self, role: ParticipantRole) -> bool {
-        self.roles.contains(&role)
-    }
+impl std::ops::Deref for Membership {
+    type Target = Access;
 
-    /// 403 unless it is the coordinator.
-    pub fn require_coordinator(&self) -> Result<(), ApiError> {
-        if self.has(ParticipantRole::Coordinator) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(
-                "only the workout's coordinator may do this".to_owned(),
-            ))
-        }
-    }
-
-    /// The audit actor of `caller` acting in this workout.
-    pub fn actor(&self, caller: &Caller) -> Actor {
-        Actor {
-            user_id: Some(caller.user_id.into_uuid()),
-            institution_id: Some(caller.institution_id.into_uuid()),
-        }
+    fn deref(&self) -> &Access {
+        &self.access
     }
 }
 
@@ -272,7 +136,7 @@ pub async fn roles_of(
     conn: &mut AsyncPgConnection,
     workout: Uuid,
     institution: Uuid,
-) -> QueryResult<Vec<ParticipantRole>> {
+) -> Result<Vec<ParticipantRole>, ApiError> {
     let roles: Vec<String> = participants::table
         .filter(participants::workout_id.eq(workout))
         .filter(participants::institution_id.eq(institution))
@@ -283,8 +147,8 @@ pub async fn roles_of(
         .await?;
     Ok(roles
         .iter()
-        .filter_map(|r| ParticipantRole::parse(r))
-        .collect())
+        .map(|role| role.parse())
+        .collect::<Result<_, _>>()?)
 }
 
 /// The caller's membership of `workout`: 404 when the caller's institution takes no part in it.
@@ -293,53 +157,40 @@ pub async fn membership(
     workout: Uuid,
     caller: &Caller,
 ) -> Result<Membership, ApiError> {
-    let institution = caller.institution_id.into_uuid();
-    let roles = roles_of(conn, workout, institution).await?;
-    if roles.is_empty() {
-        return Err(ApiError::NotFound("workout"));
-    }
-    let row: WorkoutRow = workouts::table
-        .find(workout)
-        .select(WORKOUT_COLUMNS)
-        .first(conn)
-        .await
-        .map_err(|e| workout_http::problem::from_diesel("workout", e))?;
+    let roles = roles_of(conn, workout, caller.institution_id.into_uuid()).await?;
+    let access = Access::new(WorkoutId::from_uuid(workout), caller.institution_id, roles)?;
     Ok(Membership {
-        workout: row.into(),
-        institution,
-        roles,
+        workout: load_workout(conn, workout, false).await?,
+        access,
     })
 }
 
-/// Records a change: an audit entry on `chain` (a workout, or the platform chain) and an outbox
-/// event `registry.<action>` carrying `after`, in the caller's transaction.
-pub async fn record(
-    conn: &mut AsyncPgConnection,
-    chain: Uuid,
-    actor: Actor,
-    action: &str,
-    before: Option<serde_json::Value>,
-    after: serde_json::Value,
-) -> Result<(), ApiError> {
-    let workout = (chain != audit::PLATFORM_CHAIN).then_some(chain);
-    outbox::enqueue(conn, &format!("registry.{action}"), workout, after.clone()).await?;
-    audit::append(
-        conn,
-        Change {
-            chain_id: chain,
-            actor,
-            action: action.to_owned(),
-            before,
-            after: Some(after),
-        },
-    )
-    .await?;
-    Ok(())
+/// Runs a deciding use case of `workout` for `caller`: under the request's `Idempotency-Key`, in
+/// one transaction, with the caller's membership loaded (404 for outsiders) and `action` required
+/// of it (403 otherwise) before `use_case` runs. Inputs that need the database to check are
+/// checked inside `use_case`; authorization always comes first.
+pub async fn decide(
+    state: &RegistryState,
+    req: &HttpRequest,
+    caller: &Caller,
+    fingerprint: &str,
+    workout: Uuid,
+    action: Option<Action>,
+    use_case: impl AsyncFnOnce(&mut AsyncPgConnection, Membership) -> Result<Reply, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    idempotency::run(&state.pool, req, caller, fingerprint, async |conn| {
+        let member = membership(conn, workout, caller).await?;
+        if let Some(action) = action {
+            member.require(action)?;
+        }
+        use_case(conn, member).await
+    })
+    .await
 }
 
-/// Serializes a value for audit and events.
-pub fn to_json(value: &impl Serialize) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(value).map_err(|e| ApiError::Internal(e.into()))
+/// The chain of `workout`.
+pub fn chain(workout: Uuid) -> Chain {
+    Chain::Workout(WorkoutId::from_uuid(workout))
 }
 
 /// A request to open a workout.
@@ -430,16 +281,18 @@ impl TryFrom<NewWorkout> for ValidWorkout {
     }
 }
 
-async fn institution_kind(
+/// The kind of institution `id`, if it is registered.
+pub async fn institution_kind(
     conn: &mut AsyncPgConnection,
     id: Uuid,
-) -> Result<Option<String>, ApiError> {
-    Ok(institutions::table
+) -> Result<Option<InstitutionKind>, ApiError> {
+    let kind: Option<String> = institutions::table
         .find(id)
         .select(institutions::kind)
         .first(conn)
         .await
-        .optional()?)
+        .optional()?;
+    Ok(kind.map(|kind| kind.parse()).transpose()?)
 }
 
 async fn add_participant(
@@ -481,10 +334,13 @@ pub async fn open_workout(
         &caller,
         &body.fingerprint,
         async |conn| {
-            if institution_kind(conn, opener).await?.as_deref() != Some("bank") {
+            if !institution_kind(conn, opener)
+                .await?
+                .is_some_and(InstitutionKind::may_open_workouts)
+            {
                 return Err(ApiError::Forbidden("only banks open workouts".to_owned()));
             }
-            if institution_kind(conn, input.borrower_id).await?.as_deref() != Some("borrower") {
+            if institution_kind(conn, input.borrower_id).await? != Some(InstitutionKind::Borrower) {
                 return Err(ApiError::invalid_field(
                     "borrower_id",
                     "is not an institution of kind borrower",
@@ -506,13 +362,13 @@ pub async fn open_workout(
                         .collect::<Vec<_>>()),
                     workouts::opened_by.eq(opener),
                 ))
-                .returning(WORKOUT_COLUMNS)
+                .returning(WorkoutRow::as_returning())
                 .get_result(conn)
                 .await
                 .map_err(|e| {
                     workout_http::problem::from_diesel("a workout with this reference", e)
                 })?;
-            let workout = Workout::from(row);
+            let workout = Workout::try_from(row)?;
             add_participant(conn, workout.id, opener, ParticipantRole::Creditor).await?;
             add_participant(conn, workout.id, opener, ParticipantRole::Coordinator).await?;
             add_participant(
@@ -522,17 +378,13 @@ pub async fn open_workout(
                 ParticipantRole::Borrower,
             )
             .await?;
-            let actor = Actor {
-                user_id: Some(caller.user_id.into_uuid()),
-                institution_id: Some(opener),
-            };
             record(
                 conn,
-                workout.id,
-                actor,
-                "workout_opened",
+                chain(workout.id),
+                &Actor::from(&caller),
+                RegistryTopic::WorkoutOpened,
                 None,
-                to_json(&workout)?,
+                &workout,
             )
             .await?;
             Reply::created(format!("/registry/v1/workouts/{}", workout.id), &workout)
@@ -560,10 +412,13 @@ pub async fn list_workouts(
         .filter(workouts::id.gt(after))
         .order(workouts::id.asc())
         .limit(limit + 1)
-        .select(WORKOUT_COLUMNS)
+        .select(WorkoutRow::as_select())
         .load(&mut conn)
         .await?;
-    let items = rows.into_iter().map(Workout::from).collect();
+    let items = rows
+        .into_iter()
+        .map(Workout::try_from)
+        .collect::<Result<_, _>>()?;
     Ok(HttpResponse::Ok().json(Page::from_rows(items, limit, |w: &Workout| w.id)))
 }
 
@@ -590,7 +445,7 @@ pub async fn get_workout(
     let member = membership(&mut conn, path.into_inner(), &caller).await?;
     Ok(HttpResponse::Ok().json(WorkoutView {
         workout: member.workout,
-        my_roles: member.roles,
+        my_roles: member.access.roles,
     }))
 }
 
@@ -762,15 +617,14 @@ pub async fn load_participants(
         ))
         .load(conn)
         .await?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(
             |(id, institution_id, institution_name, role, added_at, removed_at, removed_reason)| {
-                Participant {
+                Ok(Participant {
                     id,
                     institution_id,
                     institution_name,
-                    role: ParticipantRole::parse(&role).unwrap_or(ParticipantRole::Observer),
+                    role: role.parse()?,
                     contacts: contacts
                         .iter()
                         .filter(|c| c.0 == id)
@@ -783,10 +637,10 @@ pub async fn load_participants(
                     added_at,
                     removed_at,
                     removed_reason,
-                }
+                })
             },
         )
-        .collect())
+        .collect()
 }
 
 /// `POST /registry/v1/workouts/{workout_id}/participants` (coordinator).
@@ -806,20 +660,20 @@ pub async fn add_participant_to_workout(
     let input = body.value;
     let mut errors = Vec::new();
     let contacts = valid_contacts(&input.contacts, &mut errors);
-    if input.role == ParticipantRole::Coordinator {
+    if !input.role.is_added_directly() {
         errors.push(FieldError::new(
             "role",
             "the coordinator is appointed through the mandates service",
         ));
     }
-    idempotency::run(
-        &state.pool,
+    decide(
+        &state,
         &req,
         &caller,
         &body.fingerprint,
-        async |conn| {
-            let member = membership(conn, workout, &caller).await?;
-            member.require_coordinator()?;
+        workout,
+        Some(Action::AddParticipant),
+        async |conn, member| {
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
             }
@@ -835,17 +689,7 @@ pub async fn add_participant_to_workout(
                     "is not a registered institution",
                 ));
             };
-            let fits = match input.role {
-                ParticipantRole::Borrower => kind == "borrower",
-                ParticipantRole::Guarantor => {
-                    kind == "guarantor" || kind == "borrower" || kind == "other_creditor"
-                }
-                ParticipantRole::Creditor => kind == "bank" || kind == "other_creditor",
-                ParticipantRole::Advisor => kind == "advisor",
-                ParticipantRole::Observer => kind != "platform_operator",
-                ParticipantRole::Coordinator => false,
-            };
-            if !fits {
+            if !kind.may_take(input.role) {
                 return Err(ApiError::invalid_field(
                     "role",
                     format!("an institution of kind {kind} cannot take this role"),
@@ -856,11 +700,11 @@ pub async fn add_participant_to_workout(
             let participant = load_participant(conn, workout, id).await?;
             record(
                 conn,
-                workout,
-                member.actor(&caller),
-                "participant_added",
+                chain(workout),
+                &Actor::from(&caller),
+                RegistryTopic::ParticipantAdded,
                 None,
-                to_json(&participant)?,
+                &participant,
             )
             .await?;
             Reply::created(
@@ -923,14 +767,14 @@ pub async fn remove_participant(
 ) -> Result<HttpResponse, ApiError> {
     let (workout, participant) = path.into_inner();
     let reason = body.value.reason.trim().to_owned();
-    idempotency::run(
-        &state.pool,
+    decide(
+        &state,
         &req,
         &caller,
         &body.fingerprint,
-        async |conn| {
-            let member = membership(conn, workout, &caller).await?;
-            member.require_coordinator()?;
+        workout,
+        Some(Action::RemoveParticipant),
+        async |conn, _member| {
             if reason.is_empty() || reason.chars().count() > 500 {
                 return Err(ApiError::invalid_field(
                     "reason",
@@ -944,10 +788,7 @@ pub async fn remove_participant(
                     "this participant was already removed",
                 ));
             }
-            if matches!(
-                before.role,
-                ParticipantRole::Coordinator | ParticipantRole::Borrower
-            ) {
+            if !before.role.is_removable() {
                 return Err(ApiError::conflict(
                     "role_not_removable",
                     "the coordinator and the borrower cannot be removed here",
@@ -963,11 +804,11 @@ pub async fn remove_participant(
             let after = load_participant(conn, workout, participant).await?;
             record(
                 conn,
-                workout,
-                member.actor(&caller),
-                "participant_removed",
+                chain(workout),
+                &Actor::from(&caller),
+                RegistryTopic::ParticipantRemoved,
                 Some(to_json(&before)?),
-                to_json(&after)?,
+                &after,
             )
             .await?;
             Reply::ok(&after)
@@ -989,7 +830,9 @@ pub async fn export_workout_audit(
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;
-    membership(&mut conn, workout, &caller).await?;
+    membership(&mut conn, workout, &caller)
+        .await?
+        .require(Action::ExportAudit)?;
     let lines = audit::export(&mut conn, workout).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
@@ -1021,18 +864,13 @@ pub async fn member_roles(
 ) -> Result<HttpResponse, ApiError> {
     let (workout, institution) = path.into_inner();
     let mut conn = state.pool.get().await?;
-    let status: String = workouts::table
-        .find(workout)
-        .select(workouts::status)
-        .first(&mut conn)
-        .await
-        .map_err(|e| workout_http::problem::from_diesel("workout", e))?;
+    let status = load_workout(&mut conn, workout, false).await?.status;
     let roles = roles_of(&mut conn, workout, institution).await?;
     Ok(HttpResponse::Ok().json(MemberRoles {
         workout_id: workout,
         institution_id: institution,
         roles,
-        status: WorkoutStatus::parse(&status),
+        status,
     }))
 }
 
@@ -1087,7 +925,7 @@ pub async fn change_status(
         .reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
-    if matches!(change.status, WorkoutStatus::Closed | WorkoutStatus::Failed) && reason.is_none() {
+    if change.status.needs_reason() && reason.is_none() {
         return Err(ApiError::invalid_field(
             "reason",
             "is required to close or fail a workout",
@@ -1099,39 +937,41 @@ pub async fn change_status(
         &service,
         &body.fingerprint,
         async |conn| {
-            let before: Workout = workouts::table
-                .find(workout)
-                .select(WORKOUT_COLUMNS)
-                .for_update()
-                .first::<WorkoutRow>(conn)
-                .await
-                .map_err(|e| workout_http::problem::from_diesel("workout", e))?
-                .into();
+            let before = load_workout(conn, workout, true).await?;
             if before.status.is_final() {
                 return Err(ApiError::conflict(
                     "workout_closed",
                     "the workout is closed",
                 ));
             }
-            let after: Workout = diesel::update(workouts::table.find(workout))
-                .set((
-                    workouts::status.eq(change.status.as_str()),
-                    workouts::status_reason.eq(&reason),
-                ))
-                .returning(WORKOUT_COLUMNS)
-                .get_result::<WorkoutRow>(conn)
-                .await?
-                .into();
-            let actor = Actor::default();
+            if !before.status.may_become(change.status) {
+                return Err(ApiError::conflict(
+                    "status_transition_not_allowed",
+                    format!(
+                        "a workout in status {} cannot move to {}",
+                        before.status, change.status
+                    ),
+                ));
+            }
+            let after = Workout::try_from(
+                diesel::update(workouts::table.find(workout))
+                    .set((
+                        workouts::status.eq(change.status.as_str()),
+                        workouts::status_reason.eq(&reason),
+                    ))
+                    .returning(WorkoutRow::as_returning())
+                    .get_result(conn)
+                    .await?,
+            )?;
             let mut event = to_json(&after)?;
             event["changed_by_service"] = serde_json::Value::String(service.client.clone());
             record(
                 conn,
-                workout,
-                actor,
-                "workout_status_changed",
+                chain(workout),
+                &Actor::from(&service),
+                RegistryTopic::WorkoutStatusChanged,
                 Some(to_json(&before)?),
-                event,
+                &event,
             )
             .await?;
             Reply::ok(&after)
@@ -1179,14 +1019,7 @@ pub async fn appoint_coordinator(
         &service,
         &body.fingerprint,
         async |conn| {
-            let status: String = workouts::table
-                .find(workout)
-                .select(workouts::status)
-                .for_update()
-                .first(conn)
-                .await
-                .map_err(|e| workout_http::problem::from_diesel("workout", e))?;
-            if WorkoutStatus::parse(&status).is_final() {
+            if load_workout(conn, workout, true).await?.status.is_final() {
                 return Err(ApiError::conflict(
                     "workout_closed",
                     "the workout is closed",
@@ -1232,11 +1065,11 @@ pub async fn appoint_coordinator(
                 .collect();
             record(
                 conn,
-                workout,
-                Actor::default(),
-                "coordinator_appointed",
+                chain(workout),
+                &Actor::from(&service),
+                RegistryTopic::CoordinatorAppointed,
                 Some(serde_json::json!({"coordinators": previous})),
-                event,
+                &event,
             )
             .await?;
             Reply::ok(&after)
@@ -1272,11 +1105,8 @@ pub async fn replace_contacts(
     let updated = transaction(&state.pool, async |conn| {
         let member = membership(conn, workout, &caller).await?;
         let before = load_participant(conn, workout, participant).await?;
-        if !member.has(ParticipantRole::Coordinator) && before.institution_id != member.institution
-        {
-            return Err(ApiError::Forbidden(
-                "only the coordinator or the participant itself changes its contacts".to_owned(),
-            ));
+        if before.institution_id != member.institution.into_uuid() {
+            member.require(Action::ChangeOthersContacts)?;
         }
         if before.removed_at.is_some() {
             return Err(ApiError::conflict(
@@ -1296,11 +1126,11 @@ pub async fn replace_contacts(
         let after = load_participant(conn, workout, participant).await?;
         record(
             conn,
-            workout,
-            member.actor(&caller),
-            "participant_contacts_changed",
+            chain(workout),
+            &Actor::from(&caller),
+            RegistryTopic::ParticipantContactsChanged,
             Some(to_json(&before)?),
-            to_json(&after)?,
+            &after,
         )
         .await?;
         Ok(after)

@@ -645,6 +645,63 @@ impl Snapshot {
     }
 }
 
+/// What one creditor may see of a [`Snapshot`]: its own line and the totals, never another
+/// creditor's line. Built field by field from the snapshot (a typed projection, not an edit of its
+/// serialized form), so a field added to or renamed in [`Snapshot`] cannot leak other positions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreditorSnapshot {
+    workout: WorkoutId,
+    as_of: NaiveDate,
+    base: Currency,
+    rates_date: NaiveDate,
+    rates: Vec<RateUsed>,
+    /// At most one line: the creditor's own (absent when it holds nothing at the date).
+    creditors: Vec<CreditorExposure>,
+    total: Money,
+    total_by_class: Vec<ClassAmount>,
+    content_hash: String,
+    view: &'static str,
+}
+
+impl CreditorSnapshot {
+    /// The creditor's own line, if it holds anything at the record date.
+    #[must_use]
+    pub fn own_line(&self) -> Option<&CreditorExposure> {
+        self.creditors.first()
+    }
+
+    /// The total of every creditor's exposure.
+    #[must_use]
+    pub const fn total(&self) -> Money {
+        self.total
+    }
+
+    /// The content hash of the whole snapshot (so the creditor can match it with others').
+    #[must_use]
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
+    }
+}
+
+impl Snapshot {
+    /// The view of `creditor`: its own line, the totals, the rates and the whole snapshot's hash.
+    #[must_use]
+    pub fn for_creditor(&self, creditor: InstitutionId) -> CreditorSnapshot {
+        CreditorSnapshot {
+            workout: self.workout,
+            as_of: self.as_of,
+            base: self.base,
+            rates_date: self.rates_date,
+            rates: self.rates.clone(),
+            creditors: self.creditor(creditor).cloned().into_iter().collect(),
+            total: self.total,
+            total_by_class: self.total_by_class.clone(),
+            content_hash: self.content_hash.clone(),
+            view: "own_line_and_totals",
+        }
+    }
+}
+
 fn checked_add(left: Decimal, right: Decimal) -> Result<Decimal, ExposureError> {
     left.checked_add(right).ok_or(ExposureError::Overflow)
 }

@@ -1,6 +1,7 @@
 //! Pure domain types and rules of the workout platform: ids, money, identifiers of institutions
 //! and people, business calendars and the guideline's deadlines, creditors' facilities and
-//! record-date exposure snapshots, and the borrower's cooperation.
+//! record-date exposure snapshots, the borrower's cooperation, and a workout's statuses, roles and
+//! permission table.
 //!
 //! Rules of this crate: no I/O of any kind (no database, HTTP, files or async runtime); every
 //! value that crosses a boundary is parsed into a type here ("parse, don't validate"), and every
@@ -11,12 +12,14 @@ pub mod calendar;
 pub mod cooperation;
 pub mod deadline;
 pub mod email;
+pub mod events;
 pub mod exposure;
 pub mod facility;
 pub mod ids;
 pub mod lei;
 pub mod money;
 pub mod percentage;
+pub mod workout;
 
 pub use calendar::{
     BusinessCalendar, CalendarError, CalendarRegistry, add_calendar_days, add_months,
@@ -26,9 +29,10 @@ pub use cooperation::{
 };
 pub use deadline::{Deadline, DeadlineRule, Direction, Period, Roll};
 pub use email::{Email, EmailError};
+pub use events::{RegistryTopic, Topic};
 pub use exposure::{
-    ClassAmount, CreditorDrift, CreditorExposure, CreditorPosition, ExposureError,
-    FacilityExposure, FxTable, RateUsed, Snapshot, convert, drift,
+    ClassAmount, CreditorDrift, CreditorExposure, CreditorPosition, CreditorSnapshot,
+    ExposureError, FacilityExposure, FxTable, RateUsed, Snapshot, convert, drift,
 };
 pub use facility::{
     Collateral, CreditorClass, CreditorClassError, FacilityInput, FacilityTerms, FacilityType,
@@ -41,6 +45,9 @@ pub use ids::{
 pub use lei::{Lei, LeiError};
 pub use money::{Currency, CurrencyError, Money, MoneyError};
 pub use percentage::{Percentage, PercentageError};
+pub use workout::{
+    Action, InstitutionKind, ParticipantRole, PositionView, UnknownName, WorkoutStatus,
+};
 
 /// Re-exports used by [`define_id!`] so that crates invoking the macro need not depend on
 /// `serde` and `uuid` themselves. Not part of the public API.

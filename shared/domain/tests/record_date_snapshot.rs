@@ -715,3 +715,75 @@ fn a_workout_may_name_its_own_classes() {
     assert_eq!(snapshot.total_by_class()[0].class, mezzanine);
     assert_eq!(snapshot.total(), sar("10.00"));
 }
+
+/// Every string a JSON value holds, keys and values alike, at any depth.
+fn all_text(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(text) => out.push(text.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| all_text(item, out)),
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                out.push(key.clone());
+                all_text(item, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn a_creditors_view_never_contains_another_creditors_line_whatever_the_field_names() {
+    let full = snapshot(&positions());
+    for own in full.creditors().iter().map(|line| line.creditor) {
+        let view = full.for_creditor(own);
+        let json = serde_json::to_value(&view).unwrap();
+        let mut seen = Vec::new();
+        all_text(&json, &mut seen);
+        for other in full.creditors().iter().filter(|line| line.creditor != own) {
+            // Nothing that identifies or measures another creditor's position appears anywhere,
+            // under whatever name it might be serialized.
+            assert!(
+                !seen.contains(&other.creditor.to_string()),
+                "another creditor's id"
+            );
+            for facility in &other.facilities {
+                assert!(
+                    !seen.contains(&facility.reference),
+                    "another creditor's facility"
+                );
+            }
+            // Its amounts appear only where the totals (which every creditor sees) or the
+            // viewer's own line happen to hold the same figure.
+            let mut public = Vec::new();
+            all_text(
+                &serde_json::to_value(full.total_by_class()).unwrap(),
+                &mut public,
+            );
+            all_text(&serde_json::to_value(full.total()).unwrap(), &mut public);
+            all_text(
+                &serde_json::to_value(full.creditor(own)).unwrap(),
+                &mut public,
+            );
+            let amounts = std::iter::once(other.exposure.amount.to_string()).chain(
+                other
+                    .facilities
+                    .iter()
+                    .map(|f| f.base_exposure.amount.to_string()),
+            );
+            for amount in amounts.filter(|a| !public.contains(a)) {
+                assert!(
+                    !seen.contains(&amount),
+                    "another creditor's amount {amount}"
+                );
+            }
+        }
+        assert_eq!(view.own_line(), full.creditor(own));
+        assert_eq!(view.total(), full.total());
+        assert_eq!(view.content_hash(), full.content_hash());
+    }
+    let stranger = full.for_creditor(bank(200));
+    assert!(
+        stranger.own_line().is_none(),
+        "a creditor without facilities sees no line"
+    );
+}

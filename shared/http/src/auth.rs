@@ -387,3 +387,27 @@ impl FromRequest for ServiceCaller {
         })
     }
 }
+
+/// A verified user who operates the platform: the extractor refuses anyone else with 403
+/// `forbidden`, so a handler that takes it needs no check of its own.
+#[derive(Debug, Clone)]
+pub struct PlatformAdmin(pub Caller);
+
+impl FromRequest for PlatformAdmin {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            if caller.is_platform_admin() {
+                Ok(Self(caller))
+            } else {
+                Err(ApiError::Forbidden(
+                    "this needs a platform admin".to_owned(),
+                ))
+            }
+        })
+    }
+}

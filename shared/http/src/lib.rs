@@ -2,14 +2,17 @@
 //! logs, metrics, actix's own failures), token verification and callers, pagination, and the
 //! operational endpoints. Each service mounts the same pieces the same way.
 
+pub mod access;
 pub mod auth;
 pub mod boundary;
 pub mod ops;
 pub mod page;
+pub mod precondition;
 pub mod problem;
 pub mod registry_client;
 
-pub use auth::{Caller, PlatformRole, ServiceCaller, TokenVerifier};
+pub use access::Access;
+pub use auth::{Caller, PlatformAdmin, PlatformRole, ServiceCaller, TokenVerifier};
 pub use boundary::JsonBody;
 pub use page::{Page, PageQuery};
 pub use problem::{ApiError, FieldError, Problem};

@@ -277,3 +277,10 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
         ApiError::Unavailable("the database is unavailable; retry shortly".to_owned())
     }
 }
+
+/// A stored value that no variant names is a fault of the data, never a default: a 500, logged.
+impl From<workout_domain::UnknownName> for ApiError {
+    fn from(error: workout_domain::UnknownName) -> Self {
+        Self::Internal(anyhow::anyhow!("stored value: {error}"))
+    }
+}

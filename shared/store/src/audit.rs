@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+use workout_domain::{InstitutionId, UserId};
+use workout_http::{Caller, ServiceCaller};
 
 use crate::schema::{audit_heads, audit_log};
 
@@ -25,23 +27,55 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// The chain of platform-level changes (institutions, users, keys).
 pub const PLATFORM_CHAIN: Uuid = Uuid::nil();
 
-/// Who did something, for the audit log.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Actor {
-    /// The acting user, if a person acted.
-    pub user_id: Option<Uuid>,
-    /// The institution the user acted for.
-    pub institution_id: Option<Uuid>,
+/// Who made a change: a user acting for an institution, or a service (by its client name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A person, acting for an institution.
+    User {
+        /// The acting user.
+        user: UserId,
+        /// The institution the user acted for.
+        institution: InstitutionId,
+    },
+    /// A service (its own decision, a scheduled job, or a call from another service).
+    Service {
+        /// The service client's name, e.g. `mandates`.
+        client: String,
+    },
+}
+
+impl Actor {
+    /// A service by its client name.
+    pub fn service(client: impl Into<String>) -> Self {
+        Self::Service {
+            client: client.into(),
+        }
+    }
+}
+
+impl From<&Caller> for Actor {
+    fn from(caller: &Caller) -> Self {
+        Self::User {
+            user: caller.user_id,
+            institution: caller.institution_id,
+        }
+    }
+}
+
+impl From<&ServiceCaller> for Actor {
+    fn from(service: &ServiceCaller) -> Self {
+        Self::service(service.client.clone())
+    }
 }
 
 /// A change to record.
 #[derive(Debug, Clone)]
-pub struct Change {
+pub(crate) struct Change {
     /// The chain: a workout id, or [`PLATFORM_CHAIN`].
     pub chain_id: Uuid,
     /// Who did it.
     pub actor: Actor,
-    /// What was done, e.g. `user.created`.
+    /// What was done, e.g. `user_created`.
     pub action: String,
     /// The decision's state before, if any.
     pub before: Option<Value>,
@@ -85,6 +119,9 @@ pub struct AuditEntry {
     pub prev_hash: String,
     /// Hash of this entry.
     pub hash: String,
+    /// Acting service (its client name), when a service made the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_service: Option<String>,
 }
 
 /// The last entry of a chain.
@@ -126,12 +163,22 @@ pub fn entry_hash(entry: &AuditEntry) -> String {
         "after": entry.after,
         "prev_hash": entry.prev_hash,
     });
+    // Added after the first chains were written: hashed only when present, so entries made by
+    // users hash exactly as before.
+    let mut content = content;
+    if let Some(service) = &entry.actor_service {
+        content["actor_service"] = Value::String(service.clone());
+    }
     let digest = Sha256::digest(content.to_string().as_bytes());
     hex::encode(digest)
 }
 
-/// Appends `change` to its chain inside the caller's transaction.
-pub async fn append(conn: &mut AsyncPgConnection, change: Change) -> QueryResult<AuditEntry> {
+/// Appends `change` to its chain inside the caller's transaction (through
+/// [`crate::record::record`], which also announces it).
+pub(crate) async fn append(
+    conn: &mut AsyncPgConnection,
+    change: Change,
+) -> QueryResult<AuditEntry> {
     diesel::insert_into(audit_heads::table)
         .values((
             audit_heads::chain_id.eq(change.chain_id),
@@ -152,8 +199,18 @@ pub async fn append(conn: &mut AsyncPgConnection, change: Change) -> QueryResult
         seq: head.seq + 1,
         id: Uuid::now_v7(),
         recorded_at: Utc::now().trunc_subsecs(6),
-        actor_user_id: change.actor.user_id,
-        actor_institution_id: change.actor.institution_id,
+        actor_user_id: match &change.actor {
+            Actor::User { user, .. } => Some(user.into_uuid()),
+            Actor::Service { .. } => None,
+        },
+        actor_institution_id: match &change.actor {
+            Actor::User { institution, .. } => Some(institution.into_uuid()),
+            Actor::Service { .. } => None,
+        },
+        actor_service: match change.actor {
+            Actor::User { .. } => None,
+            Actor::Service { client } => Some(client),
+        },
         action: change.action,
         before: change.before,
         after: change.after,
@@ -368,6 +425,7 @@ mod tests {
                 after: Some(serde_json::json!({"amount": "10.50", "n": seq})),
                 prev_hash: prev.clone(),
                 hash: String::new(),
+                actor_service: None,
             };
             entry.hash = entry_hash(&entry);
             prev = entry.hash.clone();

@@ -38,6 +38,7 @@ pub struct Reply {
     status: StatusCode,
     body: Vec<u8>,
     location: Option<String>,
+    etag: Option<String>,
 }
 
 impl Reply {
@@ -47,7 +48,16 @@ impl Reply {
             status,
             body: serde_json::to_vec(body).map_err(|e| ApiError::Internal(e.into()))?,
             location: None,
+            etag: None,
         })
+    }
+
+    /// The same answer with an `ETag` (the resource's version, see `workout_http::precondition`);
+    /// a replay carries it too.
+    #[must_use]
+    pub fn with_etag(mut self, etag: String) -> Self {
+        self.etag = Some(etag);
+        self
     }
 
     /// A `201 Created` JSON answer with a `Location`.
@@ -68,6 +78,7 @@ impl Reply {
             status: StatusCode::NO_CONTENT,
             body: Vec::new(),
             location: None,
+            etag: None,
         }
     }
 
@@ -89,6 +100,9 @@ impl Reply {
         if let Some(location) = self.location {
             response.insert_header((header::LOCATION, location));
         }
+        if let Some(etag) = self.etag {
+            response.insert_header((header::ETAG, etag));
+        }
         if replayed {
             response.insert_header((
                 IDEMPOTENT_REPLAYED.clone(),
@@ -103,6 +117,7 @@ impl Reply {
             status: error.status_code(),
             body: serde_json::to_vec(&error.problem()).unwrap_or_default(),
             location: None,
+            etag: None,
         }
     }
 }
@@ -199,18 +214,43 @@ impl From<&ServiceCaller> for KeyScope {
     }
 }
 
+/// What identifies a request for its `Idempotency-Key`: the method, the path and query, the
+/// `If-Match` it was made under and the digest of its body (`JsonBody::fingerprint`, or a digest of
+/// raw bytes). The same key sent with another of these is a different request (422), never a replay
+/// of an answer about another resource.
+pub fn fingerprint(req: &HttpRequest, body: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        req.method().as_str(),
+        req.uri()
+            .path_and_query()
+            .map_or(req.path(), |p| p.as_str()),
+        req.headers()
+            .get(header::IF_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+        body,
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(hasher.finalize())
+}
+
 /// Runs a deciding use case under the request's `Idempotency-Key` (if any), in one transaction.
-/// `fingerprint` identifies the request (see `JsonBody`).
+/// `body` is the digest of the request body (see [`fingerprint`]).
 pub async fn run(
     pool: &Pool,
     req: &HttpRequest,
     caller: impl Into<KeyScope>,
-    fingerprint: &str,
+    body: &str,
     use_case: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<Reply, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(key) = key_of(req)? else {
         return Ok(transaction(pool, use_case).await?.into_response(false));
     };
+    let fingerprint = fingerprint(req, body);
+    let fingerprint = fingerprint.as_str();
     let caller = caller.into();
     let scope = (caller.institution, caller.user, key);
     let lease = match start(pool, &scope, fingerprint).await? {
@@ -340,6 +380,7 @@ async fn store(
     let headers = serde_json::json!({
         "content-type": reply.content_type(),
         "location": reply.location,
+        "etag": reply.etag,
     });
     let stored = diesel::update(keys::table.find((scope.0, scope.1, &scope.2)))
         .filter(keys::lease_token.eq(lease))
@@ -384,6 +425,7 @@ fn replay(
         status,
         body,
         location: text("location"),
+        etag: text("etag"),
     }
     .into_response(true))
 }

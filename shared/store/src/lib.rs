@@ -7,8 +7,10 @@ pub mod idempotency;
 pub mod migrate;
 pub mod outbox;
 pub mod pool;
+pub mod record;
 pub mod runtime;
 pub mod schema;
 
 pub use idempotency::{Reply, transaction};
 pub use pool::Pool;
+pub use record::{Chain, record};

@@ -51,8 +51,9 @@ struct PendingRow {
     attempts: i32,
 }
 
-/// Writes an event inside the caller's transaction; returns its id.
-pub async fn enqueue(
+/// Writes an event inside the caller's transaction (through [`crate::record::record`], which also
+/// audits it); returns its id.
+pub(crate) async fn enqueue(
     conn: &mut AsyncPgConnection,
     topic: &str,
     workout_id: Option<Uuid>,

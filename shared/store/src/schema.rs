@@ -90,6 +90,8 @@ diesel::table! {
         prev_hash -> Text,
         /// Hash of this entry.
         hash -> Text,
+        /// Acting service (its client name), when a service made the change.
+        actor_service -> Nullable<Text>,
     }
 }
 

@@ -1,0 +1,104 @@
+//! The events each service announces: one enum of topics per service, with the topic's wire name
+//! (`<service>.<action>`) and the audit action it records.
+//!
+//! Rules: a topic's name never changes once published (subscribers route on its prefix and match
+//! on its name); every recorded change names exactly one topic; the audit action is the topic's
+//! name without the service prefix, so the chain and the event stream read alike.
+
+use std::fmt;
+
+/// A topic of some service's events.
+pub trait Topic: Copy + fmt::Debug + Send + Sync {
+    /// The wire name, e.g. `registry.workout_opened`.
+    fn name(self) -> &'static str;
+
+    /// The audit action: the name without the service prefix, e.g. `workout_opened`.
+    fn action(self) -> &'static str {
+        let name = self.name();
+        name.split_once('.').map_or(name, |(_, action)| action)
+    }
+}
+
+/// Defines a topic enum with its wire names.
+macro_rules! topics {
+    ($(#[$meta:meta])* $type:ident { $($(#[$vmeta:meta])* $variant:ident => $name:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $type {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $type {
+            /// Every topic, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+        }
+
+        impl Topic for $type {
+            fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name),+
+                }
+            }
+        }
+    };
+}
+
+topics!(
+    /// What the registry announces.
+    RegistryTopic {
+        /// An institution was registered.
+        InstitutionCreated => "registry.institution_created",
+        /// A user was created.
+        UserCreated => "registry.user_created",
+        /// A user was disabled.
+        UserDisabled => "registry.user_disabled",
+        /// A signing key took over signing.
+        SigningKeyCreated => "registry.signing_key_created",
+        /// A signing key was retired.
+        SigningKeyRetired => "registry.signing_key_retired",
+        /// A workout was opened.
+        WorkoutOpened => "registry.workout_opened",
+        /// A participant was added.
+        ParticipantAdded => "registry.participant_added",
+        /// A participant was removed.
+        ParticipantRemoved => "registry.participant_removed",
+        /// A participant's notice contacts were replaced.
+        ParticipantContactsChanged => "registry.participant_contacts_changed",
+        /// A workout's status changed.
+        WorkoutStatusChanged => "registry.workout_status_changed",
+        /// A coordinator was appointed.
+        CoordinatorAppointed => "registry.coordinator_appointed",
+        /// A facility was created or its terms changed.
+        FacilityChanged => "registry.facility_changed",
+        /// A facility was withdrawn.
+        FacilityWithdrawn => "registry.facility_withdrawn",
+        /// FX rates of a date were set.
+        FxRatesSet => "registry.fx_rates_set",
+        /// An information request was sent to the borrower.
+        InformationRequestSent => "registry.information_request_sent",
+        /// The borrower's answer was recorded.
+        InformationRequestAnswered => "registry.information_request_answered",
+        /// An information request went unanswered past its due date.
+        InformationRequestOverdue => "registry.information_request_overdue",
+        /// The borrower was flagged as possibly non-cooperative.
+        BorrowerFlagged => "registry.borrower_flagged",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_names_are_unique_prefixed_and_their_action_is_the_rest() {
+        let mut names: Vec<_> = RegistryTopic::ALL.iter().map(|t| t.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), RegistryTopic::ALL.len());
+        for topic in RegistryTopic::ALL {
+            assert!(topic.name().starts_with("registry."));
+            assert_eq!(format!("registry.{}", topic.action()), topic.name());
+        }
+        assert_eq!(RegistryTopic::WorkoutOpened.action(), "workout_opened");
+    }
+}

@@ -1,0 +1,486 @@
+//! A workout's lifecycle, who takes part in it, and who may do what: the statuses and their
+//! transition table, the participant roles, the institution kinds and which kind may take which
+//! role, and the permission table (action × role) that every service consults.
+//!
+//! Rules: every enum here has one wire name per variant and parsing an unknown name is an error —
+//! a value read from the database that no variant names is a fault to report, never a silent
+//! default. A closed or failed workout is final; closing or failing needs a reason. The coordinator
+//! and the borrower cannot be removed as participants (the coordinator changes only through the
+//! mandates service). Positions (facilities, snapshot lines, drift) are seen whole by the
+//! coordinator and the borrower, by a creditor only for its own line, and by nobody else:
+//! [`PositionView`] is that one rule.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::InstitutionId;
+
+/// A wire name that no variant of `what` carries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not a known {what}")]
+pub struct UnknownName {
+    /// The kind of value, e.g. `workout status`.
+    pub what: &'static str,
+    /// The text that was read.
+    pub value: String,
+}
+
+/// Defines `as_str`, `ALL`, `FromStr` and `Display` over the wire names of a fieldless enum.
+macro_rules! wire_names {
+    ($type:ident, $what:literal, { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $type {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The wire (and database) name.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name),+
+                }
+            }
+        }
+
+        impl FromStr for $type {
+            type Err = UnknownName;
+
+            fn from_str(text: &str) -> Result<Self, UnknownName> {
+                match text {
+                    $($name => Ok(Self::$variant),)+
+                    _ => Err(UnknownName { what: $what, value: text.to_owned() }),
+                }
+            }
+        }
+
+        impl fmt::Display for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// The statuses a workout goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkoutStatus {
+    /// Opened, no coordinator appointed yet.
+    Open,
+    /// A coordinator is appointed.
+    Coordinated,
+    /// A standstill is in force.
+    Standstill,
+    /// A term sheet is being negotiated.
+    Negotiation,
+    /// The restructuring is agreed.
+    Agreed,
+    /// The restructuring is effective.
+    Effective,
+    /// Closed (with a reason).
+    Closed,
+    /// Failed (with a reason).
+    Failed,
+}
+
+wire_names!(WorkoutStatus, "workout status", {
+    Open => "open",
+    Coordinated => "coordinated",
+    Standstill => "standstill",
+    Negotiation => "negotiation",
+    Agreed => "agreed",
+    Effective => "effective",
+    Closed => "closed",
+    Failed => "failed",
+});
+
+impl WorkoutStatus {
+    /// No status follows a final one.
+    pub const fn is_final(self) -> bool {
+        matches!(self, Self::Closed | Self::Failed)
+    }
+
+    /// Moving into this status needs a recorded reason.
+    pub const fn needs_reason(self) -> bool {
+        self.is_final()
+    }
+
+    /// The statuses that may follow this one. The case moves forward; a standstill may start
+    /// during negotiation and end back in coordination; an agreement the borrower or a condition
+    /// undoes returns to negotiation; any live case may be closed or fail.
+    pub const fn next(self) -> &'static [Self] {
+        use WorkoutStatus::{
+            Agreed, Closed, Coordinated, Effective, Failed, Negotiation, Open, Standstill,
+        };
+        match self {
+            Open => &[Coordinated, Standstill, Negotiation, Closed, Failed],
+            Coordinated => &[Standstill, Negotiation, Agreed, Closed, Failed],
+            Standstill => &[Coordinated, Negotiation, Agreed, Closed, Failed],
+            Negotiation => &[Standstill, Agreed, Closed, Failed],
+            Agreed => &[Negotiation, Effective, Closed, Failed],
+            Effective => &[Closed, Failed],
+            Closed | Failed => &[],
+        }
+    }
+
+    /// Whether `next` may follow this status.
+    pub fn may_become(self, next: Self) -> bool {
+        self.next().contains(&next)
+    }
+}
+
+/// A participant's role in a workout. An institution may hold several (a bank is a creditor and
+/// the coordinator).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantRole {
+    /// Owed money: a bank or another creditor.
+    Creditor,
+    /// Runs the case for the creditors.
+    Coordinator,
+    /// The borrower.
+    Borrower,
+    /// A guarantor of the borrower's debts.
+    Guarantor,
+    /// An advisor (legal, financial) to the creditors.
+    Advisor,
+    /// Follows the case without acting.
+    Observer,
+}
+
+wire_names!(ParticipantRole, "participant role", {
+    Creditor => "creditor",
+    Coordinator => "coordinator",
+    Borrower => "borrower",
+    Guarantor => "guarantor",
+    Advisor => "advisor",
+    Observer => "observer",
+});
+
+impl ParticipantRole {
+    /// The coordinator (appointed and replaced by the mandates service) and the borrower (the
+    /// subject of the case) cannot be removed from a workout.
+    pub const fn is_removable(self) -> bool {
+        !matches!(self, Self::Coordinator | Self::Borrower)
+    }
+
+    /// Whether a coordinator adds this role directly; the coordinator role comes only from an
+    /// appointment.
+    pub const fn is_added_directly(self) -> bool {
+        !matches!(self, Self::Coordinator)
+    }
+}
+
+/// What an institution is to the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InstitutionKind {
+    /// The platform's operator (its users are platform admins).
+    PlatformOperator,
+    /// A bank.
+    Bank,
+    /// A creditor that is not a bank (tax authority, trade creditor, shareholder, employees).
+    OtherCreditor,
+    /// A borrower.
+    Borrower,
+    /// A guarantor.
+    Guarantor,
+    /// An advisor (legal, financial).
+    Advisor,
+}
+
+wire_names!(InstitutionKind, "institution kind", {
+    PlatformOperator => "platform_operator",
+    Bank => "bank",
+    OtherCreditor => "other_creditor",
+    Borrower => "borrower",
+    Guarantor => "guarantor",
+    Advisor => "advisor",
+});
+
+impl InstitutionKind {
+    /// Whether an institution of this kind may take `role` in a workout: creditors are banks and
+    /// other creditors; a guarantor may be a guarantor, the borrower (a group company) or another
+    /// creditor; the platform's operator takes no part in any case. The coordinator is a bank.
+    pub const fn may_take(self, role: ParticipantRole) -> bool {
+        use InstitutionKind as K;
+        use ParticipantRole as R;
+        match role {
+            R::Creditor => matches!(self, K::Bank | K::OtherCreditor),
+            R::Coordinator => matches!(self, K::Bank),
+            R::Borrower => matches!(self, K::Borrower),
+            R::Guarantor => matches!(self, K::Guarantor | K::Borrower | K::OtherCreditor),
+            R::Advisor => matches!(self, K::Advisor),
+            R::Observer => !matches!(self, K::PlatformOperator),
+        }
+    }
+
+    /// Only banks open workouts (and become their acting coordinator).
+    pub const fn may_open_workouts(self) -> bool {
+        matches!(self, Self::Bank)
+    }
+}
+
+/// Something a participant does in a workout. Reading the workout itself needs only to take part
+/// in it; everything else is in this table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Add a participant.
+    AddParticipant,
+    /// Remove a participant.
+    RemoveParticipant,
+    /// Replace another participant's notice contacts (its own, every participant may).
+    ChangeOthersContacts,
+    /// Enter or edit its own facilities.
+    EnterFacilities,
+    /// Set FX rates.
+    SetFxRates,
+    /// Read FX rates.
+    ReadFxRates,
+    /// Read the hold-the-line drift of every creditor.
+    ReadDrift,
+    /// Send the borrower an information request.
+    SendInformationRequest,
+    /// Record (or read) the borrower's answers to information requests.
+    AnswerInformationRequest,
+    /// Read information requests and the cooperation assessment.
+    ReadInformationRequests,
+    /// Export the workout's audit chain.
+    ExportAudit,
+}
+
+impl Action {
+    /// The roles that may take this action (the permission table).
+    pub const fn roles(self) -> &'static [ParticipantRole] {
+        use ParticipantRole::{Advisor, Borrower, Coordinator, Creditor, Guarantor, Observer};
+        const EVERYONE: &[ParticipantRole] = &[
+            Creditor,
+            Coordinator,
+            Borrower,
+            Guarantor,
+            Advisor,
+            Observer,
+        ];
+        match self {
+            Self::AddParticipant
+            | Self::RemoveParticipant
+            | Self::ChangeOthersContacts
+            | Self::SetFxRates
+            | Self::ReadDrift
+            | Self::SendInformationRequest => &[Coordinator],
+            Self::EnterFacilities => &[Creditor],
+            Self::AnswerInformationRequest | Self::ReadInformationRequests => {
+                &[Coordinator, Borrower]
+            }
+            Self::ReadFxRates | Self::ExportAudit => EVERYONE,
+        }
+    }
+
+    /// Whether any of `roles` may take this action.
+    pub fn allowed_for(self, roles: &[ParticipantRole]) -> bool {
+        roles.iter().any(|role| self.roles().contains(role))
+    }
+
+    /// What the action is, for a refusal's detail ("only the coordinator may …").
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::AddParticipant => "add participants",
+            Self::RemoveParticipant => "remove participants",
+            Self::ChangeOthersContacts => "change another participant's notice contacts",
+            Self::EnterFacilities => "enter facilities",
+            Self::SetFxRates => "set FX rates",
+            Self::ReadFxRates => "read FX rates",
+            Self::ReadDrift => "read the creditors' drift",
+            Self::SendInformationRequest => "send information requests",
+            Self::AnswerInformationRequest => "record answers to information requests",
+            Self::ReadInformationRequests => "read information requests",
+            Self::ExportAudit => "export the audit chain",
+        }
+    }
+
+    /// The refusal's detail: who may do it.
+    pub fn refusal(self) -> String {
+        let who: Vec<&str> = self.roles().iter().map(|r| r.as_str()).collect();
+        format!(
+            "only a participant with the role {} may {} in this workout",
+            who.join(" or "),
+            self.describe()
+        )
+    }
+}
+
+/// How much of the creditors' positions (facilities, snapshot lines, drift) a participant sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PositionView {
+    /// Every creditor's position.
+    All,
+    /// Only this creditor's own position (and the totals).
+    Own(InstitutionId),
+    /// No position at all.
+    None,
+}
+
+impl PositionView {
+    /// The one visibility rule: the coordinator and the borrower see all, a creditor its own,
+    /// anyone else (guarantor, advisor, observer) none.
+    pub fn of(institution: InstitutionId, roles: &[ParticipantRole]) -> Self {
+        if roles.contains(&ParticipantRole::Coordinator)
+            || roles.contains(&ParticipantRole::Borrower)
+        {
+            Self::All
+        } else if roles.contains(&ParticipantRole::Creditor) {
+            Self::Own(institution)
+        } else {
+            Self::None
+        }
+    }
+
+    /// Whether this view shows `creditor`'s position.
+    pub fn shows(self, creditor: InstitutionId) -> bool {
+        match self {
+            Self::All => true,
+            Self::Own(own) => own == creditor,
+            Self::None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_wire_name_parses_back_and_unknown_names_are_errors() {
+        for status in WorkoutStatus::ALL {
+            assert_eq!(status.as_str().parse::<WorkoutStatus>(), Ok(*status));
+        }
+        for role in ParticipantRole::ALL {
+            assert_eq!(role.as_str().parse::<ParticipantRole>(), Ok(*role));
+        }
+        for kind in InstitutionKind::ALL {
+            assert_eq!(kind.as_str().parse::<InstitutionKind>(), Ok(*kind));
+        }
+        assert!("archived".parse::<WorkoutStatus>().is_err());
+        assert!("Creditor".parse::<ParticipantRole>().is_err());
+        assert!("".parse::<InstitutionKind>().is_err());
+    }
+
+    #[test]
+    fn serde_names_are_the_wire_names() {
+        for status in WorkoutStatus::ALL {
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::json!(status.as_str())
+            );
+        }
+        for role in ParticipantRole::ALL {
+            assert_eq!(
+                serde_json::to_value(role).unwrap(),
+                serde_json::json!(role.as_str())
+            );
+        }
+        for kind in InstitutionKind::ALL {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::json!(kind.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn final_statuses_have_no_successor_and_need_a_reason() {
+        for status in WorkoutStatus::ALL {
+            assert_eq!(status.is_final(), status.next().is_empty(), "{status}");
+            assert_eq!(status.needs_reason(), status.is_final(), "{status}");
+            assert!(
+                !status.may_become(*status),
+                "{status} does not follow itself"
+            );
+            if !status.is_final() {
+                assert!(status.may_become(WorkoutStatus::Closed));
+                assert!(status.may_become(WorkoutStatus::Failed));
+            }
+        }
+        assert!(WorkoutStatus::Open.may_become(WorkoutStatus::Coordinated));
+        assert!(!WorkoutStatus::Effective.may_become(WorkoutStatus::Open));
+        assert!(!WorkoutStatus::Closed.may_become(WorkoutStatus::Open));
+    }
+
+    #[test]
+    fn only_banks_and_other_creditors_are_creditors_and_only_banks_coordinate() {
+        use InstitutionKind as K;
+        use ParticipantRole as R;
+        assert!(K::Bank.may_take(R::Creditor));
+        assert!(K::OtherCreditor.may_take(R::Creditor));
+        assert!(!K::Borrower.may_take(R::Creditor));
+        assert!(!K::Advisor.may_take(R::Creditor));
+        assert!(K::Bank.may_take(R::Coordinator));
+        assert!(!K::OtherCreditor.may_take(R::Coordinator));
+        assert!(K::Borrower.may_take(R::Guarantor));
+        for role in R::ALL {
+            assert!(!K::PlatformOperator.may_take(*role), "{role}");
+        }
+        assert!(K::Bank.may_open_workouts());
+        assert!(!K::OtherCreditor.may_open_workouts());
+    }
+
+    #[test]
+    fn the_coordinator_and_the_borrower_cannot_be_removed() {
+        let fixed: Vec<_> = ParticipantRole::ALL
+            .iter()
+            .filter(|r| !r.is_removable())
+            .collect();
+        assert_eq!(
+            fixed,
+            [&ParticipantRole::Coordinator, &ParticipantRole::Borrower]
+        );
+    }
+
+    #[test]
+    fn the_permission_table_gives_coordinator_actions_only_to_the_coordinator() {
+        use ParticipantRole as R;
+        assert!(Action::SetFxRates.allowed_for(&[R::Creditor, R::Coordinator]));
+        assert!(!Action::SetFxRates.allowed_for(&[R::Creditor]));
+        assert!(!Action::SetFxRates.allowed_for(&[R::Borrower]));
+        assert!(Action::EnterFacilities.allowed_for(&[R::Creditor]));
+        assert!(!Action::EnterFacilities.allowed_for(&[R::Coordinator]));
+        assert!(Action::AnswerInformationRequest.allowed_for(&[R::Borrower]));
+        assert!(!Action::AnswerInformationRequest.allowed_for(&[R::Creditor]));
+        assert!(!Action::ExportAudit.allowed_for(&[]));
+        assert_eq!(
+            Action::SetFxRates.refusal(),
+            "only a participant with the role coordinator may set FX rates in this workout"
+        );
+    }
+
+    #[test]
+    fn positions_are_seen_whole_by_coordinator_and_borrower_and_own_by_a_creditor() {
+        use ParticipantRole as R;
+        let me = InstitutionId::new();
+        let other = InstitutionId::new();
+        assert_eq!(
+            PositionView::of(me, &[R::Creditor, R::Coordinator]),
+            PositionView::All
+        );
+        assert_eq!(PositionView::of(me, &[R::Borrower]), PositionView::All);
+        assert_eq!(PositionView::of(me, &[R::Creditor]), PositionView::Own(me));
+        assert!(PositionView::of(me, &[R::Creditor]).shows(me));
+        assert!(!PositionView::of(me, &[R::Creditor]).shows(other));
+        for role in [R::Guarantor, R::Advisor, R::Observer] {
+            assert_eq!(PositionView::of(me, &[role]), PositionView::None);
+            assert!(!PositionView::of(me, &[role]).shows(me));
+        }
+    }
+}
