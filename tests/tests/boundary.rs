@@ -32,15 +32,23 @@ async fn bad_requests_get_problem_json_with_the_right_status_and_change_nothing(
     post_raw(b"kind=bank".to_vec(), "application/x-www-form-urlencoded")
         .await
         .assert_problem(415, "unsupported_media_type");
-    post_raw(br#"{"kind": "bank"}"#.to_vec(), "application/json")
-        .await
-        .assert_problem(422, "invalid_body");
-    post_raw(
+    let missing = post_raw(br#"{"kind": "bank"}"#.to_vec(), "application/json").await;
+    missing.assert_problem(422, "validation_failed");
+    assert_eq!(missing.json()["errors"][0]["field"], "name");
+    let unknown = post_raw(
         br#"{"kind": "castle", "name": "X", "country": "SA"}"#.to_vec(),
         "application/json",
     )
-    .await
-    .assert_problem(422, "invalid_body");
+    .await;
+    unknown.assert_problem(422, "validation_failed");
+    assert_eq!(unknown.json()["errors"][0]["field"], "kind");
+    assert!(
+        !unknown.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 1"),
+        "the message names the field, not a position in the text"
+    );
     let huge = format!(
         r#"{{"kind": "bank", "name": "{}", "country": "SA"}}"#,
         "x".repeat(300 * 1024)
@@ -84,10 +92,10 @@ async fn bad_requests_get_problem_json_with_the_right_status_and_change_nothing(
         .assert_problem(400, "invalid_query_parameter");
     app.get("/registry/v1/institutions?limit=0", &app.admin)
         .await
-        .assert_problem(422, "validation_failed");
+        .assert_problem(400, "invalid_query_parameter");
     app.get("/registry/v1/institutions?cursor=nope", &app.admin)
         .await
-        .assert_problem(422, "validation_failed");
+        .assert_problem(400, "invalid_query_parameter");
 
     assert_eq!(
         institution_count(&app).await,

@@ -761,3 +761,52 @@ async fn a_withdrawn_facility_stops_counting_and_keeps_its_history() {
     .unwrap();
     assert!(chain.contains("facility_withdrawn") && chain.contains("Repaid in full"));
 }
+
+#[tokio::test]
+async fn a_body_that_does_not_fit_names_every_field_and_why() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 1).await;
+    let borrower = app.institution("borrower", "Other Co").await;
+    let bad_date = app
+        .post(
+            "/registry/v1/workouts",
+            &case.coordinator,
+            &json!({"reference": "W-BAD-DATE", "borrower_id": borrower, "base_currency": "SAR",
+                    "governing_law": "KSA", "opened_on": "2026-11-31"}),
+        )
+        .await;
+    bad_date.assert_problem(422, "validation_failed");
+    let error = &bad_date.json()["errors"][0];
+    assert_eq!(error["field"], "opened_on");
+    assert!(
+        !error["message"].as_str().unwrap().contains("column"),
+        "{error}"
+    );
+
+    // A negative day count is one error among the others, not the only one reported.
+    let mut terms = facility("TL-BAD", "SAR", "-5", "x", "1", "unsecured");
+    terms["days_past_due"] = json!(-3);
+    terms["currency"] = json!("EURO");
+    let answer = app
+        .post(
+            &format!("/registry/v1/workouts/{}/facilities", case.workout),
+            &case.creditors[0],
+            &terms,
+        )
+        .await;
+    answer.assert_problem(422, "validation_failed");
+    let fields: Vec<String> = answer.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    for field in [
+        "currency",
+        "outstanding_principal",
+        "accrued_interest",
+        "days_past_due",
+    ] {
+        assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
+    }
+}

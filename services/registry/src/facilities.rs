@@ -648,7 +648,7 @@ pub async fn import_facilities(
     }
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("invalid_encoding", "the CSV must be UTF-8"))?;
-    let fingerprint = hex_digest(&body);
+    let fingerprint = workout_http::boundary::digest(&body);
     decide(
         &state,
         &req,
@@ -703,9 +703,4 @@ pub async fn import_facilities(
         },
     )
     .await
-}
-
-fn hex_digest(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(bytes))
 }

@@ -373,7 +373,7 @@ pub struct FacilityInput {
     /// The part of principal, interest and fees that is due and unpaid.
     pub past_due: String,
     /// Days since the oldest unpaid amount fell due.
-    pub days_past_due: Option<u32>,
+    pub days_past_due: Option<i64>,
     /// Fees and penalties charged and not yet paid.
     pub fees_and_penalties: String,
     /// Whether the facility is secured.
@@ -523,7 +523,7 @@ impl FacilityTerms {
             outstanding_principal: self.outstanding_principal.to_string(),
             accrued_interest: self.accrued_interest.to_string(),
             past_due: self.past_due.to_string(),
-            days_past_due: Some(self.days_past_due),
+            days_past_due: Some(i64::from(self.days_past_due)),
             fees_and_penalties: self.fees_and_penalties.to_string(),
             secured: Some(self.secured),
             class: self.class.as_str().to_owned(),

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
-use crate::problem::{ApiError, PROBLEM_JSON};
+use crate::problem::{ApiError, FieldError, PROBLEM_JSON};
 
 /// The request id header, read and written.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -192,10 +192,10 @@ fn unsupported_media_type() -> ApiError {
 fn body_parse_error(error: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     match error.classify() {
-        Category::Data => ApiError::unprocessable(
-            "invalid_body",
-            format!("the JSON body does not fit this endpoint: {error}"),
-        ),
+        Category::Data => ApiError::Validation(vec![FieldError::new(
+            field_of("", &message_of(error)),
+            message_of(error),
+        )]),
         Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
             "malformed_json",
             format!("the request body is not valid JSON: {error}"),
@@ -203,13 +203,63 @@ fn body_parse_error(error: &serde_json::Error) -> ApiError {
     }
 }
 
-/// A JSON request body that keeps a fingerprint of its raw bytes, so that idempotency keys can tell
-/// a retry (same bytes) from a different request under the same key.
+/// serde's message without the " at line L column C" that means nothing to a form.
+fn message_of(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// The field a message is about: `path` (where parsing stopped), completed by the field that
+/// serde names for a missing or unknown field (which it reports at the enclosing object).
+fn field_of(path: &str, message: &str) -> String {
+    let path = if path == "." { "" } else { path };
+    let named = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next());
+    match (path, named) {
+        ("", Some(name)) => name.to_owned(),
+        (path, Some(name)) => format!("{path}.{name}"),
+        ("", None) => "body".to_owned(),
+        (path, None) => path.to_owned(),
+    }
+}
+
+/// Parses a JSON body; a body that does not fit answers 422 `validation_failed` naming the field
+/// and the reason (e.g. `opened_on`: "input is out of range"), malformed JSON 400.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let message = message_of(&inner);
+                ApiError::Validation(vec![FieldError::new(field_of(&path, &message), message)])
+            }
+            _ => body_parse_error(&inner),
+        }
+    })?;
+    deserializer.end().map_err(|e| body_parse_error(&e))?;
+    Ok(value)
+}
+
+/// SHA-256 of a request body, hex-encoded: what idempotency keys compare (with the method, path
+/// and `If-Match`, see the store kit's `idempotency::fingerprint`).
+pub fn digest(bytes: &[u8]) -> String {
+    hex_string(&Sha256::digest(bytes))
+}
+
+/// A JSON request body that keeps a digest of its raw bytes, so that idempotency keys can tell a
+/// retry (same bytes) from a different request under the same key.
 #[derive(Debug)]
 pub struct JsonBody<T> {
     /// The parsed body.
     pub value: T,
-    /// SHA-256 of method, path and raw body, hex-encoded.
+    /// [`digest`] of the raw body.
     pub fingerprint: String,
 }
 
@@ -223,22 +273,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
         });
         let bytes = web::Bytes::from_request(req, payload);
-        let method = req.method().to_string();
-        let path = req.path().to_owned();
         Box::pin(async move {
             if !is_json {
                 return Err(unsupported_media_type().into());
             }
             let bytes = bytes.await?;
-            let value = serde_json::from_slice(&bytes).map_err(|e| body_parse_error(&e))?;
-            let mut hasher = Sha256::new();
-            hasher.update(method.as_bytes());
-            hasher.update([0]);
-            hasher.update(path.as_bytes());
-            hasher.update([0]);
-            hasher.update(&bytes);
-            let fingerprint = hex_string(&hasher.finalize());
-            Ok(Self { value, fingerprint })
+            let value = parse_json(&bytes)?;
+            Ok(Self {
+                value,
+                fingerprint: digest(&bytes),
+            })
         })
     }
 }

@@ -28,9 +28,9 @@ impl PageQuery {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
             Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            Some(_) => Err(ApiError::invalid_field(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
+            Some(_) => Err(ApiError::bad_request(
+                "invalid_query_parameter",
+                format!("limit must be between 1 and {MAX_LIMIT}"),
             )),
         }
     }
@@ -40,7 +40,10 @@ impl PageQuery {
         match &self.cursor {
             None => Ok(Uuid::nil()),
             Some(cursor) => Uuid::parse_str(cursor).map_err(|_| {
-                ApiError::invalid_field("cursor", "is not a cursor this endpoint gave")
+                ApiError::bad_request(
+                    "invalid_query_parameter",
+                    "cursor is not a cursor this endpoint gave",
+                )
             }),
         }
     }
