@@ -54,6 +54,11 @@ impl Answer {
         serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
     }
 
+    /// The `items` of a page (`Value::Null` if the body is not a page).
+    pub fn items(&self) -> Value {
+        self.json()["items"].clone()
+    }
+
     /// The `Content-Type`.
     pub fn content_type(&self) -> &str {
         self.headers

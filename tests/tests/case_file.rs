@@ -209,7 +209,7 @@ async fn five_creditors_in_three_currencies_give_a_snapshot_a_person_can_check()
             &case.creditors[0],
         )
         .await
-        .json();
+        .items();
     assert_eq!(
         visible.as_array().unwrap().len(),
         1,
@@ -221,7 +221,7 @@ async fn five_creditors_in_three_currencies_give_a_snapshot_a_person_can_check()
             &case.borrower
         )
         .await
-        .json()
+        .items()
         .as_array()
         .unwrap()
         .len(),
@@ -401,7 +401,7 @@ async fn a_creditor_cannot_edit_another_creditors_facility() {
             &case.creditors[0],
         )
         .await
-        .json();
+        .items();
     assert_eq!(unchanged[0]["terms"]["outstanding_principal"], "1000");
 
     let invalid = app
@@ -451,7 +451,7 @@ async fn a_schedule_with_one_bad_row_writes_nothing_and_names_that_row() {
             &case.creditors[0],
         )
         .await
-        .json();
+        .items();
     assert!(listed.as_array().unwrap().is_empty(), "nothing was written");
 }
 

@@ -86,7 +86,7 @@ async fn a_bank_opens_a_workout_and_invites_a_creditor() {
             &case.creditor,
         )
         .await
-        .json();
+        .items();
     let roles: Vec<&str> = participants
         .as_array()
         .unwrap()
@@ -153,7 +153,7 @@ async fn an_outsider_bank_cannot_see_or_touch_the_workout() {
             &case.coordinator,
         )
         .await
-        .json();
+        .items();
     let some = participants[3]["id"].as_str().unwrap();
     app.post(
         &format!("/registry/v1/workouts/{w}/participants/{some}/remove"),
@@ -168,7 +168,7 @@ async fn an_outsider_bank_cannot_see_or_touch_the_workout() {
             &case.coordinator,
         )
         .await
-        .json();
+        .items();
     assert_eq!(after, participants, "nothing changed");
 }
 
@@ -233,7 +233,7 @@ async fn only_the_coordinator_manages_participants_and_a_removed_one_keeps_its_h
             &case.creditor,
         )
         .await
-        .json();
+        .items();
     assert!(
         active
             .as_array()
@@ -247,7 +247,7 @@ async fn only_the_coordinator_manages_participants_and_a_removed_one_keeps_its_h
             &case.creditor,
         )
         .await
-        .json();
+        .items();
     assert!(
         history
             .as_array()
@@ -307,7 +307,39 @@ async fn other_services_read_roles_and_contacts_and_set_the_status_with_a_servic
             None,
         )
         .await;
-    assert_eq!(contacts.json().as_array().unwrap().len(), 4);
+    assert_eq!(contacts.items().as_array().unwrap().len(), 4);
+    // Lists are pages: two and two, the second page continuing after the first.
+    let list = format!("/registry/v1/internal/workouts/{w}/participants");
+    let first = app
+        .call(
+            Method::GET,
+            &format!("{list}?limit=2"),
+            Some(&service),
+            None,
+        )
+        .await
+        .json();
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = app
+        .call(
+            Method::GET,
+            &format!("{list}?limit=2&cursor={cursor}"),
+            Some(&service),
+            None,
+        )
+        .await
+        .json();
+    assert!(second["next_cursor"].is_null(), "{second}");
+    let ids: Vec<&Value> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["items"].as_array().unwrap())
+        .map(|p| &p["id"])
+        .collect();
+    let every = contacts.items();
+    let all: Vec<&Value> = every.as_array().unwrap().iter().map(|p| &p["id"]).collect();
+    assert_eq!(ids, all);
     app.call(
         Method::GET,
         &format!(
@@ -517,7 +549,7 @@ async fn a_participant_updates_its_own_notice_contacts_and_no_one_elses() {
             &case.creditor,
         )
         .await
-        .json();
+        .items();
     let mine = participants
         .as_array()
         .unwrap()

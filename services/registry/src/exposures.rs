@@ -204,7 +204,8 @@ pub async fn snapshot(
         .iter()
         .filter_map(|c| CreditorClass::parse(c).ok())
         .collect();
-    let facilities = facilities_at(conn, workout, None, Some(end_of(as_of)), &classes).await?;
+    let facilities =
+        facilities_at(conn, workout, None, Some(end_of(as_of)), &classes, None).await?;
     let rates_date: Option<NaiveDate> = fx_rates::table
         .filter(fx_rates::workout_id.eq(workout))
         .filter(fx_rates::rate_date.le(as_of))

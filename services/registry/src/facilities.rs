@@ -20,7 +20,7 @@ use workout_domain::{
     RegistryTopic, parse_facility_csv,
 };
 use workout_http::precondition::{check_version, etag, if_match};
-use workout_http::{ApiError, Caller, FieldError, JsonBody};
+use workout_http::{ApiError, Caller, FieldError, JsonBody, Page, PageQuery, Window};
 use workout_store::audit::Actor;
 use workout_store::record::to_json;
 use workout_store::{Reply, record, transaction};
@@ -167,20 +167,28 @@ pub fn end_of(date: NaiveDate) -> DateTime<Utc> {
         .map_or_else(Utc::now, |t| t.and_utc())
 }
 
-/// Facilities of `workout` in force at `at` (current ones when `None`), of one creditor or all.
+/// Facilities of `workout` in force at `at` (current ones when `None`), of one creditor or all,
+/// ordered by id; withdrawn ones are not in force. `window` reads one page.
 pub async fn facilities_at(
     conn: &mut AsyncPgConnection,
     workout: Uuid,
     creditor: Option<Uuid>,
     at: Option<DateTime<Utc>>,
     classes: &[CreditorClass],
+    window: Option<Window>,
 ) -> Result<Vec<Facility>, ApiError> {
     let mut query = facilities::table
         .inner_join(facility_versions::table)
         .filter(facilities::workout_id.eq(workout))
-        .order((facilities::creditor_id.asc(), facilities::reference.asc()))
+        .filter(facility_versions::terms.is_not_null())
+        .order(facilities::id.asc())
         .select(VERSION_COLUMNS)
         .into_boxed();
+    if let Some(window) = window {
+        query = query
+            .filter(facilities::id.gt(window.after))
+            .limit(window.fetch());
+    }
     if let Some(creditor) = creditor {
         query = query.filter(facilities::creditor_id.eq(creditor));
     }
@@ -450,22 +458,25 @@ pub fn visible_creditor(member: &Membership) -> Result<Option<Uuid>, ApiError> {
 
 /// `GET /registry/v1/workouts/{workout_id}/facilities`
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/facilities", tag = "facilities", security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout"), AsOf),
-    responses((status = 200, body = [Facility]), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
+    params(("workout_id" = Uuid, Path, description = "Workout"), AsOf, PageQuery),
+    responses((status = 200, body = Page<Facility>), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
         (status = 404, body = workout_http::Problem)))]
 pub async fn list_facilities(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<Uuid>,
     query: web::Query<AsOf>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
+    let window = page.window()?;
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
     let creditor = visible_creditor(&member)?;
     let at = query.as_of.map(end_of);
-    Ok(HttpResponse::Ok()
-        .json(facilities_at(&mut conn, workout, creditor, at, &classes_of(&member)).await?))
+    let classes = classes_of(&member);
+    let rows = facilities_at(&mut conn, workout, creditor, at, &classes, Some(window)).await?;
+    Ok(HttpResponse::Ok().json(window.page(rows, |f: &Facility| f.id)))
 }
 
 /// `GET /registry/v1/workouts/{workout_id}/facilities/{facility_id}/history`: every version.

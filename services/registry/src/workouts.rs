@@ -20,7 +20,7 @@ use workout_domain::{
     RegistryTopic, WorkoutId, WorkoutStatus,
 };
 use workout_http::{
-    Access, ApiError, Caller, FieldError, JsonBody, Page, PageQuery, ServiceCaller,
+    Access, ApiError, Caller, FieldError, JsonBody, Page, PageQuery, ServiceCaller, Window,
 };
 use workout_store::audit::{self, Actor};
 use workout_store::record::to_json;
@@ -565,18 +565,34 @@ async fn load_participant(
     workout: Uuid,
     participant: Uuid,
 ) -> Result<Participant, ApiError> {
-    load_participants(conn, workout, true)
+    let only = ParticipantFilter {
+        include_removed: true,
+        id: Some(participant),
+        window: None,
+    };
+    load_participants(conn, workout, only)
         .await?
         .into_iter()
         .find(|p| p.id == participant)
         .ok_or(ApiError::NotFound("participant"))
 }
 
-/// Loads participants of a workout with their contacts.
+/// Which participants [`load_participants`] reads: by default the active ones, all of them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParticipantFilter {
+    /// Also the removed ones.
+    pub include_removed: bool,
+    /// Only this one.
+    pub id: Option<Uuid>,
+    /// Only this page.
+    pub window: Option<Window>,
+}
+
+/// Loads participants of a workout with their contacts, ordered by id.
 pub async fn load_participants(
     conn: &mut AsyncPgConnection,
     workout: Uuid,
-    include_removed: bool,
+    filter: ParticipantFilter,
 ) -> Result<Vec<Participant>, ApiError> {
     type Row = (
         Uuid,
@@ -601,8 +617,16 @@ pub async fn load_participants(
             participants::removed_reason,
         ))
         .into_boxed();
-    if !include_removed {
+    if !filter.include_removed {
         query = query.filter(participants::removed_at.is_null());
+    }
+    if let Some(id) = filter.id {
+        query = query.filter(participants::id.eq(id));
+    }
+    if let Some(window) = filter.window {
+        query = query
+            .filter(participants::id.gt(window.after))
+            .limit(window.fetch());
     }
     let rows: Vec<Row> = query.load(conn).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
@@ -726,21 +750,26 @@ pub struct ParticipantQuery {
 
 /// `GET /registry/v1/workouts/{workout_id}/participants` (any participant).
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/participants", tag = "workouts", security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout"), ParticipantQuery),
-    responses((status = 200, body = [Participant]), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
+    params(("workout_id" = Uuid, Path, description = "Workout"), ParticipantQuery, PageQuery),
+    responses((status = 200, body = Page<Participant>), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
 pub async fn list_participants(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<Uuid>,
     query: web::Query<ParticipantQuery>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
+    let window = page.window()?;
     let mut conn = state.pool.get().await?;
     membership(&mut conn, workout, &caller).await?;
-    Ok(
-        HttpResponse::Ok()
-            .json(load_participants(&mut conn, workout, query.include_removed).await?),
-    )
+    let filter = ParticipantFilter {
+        include_removed: query.include_removed,
+        window: Some(window),
+        ..ParticipantFilter::default()
+    };
+    let rows = load_participants(&mut conn, workout, filter).await?;
+    Ok(HttpResponse::Ok().json(window.page(rows, |p: &Participant| p.id)))
 }
 
 /// Why a participant is removed.
@@ -877,12 +906,13 @@ pub async fn member_roles(
 /// `GET /registry/v1/internal/workouts/{workout_id}/participants` (service token): participants
 /// with their notice contacts, for recipients.
 #[utoipa::path(get, path = "/registry/v1/internal/workouts/{workout_id}/participants", tag = "internal", security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout")),
-    responses((status = 200, body = [Participant]), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
+    params(("workout_id" = Uuid, Path, description = "Workout"), PageQuery),
+    responses((status = 200, body = Page<Participant>), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
 pub async fn internal_participants(
     state: web::Data<RegistryState>,
     _service: ServiceCaller,
     path: web::Path<Uuid>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;
@@ -894,7 +924,13 @@ pub async fn internal_participants(
     if exists == 0 {
         return Err(ApiError::NotFound("workout"));
     }
-    Ok(HttpResponse::Ok().json(load_participants(&mut conn, workout, false).await?))
+    let window = page.window()?;
+    let all = ParticipantFilter {
+        window: Some(window),
+        ..ParticipantFilter::default()
+    };
+    let rows = load_participants(&mut conn, workout, all).await?;
+    Ok(HttpResponse::Ok().json(window.page(rows, |p: &Participant| p.id)))
 }
 
 /// A status change decided by the service that owns the step.
@@ -1032,7 +1068,7 @@ pub async fn appoint_coordinator(
                     "is not an active creditor of this workout",
                 ));
             }
-            let before = load_participants(conn, workout, false).await?;
+            let before = load_participants(conn, workout, ParticipantFilter::default()).await?;
             if roles.contains(&ParticipantRole::Coordinator) {
                 return Reply::ok(&before);
             }
@@ -1053,7 +1089,7 @@ pub async fn appoint_coordinator(
                 ParticipantRole::Coordinator,
             )
             .await?;
-            let after = load_participants(conn, workout, false).await?;
+            let after = load_participants(conn, workout, ParticipantFilter::default()).await?;
             let event = serde_json::json!({
                 "workout_id": workout, "coordinator": appointment.institution_id, "reason": reason,
                 "appointed_by_service": service.client.clone(),

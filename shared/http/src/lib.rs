@@ -14,5 +14,5 @@ pub mod registry_client;
 pub use access::Access;
 pub use auth::{Caller, PlatformAdmin, PlatformRole, ServiceCaller, TokenVerifier};
 pub use boundary::JsonBody;
-pub use page::{Page, PageQuery};
+pub use page::{Page, PageQuery, Window};
 pub use problem::{ApiError, FieldError, Problem};

@@ -35,6 +35,14 @@ impl PageQuery {
         }
     }
 
+    /// The checked window: where the page starts and how long it is.
+    pub fn window(&self) -> Result<Window, ApiError> {
+        Ok(Window {
+            after: self.after()?,
+            limit: self.limit()?,
+        })
+    }
+
     /// The id after which the page starts (the nil id for the first page).
     pub fn after(&self) -> Result<Uuid, ApiError> {
         match &self.cursor {
@@ -46,6 +54,28 @@ impl PageQuery {
                 )
             }),
         }
+    }
+}
+
+/// Where a page starts and how long it is: a query filters `id > after`, orders by id and fetches
+/// [`Window::fetch`] rows; [`Window::page`] makes the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The last id of the previous page (nil for the first).
+    pub after: Uuid,
+    /// The page size.
+    pub limit: i64,
+}
+
+impl Window {
+    /// How many rows to fetch: one more than the page, to tell whether more exist.
+    pub const fn fetch(&self) -> i64 {
+        self.limit.saturating_add(1)
+    }
+
+    /// The page made of the fetched `rows`.
+    pub fn page<T>(&self, rows: Vec<T>, id_of: impl Fn(&T) -> Uuid) -> Page<T> {
+        Page::from_rows(rows, self.limit, id_of)
     }
 }
 
