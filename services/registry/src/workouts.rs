@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use workout_domain::{
     Action, BusinessCalendar, CreditorClass, Currency, Email, InstitutionKind, ParticipantRole,
-    RegistryTopic, WorkoutId, WorkoutStatus,
+    RegistryTopic, WorkoutId,
 };
 use workout_http::{
     Access, ApiError, Caller, FieldError, JsonBody, Page, PageQuery, ServiceCaller, Window,
@@ -26,37 +26,12 @@ use workout_store::audit::{self, Actor};
 use workout_store::record::to_json;
 use workout_store::{Chain, Reply, idempotency, record, transaction};
 
+pub use workout_domain::registry_api::{
+    Appointment, MemberRoles, NoticeContact, Participant, StatusChange, Workout,
+};
+
 use crate::RegistryState;
 use crate::schema::{institutions, notice_contacts, participants, workouts};
-
-/// A workout.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Workout {
-    /// Id.
-    pub id: Uuid,
-    /// Case reference.
-    pub reference: String,
-    /// Borrower institution.
-    pub borrower_id: Uuid,
-    /// Base currency.
-    pub base_currency: String,
-    /// Business calendar (e.g. `SA`).
-    pub calendar: String,
-    /// Governing law.
-    pub governing_law: String,
-    /// Opening date.
-    pub opened_on: NaiveDate,
-    /// Status.
-    pub status: WorkoutStatus,
-    /// Why (for closed or failed).
-    pub status_reason: Option<String>,
-    /// Creditor classes used for voting by class.
-    pub classes: Vec<String>,
-    /// Opening institution.
-    pub opened_by: Uuid,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-}
 
 /// A `workouts` row.
 #[derive(Debug, Queryable, Selectable)]
@@ -449,18 +424,6 @@ pub async fn get_workout(
     }))
 }
 
-/// Where a participant's notices go.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NoticeContact {
-    /// Name.
-    pub name: String,
-    /// E-mail.
-    pub email: String,
-    /// `en` or `ar`.
-    pub language: String,
-}
-
 /// A request to add a participant.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -471,27 +434,6 @@ pub struct NewParticipant {
     pub role: ParticipantRole,
     /// Where its notices go (at least one).
     pub contacts: Vec<NoticeContact>,
-}
-
-/// A participant.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Participant {
-    /// Id.
-    pub id: Uuid,
-    /// Institution.
-    pub institution_id: Uuid,
-    /// Institution's name.
-    pub institution_name: String,
-    /// Role.
-    pub role: ParticipantRole,
-    /// Notice contacts.
-    pub contacts: Vec<NoticeContact>,
-    /// Added.
-    pub added_at: DateTime<Utc>,
-    /// Removed (still listed with `?include_removed=true`).
-    pub removed_at: Option<DateTime<Utc>>,
-    /// Why removed.
-    pub removed_reason: Option<String>,
 }
 
 fn valid_contacts(contacts: &[NoticeContact], errors: &mut Vec<FieldError>) -> Vec<NoticeContact> {
@@ -868,19 +810,6 @@ pub async fn export_workout_audit(
         .body(audit::to_json_lines(&lines)))
 }
 
-/// The roles of an institution in a workout (for other services).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct MemberRoles {
-    /// Workout.
-    pub workout_id: Uuid,
-    /// Institution.
-    pub institution_id: Uuid,
-    /// Active roles; empty when it takes no part.
-    pub roles: Vec<ParticipantRole>,
-    /// The workout's status.
-    pub status: WorkoutStatus,
-}
-
 /// `GET /registry/v1/internal/workouts/{workout_id}/members/{institution_id}` (service token).
 #[utoipa::path(get, path = "/registry/v1/internal/workouts/{workout_id}/members/{institution_id}", tag = "internal",
     security(("bearer" = [])),
@@ -931,16 +860,6 @@ pub async fn internal_participants(
     };
     let rows = load_participants(&mut conn, workout, all).await?;
     Ok(HttpResponse::Ok().json(window.page(rows, |p: &Participant| p.id)))
-}
-
-/// A status change decided by the service that owns the step.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StatusChange {
-    /// The new status.
-    pub status: WorkoutStatus,
-    /// Why (required for closed and failed).
-    pub reason: Option<String>,
 }
 
 /// `POST /registry/v1/internal/workouts/{workout_id}/status` (service token).
@@ -1014,16 +933,6 @@ pub async fn change_status(
         },
     )
     .await
-}
-
-/// The coordinator appointed by the mandates service.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Appointment {
-    /// The institution appointed: an active creditor of the workout.
-    pub institution_id: Uuid,
-    /// Why the change (e.g. the mandate's id and decision).
-    pub reason: String,
 }
 
 /// `PUT /registry/v1/internal/workouts/{workout_id}/coordinator` (service token): the mandates

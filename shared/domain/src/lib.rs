@@ -19,6 +19,7 @@ pub mod ids;
 pub mod lei;
 pub mod money;
 pub mod percentage;
+pub mod registry_api;
 pub mod workout;
 
 pub use calendar::{

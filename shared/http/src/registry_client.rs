@@ -1,5 +1,6 @@
 //! What every service other than the registry needs from the registry over HTTP: its key set, a
-//! service token of its own, and whether a user session is still active.
+//! service token of its own, whether a user session is still active, and the typed client of its
+//! internal API ([`RegistryClient`]).
 //!
 //! Rules: calls have short timeouts; a service token is reused until a minute before it expires; an
 //! active session is believed for [`SESSION_CACHE`] at most, a revoked one for good.
@@ -11,7 +12,8 @@ use anyhow::Context as _;
 use jsonwebtoken::jwk::JwkSet;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
-use workout_domain::SessionId;
+use workout_domain::registry_api::{Appointment, MemberRoles, Participant, StatusChange, Workout};
+use workout_domain::{InstitutionId, SessionId, Snapshot, WorkoutId};
 
 use crate::auth::{KeySource, SessionCheck};
 
@@ -198,4 +200,161 @@ impl SessionCheck for HttpSessionCheck {
         seen.insert(session, (answer.active, Instant::now()));
         Ok(answer.active)
     }
+}
+
+/// The registry's internal API, typed, for the other services: an institution's roles in a
+/// workout, the participants with their notice contacts, the record-date snapshot, and the two
+/// decisions other services send (a status change, an appointment). Service tokens are handled
+/// inside.
+///
+/// Rules: nothing is cached (roles decide access, so they are always current); a workout the
+/// registry does not know answers 404 `not_found`; a registry that cannot be reached or fails
+/// answers 503 `unavailable` — the caller never guesses; a snapshot is checked on arrival (its
+/// totals and content hash are recomputed), so a corrupted one is refused.
+pub struct RegistryClient {
+    client: reqwest::Client,
+    base: String,
+    tokens: std::sync::Arc<ServiceTokens>,
+}
+
+impl RegistryClient {
+    /// A client of the registry at `registry_url`, authenticated with `tokens`.
+    pub fn new(
+        client: reqwest::Client,
+        registry_url: &str,
+        tokens: std::sync::Arc<ServiceTokens>,
+    ) -> Self {
+        Self {
+            client,
+            base: format!(
+                "{}/registry/v1/internal/workouts",
+                registry_url.trim_end_matches('/')
+            ),
+            tokens,
+        }
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        what: &'static str,
+    ) -> Result<T, crate::ApiError> {
+        use crate::ApiError;
+        let unavailable = |error: &dyn std::fmt::Display| {
+            tracing::warn!(error.cause = %error, what, "registry call failed");
+            ApiError::Unavailable("the registry is unavailable; retry shortly".to_owned())
+        };
+        let token = self.tokens.token().await.map_err(|e| unavailable(&e))?;
+        let response = request
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        match response.status() {
+            status if status.is_success() => response.json().await.map_err(|e| unavailable(&e)),
+            reqwest::StatusCode::NOT_FOUND => Err(ApiError::NotFound(what)),
+            status if status.is_client_error() => {
+                let problem: serde_json::Value = response.json().await.unwrap_or_default();
+                let detail = problem["detail"].as_str().unwrap_or("refused").to_owned();
+                Err(ApiError::Internal(anyhow::anyhow!(
+                    "the registry refused a {what} request ({status}): {detail}"
+                )))
+            }
+            status => Err(unavailable(&format!("answered {status}"))),
+        }
+    }
+
+    /// The roles of `institution` in `workout` (empty when it takes no part), and the status.
+    pub async fn member(
+        &self,
+        workout: WorkoutId,
+        institution: InstitutionId,
+    ) -> Result<MemberRoles, crate::ApiError> {
+        let url = format!("{}/{workout}/members/{institution}", self.base);
+        self.send(self.client.get(url), "workout").await
+    }
+
+    /// The caller's access to `workout`: 404 when its institution takes no part in it.
+    pub async fn access(
+        &self,
+        workout: WorkoutId,
+        caller: &crate::Caller,
+    ) -> Result<crate::Access, crate::ApiError> {
+        let member = self.member(workout, caller.institution_id).await?;
+        crate::Access::new(workout, caller.institution_id, member.roles)
+    }
+
+    /// Every active participant of `workout` with its notice contacts (all pages).
+    pub async fn participants(
+        &self,
+        workout: WorkoutId,
+    ) -> Result<Vec<Participant>, crate::ApiError> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut request = self
+                .client
+                .get(format!("{}/{workout}/participants", self.base))
+                .query(&[("limit", crate::page::MAX_LIMIT.to_string())]);
+            if let Some(cursor) = &cursor {
+                request = request.query(&[("cursor", cursor)]);
+            }
+            let page: PageOf<Participant> = self.send(request, "workout").await?;
+            all.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// The record-date snapshot of `workout` as of `as_of`, checked on arrival.
+    pub async fn snapshot(
+        &self,
+        workout: WorkoutId,
+        as_of: chrono::NaiveDate,
+    ) -> Result<Snapshot, crate::ApiError> {
+        let request = self
+            .client
+            .get(format!("{}/{workout}/exposures", self.base))
+            .query(&[("as_of", as_of.to_string())]);
+        self.send(request, "workout").await
+    }
+
+    /// Moves `workout` to `change.status`; `key` makes a retry safe (`Idempotency-Key`).
+    pub async fn set_status(
+        &self,
+        workout: WorkoutId,
+        change: &StatusChange,
+        key: &str,
+    ) -> Result<Workout, crate::ApiError> {
+        let request = self
+            .client
+            .post(format!("{}/{workout}/status", self.base))
+            .header("idempotency-key", key)
+            .json(change);
+        self.send(request, "workout").await
+    }
+
+    /// Appoints the coordinator of `workout`; answers the active participants after it.
+    pub async fn appoint_coordinator(
+        &self,
+        workout: WorkoutId,
+        appointment: &Appointment,
+        key: &str,
+    ) -> Result<Vec<Participant>, crate::ApiError> {
+        let request = self
+            .client
+            .put(format!("{}/{workout}/coordinator", self.base))
+            .header("idempotency-key", key)
+            .json(appointment);
+        self.send(request, "workout").await
+    }
+}
+
+/// A page as the registry answers it.
+#[derive(Deserialize)]
+struct PageOf<T> {
+    items: Vec<T>,
+    next_cursor: Option<String>,
 }

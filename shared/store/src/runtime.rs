@@ -19,7 +19,7 @@ use workout_http::TokenVerifier;
 use workout_http::boundary::{extractor_configs, problem_for_plain_errors, request_context};
 use workout_http::ops::process_endpoints;
 use workout_http::registry_client::{
-    HttpKeySource, HttpSessionCheck, ServiceCredentials, ServiceTokens, http_client,
+    HttpKeySource, HttpSessionCheck, RegistryClient, ServiceCredentials, ServiceTokens, http_client,
 };
 
 use crate::outbox::{Relay, RelayConfig};
@@ -311,7 +311,8 @@ pub fn service_scope(
 }
 
 /// A service that authenticates users through the registry and emits events through its outbox:
-/// its OpenAPI document and docs page, its scope with `routes` inside, and its relay.
+/// its OpenAPI document and docs page, its scope with `routes` inside (where handlers find the
+/// typed [`RegistryClient`] as `web::Data<RegistryClient>`), and its relay.
 pub fn remote_service(
     ctx: &ServiceContext,
     name: &'static str,
@@ -323,12 +324,19 @@ pub fn remote_service(
     let pool = ctx.pool(name)?;
     let tokens = ctx.tokens(credentials);
     let verifier = web::Data::new(ctx.remote_verifier(tokens.clone()));
+    let registry = web::Data::new(RegistryClient::new(
+        ctx.client.clone(),
+        &ctx.registry_url,
+        tokens.clone(),
+    ));
     let relay = ctx.relay(name, pool.clone(), tokens);
     let mount: Mount = Arc::new(move |cfg: &mut web::ServiceConfig| {
         workout_http::ops::api_docs(cfg, name, openapi.clone());
         let routes = routes.clone();
         cfg.service(
-            service_scope(name, &pool, verifier.clone()).configure(move |scope| routes(scope)),
+            service_scope(name, &pool, verifier.clone())
+                .app_data(registry.clone())
+                .configure(move |scope| routes(scope)),
         );
     });
     Ok(Service {
