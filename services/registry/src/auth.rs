@@ -146,7 +146,7 @@ fn invalid_grant(detail: &str) -> ApiError {
 
 /// `POST /registry/v1/auth/token`
 #[utoipa::path(post, path = "/registry/v1/auth/token", tag = "auth", request_body = TokenRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, body = TokenResponse)))]
 pub async fn issue_token(
     state: web::Data<RegistryState>,
     body: JsonBody<TokenRequest>,
@@ -442,7 +442,7 @@ pub async fn revoke(
 
 /// `POST /registry/v1/auth/sign-out`: ends the caller's session.
 #[utoipa::path(post, path = "/registry/v1/auth/sign-out", tag = "auth", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = workout_http::Problem)))]
+    responses((status = 204)))]
 pub async fn sign_out(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -458,7 +458,7 @@ pub async fn sign_out(
 /// `GET /registry/v1/auth/sessions/{session_id}` (service token): whether a session is active.
 #[utoipa::path(get, path = "/registry/v1/auth/sessions/{session_id}", tag = "auth", security(("bearer" = [])),
     params(("session_id" = Uuid, Path, description = "The session (`sid` claim)")),
-    responses((status = 200, body = SessionStatus), (status = 401, body = workout_http::Problem)))]
+    responses((status = 200, body = SessionStatus)))]
 pub async fn session_status(
     state: web::Data<RegistryState>,
     _service: ServiceCaller,

@@ -68,8 +68,7 @@ fn base_of(member: &Membership) -> Result<Currency, ApiError> {
 #[utoipa::path(put, path = "/registry/v1/workouts/{workout_id}/fx-rates/{date}", tag = "exposures", security(("bearer" = [])),
     request_body = RatesOfDay,
     params(("workout_id" = Uuid, Path, description = "Workout"), ("date" = NaiveDate, Path, description = "Rate date")),
-    responses((status = 200, body = RatesOfDay), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, body = RatesOfDay), (status = 403, body = workout_http::Problem)))]
 pub async fn set_rates(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -172,7 +171,7 @@ async fn rates_on(
 /// `GET /registry/v1/workouts/{workout_id}/fx-rates/{date}` (any participant).
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/fx-rates/{date}", tag = "exposures", security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout"), ("date" = NaiveDate, Path, description = "Rate date")),
-    responses((status = 200, body = RatesOfDay), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
+    responses((status = 200, body = RatesOfDay)))]
 pub async fn get_rates(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -249,9 +248,7 @@ pub struct RecordDate {
 /// `GET /registry/v1/workouts/{workout_id}/exposures?as_of=DATE`: the record-date snapshot.
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/exposures", tag = "exposures", security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout"), RecordDate),
-    responses((status = 200, description = "The snapshot: per creditor (all, or only the caller's for a creditor), totals, rates used, content hash"),
-        (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, description = "The snapshot: per creditor (all, or only the caller's for a creditor), totals, rates used, content hash"), (status = 403, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
 pub async fn get_snapshot(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -281,8 +278,7 @@ pub async fn get_snapshot(
 /// snapshot, for voting weights.
 #[utoipa::path(get, path = "/registry/v1/internal/workouts/{workout_id}/exposures", tag = "internal", security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout"), RecordDate),
-    responses((status = 200, description = "The full snapshot"), (status = 401, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, description = "The full snapshot"), (status = 422, body = workout_http::Problem)))]
 pub async fn internal_snapshot(
     state: web::Data<RegistryState>,
     _service: ServiceCaller,
@@ -315,9 +311,7 @@ pub struct DriftQuery {
 /// since the reference date; `reduced` flags a creditor whose exposure went down (hold the line).
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/exposures/drift", tag = "exposures", security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout"), DriftQuery),
-    responses((status = 200, description = "Per creditor: reference and current exposure, change, reduced"),
-        (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, description = "Per creditor: reference and current exposure, change, reduced"), (status = 403, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
 pub async fn get_drift(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -481,8 +475,7 @@ pub async fn cooperation_view(
 #[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/information-requests", tag = "cooperation", security(("bearer" = [])),
     request_body = NewInformationRequest,
     params(("workout_id" = Uuid, Path, description = "Workout"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = CooperationView), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 201, body = CooperationView), (status = 403, body = workout_http::Problem)))]
 pub async fn create_information_request(
     req: HttpRequest,
     state: web::Data<RegistryState>,
@@ -535,8 +528,7 @@ pub async fn create_information_request(
     security(("bearer" = [])), request_body = Answer,
     params(("workout_id" = Uuid, Path, description = "Workout"), ("request_id" = Uuid, Path, description = "Request"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 200, body = CooperationView), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 409, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, body = CooperationView), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn answer_information_request(
     req: HttpRequest,
     state: web::Data<RegistryState>,
@@ -614,8 +606,7 @@ pub async fn answer_information_request(
 /// `GET /registry/v1/workouts/{workout_id}/information-requests` (coordinator or borrower).
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/information-requests", tag = "cooperation", security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout")),
-    responses((status = 200, body = CooperationView), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem)))]
+    responses((status = 200, body = CooperationView), (status = 403, body = workout_http::Problem)))]
 pub async fn list_information_requests(
     state: web::Data<RegistryState>,
     caller: Caller,

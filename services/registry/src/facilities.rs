@@ -331,8 +331,7 @@ async fn audit_change(
 #[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/facilities", tag = "facilities", security(("bearer" = [])),
     request_body(content = Object, description = "Facility terms; see the README for the fields"),
     params(("workout_id" = Uuid, Path, description = "Workout"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = Facility), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 409, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 201, body = Facility), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn create_facility(
     req: HttpRequest,
     state: web::Data<RegistryState>,
@@ -390,8 +389,7 @@ pub async fn create_facility(
     request_body(content = Object, description = "The full new terms (same reference)"),
     params(("workout_id" = Uuid, Path, description = "Workout"), ("facility_id" = Uuid, Path, description = "Facility"),
         ("If-Match" = String, Header, description = "The version being replaced")),
-    responses((status = 200, body = Facility), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 412, body = workout_http::Problem), (status = 422, body = workout_http::Problem),
+    responses((status = 200, body = Facility), (status = 403, body = workout_http::Problem), (status = 412, body = workout_http::Problem),
         (status = 428, body = workout_http::Problem)))]
 pub async fn update_facility(
     req: HttpRequest,
@@ -459,8 +457,7 @@ pub fn visible_creditor(member: &Membership) -> Result<Option<Uuid>, ApiError> {
 /// `GET /registry/v1/workouts/{workout_id}/facilities`
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/facilities", tag = "facilities", security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout"), AsOf, PageQuery),
-    responses((status = 200, body = Page<Facility>), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem)))]
+    responses((status = 200, body = Page<Facility>), (status = 403, body = workout_http::Problem)))]
 pub async fn list_facilities(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -483,8 +480,7 @@ pub async fn list_facilities(
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/facilities/{facility_id}/history", tag = "facilities",
     security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout"), ("facility_id" = Uuid, Path, description = "Facility")),
-    responses((status = 200, body = [FacilityVersion]), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem)))]
+    responses((status = 200, body = [FacilityVersion]), (status = 403, body = workout_http::Problem)))]
 pub async fn facility_history(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -551,9 +547,7 @@ pub struct Withdrawal {
     security(("bearer" = [])), request_body = Withdrawal,
     params(("workout_id" = Uuid, Path, description = "Workout"), ("facility_id" = Uuid, Path, description = "Facility"),
         ("If-Match" = String, Header, description = "The version being replaced")),
-    responses((status = 200, body = FacilityVersion), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 409, body = workout_http::Problem), (status = 412, body = workout_http::Problem),
-        (status = 422, body = workout_http::Problem), (status = 428, body = workout_http::Problem)))]
+    responses((status = 200, body = FacilityVersion), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem), (status = 412, body = workout_http::Problem), (status = 428, body = workout_http::Problem)))]
 pub async fn withdraw_facility(
     req: HttpRequest,
     state: web::Data<RegistryState>,
@@ -635,8 +629,7 @@ pub struct ImportResult {
     request_body(content = String, content_type = "text/csv",
         description = "Header: reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party"),
     params(("workout_id" = Uuid, Path, description = "Workout"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 200, body = ImportResult), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 415, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, body = ImportResult), (status = 403, body = workout_http::Problem)))]
 pub async fn import_facilities(
     req: HttpRequest,
     state: web::Data<RegistryState>,

@@ -137,9 +137,8 @@ impl TryFrom<NewInstitution> for ValidInstitution {
 #[utoipa::path(post, path = "/registry/v1/institutions", tag = "institutions", security(("bearer" = [])),
     request_body = NewInstitution,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = Institution), (status = 401, body = workout_http::Problem),
-        (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem),
-        (status = 422, body = workout_http::Problem)))]
+    responses((status = 201, body = Institution),
+        (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn create_institution(
     req: HttpRequest,
     state: web::Data<RegistryState>,
@@ -193,7 +192,7 @@ async fn insert_institution(
 
 /// `GET /registry/v1/institutions`: all for platform admins, else the caller's own.
 #[utoipa::path(get, path = "/registry/v1/institutions", tag = "institutions", security(("bearer" = [])),
-    params(PageQuery), responses((status = 200, body = Page<Institution>), (status = 401, body = workout_http::Problem)))]
+    params(PageQuery), responses((status = 200, body = Page<Institution>)))]
 pub async fn list_institutions(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -221,7 +220,7 @@ pub async fn list_institutions(
 /// `GET /registry/v1/institutions/{institution_id}`
 #[utoipa::path(get, path = "/registry/v1/institutions/{institution_id}", tag = "institutions", security(("bearer" = [])),
     params(("institution_id" = Uuid, Path, description = "Institution")),
-    responses((status = 200, body = Institution), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
+    responses((status = 200, body = Institution)))]
 pub async fn get_institution(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -402,8 +401,7 @@ pub async fn insert_user(
     request_body = NewUser,
     params(("institution_id" = Uuid, Path, description = "Institution"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = User), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 409, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 201, body = User), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn create_user(
     req: HttpRequest,
     state: web::Data<RegistryState>,
@@ -448,7 +446,7 @@ pub async fn create_user(
 /// `GET /registry/v1/institutions/{institution_id}/users`
 #[utoipa::path(get, path = "/registry/v1/institutions/{institution_id}/users", tag = "users", security(("bearer" = [])),
     params(("institution_id" = Uuid, Path, description = "Institution"), PageQuery),
-    responses((status = 200, body = Page<User>), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
+    responses((status = 200, body = Page<User>), (status = 403, body = workout_http::Problem)))]
 pub async fn list_users(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -489,7 +487,7 @@ async fn load_user(
 /// `GET /registry/v1/institutions/{institution_id}/users/{user_id}`
 #[utoipa::path(get, path = "/registry/v1/institutions/{institution_id}/users/{user_id}", tag = "users", security(("bearer" = [])),
     params(("institution_id" = Uuid, Path, description = "Institution"), ("user_id" = Uuid, Path, description = "User")),
-    responses((status = 200, body = User), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
+    responses((status = 200, body = User), (status = 403, body = workout_http::Problem)))]
 pub async fn get_user(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -506,8 +504,7 @@ pub async fn get_user(
 #[utoipa::path(post, path = "/registry/v1/institutions/{institution_id}/users/{user_id}/disable", tag = "users", security(("bearer" = [])),
     params(("institution_id" = Uuid, Path, description = "Institution"), ("user_id" = Uuid, Path, description = "User"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 200, body = User), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
+    responses((status = 200, body = User), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn disable_user(
     req: HttpRequest,
     state: web::Data<RegistryState>,
@@ -567,7 +564,7 @@ pub struct Me {
 
 /// `GET /registry/v1/me`
 #[utoipa::path(get, path = "/registry/v1/me", tag = "users", security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, body = workout_http::Problem)))]
+    responses((status = 200, body = Me)))]
 pub async fn me(state: web::Data<RegistryState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let user = load_user(

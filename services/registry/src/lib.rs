@@ -21,7 +21,7 @@ use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use utoipa::OpenApi;
 use workout_domain::RegistryTopic;
 use workout_http::auth::TokenVerifier;
-use workout_http::ops::{BearerAuth, api_docs};
+use workout_http::ops::api_docs;
 use workout_http::registry_client::ServiceCredentials;
 use workout_http::{ApiError, PlatformAdmin};
 use workout_store::audit::{self, Actor, PLATFORM_CHAIN};
@@ -135,7 +135,7 @@ pub async fn jwks(state: web::Data<RegistryState>) -> Result<HttpResponse, ApiEr
 /// `POST /registry/v1/signing-keys` (platform admin): a new signing key takes over signing; older
 /// keys stay published until retired.
 #[utoipa::path(post, path = "/registry/v1/signing-keys", tag = "auth", security(("bearer" = [])),
-    responses((status = 201, body = keys::SigningKeyInfo), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem)))]
+    responses((status = 201, body = keys::SigningKeyInfo), (status = 403, body = workout_http::Problem)))]
 pub async fn rotate_signing_key(
     req: HttpRequest,
     state: web::Data<RegistryState>,
@@ -166,7 +166,7 @@ pub async fn rotate_signing_key(
 /// `POST /registry/v1/signing-keys/{kid}/retire` (platform admin): the key is no longer published.
 #[utoipa::path(post, path = "/registry/v1/signing-keys/{kid}/retire", tag = "auth", security(("bearer" = [])),
     params(("kid" = String, Path, description = "Key id")),
-    responses((status = 204), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
+    responses((status = 204), (status = 403, body = workout_http::Problem)))]
 pub async fn retire_signing_key(
     state: web::Data<RegistryState>,
     PlatformAdmin(caller): PlatformAdmin,
@@ -196,8 +196,7 @@ pub async fn retire_signing_key(
 /// `GET /registry/v1/audit/platform` (platform admin): the platform chain as JSON lines, ending
 /// with its head; verify it offline with `workoutd audit-verify`.
 #[utoipa::path(get, path = "/registry/v1/audit/platform", tag = "audit", security(("bearer" = [])),
-    responses((status = 200, description = "JSON lines: entries, then the head", content_type = "application/x-ndjson"),
-        (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem)))]
+    responses((status = 200, description = "JSON lines: entries, then the head", content_type = "application/x-ndjson"), (status = 403, body = workout_http::Problem)))]
 pub async fn export_platform_audit(
     state: web::Data<RegistryState>,
     _admin: PlatformAdmin,
@@ -212,21 +211,53 @@ pub async fn export_platform_audit(
 /// The registry's OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Workout registry", description = "Institutions, users, sign-in and tokens."),
-    paths(
-        auth::issue_token, auth::sign_out, auth::session_status, jwks, rotate_signing_key, retire_signing_key,
-        identity::me, identity::create_institution, identity::list_institutions, identity::get_institution,
-        identity::create_user, identity::list_users, identity::get_user, identity::disable_user,
-        export_platform_audit,
-        workouts::open_workout, workouts::list_workouts, workouts::get_workout, workouts::add_participant_to_workout,
-        workouts::list_participants, workouts::remove_participant, workouts::replace_contacts, workouts::export_workout_audit,
-        workouts::member_roles, workouts::internal_participants, workouts::change_status, workouts::appoint_coordinator,
-        facilities::create_facility, facilities::update_facility, facilities::withdraw_facility, facilities::list_facilities, facilities::facility_history,
-        facilities::import_facilities, exposures::set_rates, exposures::get_rates, exposures::get_snapshot,
-        exposures::internal_snapshot, exposures::get_drift, exposures::create_information_request,
-        exposures::answer_information_request, exposures::list_information_requests,
+    info(
+        title = "Workout registry",
+        description = "Institutions, users, sign-in and tokens."
     ),
-    modifiers(&BearerAuth)
+    paths(
+        auth::issue_token,
+        auth::sign_out,
+        auth::session_status,
+        jwks,
+        rotate_signing_key,
+        retire_signing_key,
+        identity::me,
+        identity::create_institution,
+        identity::list_institutions,
+        identity::get_institution,
+        identity::create_user,
+        identity::list_users,
+        identity::get_user,
+        identity::disable_user,
+        export_platform_audit,
+        workouts::open_workout,
+        workouts::list_workouts,
+        workouts::get_workout,
+        workouts::add_participant_to_workout,
+        workouts::list_participants,
+        workouts::remove_participant,
+        workouts::replace_contacts,
+        workouts::export_workout_audit,
+        workouts::member_roles,
+        workouts::internal_participants,
+        workouts::change_status,
+        workouts::appoint_coordinator,
+        facilities::create_facility,
+        facilities::update_facility,
+        facilities::withdraw_facility,
+        facilities::list_facilities,
+        facilities::facility_history,
+        facilities::import_facilities,
+        exposures::set_rates,
+        exposures::get_rates,
+        exposures::get_snapshot,
+        exposures::internal_snapshot,
+        exposures::get_drift,
+        exposures::create_information_request,
+        exposures::answer_information_request,
+        exposures::list_information_requests,
+    )
 )]
 pub struct ApiDoc;
 

@@ -293,8 +293,8 @@ async fn add_participant(
 /// `POST /registry/v1/workouts`: a bank opens a workout.
 #[utoipa::path(post, path = "/registry/v1/workouts", tag = "workouts", security(("bearer" = [])), request_body = NewWorkout,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = Workout), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 409, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 201, body = Workout), (status = 403, body = workout_http::Problem),
+        (status = 409, body = workout_http::Problem)))]
 pub async fn open_workout(
     req: HttpRequest,
     state: web::Data<RegistryState>,
@@ -370,7 +370,7 @@ pub async fn open_workout(
 
 /// `GET /registry/v1/workouts`: the workouts the caller's institution takes part in.
 #[utoipa::path(get, path = "/registry/v1/workouts", tag = "workouts", security(("bearer" = [])), params(PageQuery),
-    responses((status = 200, body = Page<Workout>), (status = 401, body = workout_http::Problem)))]
+    responses((status = 200, body = Page<Workout>)))]
 pub async fn list_workouts(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -410,7 +410,7 @@ pub struct WorkoutView {
 /// `GET /registry/v1/workouts/{workout_id}`
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}", tag = "workouts", security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout")),
-    responses((status = 200, body = WorkoutView), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
+    responses((status = 200, body = WorkoutView)))]
 pub async fn get_workout(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -613,8 +613,7 @@ pub async fn load_participants(
 #[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/participants", tag = "workouts", security(("bearer" = [])),
     request_body = NewParticipant,
     params(("workout_id" = Uuid, Path, description = "Workout"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = Participant), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 409, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 201, body = Participant), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn add_participant_to_workout(
     req: HttpRequest,
     state: web::Data<RegistryState>,
@@ -693,7 +692,7 @@ pub struct ParticipantQuery {
 /// `GET /registry/v1/workouts/{workout_id}/participants` (any participant).
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/participants", tag = "workouts", security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout"), ParticipantQuery, PageQuery),
-    responses((status = 200, body = Page<Participant>), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
+    responses((status = 200, body = Page<Participant>)))]
 pub async fn list_participants(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -727,8 +726,7 @@ pub struct Removal {
     security(("bearer" = [])), request_body = Removal,
     params(("workout_id" = Uuid, Path, description = "Workout"), ("participant_id" = Uuid, Path, description = "Participant"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 200, body = Participant), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 409, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, body = Participant), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn remove_participant(
     req: HttpRequest,
     state: web::Data<RegistryState>,
@@ -792,8 +790,7 @@ pub async fn remove_participant(
 /// JSON lines ending with its head.
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/audit", tag = "audit", security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout")),
-    responses((status = 200, description = "JSON lines: entries, then the head", content_type = "application/x-ndjson"),
-        (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
+    responses((status = 200, description = "JSON lines: entries, then the head", content_type = "application/x-ndjson")))]
 pub async fn export_workout_audit(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -814,7 +811,7 @@ pub async fn export_workout_audit(
 #[utoipa::path(get, path = "/registry/v1/internal/workouts/{workout_id}/members/{institution_id}", tag = "internal",
     security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout"), ("institution_id" = Uuid, Path, description = "Institution")),
-    responses((status = 200, body = MemberRoles), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
+    responses((status = 200, body = MemberRoles)))]
 pub async fn member_roles(
     state: web::Data<RegistryState>,
     _service: ServiceCaller,
@@ -836,7 +833,7 @@ pub async fn member_roles(
 /// with their notice contacts, for recipients.
 #[utoipa::path(get, path = "/registry/v1/internal/workouts/{workout_id}/participants", tag = "internal", security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout"), PageQuery),
-    responses((status = 200, body = Page<Participant>), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem)))]
+    responses((status = 200, body = Page<Participant>)))]
 pub async fn internal_participants(
     state: web::Data<RegistryState>,
     _service: ServiceCaller,
@@ -865,8 +862,8 @@ pub async fn internal_participants(
 /// `POST /registry/v1/internal/workouts/{workout_id}/status` (service token).
 #[utoipa::path(post, path = "/registry/v1/internal/workouts/{workout_id}/status", tag = "internal", security(("bearer" = [])),
     request_body = StatusChange, params(("workout_id" = Uuid, Path, description = "Workout")),
-    responses((status = 200, body = Workout), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem),
-        (status = 409, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, body = Workout),
+        (status = 409, body = workout_http::Problem)))]
 pub async fn change_status(
     req: HttpRequest,
     state: web::Data<RegistryState>,
@@ -940,8 +937,8 @@ pub async fn change_status(
 /// mandate) is removed from that role, with the reason.
 #[utoipa::path(put, path = "/registry/v1/internal/workouts/{workout_id}/coordinator", tag = "internal", security(("bearer" = [])),
     request_body = Appointment, params(("workout_id" = Uuid, Path, description = "Workout")),
-    responses((status = 200, body = [Participant]), (status = 401, body = workout_http::Problem), (status = 404, body = workout_http::Problem),
-        (status = 409, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, body = [Participant]),
+        (status = 409, body = workout_http::Problem)))]
 pub async fn appoint_coordinator(
     req: HttpRequest,
     state: web::Data<RegistryState>,
@@ -1036,8 +1033,7 @@ pub struct Contacts {
 #[utoipa::path(put, path = "/registry/v1/workouts/{workout_id}/participants/{participant_id}/contacts", tag = "workouts",
     security(("bearer" = [])), request_body = Contacts,
     params(("workout_id" = Uuid, Path, description = "Workout"), ("participant_id" = Uuid, Path, description = "Participant")),
-    responses((status = 200, body = Participant), (status = 401, body = workout_http::Problem), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 409, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, body = Participant), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn replace_contacts(
     state: web::Data<RegistryState>,
     caller: Caller,

@@ -60,8 +60,12 @@ pub fn process_endpoints(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics));
 }
 
-/// Mounts `/<service>/openapi.json` and the docs page at `/<service>/docs/`.
-pub fn api_docs(cfg: &mut web::ServiceConfig, service: &str, openapi: OpenApi) {
+/// Mounts `/<service>/openapi.json` and the docs page at `/<service>/docs/`; the document gets the
+/// bearer scheme and the problems every operation can answer ([`ProblemResponses`]).
+pub fn api_docs(cfg: &mut web::ServiceConfig, service: &str, mut openapi: OpenApi) {
+    use utoipa::Modify;
+    BearerAuth.modify(&mut openapi);
+    ProblemResponses.modify(&mut openapi);
     cfg.service(
         SwaggerUi::new(format!("/{service}/docs/{{_:.*}}"))
             .url(format!("/{service}/openapi.json"), openapi),
@@ -97,5 +101,123 @@ impl utoipa::Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// OpenAPI modifier that documents the problems every operation can answer, so that no operation
+/// lists them by hand: 400 (malformed JSON, a bad path or query value), 401 (secured operations),
+/// 404 (operations with path parameters), 413, 415 and 422 (operations with a body), 500 and 503
+/// (any). Problems an operation declares itself (403, 409, 412, 428, …) are kept. Every problem
+/// is documented as `application/problem+json` with the [`crate::Problem`] schema, and every
+/// response gets a description (the status's reason phrase when the operation gave none).
+pub struct ProblemResponses;
+
+impl ProblemResponses {
+    fn problem(description: &str) -> utoipa::openapi::Response {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                crate::problem::PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    }
+
+    fn fix(path: &str, operation: &mut utoipa::openapi::path::Operation) {
+        use utoipa::openapi::RefOr;
+        let has_body = operation.request_body.is_some();
+        let has_params =
+            path.contains('{') || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+        let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+        let mut added: Vec<(u16, &str)> = vec![
+            (
+                500,
+                "Unexpected failure; the cause is logged with the request id",
+            ),
+            (
+                503,
+                "A dependency (database, registry) is unavailable; retry",
+            ),
+        ];
+        if has_body || has_params {
+            added.push((
+                400,
+                "Malformed request: invalid JSON, or a bad path or query value",
+            ));
+        }
+        if secured {
+            added.push((401, "No, an expired or an invalid access token"));
+        }
+        if path.contains('{') {
+            added.push((
+                404,
+                "Not found, or not visible to the caller (outsiders get 404, never 403)",
+            ));
+        }
+        if has_body {
+            added.push((413, "The body is larger than 256 KiB"));
+            added.push((415, "The body is not of the documented media type"));
+            added.push((
+                422,
+                "The body does not fit: validation_failed with errors[] naming each field",
+            ));
+        }
+        let responses = &mut operation.responses.responses;
+        for (status, description) in added {
+            responses
+                .entry(status.to_string())
+                .or_insert_with(|| RefOr::T(Self::problem(description)));
+        }
+        for (status, response) in responses.iter_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            if response.description.is_empty() {
+                response.description = status
+                    .parse::<u16>()
+                    .ok()
+                    .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("Answer")
+                    .to_owned();
+            }
+            let is_problem = status.starts_with('4') || status.starts_with('5');
+            if is_problem && let Some(content) = response.content.shift_remove("application/json") {
+                response
+                    .content
+                    .insert(crate::problem::PROBLEM_JSON.to_owned(), content);
+            }
+        }
+    }
+}
+
+impl utoipa::Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut OpenApi) {
+        for (path, item) in &mut openapi.paths.paths {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                Self::fix(path, operation);
+            }
+        }
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components
+            .schemas
+            .entry("Problem".to_owned())
+            .or_insert_with(<crate::Problem as utoipa::PartialSchema>::schema);
+        components
+            .schemas
+            .entry("FieldError".to_owned())
+            .or_insert_with(<crate::FieldError as utoipa::PartialSchema>::schema);
     }
 }
