@@ -20,7 +20,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use workout_domain::cooperation::{self, InformationRequest};
-use workout_domain::exposure::{self, CreditorPosition, FxTable, Snapshot};
+use workout_domain::exposure::{
+    self, CreditorDrift, CreditorPosition, CreditorSnapshot, FxTable, Snapshot,
+};
 use workout_domain::{
     Action, CreditorClass, Currency, InstitutionId, PositionView, RegistryTopic, WorkoutId,
 };
@@ -38,7 +40,6 @@ use crate::workouts::{Membership, chain, decide, membership};
 #[serde(deny_unknown_fields)]
 pub struct RatesOfDay {
     /// Units of the base currency per one unit of each currency, e.g. `{"USD": "3.75"}`.
-    #[schema(value_type = Object)]
     pub rates: BTreeMap<String, String>,
 }
 
@@ -245,10 +246,20 @@ pub struct RecordDate {
     pub as_of: NaiveDate,
 }
 
+/// A snapshot as a participant sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum SnapshotAnswer {
+    /// The coordinator and the borrower see every creditor's line.
+    Whole(Snapshot),
+    /// A creditor sees its own line and the totals (`view: own_line_and_totals`).
+    OwnLine(CreditorSnapshot),
+}
+
 /// `GET /registry/v1/workouts/{workout_id}/exposures?as_of=DATE`: the record-date snapshot.
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/exposures", tag = "exposures", security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout"), RecordDate),
-    responses((status = 200, description = "The snapshot: per creditor (all, or only the caller's for a creditor), totals, rates used, content hash"), (status = 403, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, body = SnapshotAnswer, description = "The snapshot: per creditor (all, or only the caller's for a creditor), totals, rates used, content hash"), (status = 403, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
 pub async fn get_snapshot(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -268,17 +279,17 @@ pub async fn get_snapshot(
         query.as_of,
     )
     .await?;
-    Ok(match view {
-        PositionView::Own(creditor) => HttpResponse::Ok().json(snapshot.for_creditor(creditor)),
-        PositionView::All | PositionView::None => HttpResponse::Ok().json(snapshot),
-    })
+    Ok(HttpResponse::Ok().json(match view {
+        PositionView::Own(creditor) => SnapshotAnswer::OwnLine(snapshot.for_creditor(creditor)),
+        PositionView::All | PositionView::None => SnapshotAnswer::Whole(snapshot),
+    }))
 }
 
 /// `GET /registry/v1/internal/workouts/{workout_id}/exposures?as_of=DATE` (service token): the full
 /// snapshot, for voting weights.
 #[utoipa::path(get, path = "/registry/v1/internal/workouts/{workout_id}/exposures", tag = "internal", security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout"), RecordDate),
-    responses((status = 200, description = "The full snapshot"), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, body = Snapshot, description = "The full snapshot"), (status = 422, body = workout_http::Problem)))]
 pub async fn internal_snapshot(
     state: web::Data<RegistryState>,
     _service: ServiceCaller,
@@ -311,7 +322,7 @@ pub struct DriftQuery {
 /// since the reference date; `reduced` flags a creditor whose exposure went down (hold the line).
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/exposures/drift", tag = "exposures", security(("bearer" = [])),
     params(("workout_id" = Uuid, Path, description = "Workout"), DriftQuery),
-    responses((status = 200, description = "Per creditor: reference and current exposure, change, reduced"), (status = 403, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, body = [CreditorDrift], description = "Per creditor: reference and current exposure, change, reduced"), (status = 403, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
 pub async fn get_drift(
     state: web::Data<RegistryState>,
     caller: Caller,

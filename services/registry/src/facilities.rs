@@ -45,10 +45,8 @@ pub struct Facility {
     /// When they were replaced (absent: current).
     pub valid_to: Option<DateTime<Utc>>,
     /// The terms.
-    #[schema(value_type = Object)]
     pub terms: FacilityTerms,
     /// `outstanding_principal + accrued_interest + fees_and_penalties`, in the facility's currency.
-    #[schema(value_type = Object)]
     pub exposure: workout_domain::Money,
 }
 
@@ -329,7 +327,7 @@ async fn audit_change(
 
 /// `POST /registry/v1/workouts/{workout_id}/facilities` (creditor, its own): a new facility.
 #[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/facilities", tag = "facilities", security(("bearer" = [])),
-    request_body(content = Object, description = "Facility terms; see the README for the fields"),
+    request_body = FacilityInput,
     params(("workout_id" = Uuid, Path, description = "Workout"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, body = Facility), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn create_facility(
@@ -386,7 +384,7 @@ pub async fn create_facility(
 /// `PUT /registry/v1/workouts/{workout_id}/facilities/{facility_id}` (its creditor, `If-Match`):
 /// new terms; the old ones stay in the history.
 #[utoipa::path(put, path = "/registry/v1/workouts/{workout_id}/facilities/{facility_id}", tag = "facilities", security(("bearer" = [])),
-    request_body(content = Object, description = "The full new terms (same reference)"),
+    request_body(content = FacilityInput, description = "The full new terms (same reference)"),
     params(("workout_id" = Uuid, Path, description = "Workout"), ("facility_id" = Uuid, Path, description = "Facility"),
         ("If-Match" = String, Header, description = "The version being replaced")),
     responses((status = 200, body = Facility), (status = 403, body = workout_http::Problem), (status = 412, body = workout_http::Problem),

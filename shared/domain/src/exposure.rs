@@ -301,7 +301,7 @@ pub struct CreditorPosition {
 }
 
 /// An amount held in one creditor class.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClassAmount {
     /// The class.
     pub class: CreditorClass,
@@ -310,7 +310,7 @@ pub struct ClassAmount {
 }
 
 /// A rate a snapshot used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RateUsed {
     /// The currency converted.
     pub currency: Currency,
@@ -320,7 +320,7 @@ pub struct RateUsed {
 }
 
 /// One facility in a snapshot, converted.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FacilityExposure {
     /// The bank's reference for the facility.
     pub reference: String,
@@ -340,7 +340,7 @@ pub struct FacilityExposure {
 }
 
 /// One creditor in a snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreditorExposure {
     /// The creditor.
     pub creditor: InstitutionId,
@@ -356,7 +356,7 @@ pub struct CreditorExposure {
 
 /// Every creditor's exposure at a record date, in the base currency, with the rates used and a
 /// content hash. See the module documentation for the rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "SnapshotRecord")]
 pub struct Snapshot {
     workout: WorkoutId,
@@ -648,7 +648,7 @@ impl Snapshot {
 /// What one creditor may see of a [`Snapshot`]: its own line and the totals, never another
 /// creditor's line. Built field by field from the snapshot (a typed projection, not an edit of its
 /// serialized form), so a field added to or renamed in [`Snapshot`] cannot leak other positions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CreditorSnapshot {
     workout: WorkoutId,
     as_of: NaiveDate,
@@ -793,7 +793,7 @@ impl TryFrom<SnapshotRecord> for Snapshot {
 }
 
 /// How one creditor's exposure moved between two snapshots.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreditorDrift {
     /// The creditor.
     pub creditor: InstitutionId,

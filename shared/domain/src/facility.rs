@@ -118,7 +118,19 @@ const MAX_DESCRIPTION_CHARS: usize = 500;
 const MAX_CLASS_CHARS: usize = 40;
 
 /// The kind of credit a facility is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FacilityType {
     /// An amortizing or bullet loan.
@@ -243,6 +255,18 @@ impl CreditorClass {
     }
 }
 
+impl utoipa::PartialSchema for CreditorClass {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("A creditor class of the workout, e.g. secured"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CreditorClass {}
+
 impl fmt::Display for CreditorClass {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -276,7 +300,7 @@ impl From<CreditorClass> for String {
 /// A plain record: a `Collateral` on its own is unchecked; inside a [`FacilityTerms`] it has
 /// passed [`FacilityInput::validate`] (texts trimmed and within their lengths, valuation ≥ 0
 /// with at most 4 decimal places, ranking ≥ 1).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Collateral {
     /// What the asset is, e.g. `real_estate_mortgage` or `share_pledge` (1–60 characters).
@@ -296,7 +320,7 @@ pub struct Collateral {
 ///
 /// A plain record: inside a [`FacilityTerms`] its amount is checked to be > 0 with at most 4
 /// decimal places.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuaranteeCover {
     /// The institution that gives the guarantee.
@@ -355,7 +379,7 @@ impl fmt::Display for RowIssue {
 /// optional JSON value, and every field may be missing, so that [`validate`](Self::validate)
 /// can report all problems at once instead of failing on the first one. Unknown fields are
 /// refused.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct FacilityInput {
     /// The bank's own reference for the facility.
@@ -392,7 +416,7 @@ pub struct FacilityInput {
 ///
 /// Made by [`FacilityInput::validate`] or [`parse_facility_csv`]; see the module documentation
 /// for the rules it satisfies and for [`exposure`](Self::exposure).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 pub struct FacilityTerms {
     reference: String,
     facility_type: FacilityType,

@@ -125,6 +125,18 @@ macro_rules! define_id {
                 .map(Self)
             }
         }
+
+        impl $crate::__private::utoipa::PartialSchema for $name {
+            fn schema() -> $crate::__private::utoipa::openapi::RefOr<
+                $crate::__private::utoipa::openapi::schema::Schema,
+            > {
+                $crate::__private::string_schema(
+                    $crate::__private::utoipa::openapi::schema::KnownFormat::Uuid,
+                )
+            }
+        }
+
+        impl $crate::__private::utoipa::ToSchema for $name {}
     };
 }
 

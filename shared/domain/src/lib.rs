@@ -55,5 +55,17 @@ pub use workout::{
 #[doc(hidden)]
 pub mod __private {
     pub use serde;
+    pub use utoipa;
     pub use uuid::Uuid;
+
+    /// A string schema of a known format, for types whose serde form is a plain string.
+    pub fn string_schema(
+        format: utoipa::openapi::schema::KnownFormat,
+    ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+            .into()
+    }
 }
