@@ -6,8 +6,28 @@
 use workout_store::runtime::{Settings, bind, context, serve};
 use workout_store::{migrate, pool};
 
+const HELP: &str =
+    "workout-registry: the registry service alone (institutions, users, tokens, workouts).
+
+usage: workout-registry [COMMAND]
+
+commands:
+  serve                the service on BIND_ADDR (default 127.0.0.1:8081; the default command)
+  migrate              create the database if missing and apply the registry's migrations
+  service-client NAME  create (or reset) a service client and print its credentials
+  --help               this text
+
+Configuration comes from environment variables; see the README.";
+
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args()
+        .nth(1)
+        .is_some_and(|a| matches!(a.as_str(), "-h" | "--help" | "help"))
+    {
+        println!("{HELP}");
+        return Ok(());
+    }
     workout_http::ops::init_tracing();
     let settings = Settings::from_env(8081, false)?;
     let args: Vec<String> = std::env::args().skip(1).collect();

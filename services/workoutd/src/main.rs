@@ -12,14 +12,34 @@ use anyhow::Context as _;
 use workout_store::runtime::Settings;
 
 const USAGE: &str =
-    "usage: workoutd [serve | migrate | create-admin EMAIL [NAME] | audit-verify FILE]";
+    "usage: workoutd [serve | migrate | create-admin EMAIL [NAME] | audit-verify FILE | --help]";
+
+const HELP: &str = "workoutd: the workout platform, all five services in one process.
+
+usage: workoutd [COMMAND]
+
+commands:
+  serve                    run every service (the default; migrates first unless MIGRATE_ON_START=false)
+  migrate                  create the database if missing and apply every migration
+  create-admin EMAIL [NAME]
+                           create a platform admin; the password is WORKOUT_ADMIN_PASSWORD,
+                           or a generated one printed once
+  audit-verify FILE        verify an exported audit chain (JSON lines) offline
+  --help                   this text
+
+Configuration comes from environment variables (DATABASE_URL, BIND_ADDR, ...); see the README.";
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = args.first().map(String::as_str).unwrap_or("serve");
-    if command == "audit-verify" {
-        return audit_verify(args.get(1).context(USAGE)?);
+    match command {
+        "-h" | "--help" | "help" => {
+            println!("{HELP}");
+            return Ok(());
+        }
+        "audit-verify" => return audit_verify(args.get(1).context(USAGE)?),
+        _ => {}
     }
     workout_http::ops::init_tracing();
     let settings = Settings::from_env(8080, true)?;
@@ -27,16 +47,14 @@ async fn main() -> anyhow::Result<()> {
         "serve" => workoutd::start(&settings, true).await?.running.wait().await,
         "migrate" => workoutd::migrate_all(&settings.database_url).await,
         "create-admin" => create_admin(&settings, &args[1..]).await,
-        "-h" | "--help" | "help" => {
-            println!("{USAGE}");
-            Ok(())
-        }
         other => anyhow::bail!("unknown command {other:?}\n{USAGE}"),
     }
 }
 
 async fn create_admin(settings: &Settings, args: &[String]) -> anyhow::Result<()> {
-    let email = args.first().context(USAGE)?;
+    let email = args
+        .first()
+        .context("create-admin needs the admin's e-mail: workoutd create-admin EMAIL [NAME]")?;
     let name = args.get(1).map_or("Platform admin", String::as_str);
     workoutd::migrate_all(&settings.database_url).await?;
     let (password, generated) = match std::env::var("WORKOUT_ADMIN_PASSWORD") {
@@ -49,7 +67,7 @@ async fn create_admin(settings: &Settings, args: &[String]) -> anyhow::Result<()
     let pool = workout_store::pool::connect(&settings.database_url, "registry", 1)?;
     let user = workout_registry::identity::bootstrap_admin(&pool, email, name, password.clone())
         .await
-        .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
+        .map_err(|e| anyhow::anyhow!("cannot create the admin: {}", e.for_command_line()))?;
     println!(
         "platform admin {} created (user {}, institution {})",
         user.email, user.id, user.institution_id

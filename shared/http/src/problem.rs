@@ -180,6 +180,21 @@ impl ApiError {
     }
 
     /// The problem body of this error, as a client will see it.
+    /// The error for a person at a command line: the detail, then each field and what is wrong.
+    pub fn for_command_line(&self) -> String {
+        let problem = self.problem();
+        match self {
+            Self::Validation(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Self::Internal(cause) => format!("{cause:#}"),
+            _ => problem.detail,
+        }
+    }
+
+    /// The problem+json body of this error.
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
         let (detail, errors) = match self {

@@ -354,11 +354,23 @@ pub async fn run_alone(
     migrations: crate::migrate::ServiceMigrations,
     build: fn(&ServiceContext, ServiceCredentials) -> anyhow::Result<Service>,
 ) -> anyhow::Result<()> {
-    workout_http::ops::init_tracing();
-    let settings = Settings::from_env(default_port, false)?;
     let command = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "serve".to_owned());
+    if matches!(command.as_str(), "-h" | "--help" | "help") {
+        println!(
+            "workout-{name}: the {name} service alone.\n\n\
+             usage: workout-{name} [serve | migrate | --help]\n\n\
+             serve    the service on BIND_ADDR (default 127.0.0.1:{default_port}); needs\n\
+             \x20        SERVICE_CLIENT_ID and SERVICE_CLIENT_SECRET from `workout-registry service-client {name}`\n\
+             migrate  create the database if missing and apply the service's migrations\n\n\
+             Configuration comes from environment variables; see the README.",
+            name = migrations.schema
+        );
+        return Ok(());
+    }
+    workout_http::ops::init_tracing();
+    let settings = Settings::from_env(default_port, false)?;
     if command == "migrate" || settings.migrate_on_start {
         pool::ensure_database(&settings.database_url).await?;
         crate::migrate::run(&settings.database_url, migrations).await?;
