@@ -457,7 +457,6 @@ pub async fn sign_out(
 
 /// `GET /registry/v1/auth/sessions/{session_id}` (service token): whether a session is active.
 #[utoipa::path(get, path = "/registry/v1/auth/sessions/{session_id}", tag = "auth", security(("bearer" = [])),
-    params(("session_id" = Uuid, Path, description = "The session (`sid` claim)")),
     responses((status = 200, body = SessionStatus)))]
 pub async fn session_status(
     state: web::Data<RegistryState>,

@@ -27,13 +27,12 @@ use workout_domain::{
     Action, CreditorClass, Currency, InstitutionId, PositionView, RegistryTopic, WorkoutId,
 };
 use workout_http::{ApiError, Caller, FieldError, JsonBody, ServiceCaller};
-use workout_store::audit::Actor;
-use workout_store::{Reply, record, transaction};
+use workout_store::Reply;
 
 use crate::RegistryState;
 use crate::facilities::{end_of, facilities_at};
 use crate::schema::{fx_rates, information_requests, workouts};
-use crate::workouts::{Membership, chain, decide, membership};
+use crate::workouts::{Membership, decide, membership};
 
 /// Rates for one date.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -68,91 +67,96 @@ fn base_of(member: &Membership) -> Result<Currency, ApiError> {
 /// (currencies not named keep their rate).
 #[utoipa::path(put, path = "/registry/v1/workouts/{workout_id}/fx-rates/{date}", tag = "exposures", security(("bearer" = [])),
     request_body = RatesOfDay,
-    params(("workout_id" = Uuid, Path, description = "Workout"), ("date" = NaiveDate, Path, description = "Rate date")),
     responses((status = 200, body = RatesOfDay), (status = 403, body = workout_http::Problem)))]
 pub async fn set_rates(
+    req: HttpRequest,
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<(Uuid, NaiveDate)>,
     body: JsonBody<RatesOfDay>,
 ) -> Result<HttpResponse, ApiError> {
     let (workout, date) = path.into_inner();
-    let rates = transaction(&state.pool, async |conn| {
-        let member = membership(conn, workout, &caller).await?;
-        member.require(Action::SetFxRates)?;
-        let base = base_of(&member)?;
-        let mut errors = Vec::new();
-        let mut table = FxTable::new(base, date);
-        for (code, text) in &body.value.rates {
-            let field = format!("rates.{code}");
-            let currency = match Currency::parse(code) {
-                Ok(c) => c,
-                Err(e) => {
-                    errors.push(FieldError::new(field, e.to_string()));
-                    continue;
-                }
-            };
-            match text.trim().parse::<Decimal>() {
-                Ok(rate) => {
-                    if let Err(e) = table.insert(currency, rate) {
+    let action = Some(Action::SetFxRates);
+    decide(
+        &state,
+        &req,
+        &caller,
+        &body.fingerprint,
+        workout,
+        action,
+        async |conn, member| {
+            let base = base_of(&member)?;
+            let mut errors = Vec::new();
+            let mut table = FxTable::new(base, date);
+            for (code, text) in &body.value.rates {
+                let field = format!("rates.{code}");
+                let currency = match Currency::parse(code) {
+                    Ok(c) => c,
+                    Err(e) => {
                         errors.push(FieldError::new(field, e.to_string()));
+                        continue;
                     }
+                };
+                match text.trim().parse::<Decimal>() {
+                    Ok(rate) => {
+                        if let Err(e) = table.insert(currency, rate) {
+                            errors.push(FieldError::new(field, e.to_string()));
+                        }
+                    }
+                    Err(_) => errors.push(FieldError::new(
+                        field,
+                        "must be a decimal number such as 3.75",
+                    )),
                 }
-                Err(_) => errors.push(FieldError::new(
-                    field,
-                    "must be a decimal number such as 3.75",
-                )),
             }
-        }
-        if body.value.rates.is_empty() {
-            errors.push(FieldError::new("rates", "name at least one currency"));
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
-        for (currency, rate) in table.rates().filter(|(c, _)| *c != base) {
-            diesel::insert_into(fx_rates::table)
-                .values((
-                    fx_rates::workout_id.eq(workout),
-                    fx_rates::currency.eq(currency.as_str()),
-                    fx_rates::rate_date.eq(date),
-                    fx_rates::rate.eq(rate),
-                    fx_rates::entered_by.eq(caller.user_id.into_uuid()),
-                ))
-                .on_conflict((
-                    fx_rates::workout_id,
-                    fx_rates::currency,
-                    fx_rates::rate_date,
-                ))
-                .do_update()
-                .set((
-                    fx_rates::rate.eq(rate),
-                    fx_rates::entered_by.eq(caller.user_id.into_uuid()),
-                    fx_rates::entered_at.eq(Utc::now()),
-                ))
-                .execute(conn)
+            if body.value.rates.is_empty() {
+                errors.push(FieldError::new("rates", "name at least one currency"));
+            }
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+            for (currency, rate) in table.rates().filter(|(c, _)| *c != base) {
+                diesel::insert_into(fx_rates::table)
+                    .values((
+                        fx_rates::workout_id.eq(workout),
+                        fx_rates::currency.eq(currency.as_str()),
+                        fx_rates::rate_date.eq(date),
+                        fx_rates::rate.eq(rate),
+                        fx_rates::entered_by.eq(caller.user_id.into_uuid()),
+                    ))
+                    .on_conflict((
+                        fx_rates::workout_id,
+                        fx_rates::currency,
+                        fx_rates::rate_date,
+                    ))
+                    .do_update()
+                    .set((
+                        fx_rates::rate.eq(rate),
+                        fx_rates::entered_by.eq(caller.user_id.into_uuid()),
+                        fx_rates::entered_at.eq(Utc::now()),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            let stored = rates_on(conn, workout, date).await?;
+            let after = RatesOfDay {
+                rates: stored
+                    .iter()
+                    .map(|(c, r)| (c.clone(), r.normalize().to_string()))
+                    .collect(),
+            };
+            member
+                .record(
+                    conn,
+                    RegistryTopic::FxRatesSet,
+                    None,
+                    &serde_json::json!({"date": date, "rates": after.rates}),
+                )
                 .await?;
-        }
-        let stored = rates_on(conn, workout, date).await?;
-        let after = RatesOfDay {
-            rates: stored
-                .iter()
-                .map(|(c, r)| (c.clone(), r.normalize().to_string()))
-                .collect(),
-        };
-        record(
-            conn,
-            chain(workout),
-            &Actor::from(&caller),
-            RegistryTopic::FxRatesSet,
-            None,
-            &serde_json::json!({"date": date, "rates": after.rates}),
-        )
-        .await?;
-        Ok(after)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(rates))
+            Reply::ok(&after)
+        },
+    )
+    .await
 }
 
 async fn rates_on(
@@ -171,7 +175,6 @@ async fn rates_on(
 
 /// `GET /registry/v1/workouts/{workout_id}/fx-rates/{date}` (any participant).
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/fx-rates/{date}", tag = "exposures", security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout"), ("date" = NaiveDate, Path, description = "Rate date")),
     responses((status = 200, body = RatesOfDay)))]
 pub async fn get_rates(
     state: web::Data<RegistryState>,
@@ -258,7 +261,7 @@ pub enum SnapshotAnswer {
 
 /// `GET /registry/v1/workouts/{workout_id}/exposures?as_of=DATE`: the record-date snapshot.
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/exposures", tag = "exposures", security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout"), RecordDate),
+    params(RecordDate),
     responses((status = 200, body = SnapshotAnswer, description = "The snapshot: per creditor (all, or only the caller's for a creditor), totals, rates used, content hash"), (status = 403, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
 pub async fn get_snapshot(
     state: web::Data<RegistryState>,
@@ -288,7 +291,7 @@ pub async fn get_snapshot(
 /// `GET /registry/v1/internal/workouts/{workout_id}/exposures?as_of=DATE` (service token): the full
 /// snapshot, for voting weights.
 #[utoipa::path(get, path = "/registry/v1/internal/workouts/{workout_id}/exposures", tag = "internal", security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout"), RecordDate),
+    params(RecordDate),
     responses((status = 200, body = Snapshot, description = "The full snapshot"), (status = 422, body = workout_http::Problem)))]
 pub async fn internal_snapshot(
     state: web::Data<RegistryState>,
@@ -321,7 +324,7 @@ pub struct DriftQuery {
 /// `GET /registry/v1/workouts/{workout_id}/exposures/drift` (coordinator): each creditor's change
 /// since the reference date; `reduced` flags a creditor whose exposure went down (hold the line).
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/exposures/drift", tag = "exposures", security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout"), DriftQuery),
+    params(DriftQuery),
     responses((status = 200, body = [CreditorDrift], description = "Per creditor: reference and current exposure, change, reduced"), (status = 403, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
 pub async fn get_drift(
     state: web::Data<RegistryState>,
@@ -485,7 +488,6 @@ pub async fn cooperation_view(
 /// `POST /registry/v1/workouts/{workout_id}/information-requests` (coordinator).
 #[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/information-requests", tag = "cooperation", security(("bearer" = [])),
     request_body = NewInformationRequest,
-    params(("workout_id" = Uuid, Path, description = "Workout"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, body = CooperationView), (status = 403, body = workout_http::Problem)))]
 pub async fn create_information_request(
     req: HttpRequest,
@@ -497,7 +499,7 @@ pub async fn create_information_request(
     let workout = path.into_inner();
     let input = &body.value;
     let subject = input.subject.trim().to_owned();
-    decide(&state, &req, &caller, &body.fingerprint, workout, Some(Action::SendInformationRequest), async |conn, _member| {
+    decide(&state, &req, &caller, &body.fingerprint, workout, Some(Action::SendInformationRequest), async |conn, member| {
         if subject.is_empty() || subject.chars().count() > 500 {
             return Err(ApiError::invalid_field("subject", "must be 1 to 500 characters"));
         }
@@ -519,15 +521,9 @@ pub async fn create_information_request(
             .execute(conn)
             .await?;
         let view = cooperation_view(conn, workout, Utc::now().date_naive()).await?;
-        record(
-            conn,
-            chain(workout),
-            &Actor::from(&caller),
-            RegistryTopic::InformationRequestSent,
-            None,
-            &serde_json::json!({"id": id, "subject": subject, "sent_on": request.sent_on(), "due_on": request.due_on()}),
-        )
-        .await?;
+        member
+            .record(conn, RegistryTopic::InformationRequestSent, None, &serde_json::json!({"id": id, "subject": subject, "sent_on": request.sent_on(), "due_on": request.due_on()}))
+            .await?;
         Reply::created(format!("/registry/v1/workouts/{workout}/information-requests/{id}"), &view)
     })
     .await
@@ -537,8 +533,6 @@ pub async fn create_information_request(
 /// (coordinator or borrower): records the borrower's answer.
 #[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/information-requests/{request_id}/answer", tag = "cooperation",
     security(("bearer" = [])), request_body = Answer,
-    params(("workout_id" = Uuid, Path, description = "Workout"), ("request_id" = Uuid, Path, description = "Request"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 200, body = CooperationView), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn answer_information_request(
     req: HttpRequest,
@@ -556,7 +550,7 @@ pub async fn answer_information_request(
         &body.fingerprint,
         workout,
         Some(Action::AnswerInformationRequest),
-        async |conn, _member| {
+        async |conn, member| {
             let (sent_on, answered_on): (NaiveDate, Option<NaiveDate>) =
                 information_requests::table
                     .find(request)
@@ -599,15 +593,14 @@ pub async fn answer_information_request(
             // A late answer is still a missed request: it may complete a run of two.
             crate::watch::flag_if_non_cooperative(conn, workout, today).await?;
             let view = cooperation_view(conn, workout, today).await?;
-            record(
-                conn,
-                chain(workout),
-                &Actor::from(&caller),
-                RegistryTopic::InformationRequestAnswered,
-                None,
-                &serde_json::json!({"id": request, "answered_on": answer.answered_on}),
-            )
-            .await?;
+            member
+                .record(
+                    conn,
+                    RegistryTopic::InformationRequestAnswered,
+                    None,
+                    &serde_json::json!({"id": request, "answered_on": answer.answered_on}),
+                )
+                .await?;
             Reply::ok(&view)
         },
     )
@@ -616,7 +609,6 @@ pub async fn answer_information_request(
 
 /// `GET /registry/v1/workouts/{workout_id}/information-requests` (coordinator or borrower).
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/information-requests", tag = "cooperation", security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout")),
     responses((status = 200, body = CooperationView), (status = 403, body = workout_http::Problem)))]
 pub async fn list_information_requests(
     state: web::Data<RegistryState>,

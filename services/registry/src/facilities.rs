@@ -21,13 +21,12 @@ use workout_domain::{
 };
 use workout_http::precondition::{check_version, etag, if_match};
 use workout_http::{ApiError, Caller, FieldError, JsonBody, Page, PageQuery, Window};
-use workout_store::audit::Actor;
+use workout_store::Reply;
 use workout_store::record::to_json;
-use workout_store::{Reply, record, transaction};
 
 use crate::RegistryState;
 use crate::schema::{facilities, facility_versions};
-use crate::workouts::{Membership, chain, decide, membership};
+use crate::workouts::{Membership, decide, membership};
 
 /// A facility as answered.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -306,29 +305,9 @@ async fn supersede(
     Ok((version + 1, closed))
 }
 
-async fn audit_change(
-    conn: &mut AsyncPgConnection,
-    member: &Membership,
-    caller: &Caller,
-    before: Option<serde_json::Value>,
-    after: &Facility,
-) -> Result<(), ApiError> {
-    record(
-        conn,
-        chain(member.workout.id),
-        &Actor::from(caller),
-        RegistryTopic::FacilityChanged,
-        before,
-        after,
-    )
-    .await?;
-    Ok(())
-}
-
 /// `POST /registry/v1/workouts/{workout_id}/facilities` (creditor, its own): a new facility.
 #[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/facilities", tag = "facilities", security(("bearer" = [])),
     request_body = FacilityInput,
-    params(("workout_id" = Uuid, Path, description = "Workout"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, body = Facility), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn create_facility(
     req: HttpRequest,
@@ -371,7 +350,9 @@ pub async fn create_facility(
                 caller.user_id.into_uuid(),
             )
             .await?;
-            audit_change(conn, &member, &caller, None, &facility).await?;
+            member
+                .record(conn, RegistryTopic::FacilityChanged, None, &facility)
+                .await?;
             Reply::created(
                 format!("/registry/v1/workouts/{workout}/facilities/{}", facility.id),
                 &facility,
@@ -385,8 +366,7 @@ pub async fn create_facility(
 /// new terms; the old ones stay in the history.
 #[utoipa::path(put, path = "/registry/v1/workouts/{workout_id}/facilities/{facility_id}", tag = "facilities", security(("bearer" = [])),
     request_body(content = FacilityInput, description = "The full new terms (same reference)"),
-    params(("workout_id" = Uuid, Path, description = "Workout"), ("facility_id" = Uuid, Path, description = "Facility"),
-        ("If-Match" = String, Header, description = "The version being replaced")),
+    params(("If-Match" = String, Header, description = "The version being replaced")),
     responses((status = 200, body = Facility), (status = 403, body = workout_http::Problem), (status = 412, body = workout_http::Problem),
         (status = 428, body = workout_http::Problem)))]
 pub async fn update_facility(
@@ -398,42 +378,48 @@ pub async fn update_facility(
 ) -> Result<HttpResponse, ApiError> {
     let (workout, facility) = path.into_inner();
     let expected = if_match(&req)?;
-    let updated = transaction(&state.pool, async |conn| {
-        let member = membership(conn, workout, &caller).await?;
-        let creditor = creditor_of(&member)?;
-        // Another creditor's facility, or one of another workout: not found.
-        let reference: String = facilities::table
-            .find(facility)
-            .filter(facilities::workout_id.eq(workout))
-            .filter(facilities::creditor_id.eq(creditor))
-            .select(facilities::reference)
-            .first(conn)
-            .await
-            .map_err(|e| workout_http::problem::from_diesel("facility", e))?;
-        let terms = validate(&body.value, &classes_of(&member))?;
-        check_guarantors(conn, workout, &terms).await?;
-        if terms.reference() != reference {
-            return Err(ApiError::invalid_field(
-                "reference",
-                "cannot change; it names the facility",
-            ));
-        }
-        let (before, after) = write_version(
-            conn,
-            workout,
-            creditor,
-            &terms,
-            Some(expected),
-            caller.user_id.into_uuid(),
-        )
-        .await?;
-        audit_change(conn, &member, &caller, before, &after).await?;
-        Ok(after)
-    })
-    .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(updated.version)))
-        .json(updated))
+    decide(
+        &state,
+        &req,
+        &caller,
+        &body.fingerprint,
+        workout,
+        None,
+        async |conn, member| {
+            let creditor = creditor_of(&member)?;
+            // Another creditor's facility, or one of another workout: not found.
+            let reference: String = facilities::table
+                .find(facility)
+                .filter(facilities::workout_id.eq(workout))
+                .filter(facilities::creditor_id.eq(creditor))
+                .select(facilities::reference)
+                .first(conn)
+                .await
+                .map_err(|e| workout_http::problem::from_diesel("facility", e))?;
+            let terms = validate(&body.value, &classes_of(&member))?;
+            check_guarantors(conn, workout, &terms).await?;
+            if terms.reference() != reference {
+                return Err(ApiError::invalid_field(
+                    "reference",
+                    "cannot change; it names the facility",
+                ));
+            }
+            let (before, after) = write_version(
+                conn,
+                workout,
+                creditor,
+                &terms,
+                Some(expected),
+                caller.user_id.into_uuid(),
+            )
+            .await?;
+            member
+                .record(conn, RegistryTopic::FacilityChanged, before, &after)
+                .await?;
+            Ok(Reply::ok(&after)?.with_etag(etag(after.version)))
+        },
+    )
+    .await
 }
 
 /// `?as_of=DATE`
@@ -454,7 +440,7 @@ pub fn visible_creditor(member: &Membership) -> Result<Option<Uuid>, ApiError> {
 
 /// `GET /registry/v1/workouts/{workout_id}/facilities`
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/facilities", tag = "facilities", security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout"), AsOf, PageQuery),
+    params(AsOf, PageQuery),
     responses((status = 200, body = Page<Facility>), (status = 403, body = workout_http::Problem)))]
 pub async fn list_facilities(
     state: web::Data<RegistryState>,
@@ -477,7 +463,6 @@ pub async fn list_facilities(
 /// `GET /registry/v1/workouts/{workout_id}/facilities/{facility_id}/history`: every version.
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/facilities/{facility_id}/history", tag = "facilities",
     security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout"), ("facility_id" = Uuid, Path, description = "Facility")),
     responses((status = 200, body = [FacilityVersion]), (status = 403, body = workout_http::Problem)))]
 pub async fn facility_history(
     state: web::Data<RegistryState>,
@@ -543,8 +528,7 @@ pub struct Withdrawal {
 /// `If-Match`): the facility no longer counts from now on; its history stays.
 #[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/facilities/{facility_id}/withdraw", tag = "facilities",
     security(("bearer" = [])), request_body = Withdrawal,
-    params(("workout_id" = Uuid, Path, description = "Workout"), ("facility_id" = Uuid, Path, description = "Facility"),
-        ("If-Match" = String, Header, description = "The version being replaced")),
+    params(("If-Match" = String, Header, description = "The version being replaced")),
     responses((status = 200, body = FacilityVersion), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem), (status = 412, body = workout_http::Problem), (status = 428, body = workout_http::Problem)))]
 pub async fn withdraw_facility(
     req: HttpRequest,
@@ -587,15 +571,9 @@ pub async fn withdraw_facility(
             .execute(conn)
             .await?;
         let after = serde_json::json!({"id": facility, "version": version, "withdrawn": true, "reason": reason});
-        record(
-            conn,
-            chain(workout),
-            &Actor::from(&caller),
-            RegistryTopic::FacilityWithdrawn,
-            Some(before),
-            &after,
-        )
-        .await?;
+        member
+            .record(conn, RegistryTopic::FacilityWithdrawn, Some(before), &after)
+            .await?;
         Ok(Reply::ok(&FacilityVersion {
             version,
             valid_from: now,
@@ -626,7 +604,6 @@ pub struct ImportResult {
 #[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/facilities/import", tag = "facilities", security(("bearer" = [])),
     request_body(content = String, content_type = "text/csv",
         description = "Header: reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party"),
-    params(("workout_id" = Uuid, Path, description = "Workout"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 200, body = ImportResult), (status = 403, body = workout_http::Problem)))]
 pub async fn import_facilities(
     req: HttpRequest,
@@ -694,7 +671,9 @@ pub async fn import_facilities(
                 } else {
                     updated += 1;
                 }
-                audit_change(conn, &member, &caller, before, &after).await?;
+                member
+                    .record(conn, RegistryTopic::FacilityChanged, before, &after)
+                    .await?;
                 written.push(after);
             }
             Reply::ok(&ImportResult {

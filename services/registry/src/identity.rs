@@ -136,7 +136,6 @@ impl TryFrom<NewInstitution> for ValidInstitution {
 /// `POST /registry/v1/institutions` (platform admin).
 #[utoipa::path(post, path = "/registry/v1/institutions", tag = "institutions", security(("bearer" = [])),
     request_body = NewInstitution,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, body = Institution),
         (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn create_institution(
@@ -219,7 +218,6 @@ pub async fn list_institutions(
 
 /// `GET /registry/v1/institutions/{institution_id}`
 #[utoipa::path(get, path = "/registry/v1/institutions/{institution_id}", tag = "institutions", security(("bearer" = [])),
-    params(("institution_id" = Uuid, Path, description = "Institution")),
     responses((status = 200, body = Institution)))]
 pub async fn get_institution(
     state: web::Data<RegistryState>,
@@ -399,8 +397,6 @@ pub async fn insert_user(
 /// `POST /registry/v1/institutions/{institution_id}/users`
 #[utoipa::path(post, path = "/registry/v1/institutions/{institution_id}/users", tag = "users", security(("bearer" = [])),
     request_body = NewUser,
-    params(("institution_id" = Uuid, Path, description = "Institution"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, body = User), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn create_user(
     req: HttpRequest,
@@ -445,7 +441,7 @@ pub async fn create_user(
 
 /// `GET /registry/v1/institutions/{institution_id}/users`
 #[utoipa::path(get, path = "/registry/v1/institutions/{institution_id}/users", tag = "users", security(("bearer" = [])),
-    params(("institution_id" = Uuid, Path, description = "Institution"), PageQuery),
+    params(PageQuery),
     responses((status = 200, body = Page<User>), (status = 403, body = workout_http::Problem)))]
 pub async fn list_users(
     state: web::Data<RegistryState>,
@@ -486,7 +482,6 @@ async fn load_user(
 
 /// `GET /registry/v1/institutions/{institution_id}/users/{user_id}`
 #[utoipa::path(get, path = "/registry/v1/institutions/{institution_id}/users/{user_id}", tag = "users", security(("bearer" = [])),
-    params(("institution_id" = Uuid, Path, description = "Institution"), ("user_id" = Uuid, Path, description = "User")),
     responses((status = 200, body = User), (status = 403, body = workout_http::Problem)))]
 pub async fn get_user(
     state: web::Data<RegistryState>,
@@ -502,8 +497,6 @@ pub async fn get_user(
 /// `POST /registry/v1/institutions/{institution_id}/users/{user_id}/disable`: the user can no
 /// longer sign in and their sessions end now.
 #[utoipa::path(post, path = "/registry/v1/institutions/{institution_id}/users/{user_id}/disable", tag = "users", security(("bearer" = [])),
-    params(("institution_id" = Uuid, Path, description = "Institution"), ("user_id" = Uuid, Path, description = "User"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 200, body = User), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn disable_user(
     req: HttpRequest,

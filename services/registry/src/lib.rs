@@ -165,7 +165,6 @@ pub async fn rotate_signing_key(
 
 /// `POST /registry/v1/signing-keys/{kid}/retire` (platform admin): the key is no longer published.
 #[utoipa::path(post, path = "/registry/v1/signing-keys/{kid}/retire", tag = "auth", security(("bearer" = [])),
-    params(("kid" = String, Path, description = "Key id")),
     responses((status = 204), (status = 403, body = workout_http::Problem)))]
 pub async fn retire_signing_key(
     state: web::Data<RegistryState>,

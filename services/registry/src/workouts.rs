@@ -24,7 +24,7 @@ use workout_http::{
 };
 use workout_store::audit::{self, Actor};
 use workout_store::record::to_json;
-use workout_store::{Chain, Reply, idempotency, record, transaction};
+use workout_store::{Chain, Reply, idempotency, record};
 
 pub use workout_domain::registry_api::{
     Appointment, MemberRoles, NoticeContact, Participant, StatusChange, Workout,
@@ -140,6 +140,36 @@ pub async fn membership(
     })
 }
 
+/// A deciding use case's view of the caller: its membership (`require`, `positions`, the
+/// workout) and the means to record the change it decides, as the caller, on the workout's chain.
+pub struct Decision {
+    member: Membership,
+    actor: Actor,
+}
+
+impl std::ops::Deref for Decision {
+    type Target = Membership;
+
+    fn deref(&self) -> &Membership {
+        &self.member
+    }
+}
+
+impl Decision {
+    /// Records the change (audit entry and event `topic` carrying `after`) in `conn`'s transaction.
+    pub async fn record(
+        &self,
+        conn: &mut AsyncPgConnection,
+        topic: RegistryTopic,
+        before: Option<serde_json::Value>,
+        after: &impl Serialize,
+    ) -> Result<(), ApiError> {
+        let chain = chain(self.member.workout.id);
+        record(conn, chain, &self.actor, topic, before, after).await?;
+        Ok(())
+    }
+}
+
 /// Runs a deciding use case of `workout` for `caller`: under the request's `Idempotency-Key`, in
 /// one transaction, with the caller's membership loaded (404 for outsiders) and `action` required
 /// of it (403 otherwise) before `use_case` runs. Inputs that need the database to check are
@@ -151,14 +181,15 @@ pub async fn decide(
     fingerprint: &str,
     workout: Uuid,
     action: Option<Action>,
-    use_case: impl AsyncFnOnce(&mut AsyncPgConnection, Membership) -> Result<Reply, ApiError>,
+    use_case: impl AsyncFnOnce(&mut AsyncPgConnection, Decision) -> Result<Reply, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     idempotency::run(&state.pool, req, caller, fingerprint, async |conn| {
         let member = membership(conn, workout, caller).await?;
         if let Some(action) = action {
             member.require(action)?;
         }
-        use_case(conn, member).await
+        let actor = Actor::from(caller);
+        use_case(conn, Decision { member, actor }).await
     })
     .await
 }
@@ -292,7 +323,6 @@ async fn add_participant(
 
 /// `POST /registry/v1/workouts`: a bank opens a workout.
 #[utoipa::path(post, path = "/registry/v1/workouts", tag = "workouts", security(("bearer" = [])), request_body = NewWorkout,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, body = Workout), (status = 403, body = workout_http::Problem),
         (status = 409, body = workout_http::Problem)))]
 pub async fn open_workout(
@@ -409,7 +439,6 @@ pub struct WorkoutView {
 
 /// `GET /registry/v1/workouts/{workout_id}`
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}", tag = "workouts", security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout")),
     responses((status = 200, body = WorkoutView)))]
 pub async fn get_workout(
     state: web::Data<RegistryState>,
@@ -612,7 +641,6 @@ pub async fn load_participants(
 /// `POST /registry/v1/workouts/{workout_id}/participants` (coordinator).
 #[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/participants", tag = "workouts", security(("bearer" = [])),
     request_body = NewParticipant,
-    params(("workout_id" = Uuid, Path, description = "Workout"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, body = Participant), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn add_participant_to_workout(
     req: HttpRequest,
@@ -663,15 +691,9 @@ pub async fn add_participant_to_workout(
             let id = add_participant(conn, workout, input.institution_id, input.role).await?;
             insert_contacts(conn, id, &contacts).await?;
             let participant = load_participant(conn, workout, id).await?;
-            record(
-                conn,
-                chain(workout),
-                &Actor::from(&caller),
-                RegistryTopic::ParticipantAdded,
-                None,
-                &participant,
-            )
-            .await?;
+            member
+                .record(conn, RegistryTopic::ParticipantAdded, None, &participant)
+                .await?;
             Reply::created(
                 format!("/registry/v1/workouts/{workout}/participants/{id}"),
                 &participant,
@@ -691,7 +713,7 @@ pub struct ParticipantQuery {
 
 /// `GET /registry/v1/workouts/{workout_id}/participants` (any participant).
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/participants", tag = "workouts", security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout"), ParticipantQuery, PageQuery),
+    params(ParticipantQuery, PageQuery),
     responses((status = 200, body = Page<Participant>)))]
 pub async fn list_participants(
     state: web::Data<RegistryState>,
@@ -724,8 +746,6 @@ pub struct Removal {
 /// `POST /registry/v1/workouts/{workout_id}/participants/{participant_id}/remove` (coordinator).
 #[utoipa::path(post, path = "/registry/v1/workouts/{workout_id}/participants/{participant_id}/remove", tag = "workouts",
     security(("bearer" = [])), request_body = Removal,
-    params(("workout_id" = Uuid, Path, description = "Workout"), ("participant_id" = Uuid, Path, description = "Participant"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 200, body = Participant), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn remove_participant(
     req: HttpRequest,
@@ -743,7 +763,7 @@ pub async fn remove_participant(
         &body.fingerprint,
         workout,
         Some(Action::RemoveParticipant),
-        async |conn, _member| {
+        async |conn, member| {
             if reason.is_empty() || reason.chars().count() > 500 {
                 return Err(ApiError::invalid_field(
                     "reason",
@@ -771,15 +791,14 @@ pub async fn remove_participant(
                 .execute(conn)
                 .await?;
             let after = load_participant(conn, workout, participant).await?;
-            record(
-                conn,
-                chain(workout),
-                &Actor::from(&caller),
-                RegistryTopic::ParticipantRemoved,
-                Some(to_json(&before)?),
-                &after,
-            )
-            .await?;
+            member
+                .record(
+                    conn,
+                    RegistryTopic::ParticipantRemoved,
+                    Some(to_json(&before)?),
+                    &after,
+                )
+                .await?;
             Reply::ok(&after)
         },
     )
@@ -789,7 +808,6 @@ pub async fn remove_participant(
 /// `GET /registry/v1/workouts/{workout_id}/audit` (any participant): the workout's audit chain as
 /// JSON lines ending with its head.
 #[utoipa::path(get, path = "/registry/v1/workouts/{workout_id}/audit", tag = "audit", security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout")),
     responses((status = 200, description = "JSON lines: entries, then the head", content_type = "application/x-ndjson")))]
 pub async fn export_workout_audit(
     state: web::Data<RegistryState>,
@@ -810,7 +828,6 @@ pub async fn export_workout_audit(
 /// `GET /registry/v1/internal/workouts/{workout_id}/members/{institution_id}` (service token).
 #[utoipa::path(get, path = "/registry/v1/internal/workouts/{workout_id}/members/{institution_id}", tag = "internal",
     security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout"), ("institution_id" = Uuid, Path, description = "Institution")),
     responses((status = 200, body = MemberRoles)))]
 pub async fn member_roles(
     state: web::Data<RegistryState>,
@@ -832,7 +849,7 @@ pub async fn member_roles(
 /// `GET /registry/v1/internal/workouts/{workout_id}/participants` (service token): participants
 /// with their notice contacts, for recipients.
 #[utoipa::path(get, path = "/registry/v1/internal/workouts/{workout_id}/participants", tag = "internal", security(("bearer" = [])),
-    params(("workout_id" = Uuid, Path, description = "Workout"), PageQuery),
+    params(PageQuery),
     responses((status = 200, body = Page<Participant>)))]
 pub async fn internal_participants(
     state: web::Data<RegistryState>,
@@ -861,8 +878,7 @@ pub async fn internal_participants(
 
 /// `POST /registry/v1/internal/workouts/{workout_id}/status` (service token).
 #[utoipa::path(post, path = "/registry/v1/internal/workouts/{workout_id}/status", tag = "internal", security(("bearer" = [])),
-    request_body = StatusChange, params(("workout_id" = Uuid, Path, description = "Workout")),
-    responses((status = 200, body = Workout),
+    request_body = StatusChange, responses((status = 200, body = Workout),
         (status = 409, body = workout_http::Problem)))]
 pub async fn change_status(
     req: HttpRequest,
@@ -936,8 +952,7 @@ pub async fn change_status(
 /// service appoints the coordinator; the previous one (the acting coordinator, or an earlier
 /// mandate) is removed from that role, with the reason.
 #[utoipa::path(put, path = "/registry/v1/internal/workouts/{workout_id}/coordinator", tag = "internal", security(("bearer" = [])),
-    request_body = Appointment, params(("workout_id" = Uuid, Path, description = "Workout")),
-    responses((status = 200, body = [Participant]),
+    request_body = Appointment, responses((status = 200, body = [Participant]),
         (status = 409, body = workout_http::Problem)))]
 pub async fn appoint_coordinator(
     req: HttpRequest,
@@ -1032,9 +1047,9 @@ pub struct Contacts {
 /// or the participant's own institution): replaces where its notices go.
 #[utoipa::path(put, path = "/registry/v1/workouts/{workout_id}/participants/{participant_id}/contacts", tag = "workouts",
     security(("bearer" = [])), request_body = Contacts,
-    params(("workout_id" = Uuid, Path, description = "Workout"), ("participant_id" = Uuid, Path, description = "Participant")),
     responses((status = 200, body = Participant), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 pub async fn replace_contacts(
+    req: HttpRequest,
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
@@ -1043,39 +1058,44 @@ pub async fn replace_contacts(
     let (workout, participant) = path.into_inner();
     let mut errors = Vec::new();
     let contacts = valid_contacts(&body.value.contacts, &mut errors);
-    let updated = transaction(&state.pool, async |conn| {
-        let member = membership(conn, workout, &caller).await?;
-        let before = load_participant(conn, workout, participant).await?;
-        if before.institution_id != member.institution.into_uuid() {
-            member.require(Action::ChangeOthersContacts)?;
-        }
-        if before.removed_at.is_some() {
-            return Err(ApiError::conflict(
-                "already_removed",
-                "this participant was removed",
-            ));
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
-        diesel::delete(
-            notice_contacts::table.filter(notice_contacts::participant_id.eq(participant)),
-        )
-        .execute(conn)
-        .await?;
-        insert_contacts(conn, participant, &contacts).await?;
-        let after = load_participant(conn, workout, participant).await?;
-        record(
-            conn,
-            chain(workout),
-            &Actor::from(&caller),
-            RegistryTopic::ParticipantContactsChanged,
-            Some(to_json(&before)?),
-            &after,
-        )
-        .await?;
-        Ok(after)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(updated))
+    decide(
+        &state,
+        &req,
+        &caller,
+        &body.fingerprint,
+        workout,
+        None,
+        async |conn, member| {
+            let before = load_participant(conn, workout, participant).await?;
+            if before.institution_id != member.institution.into_uuid() {
+                member.require(Action::ChangeOthersContacts)?;
+            }
+            if before.removed_at.is_some() {
+                return Err(ApiError::conflict(
+                    "already_removed",
+                    "this participant was removed",
+                ));
+            }
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+            diesel::delete(
+                notice_contacts::table.filter(notice_contacts::participant_id.eq(participant)),
+            )
+            .execute(conn)
+            .await?;
+            insert_contacts(conn, participant, &contacts).await?;
+            let after = load_participant(conn, workout, participant).await?;
+            member
+                .record(
+                    conn,
+                    RegistryTopic::ParticipantContactsChanged,
+                    Some(to_json(&before)?),
+                    &after,
+                )
+                .await?;
+            Reply::ok(&after)
+        },
+    )
+    .await
 }

@@ -104,8 +104,10 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// OpenAPI modifier that documents the problems every operation can answer, so that no operation
-/// lists them by hand: 400 (malformed JSON, a bad path or query value), 401 (secured operations),
+/// OpenAPI modifier that documents what every operation shares, so that no operation lists it by
+/// hand: its path parameters (taken from the path template: `…_id` are UUIDs, `date` a date,
+/// anything else a string), the `Idempotency-Key` header of every POST, and the problems it can
+/// answer: 400 (malformed JSON, a bad path or query value), 401 (secured operations),
 /// 404 (operations with path parameters), 413, 415 and 422 (operations with a body), 500 and 503
 /// (any). Problems an operation declares itself (403, 409, 412, 428, …) are kept. Every problem
 /// is documented as `application/problem+json` with the [`crate::Problem`] schema, and every
@@ -124,6 +126,70 @@ impl ProblemResponses {
                     .build(),
             )
             .build()
+    }
+
+    fn parameters(path: &str, post: bool, operation: &mut utoipa::openapi::path::Operation) {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        use utoipa::openapi::{RefOr, Required};
+        let declared: Vec<String> = operation
+            .parameters
+            .iter()
+            .flatten()
+            .filter_map(|p| match p {
+                RefOr::T(p) => Some(p.name.clone()),
+                RefOr::Ref(_) => None,
+            })
+            .collect();
+        let string = |format: Option<KnownFormat>| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(format.map(SchemaFormat::KnownFormat))
+                .build()
+        };
+        let mut added = Vec::new();
+        for name in path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            .filter(|name| !declared.iter().any(|d| d == name))
+        {
+            let format = if name.ends_with("_id") {
+                Some(KnownFormat::Uuid)
+            } else if name == "date" {
+                Some(KnownFormat::Date)
+            } else {
+                None
+            };
+            added.push(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .schema(Some(string(format)))
+                    .build(),
+            );
+        }
+        if post && !declared.iter().any(|d| d == "Idempotency-Key") {
+            added.push(
+                ParameterBuilder::new()
+                    .name("Idempotency-Key")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(
+                        "1 to 255 visible ASCII characters; a retry with the same key replays \
+                         the first answer and changes nothing",
+                    ))
+                    .schema(Some(string(None)))
+                    .build(),
+            );
+        }
+        if !added.is_empty() {
+            let parameters = operation.parameters.get_or_insert_with(Vec::new);
+            // Path parameters first, in template order, as a reader expects.
+            let rest = std::mem::take(parameters);
+            parameters.extend(added.into_iter().map(RefOr::T));
+            parameters.extend(rest);
+        }
     }
 
     fn fix(path: &str, operation: &mut utoipa::openapi::path::Operation) {
@@ -197,6 +263,20 @@ impl ProblemResponses {
 impl utoipa::Modify for ProblemResponses {
     fn modify(&self, openapi: &mut OpenApi) {
         for (path, item) in &mut openapi.paths.paths {
+            if let Some(post) = item.post.as_mut() {
+                Self::parameters(path, true, post);
+            }
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                Self::parameters(path, false, operation);
+            }
             for operation in [
                 &mut item.get,
                 &mut item.put,
