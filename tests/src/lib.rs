@@ -1,7 +1,8 @@
 //! The end-to-end test harness: each test gets its own database (dropped afterwards; leftovers of
 //! crashed runs older than two hours are swept), the whole platform running as a real HTTP server on
 //! a random port, typed actors (a platform admin, bank users, an outsider) that call it over HTTP
-//! with reqwest as any client would, and a real SMTP listener for e-mail.
+//! with reqwest as any client would, a real SMTP listener for e-mail, and schemas with only the store
+//! kit's tables for tests of the kit itself.
 //!
 //! `TEST_DATABASE_SERVER` (default `postgres://localhost:5432`) names the PostgreSQL server.
 
@@ -17,6 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
+use workout_store::migrate::ServiceMigrations;
 use workout_store::runtime::Settings;
 
 /// The password every test user gets.
@@ -193,6 +195,15 @@ impl TestApp {
     /// A small pool of `service`'s schema, owned by the test (it outlives a stopped platform).
     pub fn pool(&self, service: &str) -> workout_store::Pool {
         workout_store::pool::connect(&self.database_url, service, 2).expect("a pool")
+    }
+
+    /// A schema of this test's database holding only the store kit's tables (no service works in
+    /// it), migrated; returns a small pool on it. For tests of the kit itself.
+    pub async fn kit_schema(&self, schema: &'static str) -> workout_store::Pool {
+        workout_store::migrate::run(&self.database_url, ServiceMigrations { schema, own: None })
+            .await
+            .expect("the kit's migrations apply");
+        self.pool(schema)
     }
 
     /// Sends a request; `token` is sent as a bearer token when given.

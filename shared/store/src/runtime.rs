@@ -1,11 +1,11 @@
 //! Running services: settings from the environment, the HTTP server every service is mounted in
-//! (alone in its own binary, or all five in `workoutd`), the outbox relays beside it, and a graceful
-//! stop.
+//! (alone in its own binary, or all five in `workoutd`), the outbox relays and job schedulers beside
+//! it, and a graceful stop.
 //!
 //! Rules: every setting has a local default, so nothing needs configuring to run on a developer's
 //! machine; the same middleware stack (request context, problem+json for every error, extractor
 //! limits) wraps every service; on stop the server finishes in-flight requests, then the relays
-//! finish their batch and exit.
+//! finish their batch and the schedulers the job in progress, and they exit.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -24,6 +24,7 @@ use workout_http::registry_client::{
 
 use crate::outbox::{Relay, RelayConfig};
 use crate::pool::{self, Pool};
+use crate::scheduler::{Scheduler, SchedulerConfig};
 
 /// Settings read from the environment (see the README for each variable).
 #[derive(Debug, Clone)]
@@ -44,6 +45,8 @@ pub struct Settings {
     pub subscribers: Option<Vec<String>>,
     /// `OUTBOX_POLL_MS`: relay poll interval; default 500.
     pub outbox_poll: Duration,
+    /// `SCHEDULER_POLL_MS`: how often schedulers look for due jobs when idle; default 1000.
+    pub scheduler_poll: Duration,
     /// `WORKERS`: HTTP worker threads; default the number of cores.
     pub workers: Option<usize>,
     /// `SERVICE_CLIENT_ID` / `SERVICE_CLIENT_SECRET`: this service's credentials at the registry
@@ -89,6 +92,7 @@ impl Settings {
                     .collect()
             }),
             outbox_poll: Duration::from_millis(parsed("OUTBOX_POLL_MS")?.unwrap_or(500)),
+            scheduler_poll: Duration::from_millis(parsed("SCHEDULER_POLL_MS")?.unwrap_or(1000)),
             workers: parsed("WORKERS")?,
             credentials,
         })
@@ -105,6 +109,7 @@ impl Settings {
             migrate_on_start: true,
             subscribers: None,
             outbox_poll: Duration::from_millis(100),
+            scheduler_poll: Duration::from_millis(100),
             workers: Some(2),
             credentials: None,
         }
@@ -169,6 +174,13 @@ impl ServiceContext {
             },
         )
     }
+
+    /// The job scheduler of a service, without handlers (the service registers its own).
+    pub fn scheduler(&self, service: &str, pool: Pool) -> Scheduler {
+        let mut config = SchedulerConfig::new(service);
+        config.idle = self.settings.scheduler_poll;
+        Scheduler::new(pool, config)
+    }
 }
 
 /// Mounts a service's routes into an app.
@@ -186,13 +198,20 @@ impl Relay {
     }
 }
 
+impl Scheduler {
+    /// The scheduler's worker as a background task.
+    pub fn into_task(self) -> BackgroundTask {
+        Box::new(|stop| Box::pin(self.run(stop)))
+    }
+}
+
 /// A service ready to be served.
 pub struct Service {
     /// Its name (and URL prefix).
     pub name: &'static str,
     /// Its routes.
     pub mount: Mount,
-    /// Its background work: the outbox relay and any watchers.
+    /// Its background work: the outbox relay, its job scheduler and any watchers.
     pub tasks: Vec<BackgroundTask>,
 }
 

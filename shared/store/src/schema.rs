@@ -104,3 +104,29 @@ diesel::table! {
         hash -> Text,
     }
 }
+
+diesel::table! {
+    /// Timed work: jobs with a due time, run once each by the scheduler.
+    scheduled_jobs (id) {
+        /// Job id.
+        id -> Uuid,
+        /// What to do, e.g. `information_request_overdue` (selects the handler).
+        kind -> Text,
+        /// What it concerns, unique within its kind (e.g. the request id).
+        key -> Text,
+        /// When it falls due.
+        due_at -> Timestamptz,
+        /// Job data.
+        payload -> Jsonb,
+        /// Failed attempts so far.
+        attempts -> Int4,
+        /// Not to be run before (the due time, then later after each failure).
+        next_attempt_at -> Timestamptz,
+        /// The last failure.
+        last_error -> Nullable<Text>,
+        /// When it ran.
+        done_at -> Nullable<Timestamptz>,
+        /// When it was first scheduled.
+        created_at -> Timestamptz,
+    }
+}
