@@ -529,6 +529,7 @@ pub async fn create_information_request(
             ))
             .execute(conn)
             .await?;
+        crate::watch::schedule_overdue_check(conn, workout, id, request.due_on()).await?;
         let view = cooperation_view(conn, workout, Utc::now().date_naive()).await?;
         record(
             conn,
