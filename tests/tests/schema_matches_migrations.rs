@@ -69,6 +69,7 @@ fn store_tables() -> BTreeMap<String, Vec<String>> {
     use workout_store::schema::*;
     declared!(
         outbox,
+        outbox_deliveries,
         inbox,
         idempotency_keys,
         audit_log,

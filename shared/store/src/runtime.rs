@@ -5,7 +5,7 @@
 //! Rules: every setting has a local default, so nothing needs configuring to run on a developer's
 //! machine; the same middleware stack (request context, problem+json for every error, extractor
 //! limits) wraps every service; on stop the server finishes in-flight requests, then the relays
-//! finish their batch and the schedulers the job in progress, and they exit.
+//! finish the call in progress and the schedulers the job in progress, and they exit.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ use workout_http::registry_client::{
     HttpKeySource, HttpSessionCheck, ServiceCredentials, ServiceTokens, http_client,
 };
 
-use crate::outbox::{Relay, RelayConfig};
+use crate::outbox::{Relay, RelayConfig, Subscriber};
 use crate::pool::{self, Pool};
 use crate::scheduler::{Scheduler, SchedulerConfig};
 
@@ -41,8 +41,10 @@ pub struct Settings {
     pub pool_size: usize,
     /// `MIGRATE_ON_START`: apply migrations at start; default true in `workoutd`, false alone.
     pub migrate_on_start: bool,
-    /// `OUTBOX_SUBSCRIBERS`: comma-separated URLs; default the notifications intake at the registry URL's host.
-    pub subscribers: Option<Vec<String>>,
+    /// `OUTBOX_SUBSCRIBERS`: comma-separated `URL` (every topic) or `URL#prefix,prefix` entries
+    /// (see [`Subscriber::parse_list`]); default the notifications intake at the registry URL's
+    /// host, for every topic.
+    pub subscribers: Option<Vec<Subscriber>>,
     /// `OUTBOX_POLL_MS`: relay poll interval; default 500.
     pub outbox_poll: Duration,
     /// `SCHEDULER_POLL_MS`: how often schedulers look for due jobs when idle; default 1000.
@@ -85,12 +87,9 @@ impl Settings {
             issuer: var("TOKEN_ISSUER").unwrap_or_else(|| "workout-registry".to_owned()),
             pool_size: parsed("DB_POOL_SIZE")?.unwrap_or(5),
             migrate_on_start: parsed("MIGRATE_ON_START")?.unwrap_or(migrate_by_default),
-            subscribers: var("OUTBOX_SUBSCRIBERS").map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            }),
+            subscribers: var("OUTBOX_SUBSCRIBERS")
+                .map(|v| Subscriber::parse_list(&v))
+                .transpose()?,
             outbox_poll: Duration::from_millis(parsed("OUTBOX_POLL_MS")?.unwrap_or(500)),
             scheduler_poll: Duration::from_millis(parsed("SCHEDULER_POLL_MS")?.unwrap_or(1000)),
             workers: parsed("WORKERS")?,
@@ -157,22 +156,15 @@ impl ServiceContext {
 
     /// The outbox relay of a service.
     pub fn relay(&self, source: &str, pool: Pool, tokens: Arc<ServiceTokens>) -> Relay {
-        let subscribers = self
-            .settings
-            .subscribers
-            .clone()
-            .unwrap_or_else(|| vec![format!("{}/notifications/v1/events", self.registry_url)]);
-        Relay::new(
-            pool,
-            self.client.clone(),
-            tokens,
-            RelayConfig {
-                source: source.to_owned(),
-                subscribers,
-                batch_size: 20,
-                idle: self.settings.outbox_poll,
-            },
-        )
+        let subscribers = self.settings.subscribers.clone().unwrap_or_else(|| {
+            vec![Subscriber::all(format!(
+                "{}/notifications/v1/events",
+                self.registry_url
+            ))]
+        });
+        let mut config = RelayConfig::new(source, subscribers);
+        config.idle = self.settings.outbox_poll;
+        Relay::new(pool, self.client.clone(), tokens, config)
     }
 
     /// The job scheduler of a service, without handlers (the service registers its own).
@@ -211,7 +203,7 @@ pub struct Service {
     pub name: &'static str,
     /// Its routes.
     pub mount: Mount,
-    /// Its background work: the outbox relay, its job scheduler and any watchers.
+    /// Its background work: the outbox relay and its job scheduler, if it has jobs.
     pub tasks: Vec<BackgroundTask>,
 }
 
@@ -225,7 +217,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops gracefully: in-flight requests finish, then background tasks finish their batch.
+    /// Stops gracefully: in-flight requests finish, then background tasks finish the work in
+    /// progress.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.server.stop(true).await;
         let _ = self.stop_tasks.send(true);

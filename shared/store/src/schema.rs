@@ -14,16 +14,37 @@ diesel::table! {
         payload -> Jsonb,
         /// When the change happened.
         created_at -> Timestamptz,
-        /// Failed delivery attempts so far.
+        /// When every subscriber it was routed to accepted it (at routing when none wants it).
+        delivered_at -> Nullable<Timestamptz>,
+        /// When the relay made its delivery rows (one per subscriber that wants its topic).
+        routed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    /// Delivery of one event to one subscriber.
+    outbox_deliveries (event_id, subscriber) {
+        /// The event.
+        event_id -> Uuid,
+        /// The subscriber's URL.
+        subscriber -> Text,
+        /// Failed attempts so far.
         attempts -> Int4,
         /// Not to be tried before.
         next_attempt_at -> Timestamptz,
-        /// When every subscriber accepted it.
+        /// The relay replica holding the delivery while it calls the subscriber.
+        lease_token -> Nullable<Uuid>,
+        /// Until when that lease holds (afterwards another replica may take the delivery).
+        lease_until -> Nullable<Timestamptz>,
+        /// When the subscriber accepted the event.
         delivered_at -> Nullable<Timestamptz>,
-        /// The last delivery failure.
+        /// The last failure.
         last_error -> Nullable<Text>,
     }
 }
+
+diesel::joinable!(outbox_deliveries -> outbox (event_id));
+diesel::allow_tables_to_appear_in_same_query!(outbox, outbox_deliveries);
 
 diesel::table! {
     /// Events already received, by id.
