@@ -1,7 +1,9 @@
 //! The end-to-end test harness: each test gets its own database (dropped afterwards; leftovers of
 //! crashed runs older than two hours are swept), the whole platform running as a real HTTP server on
 //! a random port, typed actors (a platform admin, bank users, an outsider) that call it over HTTP
-//! with reqwest as any client would, and a real SMTP listener for e-mail.
+//! with reqwest as any client would, a real SMTP listener for e-mail, and for tests of the store
+//! kit itself: schemas with only the kit's tables, service tokens for relays, and [`EventSink`], a
+//! real HTTP subscriber of outbox events that can be switched off.
 //!
 //! `TEST_DATABASE_SERVER` (default `postgres://localhost:5432`) names the PostgreSQL server.
 
@@ -12,11 +14,18 @@
 
 pub mod smtp;
 
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use actix_web::{App, HttpResponse, HttpServer, web};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
+use workout_http::registry_client::{ServiceCredentials, ServiceTokens};
+use workout_store::migrate::ServiceMigrations;
+use workout_store::outbox::Event;
 use workout_store::runtime::Settings;
 
 /// The password every test user gets.
@@ -198,6 +207,31 @@ impl TestApp {
     /// A small pool of `service`'s schema, owned by the test (it outlives a stopped platform).
     pub fn pool(&self, service: &str) -> workout_store::Pool {
         workout_store::pool::connect(&self.database_url, service, 2).expect("a pool")
+    }
+
+    /// A schema of this test's database holding only the store kit's tables (no service works in
+    /// it), migrated; returns a small pool on it. For tests of the kit itself.
+    pub async fn kit_schema(&self, schema: &'static str) -> workout_store::Pool {
+        workout_store::migrate::run(&self.database_url, ServiceMigrations { schema, own: None })
+            .await
+            .expect("the kit's migrations apply");
+        self.pool(schema)
+    }
+
+    /// Service tokens of service client `name` (created, or its secret reset, in the registry), as
+    /// a relay of that service uses them; share them between replicas of one service.
+    pub async fn service_tokens(&self, name: &str) -> Arc<ServiceTokens> {
+        let secret = workout_registry::auth::set_service_client(&self.pool("registry"), name)
+            .await
+            .expect("a service client");
+        Arc::new(ServiceTokens::new(
+            reqwest::Client::new(),
+            &self.url,
+            ServiceCredentials {
+                client_id: name.to_owned(),
+                client_secret: secret,
+            },
+        ))
     }
 
     /// Sends a request; `token` is sent as a bearer token when given.
@@ -431,5 +465,86 @@ where
             return None;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[derive(Default)]
+struct SinkState {
+    down: AtomicBool,
+    refused: AtomicUsize,
+    accepted: Mutex<Vec<Event>>,
+}
+
+/// A subscriber of outbox events: a real HTTP server on a random port that accepts every event
+/// posted to [`EventSink::url`] (after `delay`) and keeps it, or answers 503 while switched off.
+pub struct EventSink {
+    /// Where to post events.
+    pub url: String,
+    state: Arc<SinkState>,
+}
+
+impl EventSink {
+    /// Starts a sink that answers after `delay` (on the current Tokio runtime).
+    pub fn start(delay: Duration) -> Self {
+        let state = Arc::new(SinkState::default());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let url = format!(
+            "http://{}/events",
+            listener.local_addr().expect("an address")
+        );
+        let shared = state.clone();
+        let server = HttpServer::new(move || {
+            let state = shared.clone();
+            App::new().route(
+                "/events",
+                web::post().to(move |event: web::Json<Event>| {
+                    let state = state.clone();
+                    async move {
+                        tokio::time::sleep(delay).await;
+                        if state.down.load(Ordering::SeqCst) {
+                            state.refused.fetch_add(1, Ordering::SeqCst);
+                            return HttpResponse::ServiceUnavailable().finish();
+                        }
+                        state
+                            .accepted
+                            .lock()
+                            .expect("the sink's lock")
+                            .push(event.into_inner());
+                        HttpResponse::Accepted().finish()
+                    }
+                }),
+            )
+        })
+        .workers(2)
+        .disable_signals()
+        .listen(listener)
+        .expect("the sink listens")
+        .run();
+        tokio::spawn(server);
+        Self { url, state }
+    }
+
+    /// Switches the sink off (it answers 503) or on again.
+    pub fn set_down(&self, down: bool) {
+        self.state.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Events accepted so far, in the order they arrived (a redelivered event appears again).
+    pub fn accepted(&self) -> Vec<Event> {
+        self.state.accepted.lock().expect("the sink's lock").clone()
+    }
+
+    /// How many copies of each event were accepted.
+    pub fn copies(&self) -> BTreeMap<Uuid, usize> {
+        let mut copies = BTreeMap::new();
+        for event in self.accepted() {
+            *copies.entry(event.id).or_default() += 1;
+        }
+        copies
+    }
+
+    /// How many deliveries it refused while switched off.
+    pub fn refused(&self) -> usize {
+        self.state.refused.load(Ordering::SeqCst)
     }
 }

@@ -3,10 +3,13 @@
 //! information requests.
 
 use chrono::{Days, Utc};
-use diesel_async::SimpleAsyncConnection;
+use diesel::prelude::*;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
+use workout_store::scheduler::{Scheduler, SchedulerConfig};
+use workout_store::schema::scheduled_jobs;
 use workout_tests::{Actor, TestApp, id_of};
 
 struct Case {
@@ -540,12 +543,21 @@ async fn the_borrower_is_flagged_after_exactly_two_consecutive_missed_requests()
 
 #[tokio::test]
 async fn the_watcher_announces_overdue_requests_and_the_flag_once_each() {
-    let app = TestApp::spawn().await;
+    // The platform's own scheduler looks for due jobs once, at start, and then sleeps past the end
+    // of the test: the test moves time itself, running the registry's jobs as of chosen instants.
+    let app =
+        TestApp::spawn_with(|s| s.scheduler_poll = std::time::Duration::from_secs(3600)).await;
     let case = open_case(&app, 0).await;
     let w = case.workout;
     let path = format!("/registry/v1/workouts/{w}/information-requests");
     let day = |n: u64| Utc::now().date_naive() - Days::new(n);
-    for (subject, sent) in [("Accounts", 60), ("Forecast", 40), ("Fresh one", 1)] {
+    let mut ids = Vec::new();
+    for (subject, sent) in [
+        ("Accounts", 60),
+        ("Forecast", 40),
+        ("Fresh one", 1),
+        ("Answered in time", 1),
+    ] {
         let sent = app
             .post(
                 &path,
@@ -554,18 +566,28 @@ async fn the_watcher_announces_overdue_requests_and_the_flag_once_each() {
             )
             .await;
         assert_eq!(sent.status, 201);
+        let location = sent.headers["location"].to_str().unwrap();
+        ids.push(
+            location
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .parse::<Uuid>()
+                .unwrap(),
+        );
     }
-    let watch = workout_registry::watch::CooperationWatch::new(
+    let jobs = workout_registry::register_jobs(Scheduler::new(
         app.pool("registry"),
-        std::time::Duration::from_secs(3600),
-    );
+        SchedulerConfig::new("registry"),
+    ));
+    let now = Utc::now();
     assert_eq!(
-        watch.pass(day(0)).await.unwrap(),
+        jobs.run_due(now).await.unwrap(),
         2,
-        "two requests are overdue, the fresh one is not"
+        "two requests are overdue, the fresh ones are not"
     );
     assert_eq!(
-        watch.pass(day(0)).await.unwrap(),
+        jobs.run_due(now).await.unwrap(),
         0,
         "each is announced once"
     );
@@ -613,6 +635,71 @@ async fn the_watcher_announces_overdue_requests_and_the_flag_once_each() {
             .count(),
         2
     );
+
+    // The last request is answered before its due date; its job will find nothing to do.
+    let answered = app
+        .post(
+            &format!("{path}/{}/answer", ids[3]),
+            &case.borrower,
+            &json!({"answered_on": day(0).to_string(), "response": "Sent"}),
+        )
+        .await;
+    assert_eq!(answered.status, 200, "{:?}", answered.json());
+    // A request recorded before jobs existed gets its job when the registry starts.
+    let registry = app.pool("registry");
+    let mut conn = registry.get().await.unwrap();
+    diesel::delete(scheduled_jobs::table.filter(scheduled_jobs::key.eq(ids[2].to_string())))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        workout_registry::watch::schedule_open_requests(&registry)
+            .await
+            .unwrap(),
+        1,
+        "the fresh one is the only open request"
+    );
+
+    // Both were sent yesterday and are due in 14 days: overdue from the next midnight in Riyadh
+    // (calendar SA, UTC+3), which is 21:00 UTC on the due date.
+    let riyadh_midnight = (day(1) + Days::new(15))
+        .and_hms_opt(21, 0, 0)
+        .unwrap()
+        .and_utc();
+    assert_eq!(
+        jobs.run_due(riyadh_midnight - chrono::Duration::seconds(1))
+            .await
+            .unwrap(),
+        0,
+        "on time until the end of the due date in Riyadh"
+    );
+    assert_eq!(jobs.run_due(riyadh_midnight).await.unwrap(), 2);
+    let chain = String::from_utf8(
+        app.get(
+            &format!("/registry/v1/workouts/{w}/audit"),
+            &case.coordinator,
+        )
+        .await
+        .bytes,
+    )
+    .unwrap();
+    let overdue: Vec<Value> = chain
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["action"] == "information_request_overdue")
+        .map(|l| l["after"]["id"].clone())
+        .collect();
+    assert_eq!(
+        overdue,
+        [json!(ids[0]), json!(ids[1]), json!(ids[2])],
+        "the unanswered one is announced, the answered one is not"
+    );
+    assert_eq!(
+        chain.matches("\"action\":\"borrower_flagged\"").count(),
+        1,
+        "the borrower is flagged once"
+    );
+    workout_store::audit::verify(&chain, None).unwrap();
 }
 
 #[tokio::test]

@@ -1,5 +1,7 @@
 //! The outbox: an event committed with its change reaches the notifications service at least once,
 //! even across a relay stop, and is recorded there once; failed deliveries are retried later.
+//! Routing: each subscriber gets the topics it asked for, and one that is down delays no one else
+//! and is caught up once it is back; a delivery held by a crashed replica is taken over.
 
 use std::time::Duration;
 
@@ -8,10 +10,15 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use reqwest::Method;
 use serde_json::json;
+use tokio::sync::watch;
 use uuid::Uuid;
+use workout_domain::Topic;
+use workout_store::audit::Actor;
+use workout_store::outbox::{Relay, RelayConfig, Subscriber};
 use workout_store::runtime::Settings;
-use workout_store::schema::outbox;
-use workout_tests::{TestApp, eventually, id_of};
+use workout_store::schema::{outbox, outbox_deliveries};
+use workout_store::{Chain, Pool, record};
+use workout_tests::{EventSink, TestApp, eventually, id_of};
 
 diesel::table! {
     /// The notifications service's record of received events (read directly to count copies).
@@ -37,19 +44,88 @@ async fn received_copies(app: &TestApp, institution: Uuid) -> i64 {
         .unwrap()
 }
 
-async fn pending(app: &TestApp) -> Vec<(Uuid, i32, Option<String>, DateTime<Utc>)> {
-    let mut conn = app.pool("registry").get().await.unwrap();
+/// Events not yet accepted by every subscriber they were routed to.
+async fn undelivered(pool: &Pool) -> Vec<Uuid> {
+    let mut conn = pool.get().await.unwrap();
     outbox::table
         .filter(outbox::delivered_at.is_null())
+        .select(outbox::id)
+        .load(&mut conn)
+        .await
+        .unwrap()
+}
+
+/// Deliveries not yet accepted: event, subscriber, failed attempts, last error, next attempt.
+type Pending = (Uuid, String, i32, Option<String>, DateTime<Utc>);
+
+async fn pending_deliveries(pool: &Pool) -> Vec<Pending> {
+    let mut conn = pool.get().await.unwrap();
+    outbox_deliveries::table
+        .filter(outbox_deliveries::delivered_at.is_null())
         .select((
-            outbox::id,
-            outbox::attempts,
-            outbox::last_error,
-            outbox::next_attempt_at,
+            outbox_deliveries::event_id,
+            outbox_deliveries::subscriber,
+            outbox_deliveries::attempts,
+            outbox_deliveries::last_error,
+            outbox_deliveries::next_attempt_at,
         ))
         .load(&mut conn)
         .await
         .unwrap()
+}
+
+/// A topic named by the test.
+#[derive(Debug, Clone, Copy)]
+struct Named(&'static str);
+
+impl Topic for Named {
+    fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+/// Records one change per topic in `pool`'s schema (its event goes to the outbox); returns the
+/// events' ids.
+async fn enqueue(pool: &Pool, topics: &[&'static str]) -> Vec<Uuid> {
+    let mut conn = pool.get().await.unwrap();
+    let mut ids = Vec::new();
+    let actor = Actor::service("relaytest");
+    for (n, topic) in topics.iter().enumerate() {
+        let payload = json!({ "n": n });
+        let event = record(
+            &mut conn,
+            Chain::Platform,
+            &actor,
+            Named(topic),
+            None,
+            &payload,
+        );
+        ids.push(event.await.unwrap());
+    }
+    ids
+}
+
+/// A relay of service `relaytest` over `pool` that polls every 50 ms.
+async fn relay(app: &TestApp, pool: &Pool, subscribers: Vec<Subscriber>) -> Relay {
+    let mut config = RelayConfig::new("relaytest", subscribers);
+    config.idle = Duration::from_millis(50);
+    Relay::new(
+        pool.clone(),
+        reqwest::Client::new(),
+        app.service_tokens("relaytest").await,
+        config,
+    )
+}
+
+/// Runs `deliver_batch` until it has nothing left to try; returns the calls made.
+async fn drain(relay: &Relay) -> usize {
+    let mut calls = 0;
+    loop {
+        match relay.deliver_batch().await.unwrap() {
+            0 => return calls,
+            n => calls += n,
+        }
+    }
 }
 
 #[tokio::test]
@@ -65,8 +141,9 @@ async fn an_event_left_behind_by_a_stopped_relay_is_delivered_after_restart_exac
         .await;
     assert_eq!(created.status, 201);
     let bank = id_of(&created.json());
+    let registry = app.pool("registry");
     assert!(
-        !pending(&app).await.is_empty(),
+        !undelivered(&registry).await.is_empty(),
         "the event is committed with the institution"
     );
     app.stop().await;
@@ -87,7 +164,10 @@ async fn an_event_left_behind_by_a_stopped_relay_is_delivered_after_restart_exac
         delivered.is_some(),
         "the restarted relay delivers the event"
     );
-    assert!(pending(&app).await.is_empty(), "and marks it delivered");
+    assert!(
+        undelivered(&registry).await.is_empty(),
+        "and marks it delivered"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(received_copies(&app, bank).await, 1, "exactly once");
     restarted.running.stop().await.unwrap();
@@ -140,9 +220,10 @@ async fn a_redelivered_event_is_recorded_once() {
 #[tokio::test]
 async fn a_failed_delivery_is_kept_and_retried_later_with_backoff() {
     let app = TestApp::spawn_with(|s| {
-        s.subscribers = Some(vec!["http://127.0.0.1:9/nowhere".to_owned()])
+        s.subscribers = Some(vec![Subscriber::all("http://127.0.0.1:9/nowhere")])
     })
     .await;
+    let registry = app.pool("registry");
     let before = Utc::now();
     let created = app
         .post(
@@ -153,15 +234,18 @@ async fn a_failed_delivery_is_kept_and_retried_later_with_backoff() {
         .await;
     assert_eq!(created.status, 201);
     let tried = eventually(Duration::from_secs(10), || async {
-        let rows = pending(&app).await;
-        rows.iter()
-            .all(|(_, attempts, _, _)| *attempts >= 1)
+        let rows = pending_deliveries(&registry).await;
+        (!rows.is_empty() && rows.iter().all(|(_, _, attempts, _, _)| *attempts >= 1))
             .then_some(rows)
     })
     .await
-    .expect("the relay tries");
-    assert!(!tried.is_empty(), "undelivered events stay in the outbox");
-    for (_, attempts, error, next) in tried {
+    .expect("the relay tries every event");
+    assert!(
+        !undelivered(&registry).await.is_empty(),
+        "undelivered events stay in the outbox"
+    );
+    for (_, subscriber, attempts, error, next) in tried {
+        assert_eq!(subscriber, "http://127.0.0.1:9/nowhere");
         assert!(
             error.is_some_and(|e| !e.is_empty()),
             "the failure is recorded"
@@ -169,4 +253,165 @@ async fn a_failed_delivery_is_kept_and_retried_later_with_backoff() {
         assert!(next > before, "the retry is scheduled later");
         assert!(attempts < 10, "and not hammered");
     }
+}
+
+#[tokio::test]
+async fn a_subscriber_that_is_down_delays_no_one_and_gets_each_event_once_it_is_back() {
+    let app = TestApp::spawn().await;
+    let pool = app.kit_schema("relay_down").await;
+    let down = EventSink::start(Duration::ZERO);
+    down.set_down(true);
+    let healthy = EventSink::start(Duration::ZERO);
+    let ids = enqueue(&pool, &["relaytest.happened"; 10]).await;
+    // The subscriber that is down comes first, as the first one in the list used to block the rest.
+    let relay = relay(
+        &app,
+        &pool,
+        vec![Subscriber::all(&down.url), Subscriber::all(&healthy.url)],
+    )
+    .await;
+    let (stop, stopped) = watch::channel(false);
+    let running = tokio::spawn(relay.run(stopped));
+
+    let meanwhile = eventually(Duration::from_secs(20), || async {
+        let copies = healthy.copies();
+        let all_there = ids.iter().all(|id| copies.get(id) == Some(&1));
+        let pending = pending_deliveries(&pool).await;
+        let recorded = pending
+            .iter()
+            .all(|(_, subscriber, ..)| *subscriber == down.url);
+        (all_there && recorded && down.refused() > 0).then_some(pending)
+    })
+    .await;
+    let pending =
+        meanwhile.expect("the healthy subscriber gets every event while the other refuses them");
+    assert!(down.accepted().is_empty());
+    assert!(
+        pending
+            .iter()
+            .any(|(_, _, attempts, error, _)| *attempts >= 1 && error.is_some()),
+        "its failures are recorded on its own deliveries"
+    );
+
+    down.set_down(false);
+    let caught_up = eventually(Duration::from_secs(60), || async {
+        undelivered(&pool).await.is_empty().then_some(())
+    })
+    .await;
+    assert!(
+        caught_up.is_some(),
+        "once back, it gets the events, and each event is then delivered to all"
+    );
+    stop.send(true).unwrap();
+    running.await.unwrap();
+    let (to_down, to_healthy) = (down.copies(), healthy.copies());
+    for id in &ids {
+        assert_eq!(
+            to_down.get(id),
+            Some(&1),
+            "{id} reached the one that was down once"
+        );
+        assert_eq!(
+            to_healthy.get(id),
+            Some(&1),
+            "{id} was not redelivered to the healthy one"
+        );
+    }
+}
+
+#[tokio::test]
+async fn each_subscriber_gets_the_topics_it_asked_for_and_an_event_nobody_wants_is_done() {
+    let app = TestApp::spawn().await;
+    let pool = app.kit_schema("relay_topics").await;
+    let wanted = EventSink::start(Duration::ZERO);
+    let other = EventSink::start(Duration::ZERO);
+    let ids = enqueue(
+        &pool,
+        &[
+            "relaytest.wanted.one",
+            "relaytest.other.two",
+            "relaytest.wanted_not.three",
+        ],
+    )
+    .await;
+    let relay = relay(
+        &app,
+        &pool,
+        vec![
+            Subscriber::with_prefixes(&wanted.url, ["relaytest.wanted."]),
+            Subscriber::with_prefixes(&other.url, ["relaytest.other.", "relaytest.more."]),
+        ],
+    )
+    .await;
+    assert_eq!(
+        drain(&relay).await,
+        2,
+        "one call per (event, subscriber) that wants it"
+    );
+
+    let topics = |sink: &EventSink| -> Vec<String> {
+        sink.accepted().into_iter().map(|e| e.topic).collect()
+    };
+    assert_eq!(topics(&wanted), ["relaytest.wanted.one"]);
+    assert_eq!(topics(&other), ["relaytest.other.two"]);
+    assert!(
+        wanted.accepted().iter().all(|e| e.source == "relaytest"),
+        "events carry their source"
+    );
+    let mut conn = pool.get().await.unwrap();
+    let routed: Vec<(Uuid, String)> = outbox_deliveries::table
+        .select((outbox_deliveries::event_id, outbox_deliveries::subscriber))
+        .order(outbox_deliveries::event_id)
+        .load(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        routed,
+        [(ids[0], wanted.url.clone()), (ids[1], other.url.clone())],
+        "no delivery for an event nobody wants"
+    );
+    assert!(
+        undelivered(&pool).await.is_empty(),
+        "every event is done, the one nobody wants included"
+    );
+}
+
+#[tokio::test]
+async fn a_delivery_held_by_a_crashed_replica_is_taken_over_once_its_lease_expires() {
+    let app = TestApp::spawn().await;
+    let pool = app.kit_schema("relay_lease").await;
+    let sink = EventSink::start(Duration::ZERO);
+    let ids = enqueue(&pool, &["relaytest.first", "relaytest.second"]).await;
+    let relay = relay(&app, &pool, vec![Subscriber::all(&sink.url)]).await;
+    assert_eq!(relay.route().await.unwrap(), 2);
+
+    // Two replicas claimed one delivery each and crashed: one lease still runs, one has run out.
+    let mut conn = pool.get().await.unwrap();
+    let lease = |id: Uuid, seconds: i64| {
+        diesel::update(outbox_deliveries::table.filter(outbox_deliveries::event_id.eq(id))).set((
+            outbox_deliveries::lease_token.eq(Some(Uuid::now_v7())),
+            outbox_deliveries::lease_until
+                .eq(Some(Utc::now() + chrono::Duration::seconds(seconds))),
+        ))
+    };
+    lease(ids[0], 3600).execute(&mut conn).await.unwrap();
+    lease(ids[1], -1).execute(&mut conn).await.unwrap();
+
+    assert_eq!(drain(&relay).await, 1);
+    let copies = sink.copies();
+    assert_eq!(
+        copies.get(&ids[1]),
+        Some(&1),
+        "the expired lease is taken over"
+    );
+    assert_eq!(copies.get(&ids[0]), None, "a running lease is respected");
+
+    lease(ids[0], -1).execute(&mut conn).await.unwrap();
+    assert_eq!(drain(&relay).await, 1);
+    assert_eq!(
+        sink.copies().get(&ids[0]),
+        Some(&1),
+        "taken over once it has run out"
+    );
+    assert!(undelivered(&pool).await.is_empty());
 }

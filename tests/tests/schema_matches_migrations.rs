@@ -67,7 +67,15 @@ async fn actual(url: &str, schema: &str) -> BTreeMap<String, Vec<String>> {
 
 fn store_tables() -> BTreeMap<String, Vec<String>> {
     use workout_store::schema::*;
-    declared!(outbox, inbox, idempotency_keys, audit_log, audit_heads)
+    declared!(
+        outbox,
+        outbox_deliveries,
+        inbox,
+        idempotency_keys,
+        audit_log,
+        audit_heads,
+        scheduled_jobs
+    )
 }
 
 #[tokio::test]

@@ -1,9 +1,10 @@
 //! The notifications service: it receives the other services' events and (in later work) turns
 //! them into formal notices, delivered by e-mail and acknowledged.
 //!
-//! Rules: events arrive at `POST /notifications/v1/events` with a service token, at least once;
-//! each is recorded once, by id, whatever the number of deliveries. Platform admins can read what
-//! was received. Routes are mounted by [`configure`], used alike by its binary, `workoutd` and tests.
+//! Rules: events arrive at `POST /notifications/v1/events` with a service token, at least once,
+//! through the store kit's intake ([`outbox::intake`]: the token's service must be the event's
+//! source); each is recorded once, by id, whatever the number of deliveries. Platform admins can
+//! read what was received. Routes are mounted by [`configure`], used alike by its binary, `workoutd` and tests.
 
 pub mod mail;
 pub mod schema;
@@ -18,10 +19,10 @@ use utoipa::OpenApi;
 use uuid::Uuid;
 use workout_http::registry_client::ServiceCredentials;
 use workout_http::{ApiError, JsonBody, Page, PageQuery, PlatformAdmin, ServiceCaller};
+use workout_store::Pool;
 use workout_store::migrate::ServiceMigrations;
 use workout_store::outbox::{self, Event};
 use workout_store::runtime::{Service, ServiceContext, remote_service};
-use workout_store::{Pool, transaction};
 
 use crate::schema::received_events;
 
@@ -33,14 +34,8 @@ pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
     own: Some(&OWN_MIGRATIONS),
 };
 
-/// The answer to a delivered event.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Receipt {
-    /// The event id.
-    pub id: Uuid,
-    /// `true` when this event had already been received (nothing was done again).
-    pub duplicate: bool,
-}
+/// The answer to a delivered event (the store kit's).
+pub use workout_store::outbox::Receipt;
 
 /// `POST /notifications/v1/events` (service token): an event from another service's outbox.
 #[utoipa::path(post, path = "/notifications/v1/events", tag = "events", security(("bearer" = [])),
@@ -51,20 +46,7 @@ pub async fn receive_event(
     service: ServiceCaller,
     body: JsonBody<Event>,
 ) -> Result<HttpResponse, ApiError> {
-    let event = body.value;
-    if event.source != service.client {
-        return Err(ApiError::unprocessable(
-            "source_mismatch",
-            format!(
-                "a {} token cannot deliver events of {}",
-                service.client, event.source
-            ),
-        ));
-    }
-    let duplicate = transaction(&pool, async |conn| {
-        if !outbox::accept(conn, &event).await? {
-            return Ok(true);
-        }
+    outbox::intake(&pool, &service, body.value, async |conn, event| {
         diesel::insert_into(received_events::table)
             .values((
                 received_events::id.eq(event.id),
@@ -76,16 +58,9 @@ pub async fn receive_event(
             ))
             .execute(conn)
             .await?;
-        Ok(false)
+        Ok(())
     })
-    .await?;
-    if !duplicate {
-        tracing::info!(event.id = %event.id, event.topic = %event.topic, event.source = %event.source, "event received");
-    }
-    Ok(HttpResponse::Accepted().json(Receipt {
-        id: event.id,
-        duplicate,
-    }))
+    .await
 }
 
 /// An event as received.

@@ -520,6 +520,7 @@ pub async fn create_information_request(
             ))
             .execute(conn)
             .await?;
+        crate::watch::schedule_overdue_check(conn, workout, id, request.due_on()).await?;
         let view = cooperation_view(conn, workout, Utc::now().date_naive()).await?;
         member
             .record(conn, RegistryTopic::InformationRequestSent, None, &serde_json::json!({"id": id, "subject": subject, "sent_on": request.sent_on(), "due_on": request.due_on()}))

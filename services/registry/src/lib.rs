@@ -27,6 +27,7 @@ use workout_http::{ApiError, PlatformAdmin};
 use workout_store::audit::{self, Actor, PLATFORM_CHAIN};
 use workout_store::migrate::ServiceMigrations;
 use workout_store::runtime::{Service, ServiceContext, service_scope};
+use workout_store::scheduler::Scheduler;
 use workout_store::{Chain, Pool, Reply, idempotency, record, transaction};
 
 /// The registry's own migrations.
@@ -48,8 +49,6 @@ pub struct RegistryConfig {
     pub refresh_token_ttl: chrono::Duration,
     /// Service token lifetime.
     pub service_token_ttl: chrono::Duration,
-    /// How often the cooperation watcher looks for overdue information requests.
-    pub cooperation_watch: std::time::Duration,
 }
 
 impl Default for RegistryConfig {
@@ -59,7 +58,6 @@ impl Default for RegistryConfig {
             access_token_ttl: chrono::Duration::minutes(15),
             refresh_token_ttl: chrono::Duration::days(30),
             service_token_ttl: chrono::Duration::minutes(10),
-            cooperation_watch: std::time::Duration::from_secs(300),
         }
     }
 }
@@ -86,9 +84,6 @@ impl RegistryConfig {
             access_token_ttl: seconds("ACCESS_TOKEN_TTL_SECS", defaults.access_token_ttl)?,
             refresh_token_ttl: seconds("REFRESH_TOKEN_TTL_SECS", defaults.refresh_token_ttl)?,
             service_token_ttl: seconds("SERVICE_TOKEN_TTL_SECS", defaults.service_token_ttl)?,
-            cooperation_watch: seconds("COOPERATION_WATCH_SECS", chrono::Duration::seconds(300))?
-                .to_std()
-                .unwrap_or(defaults.cooperation_watch),
         })
     }
 }
@@ -396,8 +391,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: RegistryState) {
     );
 }
 
+/// Registers the registry's timed jobs (overdue information requests) on `scheduler`.
+pub fn register_jobs(scheduler: Scheduler) -> Scheduler {
+    scheduler.register(watch::OVERDUE_JOB, watch::overdue_job)
+}
+
 /// The registry as a service of a running process: its pool, an active signing key, its own
-/// service client (for its relay) and its routes. Migrations are applied beforehand.
+/// service client (for its relay), its job scheduler and its routes. Migrations are applied
+/// beforehand.
 pub async fn service(
     ctx: &ServiceContext,
     config: RegistryConfig,
@@ -409,16 +410,14 @@ pub async fn service(
         client_id: "registry".to_owned(),
         client_secret: secret,
     });
-    let watch = watch::CooperationWatch::new(pool.clone(), config.cooperation_watch);
+    watch::schedule_open_requests(&pool).await?;
+    let scheduler = register_jobs(ctx.scheduler("registry", pool.clone()));
     let state = RegistryState::new(pool.clone(), config);
     let relay = ctx.relay("registry", pool.clone(), tokens);
     let service = Service {
         name: "registry",
         mount: Arc::new(move |cfg: &mut web::ServiceConfig| configure(cfg, state.clone())),
-        tasks: vec![
-            relay.into_task(),
-            Box::new(|stop| Box::pin(watch.run(stop))),
-        ],
+        tasks: vec![relay.into_task(), scheduler.into_task()],
     };
     Ok((service, pool))
 }

@@ -1,29 +1,35 @@
-//! The cooperation watcher: announces information requests that became overdue and flags the
+//! The cooperation watch: announces information requests that became overdue and flags the
 //! borrower as possibly non-cooperative after two consecutive missed requests (guideline 5.1.2).
 //!
-//! Rules: time makes a request overdue, so a background pass looks for them every
-//! `COOPERATION_WATCH_SECS` (default 300). Each overdue request is announced once
-//! (`registry.information_request_overdue`), each workout's borrower flagged once
-//! (`registry.borrower_flagged`, with the trail of missed requests); rows are claimed with
-//! `FOR UPDATE SKIP LOCKED`, so several replicas never announce the same request twice. Every
-//! announcement is audited on the workout's chain, by the system (no user).
+//! Rules: time makes a request overdue, so sending one schedules a job ([`OVERDUE_JOB`], keyed by
+//! the request id, on the store kit's scheduler) due at the start of the day after its due date in
+//! the workout calendar's time zone ([`zone_of`]; `SA` is Asia/Riyadh, UTC+3 all year). When the job
+//! runs, a request still unanswered and not yet announced is announced once
+//! (`registry.information_request_overdue`) and the workout's borrower flagged once
+//! (`registry.borrower_flagged`, with the trail of missed requests); a request answered by then
+//! needs nothing. The scheduler runs each job once, in the transaction that records its effects,
+//! so several replicas never announce a request twice. Every announcement is audited on the
+//! workout's chain, by the system (no user). Open requests recorded before jobs existed get theirs
+//! when the registry starts ([`schedule_open_requests`]).
 
-use std::collections::BTreeSet;
-use std::time::Duration;
+use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone as _, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use tokio::sync::watch;
 use uuid::Uuid;
 use workout_domain::RegistryTopic;
 use workout_http::ApiError;
 use workout_store::audit::Actor;
+use workout_store::scheduler::{self, Job, JobFuture};
 use workout_store::{Pool, record, transaction};
 
 use crate::exposures::cooperation_view;
 use crate::schema::{information_requests, workouts};
 use crate::workouts::chain;
+
+/// The kind of the job that announces an information request once it is overdue.
+pub const OVERDUE_JOB: &str = "information_request_overdue";
 
 /// Flags the workout's borrower if its requests now show two consecutive misses and it is not
 /// flagged yet; returns whether it flagged now.
@@ -32,7 +38,7 @@ pub async fn flag_if_non_cooperative(
     workout: Uuid,
     today: NaiveDate,
 ) -> Result<bool, ApiError> {
-    let (borrower, flagged_at): (Uuid, Option<chrono::DateTime<Utc>>) = workouts::table
+    let (borrower, flagged_at): (Uuid, Option<DateTime<Utc>>) = workouts::table
         .find(workout)
         .select((workouts::borrower_id, workouts::borrower_flagged_at))
         .for_update()
@@ -68,74 +74,199 @@ pub async fn flag_if_non_cooperative(
     Ok(true)
 }
 
-/// The background watcher.
-pub struct CooperationWatch {
-    pool: Pool,
-    interval: Duration,
+/// The time zone in which a business calendar's days begin and end: `SA` is Asia/Riyadh (UTC+3,
+/// no daylight saving time); `SAT_SUN`, which belongs to no place, is UTC. `None` for a calendar
+/// without a zone.
+pub fn zone_of(calendar: &str) -> Option<FixedOffset> {
+    match calendar {
+        "SA" => FixedOffset::east_opt(3 * 3600),
+        "SAT_SUN" => FixedOffset::east_opt(0),
+        _ => None,
+    }
 }
 
-impl CooperationWatch {
-    /// A watcher over the registry's pool, passing every `interval`.
-    pub fn new(pool: Pool, interval: Duration) -> Self {
-        Self { pool, interval }
-    }
+fn zone_for(calendar: &str) -> Result<FixedOffset, ApiError> {
+    zone_of(calendar).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "business calendar {calendar:?} has no time zone"
+        ))
+    })
+}
 
-    /// Runs until `stop` turns true.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        while !*stop.borrow() {
-            if let Err(error) = self.pass(Utc::now().date_naive()).await {
-                tracing::warn!(error.cause = %error, "cooperation watch pass failed");
-            }
-            tokio::select! {
-                () = tokio::time::sleep(self.interval) => {}
-                _ = stop.changed() => {}
-            }
+/// When a request due on `due_on` becomes overdue: the start of the next day in `zone`, in UTC.
+pub fn overdue_at(due_on: NaiveDate, zone: FixedOffset) -> Option<DateTime<Utc>> {
+    let midnight = due_on.succ_opt()?.and_hms_opt(0, 0, 0)?;
+    zone.from_local_datetime(&midnight)
+        .single()
+        .map(|start| start.with_timezone(&Utc))
+}
+
+async fn calendar_of(conn: &mut AsyncPgConnection, workout: Uuid) -> Result<String, ApiError> {
+    Ok(workouts::table
+        .find(workout)
+        .select(workouts::calendar)
+        .first(conn)
+        .await?)
+}
+
+async fn schedule_check(
+    conn: &mut AsyncPgConnection,
+    workout: Uuid,
+    request: Uuid,
+    due_on: NaiveDate,
+    calendar: &str,
+) -> Result<(), ApiError> {
+    let due_at = overdue_at(due_on, zone_for(calendar)?).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "request {request}: no day follows its due date {due_on}"
+        ))
+    })?;
+    scheduler::schedule(
+        conn,
+        OVERDUE_JOB,
+        &request.to_string(),
+        due_at,
+        serde_json::json!({"workout_id": workout, "request_id": request, "due_on": due_on}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Schedules, in the caller's transaction, the job that announces request `request` of `workout`
+/// if it is still unanswered once `due_on` is over.
+pub async fn schedule_overdue_check(
+    conn: &mut AsyncPgConnection,
+    workout: Uuid,
+    request: Uuid,
+    due_on: NaiveDate,
+) -> Result<(), ApiError> {
+    let calendar = calendar_of(conn, workout).await?;
+    schedule_check(conn, workout, request, due_on, &calendar).await
+}
+
+/// Gives every open request (unanswered, not announced) its job, if it has none; returns how many
+/// open requests there are. Run at start: requests recorded before jobs existed are covered, and
+/// scheduling a request's job again changes nothing.
+pub async fn schedule_open_requests(pool: &Pool) -> Result<usize, ApiError> {
+    transaction(pool, async |conn| {
+        let open: Vec<(Uuid, Uuid, NaiveDate)> = information_requests::table
+            .filter(information_requests::answered_on.is_null())
+            .filter(information_requests::overdue_announced_at.is_null())
+            .select((
+                information_requests::id,
+                information_requests::workout_id,
+                information_requests::due_on,
+            ))
+            .load(conn)
+            .await?;
+        let mut calendars: BTreeMap<Uuid, String> = BTreeMap::new();
+        for (request, workout, due_on) in &open {
+            let calendar = match calendars.get(workout) {
+                Some(calendar) => calendar.clone(),
+                None => {
+                    let calendar = calendar_of(conn, *workout).await?;
+                    calendars.insert(*workout, calendar.clone());
+                    calendar
+                }
+            };
+            schedule_check(conn, *workout, *request, *due_on, &calendar).await?;
         }
-    }
+        Ok(open.len())
+    })
+    .await
+}
 
-    /// One pass as of `today`: announces newly overdue requests and flags borrowers; returns how
-    /// many requests it announced.
-    pub async fn pass(&self, today: NaiveDate) -> Result<usize, ApiError> {
-        transaction(&self.pool, async |conn| {
-            let overdue: Vec<(Uuid, Uuid, String, NaiveDate, NaiveDate)> = information_requests::table
-                .filter(information_requests::answered_on.is_null())
-                .filter(information_requests::overdue_announced_at.is_null())
-                .filter(information_requests::due_on.lt(today))
-                .order(information_requests::due_on.asc())
-                .select((
-                    information_requests::id,
-                    information_requests::workout_id,
-                    information_requests::subject,
-                    information_requests::sent_on,
-                    information_requests::due_on,
-                ))
-                .limit(200)
-                .for_update()
-                .skip_locked()
-                .load(conn)
-                .await?;
-            let mut touched = BTreeSet::new();
-            for (id, workout, subject, sent_on, due_on) in &overdue {
-                diesel::update(information_requests::table.find(id))
-                    .set(information_requests::overdue_announced_at.eq(Utc::now()))
-                    .execute(conn)
-                    .await?;
-                record(
-                    conn,
-                    chain(*workout),
-                    &Actor::service("registry"),
-                    RegistryTopic::InformationRequestOverdue,
-                    None,
-                    &serde_json::json!({"id": id, "workout_id": workout, "subject": subject, "sent_on": sent_on, "due_on": due_on}),
-                )
-                .await?;
-                touched.insert(*workout);
-            }
-            for workout in touched {
-                flag_if_non_cooperative(conn, workout, today).await?;
-            }
-            Ok(overdue.len())
-        })
+/// The handler of [`OVERDUE_JOB`] (register it on the registry's scheduler).
+pub fn overdue_job<'a>(
+    conn: &'a mut AsyncPgConnection,
+    job: &'a Job,
+    now: DateTime<Utc>,
+) -> JobFuture<'a> {
+    Box::pin(async move {
+        announce_if_overdue(conn, job, now).await?;
+        Ok(())
+    })
+}
+
+/// A request as the overdue job reads it: workout, subject, sent, due, answered, announced.
+type OpenRequest = (
+    Uuid,
+    String,
+    NaiveDate,
+    NaiveDate,
+    Option<NaiveDate>,
+    Option<DateTime<Utc>>,
+);
+
+/// Announces the job's request if, as of `now`, it is overdue, unanswered and not yet announced,
+/// and flags the borrower if that makes two consecutive misses; returns whether it announced.
+async fn announce_if_overdue(
+    conn: &mut AsyncPgConnection,
+    job: &Job,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    let id: Uuid = job.key.parse().map_err(|e| {
+        ApiError::Internal(anyhow::anyhow!(
+            "job key {:?} is not a request id: {e}",
+            job.key
+        ))
+    })?;
+    let request: Option<OpenRequest> = information_requests::table
+        .find(id)
+        .select((
+            information_requests::workout_id,
+            information_requests::subject,
+            information_requests::sent_on,
+            information_requests::due_on,
+            information_requests::answered_on,
+            information_requests::overdue_announced_at,
+        ))
+        .for_update()
+        .first(conn)
         .await
+        .optional()?;
+    let Some((workout, subject, sent_on, due_on, answered_on, announced_at)) = request else {
+        return Ok(false);
+    };
+    if answered_on.is_some() || announced_at.is_some() {
+        return Ok(false);
+    }
+    let calendar = calendar_of(conn, workout).await?;
+    let today = now.with_timezone(&zone_for(&calendar)?).date_naive();
+    if due_on >= today {
+        // Only a job scheduled too early gets here; failing keeps it, to be retried later.
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "request {id} is due on {due_on}, not overdue on {today}"
+        )));
+    }
+    diesel::update(information_requests::table.find(id))
+        .set(information_requests::overdue_announced_at.eq(Utc::now()))
+        .execute(conn)
+        .await?;
+    record(
+        conn,
+        chain(workout),
+        &Actor::service("registry"),
+        RegistryTopic::InformationRequestOverdue,
+        None,
+        &serde_json::json!({"id": id, "workout_id": workout, "subject": subject, "sent_on": sent_on, "due_on": due_on}),
+    )
+    .await?;
+    flag_if_non_cooperative(conn, workout, today).await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_due_on_a_day_is_overdue_from_riyadh_midnight_after_it() {
+        let due_on = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let at = overdue_at(due_on, zone_of("SA").unwrap()).unwrap();
+        assert_eq!(at.to_rfc3339(), "2026-12-01T21:00:00+00:00");
+        let at = overdue_at(due_on, zone_of("SAT_SUN").unwrap()).unwrap();
+        assert_eq!(at.to_rfc3339(), "2026-12-02T00:00:00+00:00");
+        assert_eq!(zone_of("XX"), None);
     }
 }

@@ -1,6 +1,7 @@
 //! Store kit shared by every workout service: pools and readiness, embedded migrations, one
-//! transaction per use case with `Idempotency-Key`, the transactional outbox and its relay, and the
-//! hash-chained audit log. Its tables live in each service's own schema.
+//! transaction per use case with `Idempotency-Key`, the transactional outbox with its relay and
+//! event intake, the scheduler of timed jobs, and the hash-chained audit log. Its tables live in
+//! each service's own schema.
 
 pub mod audit;
 pub mod idempotency;
@@ -9,6 +10,7 @@ pub mod outbox;
 pub mod pool;
 pub mod record;
 pub mod runtime;
+pub mod scheduler;
 pub mod schema;
 
 pub use idempotency::{Reply, transaction};

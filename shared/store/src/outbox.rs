@@ -1,27 +1,52 @@
-//! The transactional outbox and its relay, and the receivers' deduplication.
+//! The transactional outbox, its relay and event routing, and the receivers' side: deduplication
+//! and the one intake handler every service mounts.
 //!
-//! Rules: an event is written by [`enqueue`] in the same transaction as the change it describes, so
-//! there is never a change without its event or an event without its change. The [`Relay`] delivers
-//! pending events over HTTP to every subscriber, at least once: it locks a batch with
-//! `FOR UPDATE SKIP LOCKED` (so replicas never deliver the same row at the same time), keeps the lock
-//! while it calls the subscribers, and marks each event delivered or schedules a retry with
-//! exponential backoff (1 s doubling, at most 10 min). A subscriber answering 2xx has accepted the
-//! event; receivers deduplicate by event id with [`accept`], so a redelivery changes nothing.
+//! Rules:
+//! - An event is written by [`enqueue`] in the same transaction as the change it describes, so
+//!   there is never a change without its event or an event without its change.
+//! - Each subscriber is a URL and the topic prefixes it wants ([`Subscriber`]; none: every topic).
+//!   The [`Relay`] routes each new event once: in one short transaction it makes a row in
+//!   `outbox_deliveries` for every subscriber that wants its topic and marks the event routed (an
+//!   event nobody wants is done at once). A subscriber added later receives the events routed after
+//!   it came; one removed keeps its undelivered rows, which no relay takes any more.
+//! - Delivery state is per (event, subscriber): each subscriber is served by a loop of its own that
+//!   retries it with exponential backoff ([`backoff`]: 1 s doubling, at most 10 min) on its own
+//!   rows only, so a subscriber that is down or slow neither delays nor causes redelivery to the
+//!   others. `outbox.delivered_at` is set once every subscriber the event was routed to accepted it.
+//! - No transaction is open while a subscriber is called: a batch of due rows is claimed with a
+//!   lease (`FOR UPDATE SKIP LOCKED`, then `lease_token` and `lease_until` set, committed), each
+//!   event is posted, then its outcome is recorded under the lease (delivered; or attempts + 1, the
+//!   next attempt and the error). A relay stops calling before its lease could run out (each call
+//!   has a time limit shorter than the lease), so two replicas never deliver one (event,
+//!   subscriber) at the same time; the lease of a replica that crashed expires and another takes
+//!   the row. After a failure the rest of the batch is released untried, to be tried at the next
+//!   poll.
+//! - Delivery is at least once and in no guaranteed order. A subscriber answering 2xx has accepted
+//!   the event; receivers deduplicate by event id with [`accept`], or mount [`intake`], which also
+//!   checks the sending service and runs the receiver's reaction in the same transaction.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
+use diesel::dsl::AsExprOf;
+use diesel::expression::{SqlLiteral, UncheckedBind};
+use diesel::pg::data_types::PgInterval;
 use diesel::prelude::*;
+use diesel::sql_types::{Interval, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::watch;
 use uuid::Uuid;
 use workout_http::registry_client::ServiceTokens;
+use workout_http::{ApiError, ServiceCaller};
 
+use crate::idempotency::transaction;
 use crate::pool::Pool;
-use crate::schema::{inbox, outbox};
+use crate::schema::{inbox, outbox, outbox_deliveries as deliveries};
 
 /// An event as it travels from a service's outbox to a subscriber.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -42,13 +67,12 @@ pub struct Event {
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = outbox)]
-struct PendingRow {
+struct EventRow {
     id: Uuid,
     topic: String,
     workout_id: Option<Uuid>,
     payload: Value,
     created_at: DateTime<Utc>,
-    attempts: i32,
 }
 
 /// Writes an event inside the caller's transaction (through [`crate::record::record`], which also
@@ -87,6 +111,51 @@ pub async fn accept(conn: &mut AsyncPgConnection, event: &Event) -> QueryResult<
     Ok(inserted == 1)
 }
 
+/// The answer to a delivered event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Receipt {
+    /// The event id.
+    pub id: Uuid,
+    /// `true` when this event had already been received (nothing was done again).
+    pub duplicate: bool,
+}
+
+/// The body of `POST /<service>/v1/events` for any service: checks that the calling service (its
+/// token, already verified by the [`ServiceCaller`] extractor) is the event's `source`, records the
+/// event once ([`accept`]) and runs `react` in that same transaction; a redelivery does nothing.
+/// Answers 202 with a [`Receipt`], or 422 `source_mismatch`.
+pub async fn intake(
+    pool: &Pool,
+    service: &ServiceCaller,
+    event: Event,
+    react: impl AsyncFnOnce(&mut AsyncPgConnection, &Event) -> Result<(), ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    if event.source != service.client {
+        return Err(ApiError::unprocessable(
+            "source_mismatch",
+            format!(
+                "a {} token cannot deliver events of {}",
+                service.client, event.source
+            ),
+        ));
+    }
+    let duplicate = transaction(pool, async |conn| {
+        if !accept(conn, &event).await? {
+            return Ok(true);
+        }
+        react(conn, &event).await?;
+        Ok(false)
+    })
+    .await?;
+    if !duplicate {
+        tracing::info!(event.id = %event.id, event.topic = %event.topic, event.source = %event.source, "event received");
+    }
+    Ok(HttpResponse::Accepted().json(Receipt {
+        id: event.id,
+        duplicate,
+    }))
+}
+
 /// The delay before retry number `attempts` (1-based): 1 s doubling, capped at 10 minutes.
 pub fn backoff(attempts: i32) -> Duration {
     let exponent = u32::try_from(attempts.saturating_sub(1))
@@ -95,25 +164,152 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::from_secs(1_u64 << exponent).min(Duration::from_secs(600))
 }
 
+/// Where events go: a URL that receives them (`POST`, JSON body [`Event`], service token) and the
+/// topic prefixes it wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber {
+    /// The URL events are posted to; it names the subscriber in `outbox_deliveries`.
+    pub url: String,
+    /// Topic prefixes, e.g. `registry.`; empty: every topic.
+    pub prefixes: Vec<String>,
+}
+
+impl Subscriber {
+    /// A subscriber to every topic.
+    pub fn all(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            prefixes: Vec::new(),
+        }
+    }
+
+    /// A subscriber to the topics that start with one of `prefixes`.
+    pub fn with_prefixes(
+        url: impl Into<String>,
+        prefixes: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Self {
+            url: url.into(),
+            prefixes: prefixes.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// Whether it wants events of `topic`.
+    pub fn wants(&self, topic: &str) -> bool {
+        self.prefixes.is_empty() || self.prefixes.iter().any(|p| topic.starts_with(p.as_str()))
+    }
+
+    /// Parses `OUTBOX_SUBSCRIBERS`: comma-separated entries, each `URL` (every topic) or
+    /// `URL#PREFIX` (topics starting with `PREFIX`); an entry without `://` is one more prefix of
+    /// the subscriber before it. `http://a/events,http://b/events#registry.,mandates.` sends
+    /// everything to `a` and the `registry.` and `mandates.` topics to `b`. A list that names no
+    /// subscriber is an error (events would wait forever).
+    pub fn parse_list(text: &str) -> anyhow::Result<Vec<Self>> {
+        let mut list: Vec<Self> = Vec::new();
+        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            if entry.contains("://") {
+                let (url, prefix) = match entry.split_once('#') {
+                    Some((url, prefix)) => (url.trim(), Some(prefix.trim())),
+                    None => (entry, None),
+                };
+                anyhow::ensure!(
+                    url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")),
+                    "OUTBOX_SUBSCRIBERS: {url:?} is not an http(s) URL"
+                );
+                anyhow::ensure!(
+                    list.iter().all(|s| s.url != url),
+                    "OUTBOX_SUBSCRIBERS: {url:?} is listed twice"
+                );
+                let mut subscriber = Self::all(url);
+                if let Some(prefix) = prefix {
+                    anyhow::ensure!(
+                        !prefix.is_empty(),
+                        "OUTBOX_SUBSCRIBERS: {url:?} has an empty topic prefix after '#'"
+                    );
+                    subscriber.prefixes.push(prefix.to_owned());
+                }
+                list.push(subscriber);
+            } else {
+                match list.last_mut() {
+                    Some(last) if !last.prefixes.is_empty() => {
+                        last.prefixes.push(entry.to_owned());
+                    }
+                    _ => anyhow::bail!(
+                        "OUTBOX_SUBSCRIBERS: {entry:?} is neither a URL nor a topic prefix following `URL#prefix`"
+                    ),
+                }
+            }
+        }
+        anyhow::ensure!(!list.is_empty(), "OUTBOX_SUBSCRIBERS names no subscriber");
+        Ok(list)
+    }
+}
+
 /// Settings of a relay.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
     /// The emitting service's name, sent as the event's `source`.
     pub source: String,
-    /// URLs that receive every event (`POST`, JSON body [`Event`], service token).
-    pub subscribers: Vec<String>,
-    /// Events per batch.
+    /// Who receives which events.
+    pub subscribers: Vec<Subscriber>,
+    /// Events routed, and deliveries claimed per subscriber, per batch.
     pub batch_size: i64,
-    /// Wait between polls when there is nothing to deliver.
+    /// Wait between polls when there is nothing to deliver, and after a failed delivery.
     pub idle: Duration,
+    /// How long a claimed batch is reserved for the replica that claimed it.
+    pub lease: Duration,
+    /// The time limit of one call to a subscriber (well under `lease`).
+    pub call_timeout: Duration,
 }
 
-/// Delivers a service's pending outbox events.
+impl RelayConfig {
+    /// The settings of `source`'s relay to `subscribers`: batches of 20, polls every 500 ms, leases
+    /// of 60 s, calls of at most 10 s.
+    pub fn new(source: &str, subscribers: Vec<Subscriber>) -> Self {
+        Self {
+            source: source.to_owned(),
+            subscribers,
+            batch_size: 20,
+            idle: Duration::from_millis(500),
+            lease: Duration::from_secs(60),
+            call_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The time a relay keeps in hand between its last call of a batch and the end of its lease (for
+/// recording the outcome).
+const LEASE_MARGIN: Duration = Duration::from_secs(2);
+
+/// What one delivery pass to a subscriber did.
+#[derive(Debug, Clone, Copy, Default)]
+struct Pass {
+    /// Events newly routed (to any subscriber).
+    routed: usize,
+    /// Calls made to the subscriber.
+    attempted: usize,
+    /// Whether a call failed (the rest of the batch was released).
+    failed: bool,
+}
+
+/// Delivers a service's outbox events to its subscribers.
 pub struct Relay {
     pool: Pool,
     client: reqwest::Client,
     tokens: Arc<ServiceTokens>,
     config: RelayConfig,
+}
+
+fn interval(duration: Duration) -> PgInterval {
+    PgInterval::from_microseconds(i64::try_from(duration.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// `now() + duration`, on the database's clock (leases and retries compare with `now()` there,
+/// whichever replica wrote them).
+fn from_now(
+    duration: Duration,
+) -> UncheckedBind<SqlLiteral<Timestamptz>, AsExprOf<PgInterval, Interval>> {
+    diesel::dsl::sql::<Timestamptz>("now() + ").bind::<Interval, _>(interval(duration))
 }
 
 impl Relay {
@@ -132,98 +328,368 @@ impl Relay {
         }
     }
 
-    /// Runs until `shutdown` turns true; a batch in progress is finished first.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        tracing::info!(source = %self.config.source, "outbox relay started");
+    /// Runs until `shutdown` turns true: one delivery loop per subscriber, each finishing the call
+    /// in progress (and releasing the rest of its batch) before it stops. (Without subscribers it
+    /// has nothing to do and returns at once.)
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        tracing::info!(source = %self.config.source, subscribers = self.config.subscribers.len(), "outbox relay started");
+        let loops = self
+            .config
+            .subscribers
+            .iter()
+            .map(|subscriber| self.serve(subscriber, shutdown.clone()));
+        futures_util::future::join_all(loops).await;
+        tracing::info!(source = %self.config.source, "outbox relay stopped");
+    }
+
+    async fn serve(&self, subscriber: &Subscriber, mut shutdown: watch::Receiver<bool>) {
         while !*shutdown.borrow() {
-            let pause = match self.deliver_batch().await {
-                Ok(0) => self.config.idle,
+            let pause = match self.pass(subscriber, Some(&shutdown)).await {
+                Ok(pass) if pass.failed || (pass.attempted == 0 && pass.routed == 0) => {
+                    self.config.idle
+                }
                 Ok(_) => Duration::ZERO,
                 Err(error) => {
-                    tracing::warn!(
-                        error.cause = format!("{error:#}"),
-                        "outbox relay batch failed"
-                    );
+                    tracing::warn!(source = %self.config.source, subscriber = %subscriber.url,
+                        error.cause = format!("{error:#}"), "outbox relay pass failed");
                     self.config.idle.max(Duration::from_secs(1))
                 }
             };
             if !pause.is_zero() {
                 tokio::select! {
                     () = tokio::time::sleep(pause) => {}
-                    _ = shutdown.changed() => {}
+                    changed = shutdown.changed() => if changed.is_err() { break },
                 }
             }
         }
-        tracing::info!(source = %self.config.source, "outbox relay stopped");
     }
 
-    /// Delivers one batch of due events; returns how many were attempted.
+    /// One pass for every subscriber at once: routes new events, then delivers one batch to each
+    /// subscriber; returns how many calls were made.
     pub async fn deliver_batch(&self) -> anyhow::Result<usize> {
+        let passes = futures_util::future::join_all(
+            self.config
+                .subscribers
+                .iter()
+                .map(|subscriber| self.pass(subscriber, None)),
+        )
+        .await;
+        let mut attempted = 0;
+        for pass in passes {
+            attempted += pass?.attempted;
+        }
+        Ok(attempted)
+    }
+
+    async fn pass(
+        &self,
+        subscriber: &Subscriber,
+        shutdown: Option<&watch::Receiver<bool>>,
+    ) -> anyhow::Result<Pass> {
+        let routed = self.route().await?;
+        let mut pass = self.deliver_to(subscriber, shutdown).await?;
+        pass.routed = routed;
+        Ok(pass)
+    }
+
+    /// Routes a batch of new events: a delivery row for every subscriber that wants each; returns
+    /// how many events were routed.
+    pub async fn route(&self) -> anyhow::Result<usize> {
         let mut conn = self.pool.get().await?;
         conn.transaction::<usize, anyhow::Error, _>(async |conn| {
-                let rows: Vec<PendingRow> = outbox::table
-                    .filter(outbox::delivered_at.is_null())
-                    .filter(outbox::next_attempt_at.le(diesel::dsl::now))
-                    .order((outbox::created_at.asc(), outbox::id.asc()))
-                    .limit(self.config.batch_size)
-                    .select(PendingRow::as_select())
-                    .for_update()
-                    .skip_locked()
-                    .load(conn)
-                    .await?;
-                let count = rows.len();
-                for row in rows {
-                    let id = row.id;
-                    let attempts = row.attempts;
-                    match self.deliver(row).await {
-                        Ok(()) => {
-                            diesel::update(outbox::table.find(id))
-                                .set(outbox::delivered_at.eq(diesel::dsl::now))
-                                .execute(conn)
-                                .await?;
-                            metrics::counter!("outbox_delivered_total", "source" => self.config.source.clone()).increment(1);
-                        }
-                        Err(error) => {
-                            let attempts = attempts.saturating_add(1);
-                            let next = Utc::now()
-                                + chrono::Duration::from_std(backoff(attempts)).unwrap_or(chrono::Duration::MAX);
-                            tracing::warn!(event.id = %id, attempts, error.cause = format!("{error:#}"), "event delivery failed; will retry");
-                            diesel::update(outbox::table.find(id))
-                                .set((
-                                    outbox::attempts.eq(attempts),
-                                    outbox::next_attempt_at.eq(next),
-                                    outbox::last_error.eq(format!("{error:#}")),
-                                ))
-                                .execute(conn)
-                                .await?;
-                            metrics::counter!("outbox_delivery_failures_total", "source" => self.config.source.clone()).increment(1);
-                        }
-                    }
+            let fresh: Vec<(Uuid, String)> = outbox::table
+                .filter(outbox::routed_at.is_null())
+                .order((outbox::created_at.asc(), outbox::id.asc()))
+                .limit(self.config.batch_size)
+                .select((outbox::id, outbox::topic))
+                .for_update()
+                .skip_locked()
+                .load(conn)
+                .await?;
+            for (id, topic) in &fresh {
+                let rows: Vec<_> = self
+                    .config
+                    .subscribers
+                    .iter()
+                    .filter(|s| s.wants(topic))
+                    .map(|s| {
+                        (
+                            deliveries::event_id.eq(*id),
+                            deliveries::subscriber.eq(&s.url),
+                        )
+                    })
+                    .collect();
+                if rows.is_empty() {
+                    diesel::update(outbox::table.find(id))
+                        .set((
+                            outbox::routed_at.eq(diesel::dsl::now),
+                            outbox::delivered_at.eq(diesel::dsl::now),
+                        ))
+                        .execute(conn)
+                        .await?;
+                } else {
+                    diesel::insert_into(deliveries::table)
+                        .values(&rows)
+                        .on_conflict_do_nothing()
+                        .execute(conn)
+                        .await?;
+                    diesel::update(outbox::table.find(id))
+                        .set(outbox::routed_at.eq(diesel::dsl::now))
+                        .execute(conn)
+                        .await?;
                 }
-                Ok(count)
+            }
+            Ok(fresh.len())
         })
         .await
     }
 
-    async fn deliver(&self, row: PendingRow) -> anyhow::Result<()> {
-        let event = Event {
-            id: row.id,
-            topic: row.topic,
-            source: self.config.source.clone(),
-            workout_id: row.workout_id,
-            occurred_at: row.created_at,
-            payload: row.payload,
-        };
-        let token = self.tokens.token().await?;
-        for subscriber in &self.config.subscribers {
-            self.client
-                .post(subscriber)
-                .bearer_auth(&token)
-                .json(&event)
-                .send()
-                .await?
-                .error_for_status()?;
+    /// Claims a batch of `subscriber`'s due deliveries under a new lease; returns the events with
+    /// their failed attempts so far, oldest due first.
+    async fn claim(
+        &self,
+        subscriber: &Subscriber,
+        lease: Uuid,
+    ) -> anyhow::Result<Vec<(Uuid, i32)>> {
+        let mut conn = self.pool.get().await?;
+        conn.transaction::<Vec<(Uuid, i32)>, anyhow::Error, _>(async |conn| {
+            let due: Vec<(Uuid, i32)> = deliveries::table
+                .filter(deliveries::subscriber.eq(&subscriber.url))
+                .filter(deliveries::delivered_at.is_null())
+                .filter(deliveries::next_attempt_at.le(diesel::dsl::now))
+                .filter(
+                    deliveries::lease_until
+                        .is_null()
+                        .or(deliveries::lease_until.lt(diesel::dsl::now)),
+                )
+                .order((
+                    deliveries::next_attempt_at.asc(),
+                    deliveries::event_id.asc(),
+                ))
+                .limit(self.config.batch_size)
+                .select((deliveries::event_id, deliveries::attempts))
+                .for_update()
+                .skip_locked()
+                .load(conn)
+                .await?;
+            if !due.is_empty() {
+                diesel::update(
+                    deliveries::table
+                        .filter(deliveries::subscriber.eq(&subscriber.url))
+                        .filter(deliveries::event_id.eq_any(due.iter().map(|(id, _)| *id))),
+                )
+                .set((
+                    deliveries::lease_token.eq(lease),
+                    deliveries::lease_until.eq(from_now(self.config.lease).nullable()),
+                ))
+                .execute(conn)
+                .await?;
+            }
+            Ok(due)
+        })
+        .await
+    }
+
+    /// Delivers one claimed batch to `subscriber`, stopping at the first failure, when `shutdown`
+    /// turns true, or before a call could outlast the lease; the rest of the batch is released.
+    async fn deliver_to(
+        &self,
+        subscriber: &Subscriber,
+        shutdown: Option<&watch::Receiver<bool>>,
+    ) -> anyhow::Result<Pass> {
+        let started = Instant::now();
+        let lease = Uuid::now_v7();
+        let claimed = self.claim(subscriber, lease).await?;
+        let mut pass = Pass::default();
+        if claimed.is_empty() {
+            return Ok(pass);
         }
+        let loaded = self.events(claimed.iter().map(|(id, _)| *id)).await;
+        let token = self.tokens.token().await;
+        let (events, token) = match (loaded, token) {
+            (Ok(events), Ok(token)) => (events, token),
+            (Err(error), _) | (_, Err(error)) => {
+                self.release(subscriber, lease).await?;
+                return Err(error);
+            }
+        };
+        for (id, attempts) in &claimed {
+            let stopping = shutdown.is_some_and(|s| *s.borrow());
+            let lease_left = self
+                .config
+                .lease
+                .saturating_sub(started.elapsed())
+                .saturating_sub(LEASE_MARGIN);
+            if pass.failed || stopping || lease_left < self.config.call_timeout {
+                break;
+            }
+            pass.attempted += 1;
+            let sent = match events.get(id) {
+                Some(event) => self.post(subscriber, &token, event).await,
+                None => Err(anyhow::anyhow!("event {id} is not in the outbox")),
+            };
+            match sent {
+                Ok(()) => {
+                    self.delivered(subscriber, *id, lease).await?;
+                    metrics::counter!("outbox_delivered_total", "source" => self.config.source.clone(), "subscriber" => subscriber.url.clone()).increment(1);
+                }
+                Err(error) => {
+                    pass.failed = true;
+                    let attempts = attempts.saturating_add(1);
+                    tracing::warn!(event.id = %id, subscriber = %subscriber.url, attempts,
+                        error.cause = format!("{error:#}"), "event delivery failed; will retry");
+                    self.failed(subscriber, *id, lease, attempts, &format!("{error:#}"))
+                        .await?;
+                    metrics::counter!("outbox_delivery_failures_total", "source" => self.config.source.clone(), "subscriber" => subscriber.url.clone()).increment(1);
+                }
+            }
+        }
+        self.release(subscriber, lease).await?;
+        Ok(pass)
+    }
+
+    async fn events(
+        &self,
+        ids: impl Iterator<Item = Uuid>,
+    ) -> anyhow::Result<BTreeMap<Uuid, Event>> {
+        let mut conn = self.pool.get().await?;
+        let rows: Vec<EventRow> = outbox::table
+            .filter(outbox::id.eq_any(ids.collect::<Vec<_>>()))
+            .select(EventRow::as_select())
+            .load(&mut conn)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                (
+                    row.id,
+                    Event {
+                        id: row.id,
+                        topic: row.topic,
+                        source: self.config.source.clone(),
+                        workout_id: row.workout_id,
+                        occurred_at: row.created_at,
+                        payload: row.payload,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    async fn post(
+        &self,
+        subscriber: &Subscriber,
+        token: &str,
+        event: &Event,
+    ) -> anyhow::Result<()> {
+        self.client
+            .post(&subscriber.url)
+            .bearer_auth(token)
+            .timeout(self.config.call_timeout)
+            .json(event)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    /// Records a delivery under `lease`, and the event as delivered when it was the last one due.
+    async fn delivered(
+        &self,
+        subscriber: &Subscriber,
+        id: Uuid,
+        lease: Uuid,
+    ) -> anyhow::Result<()> {
+        let mut conn = self.pool.get().await?;
+        let recorded = conn
+            .transaction::<bool, anyhow::Error, _>(async |conn| {
+                // One delivery of an event at a time decides whether it was the last.
+                outbox::table
+                    .find(id)
+                    .select(outbox::id)
+                    .for_no_key_update()
+                    .first::<Uuid>(conn)
+                    .await?;
+                let updated = diesel::update(
+                    deliveries::table
+                        .find((id, &subscriber.url))
+                        .filter(deliveries::lease_token.eq(lease))
+                        .filter(deliveries::delivered_at.is_null()),
+                )
+                .set((
+                    deliveries::delivered_at.eq(diesel::dsl::now),
+                    deliveries::lease_token.eq(None::<Uuid>),
+                    deliveries::lease_until.eq(None::<DateTime<Utc>>),
+                ))
+                .execute(conn)
+                .await?;
+                let left: i64 = deliveries::table
+                    .filter(deliveries::event_id.eq(id))
+                    .filter(deliveries::delivered_at.is_null())
+                    .count()
+                    .get_result(conn)
+                    .await?;
+                if left == 0 {
+                    diesel::update(
+                        outbox::table
+                            .find(id)
+                            .filter(outbox::delivered_at.is_null()),
+                    )
+                    .set(outbox::delivered_at.eq(diesel::dsl::now))
+                    .execute(conn)
+                    .await?;
+                }
+                Ok(updated == 1)
+            })
+            .await?;
+        if !recorded {
+            tracing::warn!(event.id = %id, subscriber = %subscriber.url,
+                "delivered after the lease was lost; the event may be delivered again");
+        }
+        Ok(())
+    }
+
+    /// Records a failed attempt under `lease` and when to try again.
+    async fn failed(
+        &self,
+        subscriber: &Subscriber,
+        id: Uuid,
+        lease: Uuid,
+        attempts: i32,
+        error: &str,
+    ) -> anyhow::Result<()> {
+        let mut conn = self.pool.get().await?;
+        diesel::update(
+            deliveries::table
+                .find((id, &subscriber.url))
+                .filter(deliveries::lease_token.eq(lease)),
+        )
+        .set((
+            deliveries::attempts.eq(attempts),
+            deliveries::next_attempt_at.eq(from_now(backoff(attempts))),
+            deliveries::last_error.eq(error),
+            deliveries::lease_token.eq(None::<Uuid>),
+            deliveries::lease_until.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(&mut conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives back what is left of a batch claimed under `lease`, untried.
+    async fn release(&self, subscriber: &Subscriber, lease: Uuid) -> anyhow::Result<()> {
+        let mut conn = self.pool.get().await?;
+        diesel::update(
+            deliveries::table
+                .filter(deliveries::subscriber.eq(&subscriber.url))
+                .filter(deliveries::lease_token.eq(lease)),
+        )
+        .set((
+            deliveries::lease_token.eq(None::<Uuid>),
+            deliveries::lease_until.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(&mut conn)
+        .await?;
         Ok(())
     }
 }
@@ -239,5 +705,48 @@ mod tests {
         assert_eq!(backoff(5), Duration::from_secs(16));
         assert_eq!(backoff(30), Duration::from_secs(600));
         assert_eq!(backoff(0), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_subscriber_without_prefixes_wants_every_topic_and_one_with_prefixes_only_those() {
+        let all = Subscriber::all("http://n/events");
+        assert!(all.wants("registry.user_created"));
+        assert!(all.wants("voting.ballot_closed"));
+        let some = Subscriber::with_prefixes("http://v/events", ["registry.", "mandates."]);
+        assert!(some.wants("registry.user_created"));
+        assert!(some.wants("mandates.granted"));
+        assert!(!some.wants("voting.ballot_closed"));
+        assert!(!some.wants("registry"), "a prefix is matched whole");
+    }
+
+    #[test]
+    fn the_subscriber_list_reads_urls_and_their_prefixes() {
+        let list = Subscriber::parse_list(
+            " http://a:8080/notifications/v1/events , https://b/voting/v1/events#registry.,mandates. ,http://c/x#voting.",
+        )
+        .unwrap();
+        assert_eq!(
+            list,
+            vec![
+                Subscriber::all("http://a:8080/notifications/v1/events"),
+                Subscriber::with_prefixes("https://b/voting/v1/events", ["registry.", "mandates."]),
+                Subscriber::with_prefixes("http://c/x", ["voting."]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_malformed_subscriber_list_is_refused_with_the_offending_entry() {
+        for (text, named) in [
+            (" , ", "no subscriber"),
+            ("registry.", "registry."),
+            ("http://a/events,mandates.", "mandates."),
+            ("http://a/events#", "http://a/events"),
+            ("ftp://a/events", "ftp://a/events"),
+            ("http://a/events,http://a/events", "http://a/events"),
+        ] {
+            let error = Subscriber::parse_list(text).unwrap_err().to_string();
+            assert!(error.contains(named), "{text}: {error}");
+        }
     }
 }

@@ -1,11 +1,11 @@
 //! Running services: settings from the environment, the HTTP server every service is mounted in
-//! (alone in its own binary, or all five in `workoutd`), the outbox relays beside it, and a graceful
-//! stop.
+//! (alone in its own binary, or all five in `workoutd`), the outbox relays and job schedulers beside
+//! it, and a graceful stop.
 //!
 //! Rules: every setting has a local default, so nothing needs configuring to run on a developer's
 //! machine; the same middleware stack (request context, problem+json for every error, extractor
 //! limits) wraps every service; on stop the server finishes in-flight requests, then the relays
-//! finish their batch and exit.
+//! finish the call in progress and the schedulers the job in progress, and they exit.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -22,8 +22,9 @@ use workout_http::registry_client::{
     HttpKeySource, HttpSessionCheck, RegistryClient, ServiceCredentials, ServiceTokens, http_client,
 };
 
-use crate::outbox::{Relay, RelayConfig};
+use crate::outbox::{Relay, RelayConfig, Subscriber};
 use crate::pool::{self, Pool};
+use crate::scheduler::{Scheduler, SchedulerConfig};
 
 /// Settings read from the environment (see the README for each variable).
 #[derive(Debug, Clone)]
@@ -40,10 +41,14 @@ pub struct Settings {
     pub pool_size: usize,
     /// `MIGRATE_ON_START`: apply migrations at start; default true in `workoutd`, false alone.
     pub migrate_on_start: bool,
-    /// `OUTBOX_SUBSCRIBERS`: comma-separated URLs; default the notifications intake at the registry URL's host.
-    pub subscribers: Option<Vec<String>>,
+    /// `OUTBOX_SUBSCRIBERS`: comma-separated `URL` (every topic) or `URL#prefix,prefix` entries
+    /// (see [`Subscriber::parse_list`]); default the notifications intake at the registry URL's
+    /// host, for every topic.
+    pub subscribers: Option<Vec<Subscriber>>,
     /// `OUTBOX_POLL_MS`: relay poll interval; default 500.
     pub outbox_poll: Duration,
+    /// `SCHEDULER_POLL_MS`: how often schedulers look for due jobs when idle; default 1000.
+    pub scheduler_poll: Duration,
     /// `WORKERS`: HTTP worker threads; default the number of cores.
     pub workers: Option<usize>,
     /// `SERVICE_CLIENT_ID` / `SERVICE_CLIENT_SECRET`: this service's credentials at the registry
@@ -82,13 +87,11 @@ impl Settings {
             issuer: var("TOKEN_ISSUER").unwrap_or_else(|| "workout-registry".to_owned()),
             pool_size: parsed("DB_POOL_SIZE")?.unwrap_or(5),
             migrate_on_start: parsed("MIGRATE_ON_START")?.unwrap_or(migrate_by_default),
-            subscribers: var("OUTBOX_SUBSCRIBERS").map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            }),
+            subscribers: var("OUTBOX_SUBSCRIBERS")
+                .map(|v| Subscriber::parse_list(&v))
+                .transpose()?,
             outbox_poll: Duration::from_millis(parsed("OUTBOX_POLL_MS")?.unwrap_or(500)),
+            scheduler_poll: Duration::from_millis(parsed("SCHEDULER_POLL_MS")?.unwrap_or(1000)),
             workers: parsed("WORKERS")?,
             credentials,
         })
@@ -105,6 +108,7 @@ impl Settings {
             migrate_on_start: true,
             subscribers: None,
             outbox_poll: Duration::from_millis(100),
+            scheduler_poll: Duration::from_millis(100),
             workers: Some(2),
             credentials: None,
         }
@@ -152,22 +156,22 @@ impl ServiceContext {
 
     /// The outbox relay of a service.
     pub fn relay(&self, source: &str, pool: Pool, tokens: Arc<ServiceTokens>) -> Relay {
-        let subscribers = self
-            .settings
-            .subscribers
-            .clone()
-            .unwrap_or_else(|| vec![format!("{}/notifications/v1/events", self.registry_url)]);
-        Relay::new(
-            pool,
-            self.client.clone(),
-            tokens,
-            RelayConfig {
-                source: source.to_owned(),
-                subscribers,
-                batch_size: 20,
-                idle: self.settings.outbox_poll,
-            },
-        )
+        let subscribers = self.settings.subscribers.clone().unwrap_or_else(|| {
+            vec![Subscriber::all(format!(
+                "{}/notifications/v1/events",
+                self.registry_url
+            ))]
+        });
+        let mut config = RelayConfig::new(source, subscribers);
+        config.idle = self.settings.outbox_poll;
+        Relay::new(pool, self.client.clone(), tokens, config)
+    }
+
+    /// The job scheduler of a service, without handlers (the service registers its own).
+    pub fn scheduler(&self, service: &str, pool: Pool) -> Scheduler {
+        let mut config = SchedulerConfig::new(service);
+        config.idle = self.settings.scheduler_poll;
+        Scheduler::new(pool, config)
     }
 }
 
@@ -186,13 +190,20 @@ impl Relay {
     }
 }
 
+impl Scheduler {
+    /// The scheduler's worker as a background task.
+    pub fn into_task(self) -> BackgroundTask {
+        Box::new(|stop| Box::pin(self.run(stop)))
+    }
+}
+
 /// A service ready to be served.
 pub struct Service {
     /// Its name (and URL prefix).
     pub name: &'static str,
     /// Its routes.
     pub mount: Mount,
-    /// Its background work: the outbox relay and any watchers.
+    /// Its background work: the outbox relay and its job scheduler, if it has jobs.
     pub tasks: Vec<BackgroundTask>,
 }
 
@@ -206,7 +217,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops gracefully: in-flight requests finish, then background tasks finish their batch.
+    /// Stops gracefully: in-flight requests finish, then background tasks finish the work in
+    /// progress.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.server.stop(true).await;
         let _ = self.stop_tasks.send(true);

@@ -14,16 +14,37 @@ diesel::table! {
         payload -> Jsonb,
         /// When the change happened.
         created_at -> Timestamptz,
-        /// Failed delivery attempts so far.
+        /// When every subscriber it was routed to accepted it (at routing when none wants it).
+        delivered_at -> Nullable<Timestamptz>,
+        /// When the relay made its delivery rows (one per subscriber that wants its topic).
+        routed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    /// Delivery of one event to one subscriber.
+    outbox_deliveries (event_id, subscriber) {
+        /// The event.
+        event_id -> Uuid,
+        /// The subscriber's URL.
+        subscriber -> Text,
+        /// Failed attempts so far.
         attempts -> Int4,
         /// Not to be tried before.
         next_attempt_at -> Timestamptz,
-        /// When every subscriber accepted it.
+        /// The relay replica holding the delivery while it calls the subscriber.
+        lease_token -> Nullable<Uuid>,
+        /// Until when that lease holds (afterwards another replica may take the delivery).
+        lease_until -> Nullable<Timestamptz>,
+        /// When the subscriber accepted the event.
         delivered_at -> Nullable<Timestamptz>,
-        /// The last delivery failure.
+        /// The last failure.
         last_error -> Nullable<Text>,
     }
 }
+
+diesel::joinable!(outbox_deliveries -> outbox (event_id));
+diesel::allow_tables_to_appear_in_same_query!(outbox, outbox_deliveries);
 
 diesel::table! {
     /// Events already received, by id.
@@ -104,5 +125,31 @@ diesel::table! {
         seq -> Int8,
         /// Last hash.
         hash -> Text,
+    }
+}
+
+diesel::table! {
+    /// Timed work: jobs with a due time, run once each by the scheduler.
+    scheduled_jobs (id) {
+        /// Job id.
+        id -> Uuid,
+        /// What to do, e.g. `information_request_overdue` (selects the handler).
+        kind -> Text,
+        /// What it concerns, unique within its kind (e.g. the request id).
+        key -> Text,
+        /// When it falls due.
+        due_at -> Timestamptz,
+        /// Job data.
+        payload -> Jsonb,
+        /// Failed attempts so far.
+        attempts -> Int4,
+        /// Not to be run before (the due time, then later after each failure).
+        next_attempt_at -> Timestamptz,
+        /// The last failure.
+        last_error -> Nullable<Text>,
+        /// When it ran.
+        done_at -> Nullable<Timestamptz>,
+        /// When it was first scheduled.
+        created_at -> Timestamptz,
     }
 }
