@@ -24,9 +24,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use workout_http::registry_client::{ServiceCredentials, ServiceTokens};
+use workout_runtime::Settings;
 use workout_store::migrate::ServiceMigrations;
 use workout_store::outbox::Event;
-use workout_store::runtime::Settings;
 
 /// The password every test user gets.
 pub const PASSWORD: &str = "a long test password 1";

@@ -192,7 +192,7 @@ async fn jobs_that_fell_due_while_no_worker_ran_are_run_when_one_starts() {
         })
     });
     let (stop, stopped) = watch::channel(false);
-    let running = tokio::spawn(worker.into_task()(stopped));
+    let running = tokio::spawn(worker.run(stopped));
 
     let caught_up = eventually(Duration::from_secs(10), || async {
         (order.lock().unwrap().len() >= 3).then_some(())
@@ -237,7 +237,7 @@ async fn a_stopping_worker_finishes_the_job_in_progress_and_starts_no_other() {
         })
     });
     let (stop, stopped) = watch::channel(false);
-    let running = tokio::spawn(worker.into_task()(stopped));
+    let running = tokio::spawn(worker.run(stopped));
 
     let first = started.recv().await.unwrap();
     stop.send(true).unwrap();

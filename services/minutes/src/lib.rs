@@ -6,8 +6,8 @@
 
 use utoipa::OpenApi;
 use workout_http::registry_client::ServiceCredentials;
+use workout_runtime::{Service, ServiceContext, remote_service};
 use workout_store::migrate::ServiceMigrations;
-use workout_store::runtime::{Service, ServiceContext, remote_service};
 
 /// Everything its schema needs.
 pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {

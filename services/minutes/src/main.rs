@@ -2,6 +2,5 @@
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    workout_store::runtime::run_alone(8084, workout_minutes::MIGRATIONS, workout_minutes::service)
-        .await
+    workout_runtime::run_alone(8084, workout_minutes::MIGRATIONS, workout_minutes::service).await
 }

@@ -19,10 +19,10 @@ use utoipa::OpenApi;
 use uuid::Uuid;
 use workout_http::registry_client::ServiceCredentials;
 use workout_http::{ApiError, JsonBody, Page, PageQuery, PlatformAdmin, ServiceCaller};
+use workout_runtime::{Service, ServiceContext, remote_service};
 use workout_store::Pool;
 use workout_store::migrate::ServiceMigrations;
 use workout_store::outbox::{self, Event};
-use workout_store::runtime::{Service, ServiceContext, remote_service};
 
 use crate::schema::received_events;
 

@@ -2,7 +2,7 @@
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    workout_store::runtime::run_alone(
+    workout_runtime::run_alone(
         8085,
         workout_notifications::MIGRATIONS,
         workout_notifications::service,

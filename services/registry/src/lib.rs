@@ -24,9 +24,9 @@ use workout_http::auth::TokenVerifier;
 use workout_http::ops::api_docs;
 use workout_http::registry_client::ServiceCredentials;
 use workout_http::{ApiError, PlatformAdmin};
+use workout_runtime::{IntoTask, Service, ServiceContext, service_scope};
 use workout_store::audit::{self, Actor, PLATFORM_CHAIN};
 use workout_store::migrate::ServiceMigrations;
-use workout_store::runtime::{Service, ServiceContext, service_scope};
 use workout_store::scheduler::Scheduler;
 use workout_store::{Chain, Pool, Reply, idempotency, record, transaction};
 
@@ -65,7 +65,7 @@ impl Default for RegistryConfig {
 impl RegistryConfig {
     /// From `settings` (issuer) and `ACCESS_TOKEN_TTL_SECS`, `REFRESH_TOKEN_TTL_SECS`,
     /// `SERVICE_TOKEN_TTL_SECS`.
-    pub fn from_env(settings: &workout_store::runtime::Settings) -> anyhow::Result<Self> {
+    pub fn from_env(settings: &workout_runtime::Settings) -> anyhow::Result<Self> {
         let seconds = |name: &str, default: chrono::Duration| -> anyhow::Result<chrono::Duration> {
             match std::env::var(name) {
                 Ok(value) => {

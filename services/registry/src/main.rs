@@ -3,7 +3,7 @@
 //! `service-client NAME` creates (or resets) a service client and prints its secret, for running
 //! another service alone with `SERVICE_CLIENT_ID=NAME SERVICE_CLIENT_SECRET=...`.
 
-use workout_store::runtime::{Settings, bind, context, serve};
+use workout_runtime::{Settings, bind, context, serve};
 use workout_store::{migrate, pool};
 
 const HELP: &str =

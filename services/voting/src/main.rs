@@ -2,6 +2,5 @@
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    workout_store::runtime::run_alone(8083, workout_voting::MIGRATIONS, workout_voting::service)
-        .await
+    workout_runtime::run_alone(8083, workout_voting::MIGRATIONS, workout_voting::service).await
 }

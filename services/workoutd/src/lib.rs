@@ -8,8 +8,8 @@
 
 use anyhow::Context as _;
 use workout_http::registry_client::ServiceCredentials;
+use workout_runtime::{self as runtime, Running, Settings};
 use workout_store::migrate::ServiceMigrations;
-use workout_store::runtime::{self, Running, Settings};
 use workout_store::{migrate, pool};
 
 /// Every service's migrations, in the order they are applied.

@@ -9,7 +9,7 @@
 //! ```
 
 use anyhow::Context as _;
-use workout_store::runtime::Settings;
+use workout_runtime::Settings;
 
 const USAGE: &str =
     "usage: workoutd [serve | migrate | create-admin EMAIL [NAME] | audit-verify FILE | --help]";

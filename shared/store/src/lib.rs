@@ -9,7 +9,6 @@ pub mod migrate;
 pub mod outbox;
 pub mod pool;
 pub mod record;
-pub mod runtime;
 pub mod scheduler;
 pub mod schema;
 

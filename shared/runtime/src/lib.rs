@@ -22,9 +22,9 @@ use workout_http::registry_client::{
     HttpKeySource, HttpSessionCheck, RegistryClient, ServiceCredentials, ServiceTokens, http_client,
 };
 
-use crate::outbox::{Relay, RelayConfig, Subscriber};
-use crate::pool::{self, Pool};
-use crate::scheduler::{Scheduler, SchedulerConfig};
+use workout_store::outbox::{Relay, RelayConfig, Subscriber};
+use workout_store::pool::{self, Pool};
+use workout_store::scheduler::{Scheduler, SchedulerConfig};
 
 /// Settings read from the environment (see the README for each variable).
 #[derive(Debug, Clone)]
@@ -183,16 +183,20 @@ pub type Mount = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 pub type BackgroundTask =
     Box<dyn FnOnce(watch::Receiver<bool>) -> futures_util::future::BoxFuture<'static, ()> + Send>;
 
-impl Relay {
-    /// The relay as a background task.
-    pub fn into_task(self) -> BackgroundTask {
+/// A worker that runs beside the server until told to stop.
+pub trait IntoTask {
+    /// The worker as a background task.
+    fn into_task(self) -> BackgroundTask;
+}
+
+impl IntoTask for Relay {
+    fn into_task(self) -> BackgroundTask {
         Box::new(|stop| Box::pin(self.run(stop)))
     }
 }
 
-impl Scheduler {
-    /// The scheduler's worker as a background task.
-    pub fn into_task(self) -> BackgroundTask {
+impl IntoTask for Scheduler {
+    fn into_task(self) -> BackgroundTask {
         Box::new(|stop| Box::pin(self.run(stop)))
     }
 }
@@ -363,7 +367,7 @@ pub fn remote_service(
 /// `SERVICE_CLIENT_ID` / `SERVICE_CLIENT_SECRET`, until SIGTERM.
 pub async fn run_alone(
     default_port: u16,
-    migrations: crate::migrate::ServiceMigrations,
+    migrations: workout_store::migrate::ServiceMigrations,
     build: fn(&ServiceContext, ServiceCredentials) -> anyhow::Result<Service>,
 ) -> anyhow::Result<()> {
     let command = std::env::args()
@@ -385,7 +389,7 @@ pub async fn run_alone(
     let settings = Settings::from_env(default_port, false)?;
     if command == "migrate" || settings.migrate_on_start {
         pool::ensure_database(&settings.database_url).await?;
-        crate::migrate::run(&settings.database_url, migrations).await?;
+        workout_store::migrate::run(&settings.database_url, migrations).await?;
         if command == "migrate" {
             return Ok(());
         }
