@@ -33,12 +33,13 @@ impl std::fmt::Debug for Mailer {
 pub const LOCAL_SMTP: (&str, u16) = ("localhost", 1025);
 
 impl Mailer {
-    /// The mailer chosen by `SMTP_URL` and `MAIL_DIR` (see the module rules).
-    pub fn from_env() -> anyhow::Result<Self> {
-        let smtp_url = std::env::var("SMTP_URL").ok().filter(|v| !v.is_empty());
-        let dir =
-            std::env::var("MAIL_DIR").map_or_else(|_| PathBuf::from("var/mail"), PathBuf::from);
-        Self::choose(smtp_url.as_deref(), LOCAL_SMTP, dir)
+    /// The mailer chosen by the settings `SMTP_URL` and `MAIL_DIR` (see the module rules).
+    pub fn from_settings(settings: &workout_runtime::MailSettings) -> anyhow::Result<Self> {
+        Self::choose(
+            settings.smtp_url.as_deref(),
+            LOCAL_SMTP,
+            settings.mail_dir.clone(),
+        )
     }
 
     /// The mailer for `smtp_url` if given; else SMTP on `local` if it answers; else files in `dir`.

@@ -486,11 +486,12 @@ impl SessionCheck for DbSessionCheck {
     }
 }
 
-/// The secret of service client `name`: derived from `SERVICE_SECRETS_KEY` when it is set (so that
-/// replicas starting one after the other agree and none locks the others out), else random.
-pub fn service_secret(name: &str) -> Result<String, ApiError> {
-    match std::env::var("SERVICE_SECRETS_KEY") {
-        Ok(key) if !key.is_empty() => Ok(derived_secret(&key, name)),
+/// The secret of service client `name`: derived from `key` (`SERVICE_SECRETS_KEY`) when there is
+/// one (so that replicas starting one after the other agree and none locks the others out), else
+/// random.
+pub fn service_secret(name: &str, key: Option<&str>) -> Result<String, ApiError> {
+    match key {
+        Some(key) if !key.is_empty() => Ok(derived_secret(key, name)),
         _ => random_secret(),
     }
 }
@@ -501,9 +502,19 @@ pub fn derived_secret(key: &str, name: &str) -> String {
     URL_SAFE_NO_PAD.encode(aws_lc_rs::hmac::sign(&key, name.as_bytes()))
 }
 
-/// Sets (or resets) a service client's secret (see [`service_secret`]); returns the secret.
+/// Sets (or resets) a service client's secret, a random one; returns the secret.
 pub async fn set_service_client(pool: &Pool, name: &str) -> anyhow::Result<String> {
-    let secret = service_secret(name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    set_keyed_service_client(pool, name, None).await
+}
+
+/// Sets (or resets) a service client's secret, derived from `key` if given (see
+/// [`service_secret`]); returns the secret.
+pub async fn set_keyed_service_client(
+    pool: &Pool,
+    name: &str,
+    key: Option<&str>,
+) -> anyhow::Result<String> {
+    let secret = service_secret(name, key).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut conn = pool.get().await?;
     diesel::insert_into(service_clients::table)
         .values((

@@ -38,7 +38,7 @@ pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
     own: Some(&OWN_MIGRATIONS),
 };
 
-/// Token lifetimes and issuer.
+/// Token lifetimes, issuer and the service secrets' key.
 #[derive(Debug, Clone)]
 pub struct RegistryConfig {
     /// The `iss` of every token.
@@ -49,42 +49,28 @@ pub struct RegistryConfig {
     pub refresh_token_ttl: chrono::Duration,
     /// Service token lifetime.
     pub service_token_ttl: chrono::Duration,
+    /// The key service clients' secrets are derived from (see [`auth::service_secret`]).
+    pub service_secrets_key: Option<String>,
 }
 
 impl Default for RegistryConfig {
     fn default() -> Self {
-        Self {
-            issuer: "workout-registry".to_owned(),
-            access_token_ttl: chrono::Duration::minutes(15),
-            refresh_token_ttl: chrono::Duration::days(30),
-            service_token_ttl: chrono::Duration::minutes(10),
-        }
+        Self::from_settings(&workout_runtime::Settings::local(""))
     }
 }
 
 impl RegistryConfig {
-    /// From `settings` (issuer) and `ACCESS_TOKEN_TTL_SECS`, `REFRESH_TOKEN_TTL_SECS`,
-    /// `SERVICE_TOKEN_TTL_SECS`.
-    pub fn from_env(settings: &workout_runtime::Settings) -> anyhow::Result<Self> {
-        let seconds = |name: &str, default: chrono::Duration| -> anyhow::Result<chrono::Duration> {
-            match std::env::var(name) {
-                Ok(value) => {
-                    let n: i64 = value.parse().map_err(|_| {
-                        anyhow::anyhow!("{name}={value:?} is not a number of seconds")
-                    })?;
-                    anyhow::ensure!(n > 0, "{name} must be positive");
-                    Ok(chrono::Duration::seconds(n))
-                }
-                Err(_) => Ok(default),
-            }
-        };
-        let defaults = Self::default();
-        Ok(Self {
+    /// The registry's part of the process's settings.
+    pub fn from_settings(settings: &workout_runtime::Settings) -> Self {
+        let duration =
+            |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        Self {
             issuer: settings.issuer.clone(),
-            access_token_ttl: seconds("ACCESS_TOKEN_TTL_SECS", defaults.access_token_ttl)?,
-            refresh_token_ttl: seconds("REFRESH_TOKEN_TTL_SECS", defaults.refresh_token_ttl)?,
-            service_token_ttl: seconds("SERVICE_TOKEN_TTL_SECS", defaults.service_token_ttl)?,
-        })
+            access_token_ttl: duration(settings.registry.access_token_ttl),
+            refresh_token_ttl: duration(settings.registry.refresh_token_ttl),
+            service_token_ttl: duration(settings.registry.service_token_ttl),
+            service_secrets_key: settings.registry.service_secrets_key.clone(),
+        }
     }
 }
 
@@ -405,7 +391,8 @@ pub async fn service(
 ) -> anyhow::Result<(Service, Pool)> {
     let pool = ctx.pool("registry")?;
     keys::ensure_active(&pool).await?;
-    let secret = auth::set_service_client(&pool, "registry").await?;
+    let key = config.service_secrets_key.as_deref();
+    let secret = auth::set_keyed_service_client(&pool, "registry", key).await?;
     let tokens = ctx.tokens(ServiceCredentials {
         client_id: "registry".to_owned(),
         client_secret: secret,

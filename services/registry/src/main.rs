@@ -28,8 +28,8 @@ async fn main() -> anyhow::Result<()> {
         println!("{HELP}");
         return Ok(());
     }
-    workout_http::ops::init_tracing();
     let settings = Settings::from_env(8081, false)?;
+    workout_http::ops::init_tracing(settings.log_json);
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str).unwrap_or("serve") {
         "migrate" => {
@@ -42,7 +42,8 @@ async fn main() -> anyhow::Result<()> {
                 .get(1)
                 .ok_or_else(|| anyhow::anyhow!("usage: workout-registry service-client NAME"))?;
             let pool = pool::connect(&settings.database_url, "registry", 1)?;
-            let secret = workout_registry::auth::set_service_client(&pool, name).await?;
+            let key = settings.registry.service_secrets_key.as_deref();
+            let secret = workout_registry::auth::set_keyed_service_client(&pool, name, key).await?;
             println!("SERVICE_CLIENT_ID={name}\nSERVICE_CLIENT_SECRET={secret}");
             Ok(())
         }
@@ -53,7 +54,7 @@ async fn main() -> anyhow::Result<()> {
             }
             let listener = bind(&settings)?;
             let ctx = context(&settings, &listener)?;
-            let config = workout_registry::RegistryConfig::from_env(&settings)?;
+            let config = workout_registry::RegistryConfig::from_settings(&settings);
             let (service, _) = workout_registry::service(&ctx, config).await?;
             serve(&settings, listener, vec![service], true)?
                 .wait()

@@ -53,7 +53,7 @@ pub async fn start(settings: &Settings, handle_signals: bool) -> anyhow::Result<
     }
     let listener = runtime::bind(settings)?;
     let ctx = runtime::context(settings, &listener)?;
-    let config = workout_registry::RegistryConfig::from_env(settings)?;
+    let config = workout_registry::RegistryConfig::from_settings(settings);
     let (registry, registry_pool) = workout_registry::service(&ctx, config).await?;
     let mut services = vec![registry];
     type Build =
@@ -65,7 +65,8 @@ pub async fn start(settings: &Settings, handle_signals: bool) -> anyhow::Result<
         ("notifications", workout_notifications::service),
     ];
     for (name, build) in others {
-        let secret = workout_registry::auth::set_service_client(&registry_pool, name)
+        let key = settings.registry.service_secrets_key.as_deref();
+        let secret = workout_registry::auth::set_keyed_service_client(&registry_pool, name, key)
             .await
             .with_context(|| format!("creating the {name} service client"))?;
         let credentials = ServiceCredentials {

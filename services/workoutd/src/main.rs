@@ -41,8 +41,8 @@ async fn main() -> anyhow::Result<()> {
         "audit-verify" => return audit_verify(args.get(1).context(USAGE)?),
         _ => {}
     }
-    workout_http::ops::init_tracing();
     let settings = Settings::from_env(8080, true)?;
+    workout_http::ops::init_tracing(settings.log_json);
     match command {
         "serve" => workoutd::start(&settings, true).await?.running.wait().await,
         "migrate" => workoutd::migrate_all(&settings.database_url).await,
@@ -57,9 +57,9 @@ async fn create_admin(settings: &Settings, args: &[String]) -> anyhow::Result<()
         .context("create-admin needs the admin's e-mail: workoutd create-admin EMAIL [NAME]")?;
     let name = args.get(1).map_or("Platform admin", String::as_str);
     workoutd::migrate_all(&settings.database_url).await?;
-    let (password, generated) = match std::env::var("WORKOUT_ADMIN_PASSWORD") {
-        Ok(password) if !password.is_empty() => (password, false),
-        _ => (
+    let (password, generated) = match settings.admin_password.clone() {
+        Some(password) => (password, false),
+        None => (
             workout_registry::auth::random_secret().map_err(|e| anyhow::anyhow!("{e}"))?,
             true,
         ),

@@ -72,11 +72,10 @@ pub fn api_docs(cfg: &mut web::ServiceConfig, service: &str, mut openapi: OpenAp
     );
 }
 
-/// Starts logging: `RUST_LOG` filters (default `info`), `LOG_FORMAT=json` for JSON lines.
-pub fn init_tracing() {
+/// Starts logging: `RUST_LOG` filters (default `info`); `json` for JSON lines (`LOG_FORMAT`).
+pub fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = if json {
         builder.json().flatten_event(true).try_init()

@@ -7,9 +7,10 @@
 //! limits) wraps every service; on stop the server finishes in-flight requests, then the relays
 //! finish the call in progress and the schedulers the job in progress, and they exit.
 
+pub mod settings;
+
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -22,98 +23,10 @@ use workout_http::registry_client::{
     HttpKeySource, HttpSessionCheck, RegistryClient, ServiceCredentials, ServiceTokens, http_client,
 };
 
+pub use settings::{MailSettings, RegistrySettings, Settings};
 use workout_store::outbox::{Relay, RelayConfig, Subscriber};
 use workout_store::pool::{self, Pool};
 use workout_store::scheduler::{Scheduler, SchedulerConfig};
-
-/// Settings read from the environment (see the README for each variable).
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// `DATABASE_URL`: default `postgres://localhost:5432/workout`.
-    pub database_url: String,
-    /// `BIND_ADDR`: default `127.0.0.1:<the binary's port>`.
-    pub bind: String,
-    /// `REGISTRY_URL`: where the registry answers; default this process's own address.
-    pub registry_url: Option<String>,
-    /// `TOKEN_ISSUER`: default `workout-registry`.
-    pub issuer: String,
-    /// `DB_POOL_SIZE`: connections per service; default 5.
-    pub pool_size: usize,
-    /// `MIGRATE_ON_START`: apply migrations at start; default true in `workoutd`, false alone.
-    pub migrate_on_start: bool,
-    /// `OUTBOX_SUBSCRIBERS`: comma-separated `URL` (every topic) or `URL#prefix,prefix` entries
-    /// (see [`Subscriber::parse_list`]); default the notifications intake at the registry URL's
-    /// host, for every topic.
-    pub subscribers: Option<Vec<Subscriber>>,
-    /// `OUTBOX_POLL_MS`: relay poll interval; default 500.
-    pub outbox_poll: Duration,
-    /// `SCHEDULER_POLL_MS`: how often schedulers look for due jobs when idle; default 1000.
-    pub scheduler_poll: Duration,
-    /// `WORKERS`: HTTP worker threads; default the number of cores.
-    pub workers: Option<usize>,
-    /// `SERVICE_CLIENT_ID` / `SERVICE_CLIENT_SECRET`: this service's credentials at the registry
-    /// (a service running alone; `workoutd` makes its own).
-    pub credentials: Option<ServiceCredentials>,
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-fn parsed<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
-    var(name)
-        .map(|v| {
-            v.parse::<T>()
-                .map_err(|_| anyhow::anyhow!("{name}={v:?} is not a valid value"))
-        })
-        .transpose()
-}
-
-impl Settings {
-    /// Settings from the environment, with `default_port` for `BIND_ADDR`.
-    pub fn from_env(default_port: u16, migrate_by_default: bool) -> anyhow::Result<Self> {
-        let credentials = match (var("SERVICE_CLIENT_ID"), var("SERVICE_CLIENT_SECRET")) {
-            (Some(client_id), Some(client_secret)) => Some(ServiceCredentials {
-                client_id,
-                client_secret,
-            }),
-            _ => None,
-        };
-        Ok(Self {
-            database_url: var("DATABASE_URL")
-                .unwrap_or_else(|| "postgres://localhost:5432/workout".to_owned()),
-            bind: var("BIND_ADDR").unwrap_or_else(|| format!("127.0.0.1:{default_port}")),
-            registry_url: var("REGISTRY_URL"),
-            issuer: var("TOKEN_ISSUER").unwrap_or_else(|| "workout-registry".to_owned()),
-            pool_size: parsed("DB_POOL_SIZE")?.unwrap_or(5),
-            migrate_on_start: parsed("MIGRATE_ON_START")?.unwrap_or(migrate_by_default),
-            subscribers: var("OUTBOX_SUBSCRIBERS")
-                .map(|v| Subscriber::parse_list(&v))
-                .transpose()?,
-            outbox_poll: Duration::from_millis(parsed("OUTBOX_POLL_MS")?.unwrap_or(500)),
-            scheduler_poll: Duration::from_millis(parsed("SCHEDULER_POLL_MS")?.unwrap_or(1000)),
-            workers: parsed("WORKERS")?,
-            credentials,
-        })
-    }
-
-    /// Local defaults with `database_url` (tests).
-    pub fn local(database_url: &str) -> Self {
-        Self {
-            database_url: database_url.to_owned(),
-            bind: "127.0.0.1:0".to_owned(),
-            registry_url: None,
-            issuer: "workout-registry".to_owned(),
-            pool_size: 5,
-            migrate_on_start: true,
-            subscribers: None,
-            outbox_poll: Duration::from_millis(100),
-            scheduler_poll: Duration::from_millis(100),
-            workers: Some(2),
-            credentials: None,
-        }
-    }
-}
 
 /// What a service needs from the process it runs in.
 #[derive(Clone)]
@@ -385,8 +298,8 @@ pub async fn run_alone(
         );
         return Ok(());
     }
-    workout_http::ops::init_tracing();
     let settings = Settings::from_env(default_port, false)?;
+    workout_http::ops::init_tracing(settings.log_json);
     if command == "migrate" || settings.migrate_on_start {
         pool::ensure_database(&settings.database_url).await?;
         workout_store::migrate::run(&settings.database_url, migrations).await?;
