@@ -164,7 +164,8 @@ type WorkoutRow = (
     NaiveDate,
     String,
     Option<String>,
-    Vec<String>,
+    // `text[]`: diesel types array elements as nullable; the column never holds a null class.
+    Vec<Option<String>>,
     Uuid,
     DateTime<Utc>,
 );
@@ -223,7 +224,7 @@ impl From<WorkoutRow> for Workout {
             opened_on,
             status: WorkoutStatus::parse(&status),
             status_reason,
-            classes,
+            classes: classes.into_iter().flatten().collect(),
             opened_by,
             created_at,
         }
