@@ -20,6 +20,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
 use workout_domain::{InstitutionId, SessionId, UserId};
 use workout_http::auth::{Claims, SERVICE_AUDIENCE, SessionCheck, TokenUse, USER_AUDIENCE};
@@ -388,8 +389,9 @@ async fn service_token(
         .await
         .optional()?;
     let given = secret_hash(&client_secret);
+    // Constant time: how much of a guessed hash matches must not show in the answer's timing.
     let matches =
-        stored.is_some_and(|stored| constant_time_eq(stored.as_bytes(), given.as_bytes()));
+        stored.is_some_and(|stored| bool::from(stored.as_bytes().ct_eq(given.as_bytes())));
     if !matches {
         return Err(ApiError::unauthorized(
             "invalid_client",
@@ -418,10 +420,6 @@ async fn service_token(
         refresh_token: None,
         session_id: None,
     })
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Revokes a session (sign-out, refresh-token reuse, user disabled).

@@ -301,12 +301,13 @@ pub async fn internal_snapshot(
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;
-    let (base, classes): (String, Vec<String>) = workouts::table
+    let (base, classes): (String, Vec<Option<String>>) = workouts::table
         .find(workout)
         .select((workouts::base_currency, workouts::classes))
         .first(&mut conn)
         .await
         .map_err(|e| workout_http::problem::from_diesel("workout", e))?;
+    let classes: Vec<String> = classes.into_iter().flatten().collect();
     let base = Currency::parse(&base)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored base currency: {e}")))?;
     Ok(HttpResponse::Ok().json(snapshot(&mut conn, workout, base, &classes, query.as_of).await?))

@@ -1,9 +1,12 @@
-//! The registry service: identity (institutions, users, sign-in, tokens, signing keys) and, in later
-//! work, the workouts' case file (creditors, exposures, guarantors).
+//! The registry service: identity (institutions, users, sign-in, tokens, signing keys, service
+//! clients) and the workouts' case file (participants and their notice contacts, creditors'
+//! facilities with their history, FX rates, record-date exposure snapshots, information requests
+//! to the borrower and the cooperation watcher).
 //!
 //! Rules: it alone holds the signing keys and issues tokens; it verifies its own tokens from its own
-//! key table; everything it changes is audited on the platform chain and announced through its
-//! outbox. Routes are mounted by [`configure`], used alike by its binary, `workoutd` and the tests.
+//! key table; everything it changes is audited (identity on the platform chain, a workout's case
+//! file on that workout's chain) and announced through its outbox. Routes are mounted by
+//! [`configure`], used alike by its binary, `workoutd` and the tests.
 
 pub mod auth;
 pub mod exposures;

@@ -46,11 +46,12 @@ pub struct WorkoutRow {
     opened_on: NaiveDate,
     status: String,
     status_reason: Option<String>,
-    classes: Vec<String>,
+    classes: Vec<Option<String>>,
     opened_by: Uuid,
     created_at: DateTime<Utc>,
 }
 
+// (PostgreSQL arrays may hold NULLs, so diesel reads `text[]` as `Vec<Option<String>>`.)
 impl TryFrom<WorkoutRow> for Workout {
     type Error = ApiError;
 
@@ -65,7 +66,15 @@ impl TryFrom<WorkoutRow> for Workout {
             opened_on: row.opened_on,
             status: row.status.parse()?,
             status_reason: row.status_reason,
-            classes: row.classes,
+            classes: row
+                .classes
+                .into_iter()
+                .map(|class| {
+                    class.ok_or_else(|| {
+                        ApiError::Internal(anyhow::anyhow!("stored value: a NULL creditor class"))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
             opened_by: row.opened_by,
             created_at: row.created_at,
         })

@@ -1054,7 +1054,14 @@ struct CsvRecord {
     fields: Vec<String>,
 }
 
-/// Splits RFC 4180 text into records, skipping empty lines.
+/// Splits RFC 4180 text into records with the `csv` crate, skipping empty (and blank) lines.
+///
+/// The crate is lenient where RFC 4180 is not: it keeps text after a closing quote (`"x"y` reads
+/// as `xy`), a quote inside an unquoted field, and an unclosed quote (the field runs to the end of
+/// the file). A bank's file with such a slip would import wrong values silently, so each record is
+/// checked against its text (see [`check_quoting`]) and reported as a syntax error instead. The
+/// crate counts lines by line feeds only; line numbers are counted here from each record's byte
+/// offset, so that CR-only files number their lines too.
 ///
 /// Records with a syntax error are reported and left out. Reading stops with an error alone once
 /// there would be more than `max_records` records (counting those with syntax errors).
@@ -1063,119 +1070,153 @@ fn read_csv(
     max_records: usize,
 ) -> Result<(Vec<CsvRecord>, Vec<RowIssue>), Vec<RowIssue>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut chars = text.chars().peekable();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut records = Vec::new();
     let mut issues = Vec::new();
     // Records read so far, including those with syntax errors.
     let mut seen = 0_usize;
-
-    let mut line = 1;
-    let mut record_line = 1;
-    let mut fields: Vec<String> = Vec::new();
-    let mut field = String::new();
-    let mut field_quoted = false;
-    let mut in_quotes = false;
-    let mut after_closing_quote = false;
-    let mut error: Option<String> = None;
-
-    loop {
-        let next = chars.next();
-        if in_quotes {
-            match next {
-                None => {
-                    issues.push(RowIssue {
-                        line: record_line,
-                        field: None,
-                        message: "a quoted field is never closed (a missing '\"'?)".to_owned(),
-                    });
-                    break;
-                }
-                Some('"') if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                Some('"') => {
-                    in_quotes = false;
-                    after_closing_quote = true;
-                }
-                Some(c) => {
-                    if c == '\n' || (c == '\r' && chars.peek() != Some(&'\n')) {
-                        line += 1;
-                    }
-                    field.push(c);
-                }
+    let mut lines = LineCounter::new(text);
+    for result in reader.records() {
+        let record = match result {
+            Ok(record) => record,
+            // Reading text from memory cannot fail on I/O or UTF-8, but say so if it ever does.
+            Err(error) => {
+                let offset = error
+                    .position()
+                    .map_or(text.len(), |p| byte_offset(p.byte()));
+                issues.push(RowIssue {
+                    line: lines.line_at(offset),
+                    field: None,
+                    message: format!("unreadable: {error}"),
+                });
+                break;
             }
+        };
+        // The reader may place a record at the line feed of the CRLF before it: a record never
+        // starts with a line break, so skip those.
+        let position = record.position().map_or(0, |p| byte_offset(p.byte()));
+        let raw = text
+            .get(position..)
+            .unwrap_or_default()
+            .trim_start_matches(['\r', '\n']);
+        let start = text.len() - raw.len();
+        let line = lines.line_at(start);
+        let blank = record.len() == 1
+            && !raw.starts_with('"')
+            && record.iter().all(|f| f.trim().is_empty());
+        if blank {
             continue;
         }
-        match next {
-            Some(',') => {
-                fields.push(std::mem::take(&mut field));
-                field_quoted = false;
-                after_closing_quote = false;
-            }
-            None | Some('\r' | '\n') => {
-                if next == Some('\r') && chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                let blank = fields.is_empty() && !field_quoted && field.trim().is_empty();
-                if !blank {
-                    if seen == max_records {
-                        return Err(vec![RowIssue {
-                            line: record_line,
-                            field: None,
-                            message: format!(
-                                "the file has more than {MAX_CSV_ROWS} data rows; split it"
-                            ),
-                        }]);
-                    }
-                    seen += 1;
-                    fields.push(std::mem::take(&mut field));
-                    match error.take() {
-                        Some(message) => issues.push(RowIssue {
-                            line: record_line,
-                            field: None,
-                            message,
-                        }),
-                        None => records.push(CsvRecord {
-                            line: record_line,
-                            fields: std::mem::take(&mut fields),
-                        }),
-                    }
-                }
-                fields.clear();
-                field.clear();
-                field_quoted = false;
-                after_closing_quote = false;
-                if next.is_none() {
-                    break;
-                }
-                line += 1;
-                record_line = line;
-            }
-            Some('"') if field.is_empty() && !field_quoted => {
-                field_quoted = true;
-                in_quotes = true;
-            }
-            Some(c) => {
-                if error.is_none() {
-                    if after_closing_quote {
-                        error = Some(format!(
-                            "unexpected {c:?} after a closing quote (a quoted field ends with '\"' \
-                             followed by ',' or the end of the line)"
-                        ));
-                    } else if c == '"' {
-                        error = Some(
-                            "a '\"' inside a field that does not start with '\"' (enclose the \
-                             field in quotes and double the quote: \"\")"
-                                .to_owned(),
-                        );
-                    }
-                }
-                field.push(c);
-            }
+        if seen == max_records {
+            return Err(vec![RowIssue {
+                line,
+                field: None,
+                message: format!("the file has more than {MAX_CSV_ROWS} data rows; split it"),
+            }]);
+        }
+        seen += 1;
+        match check_quoting(raw, &record) {
+            Ok(()) => records.push(CsvRecord {
+                line,
+                fields: record.iter().map(str::to_owned).collect(),
+            }),
+            Err(message) => issues.push(RowIssue {
+                line,
+                field: None,
+                message,
+            }),
         }
     }
     Ok((records, issues))
+}
+
+/// A byte offset from the reader as an index into the text.
+fn byte_offset(position: u64) -> usize {
+    usize::try_from(position).unwrap_or(usize::MAX)
+}
+
+/// Checks that `raw`, the text from the record's first byte on, spells the fields the reader made
+/// of it the way RFC 4180 does: a field that starts with `"` ends with the closing `"` (inner
+/// quotes doubled), followed by `,` or the end of the line; any other field has no `"`.
+fn check_quoting(raw: &str, record: &csv::StringRecord) -> Result<(), String> {
+    let mut rest = raw;
+    for (index, value) in record.iter().enumerate() {
+        if index > 0 {
+            // The ',' the reader split on.
+            rest = rest.get(1..).unwrap_or_default();
+        }
+        let Some(quoted) = rest.strip_prefix('"') else {
+            if value.contains('"') {
+                return Err(
+                    "a '\"' inside a field that does not start with '\"' (enclose the \
+                            field in quotes and double the quote: \"\")"
+                        .to_owned(),
+                );
+            }
+            rest = rest.get(value.len()..).unwrap_or_default();
+            continue;
+        };
+        let escaped = value.replace('"', "\"\"");
+        match quoted
+            .char_indices()
+            .zip(escaped.chars())
+            .find(|((_, written), read)| written != read)
+        {
+            // The field went on after its closing quote (`written`): the reader appended the rest.
+            Some(((at, written), _)) => {
+                let unexpected = quoted
+                    .get(at + written.len_utf8()..)
+                    .and_then(|after| after.chars().next())
+                    .unwrap_or(written);
+                return Err(format!(
+                    "unexpected {unexpected:?} after a closing quote (a quoted field ends with \
+                     '\"' followed by ',' or the end of the line)"
+                ));
+            }
+            None => match quoted
+                .get(escaped.len()..)
+                .and_then(|s| s.strip_prefix('"'))
+            {
+                Some(after) => rest = after,
+                None => return Err("a quoted field is never closed (a missing '\"'?)".to_owned()),
+            },
+        }
+    }
+    Ok(())
+}
+
+/// Line numbers of byte offsets, for offsets that only grow: CRLF, LF and a lone CR each end a
+/// line.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text: text.as_bytes(),
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The 1-based line of `offset`.
+    fn line_at(&mut self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        for at in self.offset..end {
+            let byte = self.text[at];
+            if byte == b'\n' || (byte == b'\r' && self.text.get(at + 1) != Some(&b'\n')) {
+                self.line += 1;
+            }
+        }
+        self.offset = self.offset.max(end);
+        self.line
+    }
 }
 
 #[cfg(test)]
@@ -1503,6 +1544,46 @@ mod tests {
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].line, MAX_CSV_ROWS + 2);
         assert!(issues[0].message.contains("more than 5000 data rows"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored_and_quoted_line_breaks_count_as_lines() {
+        let good = format!(
+            "\u{feff}{HEADER}\r\n\"TL-1\",term_loan,SAR,100,100,0,0,0,0,true,secured,false\r\n"
+        );
+        let facilities = parse_facility_csv(&good, DEFAULT_CLASSES).unwrap();
+        assert_eq!(facilities.len(), 1);
+        assert_eq!(facilities[0].reference(), "TL-1");
+
+        let bad = format!(
+            "\u{feff}{HEADER}\r\n\
+             \"TL-1\r\nsecond line\",term_loan,SAR,100,100,0,0,0,0,true,secured,false\r\n\
+             TL-2,term_loan,SAR,100,100,0,0,0,0,maybe,secured,false\r\n"
+        );
+        let issues: Vec<String> = parse_facility_csv(&bad, DEFAULT_CLASSES)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(issues.len(), 2, "{issues:#?}");
+        assert!(issues[0].starts_with("line 2, reference: "), "{issues:#?}");
+        assert!(issues[1].starts_with("line 4, secured: "), "{issues:#?}");
+    }
+
+    #[test]
+    fn quoting_slips_that_the_csv_crate_would_accept_are_syntax_errors() {
+        let row = "term_loan,SAR,100,100,0,0,0,0,true,secured";
+        let text = format!("{HEADER}\nTL-0,{row},false\n\"TL-1\" ,{row},false\nTL-2,{row},\"false");
+        let issues = parse_facility_csv(&text, DEFAULT_CLASSES).unwrap_err();
+        assert_eq!(issues.len(), 2, "{issues:#?}");
+        assert_eq!(issues[0].line, 3);
+        assert!(
+            issues[0]
+                .message
+                .contains("unexpected ' ' after a closing quote")
+        );
+        assert_eq!(issues[1].line, 4);
+        assert!(issues[1].message.contains("never closed"));
     }
 
     #[test]

@@ -1,0 +1,188 @@
+// @generated automatically by Diesel CLI.
+
+pub mod registry {
+    diesel::table! {
+        registry.facilities (id) {
+            id -> Uuid,
+            workout_id -> Uuid,
+            creditor_id -> Uuid,
+            reference -> Text,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        registry.facility_versions (facility_id, version) {
+            facility_id -> Uuid,
+            version -> Int4,
+            valid_from -> Timestamptz,
+            valid_to -> Nullable<Timestamptz>,
+            terms -> Nullable<Jsonb>,
+            recorded_by -> Uuid,
+        }
+    }
+
+    diesel::table! {
+        registry.fx_rates (workout_id, currency, rate_date) {
+            workout_id -> Uuid,
+            currency -> Text,
+            rate_date -> Date,
+            rate -> Numeric,
+            entered_by -> Uuid,
+            entered_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        registry.information_requests (id) {
+            id -> Uuid,
+            workout_id -> Uuid,
+            subject -> Text,
+            sent_on -> Date,
+            due_on -> Date,
+            answered_on -> Nullable<Date>,
+            response -> Nullable<Text>,
+            recorded_by -> Uuid,
+            created_at -> Timestamptz,
+            overdue_announced_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        registry.institutions (id) {
+            id -> Uuid,
+            kind -> Text,
+            name -> Text,
+            country -> Text,
+            lei -> Nullable<Text>,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        registry.notice_contacts (id) {
+            id -> Uuid,
+            participant_id -> Uuid,
+            name -> Text,
+            email -> Text,
+            language -> Text,
+        }
+    }
+
+    diesel::table! {
+        registry.participants (id) {
+            id -> Uuid,
+            workout_id -> Uuid,
+            institution_id -> Uuid,
+            role -> Text,
+            added_at -> Timestamptz,
+            removed_at -> Nullable<Timestamptz>,
+            removed_reason -> Nullable<Text>,
+        }
+    }
+
+    diesel::table! {
+        registry.refresh_tokens (token_hash) {
+            token_hash -> Text,
+            session_id -> Uuid,
+            issued_at -> Timestamptz,
+            used_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        registry.service_clients (name) {
+            name -> Text,
+            secret_hash -> Text,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        registry.sessions (id) {
+            id -> Uuid,
+            user_id -> Uuid,
+            created_at -> Timestamptz,
+            expires_at -> Timestamptz,
+            revoked_at -> Nullable<Timestamptz>,
+            revoked_reason -> Nullable<Text>,
+        }
+    }
+
+    diesel::table! {
+        registry.sign_in_failures (email, failed_at) {
+            email -> Text,
+            failed_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        registry.signing_keys (kid) {
+            kid -> Text,
+            private_key -> Bytea,
+            public_key -> Bytea,
+            created_at -> Timestamptz,
+            retired_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        registry.users (id) {
+            id -> Uuid,
+            institution_id -> Uuid,
+            email -> Text,
+            display_name -> Text,
+            role -> Text,
+            password_hash -> Text,
+            disabled_at -> Nullable<Timestamptz>,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        registry.workouts (id) {
+            id -> Uuid,
+            reference -> Text,
+            borrower_id -> Uuid,
+            base_currency -> Text,
+            calendar -> Text,
+            governing_law -> Text,
+            opened_on -> Date,
+            status -> Text,
+            status_reason -> Nullable<Text>,
+            classes -> Array<Nullable<Text>>,
+            opened_by -> Uuid,
+            created_at -> Timestamptz,
+            borrower_flagged_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::joinable!(facilities -> institutions (creditor_id));
+    diesel::joinable!(facilities -> workouts (workout_id));
+    diesel::joinable!(facility_versions -> facilities (facility_id));
+    diesel::joinable!(fx_rates -> workouts (workout_id));
+    diesel::joinable!(information_requests -> workouts (workout_id));
+    diesel::joinable!(notice_contacts -> participants (participant_id));
+    diesel::joinable!(participants -> institutions (institution_id));
+    diesel::joinable!(participants -> workouts (workout_id));
+    diesel::joinable!(refresh_tokens -> sessions (session_id));
+    diesel::joinable!(sessions -> users (user_id));
+    diesel::joinable!(users -> institutions (institution_id));
+
+    diesel::allow_tables_to_appear_in_same_query!(
+        facilities,
+        facility_versions,
+        fx_rates,
+        information_requests,
+        institutions,
+        notice_contacts,
+        participants,
+        refresh_tokens,
+        service_clients,
+        sessions,
+        sign_in_failures,
+        signing_keys,
+        users,
+        workouts,
+    );
+}
