@@ -12,6 +12,7 @@
 )]
 
 pub mod database;
+pub mod endpoints;
 pub mod smtp;
 
 use std::time::Duration;

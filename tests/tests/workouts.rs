@@ -5,6 +5,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 use workout_store::audit::verify;
+use workout_tests::endpoints::workout_path;
 use workout_tests::{Actor, TestApp, id_of};
 
 /// A workout opened by a coordinator bank for a borrower, with one more creditor.
@@ -25,8 +26,7 @@ async fn open_case(app: &TestApp) -> Case {
     let borrower_id = app.institution("borrower", "Distressed Co").await;
     let borrower = app.user(borrower_id, "institution_admin").await;
     let opened = app
-        .post(
-            "/registry/v1/workouts",
+        .open_workout(
             &coordinator,
             &json!({"reference": "WO-2026-001", "borrower_id": borrower_id, "base_currency": "SAR",
                     "governing_law": "Kingdom of Saudi Arabia", "opened_on": "2026-11-02"}),
@@ -36,9 +36,9 @@ async fn open_case(app: &TestApp) -> Case {
     let workout = id_of(&opened.json());
     let creditor = app.bank_admin("Creditor Bank").await;
     let added = app
-        .post(
-            &format!("/registry/v1/workouts/{workout}/participants"),
+        .add_participant(
             &coordinator,
+            workout,
             &json!({"institution_id": creditor.institution_id, "role": "creditor", "contacts": contact("notices@creditor.test")}),
         )
         .await;
@@ -57,13 +57,7 @@ async fn open_case(app: &TestApp) -> Case {
 async fn a_bank_opens_a_workout_and_invites_a_creditor() {
     let app = TestApp::spawn().await;
     let case = open_case(&app).await;
-    let view = app
-        .get(
-            &format!("/registry/v1/workouts/{}", case.workout),
-            &case.coordinator,
-        )
-        .await
-        .json();
+    let view = app.workout(&case.coordinator, case.workout).await.json();
     assert_eq!(view["status"], "open");
     assert_eq!(view["calendar"], "SA");
     assert_eq!(
@@ -71,22 +65,10 @@ async fn a_bank_opens_a_workout_and_invites_a_creditor() {
         json!(["secured", "unsecured", "related_party"])
     );
     assert_eq!(view["my_roles"], json!(["creditor", "coordinator"]));
-    let creditor_view = app
-        .get(
-            &format!("/registry/v1/workouts/{}", case.workout),
-            &case.creditor,
-        )
-        .await
-        .json();
+    let creditor_view = app.workout(&case.creditor, case.workout).await.json();
     assert_eq!(creditor_view["my_roles"], json!(["creditor"]));
 
-    let participants = app
-        .get(
-            &format!("/registry/v1/workouts/{}/participants", case.workout),
-            &case.creditor,
-        )
-        .await
-        .items();
+    let participants = app.participants(&case.creditor, case.workout).await.items();
     let roles: Vec<&str> = participants
         .as_array()
         .unwrap()
@@ -100,12 +82,11 @@ async fn a_bank_opens_a_workout_and_invites_a_creditor() {
     );
 
     for actor in [&case.coordinator, &case.creditor, &case.borrower] {
-        let listed = app.get("/registry/v1/workouts", actor).await.json();
+        let listed = app.workouts(actor).await.json();
         assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     }
     let duplicate = app
-        .post(
-            "/registry/v1/workouts",
+        .open_workout(
             &case.coordinator,
             &json!({"reference": "WO-2026-001", "borrower_id": case.borrower.institution_id, "base_currency": "SAR",
                     "governing_law": "KSA", "opened_on": "2026-11-02"}),
@@ -120,17 +101,15 @@ async fn an_outsider_bank_cannot_see_or_touch_the_workout() {
     let case = open_case(&app).await;
     let w = case.workout;
     assert!(
-        app.get("/registry/v1/workouts", &case.outsider)
-            .await
-            .json()["items"]
+        app.workouts(&case.outsider).await.json()["items"]
             .as_array()
             .unwrap()
             .is_empty()
     );
     for path in [
-        format!("/registry/v1/workouts/{w}"),
-        format!("/registry/v1/workouts/{w}/participants"),
-        format!("/registry/v1/workouts/{w}/audit"),
+        workout_path(w, ""),
+        workout_path(w, "/participants"),
+        workout_path(w, "/audit"),
     ] {
         app.get(&path, &case.outsider)
             .await
@@ -140,35 +119,15 @@ async fn an_outsider_bank_cannot_see_or_touch_the_workout() {
             .assert_problem(404, "not_found");
     }
     let invite = json!({"institution_id": case.outsider.institution_id, "role": "creditor", "contacts": contact("x@outsider.test")});
-    app.post(
-        &format!("/registry/v1/workouts/{w}/participants"),
-        &case.outsider,
-        &invite,
-    )
-    .await
-    .assert_problem(404, "not_found");
-    let participants = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/participants"),
-            &case.coordinator,
-        )
+    app.add_participant(&case.outsider, w, &invite)
         .await
-        .items();
-    let some = participants[3]["id"].as_str().unwrap();
-    app.post(
-        &format!("/registry/v1/workouts/{w}/participants/{some}/remove"),
-        &case.outsider,
-        &json!({"reason": "x"}),
-    )
-    .await
-    .assert_problem(404, "not_found");
-    let after = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/participants"),
-            &case.coordinator,
-        )
+        .assert_problem(404, "not_found");
+    let participants = app.participants(&case.coordinator, w).await.items();
+    let some = id_of(&participants[3]);
+    app.remove_participant(&case.outsider, w, some, &json!({"reason": "x"}))
         .await
-        .items();
+        .assert_problem(404, "not_found");
+    let after = app.participants(&case.coordinator, w).await.items();
     assert_eq!(after, participants, "nothing changed");
 }
 
@@ -179,21 +138,11 @@ async fn only_the_coordinator_manages_participants_and_a_removed_one_keeps_its_h
     let w = case.workout;
     let advisor = app.institution("advisor", "Counsel LLP").await;
     let invite = json!({"institution_id": advisor, "role": "advisor", "contacts": contact("counsel@llp.test")});
-    app.post(
-        &format!("/registry/v1/workouts/{w}/participants"),
-        &case.creditor,
-        &invite,
-    )
-    .await
-    .assert_problem(403, "forbidden");
+    app.add_participant(&case.creditor, w, &invite)
+        .await
+        .assert_problem(403, "forbidden");
     let bad = json!({"institution_id": advisor, "role": "creditor", "contacts": [{"name": "", "email": "nope", "language": "fr"}]});
-    let refused = app
-        .post(
-            &format!("/registry/v1/workouts/{w}/participants"),
-            &case.coordinator,
-            &bad,
-        )
-        .await;
+    let refused = app.add_participant(&case.coordinator, w, &bad).await;
     refused.assert_problem(422, "validation_failed");
     let fields: Vec<String> = refused.json()["errors"]
         .as_array()
@@ -205,35 +154,24 @@ async fn only_the_coordinator_manages_participants_and_a_removed_one_keeps_its_h
         fields,
         ["contacts.0.name", "contacts.0.email", "contacts.0.language"]
     );
-    app.post(&format!("/registry/v1/workouts/{w}/participants"), &case.coordinator, &json!({"institution_id": advisor, "role": "creditor", "contacts": contact("counsel@llp.test")}))
+    app.add_participant(&case.coordinator, w, &json!({"institution_id": advisor, "role": "creditor", "contacts": contact("counsel@llp.test")}))
         .await
         .assert_problem(422, "validation_failed");
-    let added = app
-        .post(
-            &format!("/registry/v1/workouts/{w}/participants"),
-            &case.coordinator,
-            &invite,
-        )
-        .await;
+    let added = app.add_participant(&case.coordinator, w, &invite).await;
     assert_eq!(added.status, 201);
     let participant = id_of(&added.json());
 
     let removed = app
-        .post(
-            &format!("/registry/v1/workouts/{w}/participants/{participant}/remove"),
+        .remove_participant(
             &case.coordinator,
+            w,
+            participant,
             &json!({"reason": "Mandate ended"}),
         )
         .await;
     assert_eq!(removed.status, 200, "{:?}", removed.json());
     assert_eq!(removed.json()["removed_reason"], "Mandate ended");
-    let active = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/participants"),
-            &case.creditor,
-        )
-        .await
-        .items();
+    let active = app.participants(&case.creditor, w).await.items();
     assert!(
         active
             .as_array()
@@ -242,10 +180,7 @@ async fn only_the_coordinator_manages_participants_and_a_removed_one_keeps_its_h
             .all(|p| p["id"] != json!(participant))
     );
     let history = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/participants?include_removed=true"),
-            &case.creditor,
-        )
+        .participants_including_removed(&case.creditor, w)
         .await
         .items();
     assert!(
@@ -256,9 +191,7 @@ async fn only_the_coordinator_manages_participants_and_a_removed_one_keeps_its_h
             .any(|p| p["id"] == json!(participant) && p["removed_at"].is_string())
     );
 
-    let chain = app
-        .get(&format!("/registry/v1/workouts/{w}/audit"), &case.creditor)
-        .await;
+    let chain = app.workout_audit(&case.creditor, w).await;
     let text = String::from_utf8(chain.bytes).unwrap();
     let verified = verify(&text, None).unwrap();
     assert_eq!(
@@ -276,57 +209,23 @@ async fn other_services_read_roles_and_contacts_and_set_the_status_with_a_servic
     let service = app.service_token("mandates").await;
 
     let roles = app
-        .call(
-            Method::GET,
-            &format!(
-                "/registry/v1/internal/workouts/{w}/members/{}",
-                case.coordinator.institution_id
-            ),
-            Some(&service),
-            None,
-        )
+        .internal_member(&service, w, case.coordinator.institution_id)
         .await;
     assert_eq!(roles.json()["roles"], json!(["creditor", "coordinator"]));
     let none = app
-        .call(
-            Method::GET,
-            &format!(
-                "/registry/v1/internal/workouts/{w}/members/{}",
-                case.outsider.institution_id
-            ),
-            Some(&service),
-            None,
-        )
+        .internal_member(&service, w, case.outsider.institution_id)
         .await;
     assert_eq!(none.json()["roles"], json!([]));
-    let contacts = app
-        .call(
-            Method::GET,
-            &format!("/registry/v1/internal/workouts/{w}/participants"),
-            Some(&service),
-            None,
-        )
-        .await;
+    let contacts = app.internal_participants(&service, w, "").await;
     assert_eq!(contacts.items().as_array().unwrap().len(), 4);
     // Lists are pages: two and two, the second page continuing after the first.
-    let list = format!("/registry/v1/internal/workouts/{w}/participants");
     let first = app
-        .call(
-            Method::GET,
-            &format!("{list}?limit=2"),
-            Some(&service),
-            None,
-        )
+        .internal_participants(&service, w, "?limit=2")
         .await
         .json();
     let cursor = first["next_cursor"].as_str().unwrap();
     let second = app
-        .call(
-            Method::GET,
-            &format!("{list}?limit=2&cursor={cursor}"),
-            Some(&service),
-            None,
-        )
+        .internal_participants(&service, w, &format!("?limit=2&cursor={cursor}"))
         .await
         .json();
     assert!(second["next_cursor"].is_null(), "{second}");
@@ -340,101 +239,58 @@ async fn other_services_read_roles_and_contacts_and_set_the_status_with_a_servic
     let every = contacts.items();
     let all: Vec<&Value> = every.as_array().unwrap().iter().map(|p| &p["id"]).collect();
     assert_eq!(ids, all);
-    app.call(
-        Method::GET,
-        &format!(
-            "/registry/v1/internal/workouts/{}/participants",
-            Uuid::now_v7()
-        ),
-        Some(&service),
-        None,
-    )
-    .await
-    .assert_problem(404, "not_found");
+    app.internal_participants(&service, Uuid::now_v7(), "")
+        .await
+        .assert_problem(404, "not_found");
     // A user token is not a service token.
-    app.call(
-        Method::GET,
-        &format!("/registry/v1/internal/workouts/{w}/participants"),
-        Some(&case.coordinator.token),
-        None,
-    )
-    .await
-    .assert_problem(401, "invalid_token");
+    app.internal_participants(&case.coordinator.token, w, "")
+        .await
+        .assert_problem(401, "invalid_token");
 
     // The mandates service appoints another creditor; the acting coordinator loses the role.
-    let appoint = format!("/registry/v1/internal/workouts/{w}/coordinator");
-    app.call(
-        Method::PUT,
-        &appoint,
-        Some(&service),
-        Some(&json!({"institution_id": case.outsider.institution_id, "reason": "Mandate M-1"})),
+    app.appoint_coordinator(
+        &service,
+        w,
+        &json!({"institution_id": case.outsider.institution_id, "reason": "Mandate M-1"}),
     )
     .await
     .assert_problem(422, "validation_failed");
     let appointed = app
-        .call(Method::PUT, &appoint, Some(&service), Some(&json!({"institution_id": case.creditor.institution_id, "reason": "Mandate M-1 accepted"})))
+        .appoint_coordinator(&service, w, &json!({"institution_id": case.creditor.institution_id, "reason": "Mandate M-1 accepted"}))
         .await;
     assert_eq!(appointed.status, 200, "{:?}", appointed.json());
     assert_eq!(
-        app.get(&format!("/registry/v1/workouts/{w}"), &case.creditor)
-            .await
-            .json()["my_roles"],
+        app.workout(&case.creditor, w).await.json()["my_roles"],
         json!(["creditor", "coordinator"])
     );
     assert_eq!(
-        app.get(&format!("/registry/v1/workouts/{w}"), &case.coordinator)
-            .await
-            .json()["my_roles"],
+        app.workout(&case.coordinator, w).await.json()["my_roles"],
         json!(["creditor"])
     );
-    app.call(
-        Method::PUT,
-        &appoint,
-        Some(&case.creditor.token),
-        Some(&json!({"institution_id": case.creditor.institution_id, "reason": "x"})),
+    app.appoint_coordinator(
+        &case.creditor.token,
+        w,
+        &json!({"institution_id": case.creditor.institution_id, "reason": "x"}),
     )
     .await
     .assert_problem(401, "invalid_token");
 
-    let path = format!("/registry/v1/internal/workouts/{w}/status");
-    app.call(
-        Method::POST,
-        &path,
-        Some(&service),
-        Some(&json!({"status": "failed"})),
-    )
-    .await
-    .assert_problem(422, "validation_failed");
-    let key = [("idempotency-key", "status-coordinated-1")];
+    app.set_workout_status(&service, w, &json!({"status": "failed"}), None)
+        .await
+        .assert_problem(422, "validation_failed");
+    let key = Some("status-coordinated-1");
     let changed = app
-        .call_with(
-            Method::POST,
-            &path,
-            Some(&service),
-            Some(&json!({"status": "coordinated"})),
-            &key,
-        )
+        .set_workout_status(&service, w, &json!({"status": "coordinated"}), key)
         .await;
     assert_eq!(changed.status, 200, "{:?}", changed.json());
     let retried = app
-        .call_with(
-            Method::POST,
-            &path,
-            Some(&service),
-            Some(&json!({"status": "coordinated"})),
-            &key,
-        )
+        .set_workout_status(&service, w, &json!({"status": "coordinated"}), key)
         .await;
     assert_eq!(
         retried.bytes, changed.bytes,
         "a service's retry replays the first answer"
     );
-    let chain = String::from_utf8(
-        app.get(&format!("/registry/v1/workouts/{w}/audit"), &case.creditor)
-            .await
-            .bytes,
-    )
-    .unwrap();
+    let chain = String::from_utf8(app.workout_audit(&case.creditor, w).await.bytes).unwrap();
     assert_eq!(
         chain
             .matches("\"action\":\"workout_status_changed\"")
@@ -443,30 +299,23 @@ async fn other_services_read_roles_and_contacts_and_set_the_status_with_a_servic
         "and changes nothing"
     );
     assert_eq!(
-        app.get(&format!("/registry/v1/workouts/{w}"), &case.creditor)
-            .await
-            .json()["status"],
+        app.workout(&case.creditor, w).await.json()["status"],
         "coordinated"
     );
     let closed = app
-        .call(
-            Method::POST,
-            &path,
-            Some(&service),
-            Some(&json!({"status": "closed", "reason": "Mandate not renewed"})),
+        .set_workout_status(
+            &service,
+            w,
+            &json!({"status": "closed", "reason": "Mandate not renewed"}),
+            None,
         )
         .await;
     assert_eq!(closed.status, 200);
-    app.call(
-        Method::POST,
-        &path,
-        Some(&service),
-        Some(&json!({"status": "negotiation"})),
-    )
-    .await
-    .assert_problem(409, "workout_closed");
+    app.set_workout_status(&service, w, &json!({"status": "negotiation"}), None)
+        .await
+        .assert_problem(409, "workout_closed");
     // The appointed coordinator can no longer change a closed workout.
-    app.post(&format!("/registry/v1/workouts/{w}/participants"), &case.creditor, &json!({"institution_id": case.outsider.institution_id, "role": "creditor", "contacts": contact("a@b.test")}))
+    app.add_participant(&case.creditor, w, &json!({"institution_id": case.outsider.institution_id, "role": "creditor", "contacts": contact("a@b.test")}))
         .await
         .assert_problem(409, "workout_closed");
 }
@@ -543,83 +392,42 @@ async fn a_participant_updates_its_own_notice_contacts_and_no_one_elses() {
     let app = TestApp::spawn().await;
     let case = open_case(&app).await;
     let w = case.workout;
-    let participants = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/participants"),
-            &case.creditor,
-        )
-        .await
-        .items();
-    let mine = participants
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["institution_id"] == json!(case.creditor.institution_id))
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let borrowers = participants
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["role"] == "borrower")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let participants = app.participants(&case.creditor, w).await.items();
+    let mine = id_of(
+        participants
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["institution_id"] == json!(case.creditor.institution_id))
+            .unwrap(),
+    );
+    let borrowers = id_of(
+        participants
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["role"] == "borrower")
+            .unwrap(),
+    );
     let new = json!({"contacts": [{"name": "Legal", "email": "legal@creditor.test", "language": "ar"}, {"name": "Ops", "email": "ops@creditor.test", "language": "en"}]});
 
-    let path = |p: &str| format!("/registry/v1/workouts/{w}/participants/{p}/contacts");
-    let updated = app
-        .call(
-            Method::PUT,
-            &path(&mine),
-            Some(&case.creditor.token),
-            Some(&new),
-        )
-        .await;
+    let updated = app.set_contacts(&case.creditor, w, mine, &new).await;
     assert_eq!(updated.status, 200, "{:?}", updated.json());
     assert_eq!(updated.json()["contacts"].as_array().unwrap().len(), 2);
-    app.call(
-        Method::PUT,
-        &path(&borrowers),
-        Some(&case.creditor.token),
-        Some(&new),
-    )
-    .await
-    .assert_problem(403, "forbidden");
-    app.call(
-        Method::PUT,
-        &path(&mine),
-        Some(&case.outsider.token),
-        Some(&new),
-    )
-    .await
-    .assert_problem(404, "not_found");
-    app.call(
-        Method::PUT,
-        &path(&mine),
-        Some(&case.creditor.token),
-        Some(&json!({"contacts": []})),
-    )
-    .await
-    .assert_problem(422, "validation_failed");
+    app.set_contacts(&case.creditor, w, borrowers, &new)
+        .await
+        .assert_problem(403, "forbidden");
+    app.set_contacts(&case.outsider, w, mine, &new)
+        .await
+        .assert_problem(404, "not_found");
+    app.set_contacts(&case.creditor, w, mine, &json!({"contacts": []}))
+        .await
+        .assert_problem(422, "validation_failed");
     let coordinator_fix = app
-        .call(
-            Method::PUT,
-            &path(&borrowers),
-            Some(&case.coordinator.token),
-            Some(&new),
-        )
+        .set_contacts(&case.coordinator, w, borrowers, &new)
         .await;
     assert_eq!(coordinator_fix.status, 200);
-    let chain = String::from_utf8(
-        app.get(&format!("/registry/v1/workouts/{w}/audit"), &case.creditor)
-            .await
-            .bytes,
-    )
-    .unwrap();
+    let chain = String::from_utf8(app.workout_audit(&case.creditor, w).await.bytes).unwrap();
     assert_eq!(
         chain
             .matches("\"action\":\"participant_contacts_changed\"")
