@@ -1,12 +1,22 @@
 //! Workouts and participants: opening a case, inviting creditors, who sees what, removal with
-//! history, the service API other services use, and the audit chain of a workout.
+//! history, the service API other services use, and the audit chain of a workout; and sweeps over
+//! the registry's OpenAPI document: an outsider gets the same 404 for every workout endpoint as for
+//! a workout that does not exist, and every endpoint but the public ones answers 401 to a request
+//! without a token or with a bad one.
+//!
+//! Rules of the sweeps: every operation of the document is sent as a client would send it when
+//! allowed (a valid body of the right media type, `If-Match` where it takes one, its required
+//! query), so that an answer comes from the check under test, never from parsing; a write without
+//! an entry in the table of bodies fails the sweep.
+
+use std::collections::BTreeMap;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 use workout_store::audit::verify;
 use workout_tests::endpoints::workout_path;
-use workout_tests::{Actor, TestApp, id_of};
+use workout_tests::{Actor, Answer, PASSWORD, TestApp, id_of, read};
 
 /// A workout opened by a coordinator bank for a borrower, with one more creditor.
 pub struct Case {
@@ -320,71 +330,428 @@ async fn other_services_read_roles_and_contacts_and_set_the_status_with_a_servic
         .assert_problem(409, "workout_closed");
 }
 
+/// A request body that is valid for one write operation.
+enum Body {
+    /// No body.
+    None,
+    /// A JSON body.
+    Json(Value),
+    /// A `text/csv` body.
+    Csv(&'static str),
+}
+
+/// Operations anyone may call without a token.
+const PUBLIC: [&str; 2] = [
+    "GET /registry/v1/.well-known/jwks.json",
+    "POST /registry/v1/auth/token",
+];
+
+const SCHEDULE: &str = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party\n\
+                        S-1,term_loan,SAR,100,100,0,0,0,0,false,unsecured,false\n";
+
+/// A valid body for every write of the registry (but the public ones), keyed by
+/// `METHOD /path/template` as the OpenAPI document names it. A new write needs an entry here:
+/// [`operations`] fails without one.
+fn write_bodies(borrower: Uuid, institution: Uuid) -> BTreeMap<&'static str, Body> {
+    let contacts = contact("sweep@desk.test");
+    let terms = json!({
+        "reference": "S-1", "facility_type": "term_loan", "currency": "SAR", "committed": "100",
+        "outstanding_principal": "100", "accrued_interest": "0", "past_due": "0", "days_past_due": 0,
+        "fees_and_penalties": "0", "secured": false, "class": "unsecured", "related_party": false,
+        "collateral": [], "guarantees": []
+    });
+    let entries = [
+        ("POST /registry/v1/auth/sign-out", Body::None),
+        (
+            "POST /registry/v1/institutions",
+            Body::Json(json!({"kind": "bank", "name": "Sweep Bank", "country": "SA"})),
+        ),
+        (
+            "POST /registry/v1/institutions/{institution_id}/users",
+            Body::Json(
+                json!({"email": "sweep@bank.test", "display_name": "Sweep", "role": "member", "password": PASSWORD}),
+            ),
+        ),
+        (
+            "POST /registry/v1/institutions/{institution_id}/users/{user_id}/disable",
+            Body::None,
+        ),
+        ("POST /registry/v1/signing-keys", Body::None),
+        ("POST /registry/v1/signing-keys/{kid}/retire", Body::None),
+        (
+            "PUT /registry/v1/internal/workouts/{workout_id}/coordinator",
+            Body::Json(json!({"institution_id": institution, "reason": "Mandate M-1"})),
+        ),
+        (
+            "POST /registry/v1/internal/workouts/{workout_id}/status",
+            Body::Json(json!({"status": "coordinated"})),
+        ),
+        (
+            "POST /registry/v1/workouts",
+            Body::Json(
+                json!({"reference": "WO-SWEEP", "borrower_id": borrower, "base_currency": "SAR",
+                       "governing_law": "KSA", "opened_on": "2026-11-02"}),
+            ),
+        ),
+        (
+            "POST /registry/v1/workouts/{workout_id}/participants",
+            Body::Json(
+                json!({"institution_id": institution, "role": "creditor", "contacts": contacts}),
+            ),
+        ),
+        (
+            "PUT /registry/v1/workouts/{workout_id}/participants/{participant_id}/contacts",
+            Body::Json(json!({"contacts": contacts})),
+        ),
+        (
+            "POST /registry/v1/workouts/{workout_id}/participants/{participant_id}/remove",
+            Body::Json(json!({"reason": "Mandate ended"})),
+        ),
+        (
+            "POST /registry/v1/workouts/{workout_id}/facilities",
+            Body::Json(terms.clone()),
+        ),
+        (
+            "POST /registry/v1/workouts/{workout_id}/facilities/import",
+            Body::Csv(SCHEDULE),
+        ),
+        (
+            "PUT /registry/v1/workouts/{workout_id}/facilities/{facility_id}",
+            Body::Json(terms),
+        ),
+        (
+            "POST /registry/v1/workouts/{workout_id}/facilities/{facility_id}/withdraw",
+            Body::Json(json!({"reason": "Repaid in full"})),
+        ),
+        (
+            "PUT /registry/v1/workouts/{workout_id}/fx-rates/{date}",
+            Body::Json(json!({"rates": {"USD": "3.75"}})),
+        ),
+        (
+            "POST /registry/v1/workouts/{workout_id}/information-requests",
+            Body::Json(json!({"subject": "Accounts", "sent_on": "2026-11-20"})),
+        ),
+        (
+            "POST /registry/v1/workouts/{workout_id}/information-requests/{request_id}/answer",
+            Body::Json(json!({"answered_on": "2026-11-21", "response": "Sent"})),
+        ),
+    ];
+    entries.into_iter().collect()
+}
+
+/// One operation of an OpenAPI document, with what a valid request to it needs.
+struct Operation {
+    method: Method,
+    /// The path template, e.g. `/registry/v1/workouts/{workout_id}`.
+    template: String,
+    /// Required query parameters.
+    query: Vec<String>,
+    /// Whether it takes `If-Match`.
+    if_match: bool,
+    /// The request body's media type, if it takes one.
+    content_type: Option<String>,
+}
+
+impl Operation {
+    fn key(&self) -> String {
+        format!("{} {}", self.method, self.template)
+    }
+}
+
+/// Every operation of `doc`; fails unless each write (but the public ones) has exactly one entry
+/// in `bodies` of the document's media type, and each entry names an operation of the document.
+fn operations(doc: &Value, bodies: &BTreeMap<&'static str, Body>) -> Vec<Operation> {
+    let mut all = Vec::new();
+    for (template, methods) in doc["paths"].as_object().unwrap() {
+        for (method, spec) in methods.as_object().unwrap() {
+            let parameters = spec["parameters"].as_array().cloned().unwrap_or_default();
+            let content_type = spec["requestBody"]["content"]
+                .as_object()
+                .and_then(|c| c.keys().next().cloned());
+            all.push(Operation {
+                method: method.to_uppercase().parse().unwrap(),
+                template: template.clone(),
+                query: parameters
+                    .iter()
+                    .filter(|p| p["in"] == "query" && p["required"] == true)
+                    .map(|p| p["name"].as_str().unwrap().to_owned())
+                    .collect(),
+                if_match: parameters
+                    .iter()
+                    .any(|p| p["in"] == "header" && p["name"] == "If-Match"),
+                content_type,
+            });
+        }
+    }
+    let keys: Vec<String> = all.iter().map(Operation::key).collect();
+    for public in PUBLIC {
+        assert!(
+            keys.iter().any(|k| k == public),
+            "{public} is in the document"
+        );
+    }
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| !k.starts_with("GET ") && !PUBLIC.contains(&k.as_str()))
+        .filter(|k| !bodies.contains_key(k.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "writes without a body in the table: {missing:?}"
+    );
+    for key in bodies.keys() {
+        assert!(
+            keys.iter().any(|k| k == key),
+            "{key} is not in the document"
+        );
+    }
+    for operation in &all {
+        let Some(body) = bodies.get(operation.key().as_str()) else {
+            continue;
+        };
+        let kind = match body {
+            Body::None => None,
+            Body::Json(_) => Some("application/json"),
+            Body::Csv(_) => Some("text/csv"),
+        };
+        assert_eq!(
+            operation.content_type.as_deref(),
+            kind,
+            "the body of {} has the document's media type",
+            operation.key()
+        );
+    }
+    all
+}
+
+/// `template` with each `{name}` replaced by `values[name]` and the operation's required query.
+fn fill(operation: &Operation, values: &BTreeMap<&str, String>) -> String {
+    let path = operation
+        .template
+        .split('/')
+        .map(
+            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => values
+                    .get(name)
+                    .unwrap_or_else(|| panic!("no value for {{{name}}} in {}", operation.key()))
+                    .clone(),
+                None => segment.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/");
+    let query: Vec<String> = operation
+        .query
+        .iter()
+        .map(|name| {
+            let value = match name.as_str() {
+                "as_of" => "2026-11-20",
+                "reference" => "2026-11-01",
+                other => panic!(
+                    "no value for the query parameter {other} of {}",
+                    operation.key()
+                ),
+            };
+            format!("{name}={value}")
+        })
+        .collect();
+    if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
+/// Sends `operation` to `path` with its body from `bodies`, `If-Match: "1"` where it takes one,
+/// and `token` as a bearer token when given.
+async fn send(
+    app: &TestApp,
+    operation: &Operation,
+    path: &str,
+    token: Option<&str>,
+    bodies: &BTreeMap<&'static str, Body>,
+) -> Answer {
+    let mut request = app
+        .client
+        .request(operation.method.clone(), format!("{}{path}", app.url));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if operation.if_match {
+        request = request.header("if-match", "\"1\"");
+    }
+    request = match bodies.get(operation.key().as_str()) {
+        None | Some(Body::None) => request,
+        Some(Body::Json(body)) => request.json(body),
+        Some(Body::Csv(text)) => request.header("content-type", "text/csv").body(*text),
+    };
+    read(request.send().await.unwrap()).await
+}
+
+async fn registry_document(app: &TestApp) -> Value {
+    app.call(Method::GET, "/registry/openapi.json", None, None)
+        .await
+        .json()
+}
+
 #[tokio::test]
 async fn every_workout_endpoint_answers_an_outsider_as_if_the_workout_did_not_exist() {
     let app = TestApp::spawn().await;
     let case = open_case(&app).await;
-    let doc = app
-        .call(Method::GET, "/registry/openapi.json", None, None)
-        .await
-        .json();
+    let w = case.workout;
+    // Real sub-resources, so that a missing check would reach them.
+    let facility = app
+        .create_facility(
+            &case.creditor,
+            w,
+            &json!({"reference": "F-1", "facility_type": "term_loan", "currency": "SAR", "committed": "10",
+                    "outstanding_principal": "10", "accrued_interest": "0", "past_due": "0", "days_past_due": 0,
+                    "fees_and_penalties": "0", "secured": false, "class": "unsecured", "related_party": false,
+                    "collateral": [], "guarantees": []}),
+        )
+        .await;
+    assert_eq!(facility.status, 201, "{:?}", facility.json());
+    let request = app
+        .send_information_request(
+            &case.coordinator,
+            w,
+            &json!({"subject": "Accounts", "sent_on": "2026-11-10"}),
+        )
+        .await;
+    assert_eq!(request.status, 201, "{:?}", request.json());
+    let participants = app.participants(&case.coordinator, w).await.items();
+    let creditor = participants
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["institution_id"] == json!(case.creditor.institution_id))
+        .unwrap();
+    let real = BTreeMap::from([
+        ("workout_id", w.to_string()),
+        ("facility_id", id_of(&facility.json()).to_string()),
+        ("participant_id", id_of(creditor).to_string()),
+        (
+            "request_id",
+            id_of(&request.json()["requests"][0]).to_string(),
+        ),
+        ("date", "2026-11-20".to_owned()),
+    ]);
+    let missing: BTreeMap<&str, String> = real
+        .iter()
+        .map(|(name, value)| {
+            let other = if *name == "date" {
+                value.clone()
+            } else {
+                Uuid::now_v7().to_string()
+            };
+            (*name, other)
+        })
+        .collect();
+    let bodies = write_bodies(case.borrower.institution_id, case.outsider.institution_id);
+    let chain_before = app.workout_audit(&case.coordinator, w).await.bytes;
+
+    let doc = registry_document(&app).await;
     let mut checked = 0;
-    for (path, operations) in doc["paths"].as_object().unwrap() {
-        if !path.contains("{workout_id}") || path.contains("/internal/") {
+    for operation in operations(&doc, &bodies) {
+        if !operation.template.contains("{workout_id}") || operation.template.contains("/internal/")
+        {
             continue;
         }
-        let fill = |workout: Uuid| {
-            path.replace("{workout_id}", &workout.to_string())
-                .replace("{date}", "2026-11-20")
-                .split('/')
-                .map(|s| {
-                    if s.starts_with('{') {
-                        Uuid::now_v7().to_string()
-                    } else {
-                        s.to_owned()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("/")
-        };
-        for method in operations.as_object().unwrap().keys() {
-            let method: Method = method.to_uppercase().parse().unwrap();
-            let body = (method != Method::GET).then(|| json!({}));
-            let query = if path.ends_with("/exposures") {
-                "?as_of=2026-11-20"
-            } else if path.ends_with("/drift") {
-                "?reference=2026-11-01&as_of=2026-11-20"
-            } else {
-                ""
-            };
-            let real = app
-                .call(
-                    method.clone(),
-                    &format!("{}{query}", fill(case.workout)),
-                    Some(&case.outsider.token),
-                    body.as_ref(),
-                )
-                .await;
-            let missing = app
-                .call(
-                    method.clone(),
-                    &format!("{}{query}", fill(Uuid::now_v7())),
-                    Some(&case.outsider.token),
-                    body.as_ref(),
-                )
-                .await;
-            assert_eq!(
-                (real.status, real.json()["code"].clone()),
-                (missing.status, missing.json()["code"].clone()),
-                "{method} {path}"
-            );
-            if method == Method::GET {
-                real.assert_problem(404, "not_found");
-            }
-            checked += 1;
-        }
+        let token = Some(case.outsider.token.as_str());
+        let to_real = send(&app, &operation, &fill(&operation, &real), token, &bodies).await;
+        let to_missing = send(
+            &app,
+            &operation,
+            &fill(&operation, &missing),
+            token,
+            &bodies,
+        )
+        .await;
+        assert_eq!(
+            (to_real.status.as_u16(), to_real.json()["code"].clone()),
+            (404, json!("not_found")),
+            "{}: {}",
+            operation.key(),
+            String::from_utf8_lossy(&to_real.bytes)
+        );
+        assert_eq!(
+            (to_real.status, to_real.json()),
+            (to_missing.status, to_missing.json()),
+            "{}: the real workout answers as a missing one",
+            operation.key()
+        );
+        to_real.assert_problem(404, "not_found");
+        checked += 1;
     }
-    assert!(checked >= 15, "only {checked} operations checked");
+    assert!(checked >= 19, "only {checked} operations checked");
+    assert_eq!(
+        app.workout_audit(&case.coordinator, w).await.bytes,
+        chain_before,
+        "nothing changed"
+    );
+}
+
+/// Sends every operation of the registry but the public ones, with made-up ids and valid bodies,
+/// with `token` (or none) and asserts each answers 401 `code`; returns how many were checked.
+async fn sweep_with_token(app: &TestApp, token: Option<&str>, code: &str) -> usize {
+    let values: BTreeMap<&str, String> = [
+        "workout_id",
+        "facility_id",
+        "participant_id",
+        "request_id",
+        "institution_id",
+        "user_id",
+        "session_id",
+        "kid",
+    ]
+    .into_iter()
+    .map(|name| (name, Uuid::now_v7().to_string()))
+    .chain([("date", "2026-11-20".to_owned())])
+    .collect();
+    let bodies = write_bodies(Uuid::now_v7(), Uuid::now_v7());
+    let doc = registry_document(app).await;
+    let mut checked = 0;
+    for operation in operations(&doc, &bodies) {
+        if PUBLIC.contains(&operation.key().as_str()) {
+            continue;
+        }
+        let answer = send(app, &operation, &fill(&operation, &values), token, &bodies).await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.json()["code"].clone()),
+            (401, json!(code)),
+            "{}: {}",
+            operation.key(),
+            String::from_utf8_lossy(&answer.bytes)
+        );
+        answer.assert_problem(401, code);
+        assert_eq!(
+            answer.headers["www-authenticate"],
+            "Bearer",
+            "{}",
+            operation.key()
+        );
+        checked += 1;
+    }
+    checked
+}
+
+#[tokio::test]
+async fn every_registry_endpoint_but_the_public_ones_answers_401_without_a_token() {
+    let app = TestApp::spawn().await;
+    let checked = sweep_with_token(&app, None, "missing_token").await;
+    assert!(checked >= 39, "only {checked} operations checked");
+}
+
+#[tokio::test]
+async fn every_registry_endpoint_but_the_public_ones_answers_401_to_a_bad_token() {
+    let app = TestApp::spawn().await;
+    let outsider = app.outsider().await;
+    // A real token whose signature no longer matches.
+    let (signed, signature) = outsider.token.rsplit_once('.').unwrap();
+    let first = if signature.starts_with('A') { 'B' } else { 'A' };
+    let forged = format!("{signed}.{first}{}", &signature[1..]);
+    let checked = sweep_with_token(&app, Some(&forged), "invalid_token").await;
+    assert!(checked >= 39, "only {checked} operations checked");
 }
 
 #[tokio::test]
