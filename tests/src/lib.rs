@@ -1,5 +1,6 @@
-//! The end-to-end test harness: each test gets its own database (dropped afterwards; leftovers of
-//! crashed runs older than two hours are swept), the whole platform running as a real HTTP server on
+//! The end-to-end test harness: each test gets its own database, copied from a template migrated
+//! once (see [`database`]; dropped afterwards; leftovers of crashed runs older than two hours are
+//! swept), the whole platform running as a real HTTP server on
 //! a random port, typed actors (a platform admin, bank users, an outsider) that call it over HTTP
 //! with reqwest as any client would, a real SMTP listener for e-mail, and for tests of the store
 //! kit itself: schemas with only the kit's tables, service tokens for relays, and [`EventSink`], a
@@ -12,12 +13,14 @@
     reason = "test harness: a failed setup must stop the test at once"
 )]
 
+pub mod database;
+pub mod endpoints;
 pub mod smtp;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use reqwest::{Method, StatusCode};
@@ -27,6 +30,8 @@ use workout_http::registry_client::{ServiceCredentials, ServiceTokens};
 use workout_runtime::Settings;
 use workout_store::migrate::ServiceMigrations;
 use workout_store::outbox::Event;
+
+pub use database::fresh_database_url;
 
 /// The password every test user gets.
 pub const PASSWORD: &str = "a long test password 1";
@@ -115,68 +120,21 @@ pub struct TestApp {
     pub database_url: String,
 }
 
-fn server_url() -> String {
-    std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://localhost:5432".to_owned())
-}
-
-/// A fresh, uniquely named database URL; its name carries its creation time for the sweeper.
-pub fn fresh_database_url() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let suffix = Uuid::new_v4().simple().to_string();
-    format!("{}/wt_test_{secs}_{}", server_url(), &suffix[..12])
-}
-
-async fn sweep_leftovers() {
-    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-    #[derive(diesel::QueryableByName)]
-    struct Name {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        datname: String,
-    }
-    let Ok(mut conn) = AsyncPgConnection::establish(&format!("{}/postgres", server_url())).await
-    else {
-        return;
-    };
-    let names: Vec<Name> =
-        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'wt_test_%'")
-            .load(&mut conn)
-            .await
-            .unwrap_or_default();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    for name in names {
-        let created: u64 = name
-            .datname
-            .split('_')
-            .nth(2)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(now);
-        if now.saturating_sub(created) > 2 * 3600 {
-            let _ = diesel_async::SimpleAsyncConnection::batch_execute(
-                &mut conn,
-                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", name.datname),
-            )
-            .await;
-        }
-    }
-}
-
 impl TestApp {
-    /// Starts the whole platform on a fresh database, with a platform admin signed in.
+    /// Starts the whole platform on a fresh database (a copy of the migrated template), with a
+    /// platform admin signed in.
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }
 
     /// Like [`TestApp::spawn`], with settings adjusted by `adjust`.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
-        sweep_leftovers().await;
-        let database_url = fresh_database_url();
+        let database_url = database::migrated_database_url()
+            .await
+            .expect("a test database from the template");
         let mut settings = Settings::local(&database_url);
+        // The template holds every migration already; a test may still ask for the run at start.
+        settings.migrate_on_start = false;
         adjust(&mut settings);
         let platform = workoutd::start(&settings, false)
             .await

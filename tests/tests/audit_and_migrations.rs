@@ -1,8 +1,10 @@
 //! The audit chain as a client sees it (export, offline verification, tampering detected in the
-//! database), and migrations that apply, revert and apply again.
+//! database), migrations that apply, revert and apply again, and the migrated template test
+//! databases are copied from (complete, closed to connections, swept only when unused).
 
-use diesel_async::SimpleAsyncConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use serde_json::json;
+use uuid::Uuid;
 use workout_store::audit::{BrokenLink, verify};
 use workout_tests::{TestApp, fresh_database_url};
 
@@ -106,4 +108,112 @@ async fn two_processes_migrating_at_once_both_succeed() {
     a.unwrap();
     b.unwrap();
     workout_store::pool::drop_database(&url).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_database_copied_from_the_template_has_every_migration_and_nobody_connects_to_the_template()
+ {
+    let url = workout_tests::database::migrated_database_url()
+        .await
+        .unwrap();
+    for migrations in workoutd::ALL_MIGRATIONS {
+        assert!(
+            workout_store::migrate::run(&url, migrations)
+                .await
+                .unwrap()
+                .is_empty(),
+            "nothing left to apply in {}",
+            migrations.schema
+        );
+    }
+    let hash = workout_tests::database::migrations_hash().unwrap();
+    let template = format!(
+        "{}/wt_template_{hash}",
+        workout_tests::database::server_url()
+    );
+    let refused = AsyncPgConnection::establish(&template).await;
+    assert!(
+        refused.is_err_and(|e| e
+            .to_string()
+            .contains("not currently accepting connections")),
+        "the template refuses connections"
+    );
+    workout_store::pool::drop_database(&url).await.unwrap();
+}
+
+async fn database_exists(conn: &mut AsyncPgConnection, name: &str) -> bool {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<Count>(conn)
+        .await
+        .unwrap()
+        .n
+        == 1
+}
+
+#[tokio::test]
+async fn the_sweeper_drops_old_leftovers_and_unused_templates_of_other_migrations_only() {
+    // This process uses the current template.
+    let mine = workout_tests::database::migrated_database_url()
+        .await
+        .unwrap();
+    let server = workout_tests::database::server_url();
+    let mut conn = AsyncPgConnection::establish(&format!("{server}/postgres"))
+        .await
+        .unwrap();
+    let random = Uuid::new_v4().simple().to_string();
+    let other_hash = &random[..16];
+    let other_template = format!("wt_template_{other_hash}");
+    let old_leftover = format!("wt_test_1000000000_{}", &random[16..28]);
+    let young = workout_tests::database::fresh_database_name();
+    for name in [&other_template, &old_leftover, &young] {
+        conn.batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+    }
+    // A process that uses the other template holds its lock.
+    let mut user = AsyncPgConnection::establish(&format!("{server}/postgres"))
+        .await
+        .unwrap();
+    let lock = workout_tests::database::template_in_use_lock(other_hash);
+    user.batch_execute(&format!("SELECT pg_advisory_lock_shared({lock})"))
+        .await
+        .unwrap();
+
+    workout_tests::database::sweep().await.unwrap();
+    assert!(
+        !database_exists(&mut conn, &old_leftover).await,
+        "old leftover"
+    );
+    assert!(
+        database_exists(&mut conn, &young).await,
+        "a young test database stays"
+    );
+    assert!(
+        database_exists(&mut conn, &other_template).await,
+        "a template in use stays"
+    );
+
+    user.batch_execute(&format!("SELECT pg_advisory_unlock_shared({lock})"))
+        .await
+        .unwrap();
+    workout_tests::database::sweep().await.unwrap();
+    assert!(
+        !database_exists(&mut conn, &other_template).await,
+        "an unused template of other migrations goes"
+    );
+    let hash = workout_tests::database::migrations_hash().unwrap();
+    assert!(
+        database_exists(&mut conn, &format!("wt_template_{hash}")).await,
+        "the current template stays"
+    );
+    conn.batch_execute(&format!("DROP DATABASE {young}"))
+        .await
+        .unwrap();
+    workout_store::pool::drop_database(&mine).await.unwrap();
 }

@@ -5,7 +5,6 @@
 use chrono::{Days, Utc};
 use diesel::prelude::*;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
-use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 use workout_store::scheduler::{Scheduler, SchedulerConfig};
@@ -25,8 +24,7 @@ async fn open_case(app: &TestApp, creditor_count: usize) -> Case {
     let borrower_id = app.institution("borrower", "Distressed Co").await;
     let borrower = app.user(borrower_id, "member").await;
     let opened = app
-        .post(
-            "/registry/v1/workouts",
+        .open_workout(
             &coordinator,
             &json!({"reference": "WO-CASE", "borrower_id": borrower_id, "base_currency": "SAR",
                     "governing_law": "Kingdom of Saudi Arabia", "opened_on": "2026-11-02"}),
@@ -37,9 +35,9 @@ async fn open_case(app: &TestApp, creditor_count: usize) -> Case {
     for n in 0..creditor_count {
         let creditor = app.bank_admin(&format!("Creditor {n}")).await;
         let added = app
-            .post(
-                &format!("/registry/v1/workouts/{workout}/participants"),
+            .add_participant(
                 &coordinator,
+                workout,
                 &json!({"institution_id": creditor.institution_id, "role": "creditor",
                         "contacts": [{"name": "Desk", "email": format!("desk{n}@creditor.test"), "language": "ar"}]}),
             )
@@ -49,9 +47,9 @@ async fn open_case(app: &TestApp, creditor_count: usize) -> Case {
     }
     let advisor_id = app.institution("advisor", "Counsel").await;
     let advisor = app.user(advisor_id, "member").await;
-    app.post(
-        &format!("/registry/v1/workouts/{workout}/participants"),
+    app.add_participant(
         &coordinator,
+        workout,
         &json!({"institution_id": advisor_id, "role": "advisor", "contacts": [{"name": "C", "email": "c@counsel.test", "language": "en"}]}),
     )
     .await;
@@ -109,46 +107,33 @@ async fn five_creditors_in_three_currencies_give_a_snapshot_a_person_can_check()
         ),
     ];
     for (creditor, body) in &entries {
-        let created = app
-            .post(
-                &format!("/registry/v1/workouts/{w}/facilities"),
-                creditor,
-                body,
-            )
-            .await;
+        let created = app.create_facility(creditor, w, body).await;
         assert_eq!(created.status, 201, "{:?}", created.json());
     }
     let csv = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party\n\
                E-1,overdraft,USD,10000,8000,20,100,45,0,false,unsecured,false\n\
                E-2,term_loan,SAR,30000,30000,0,0,0,0,true,secured,no\n";
-    let imported = app
-        .post_csv(
-            &format!("/registry/v1/workouts/{w}/facilities/import"),
-            &case.creditors[3],
-            csv,
-        )
-        .await;
+    let imported = app.import_facilities(&case.creditors[3], w, csv).await;
     assert_eq!(imported.status, 200, "{:?}", imported.json());
     assert_eq!(imported.json()["created"], 2);
 
     let date = today();
-    let snapshot_path = format!("/registry/v1/workouts/{w}/exposures?as_of={date}");
-    let missing = app.get(&snapshot_path, &case.coordinator).await;
+    let missing = app.snapshot(&case.coordinator, w, &date).await;
     missing.assert_problem(422, "missing_fx_rates");
     let detail = missing.json()["detail"].as_str().unwrap().to_owned();
     assert!(detail.contains("EUR") && detail.contains("USD"), "{detail}");
 
     let rates = app
-        .call(
-            Method::PUT,
-            &format!("/registry/v1/workouts/{w}/fx-rates/{date}"),
-            Some(&case.coordinator.token),
-            Some(&json!({"rates": {"USD": "3.75", "EUR": "4.0512"}})),
+        .set_fx_rates(
+            &case.coordinator,
+            w,
+            &date,
+            &json!({"rates": {"USD": "3.75", "EUR": "4.0512"}}),
         )
         .await;
     assert_eq!(rates.status, 200, "{:?}", rates.json());
 
-    let snapshot = app.get(&snapshot_path, &case.coordinator).await.json();
+    let snapshot = app.snapshot(&case.coordinator, w, &date).await.json();
     // By hand: C-1 1,025,000.50 SAR; A-1 (200,000 + 1,000 + 500) × 3.75 = 755,625.00;
     // B-1 100,000 × 4.0512 = 405,120.00; D-1 50,000.25; E-1 (8,000 + 20) × 3.75 = 30,075.00 and
     // E-2 30,000.00, so creditor 3 holds 60,075.00. Total 2,295,820.75.
@@ -187,47 +172,35 @@ async fn five_creditors_in_three_currencies_give_a_snapshot_a_person_can_check()
     let hash = snapshot["content_hash"].as_str().unwrap().to_owned();
     assert_eq!(hash.len(), 64);
     assert_eq!(
-        app.get(&snapshot_path, &case.borrower).await.json()["content_hash"],
+        app.snapshot(&case.borrower, w, &date).await.json()["content_hash"],
         hash.as_str(),
         "same inputs, same hash"
     );
 
     // A creditor sees its own line and the totals only; an advisor sees none of it.
-    let own = app.get(&snapshot_path, &case.creditors[1]).await.json();
+    let own = app.snapshot(&case.creditors[1], w, &date).await.json();
     assert_eq!(own["creditors"].as_array().unwrap().len(), 1);
     assert_eq!(own["creditors"][0]["exposure"]["amount"], "405120.00");
     assert_eq!(own["total"]["amount"], "2295820.75");
-    app.get(&snapshot_path, &case.advisor)
+    app.snapshot(&case.advisor, w, &date)
         .await
         .assert_problem(403, "forbidden");
-    app.get(
-        &format!("/registry/v1/workouts/{w}/facilities"),
-        &case.advisor,
-    )
-    .await
-    .assert_problem(403, "forbidden");
-    let visible = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/facilities"),
-            &case.creditors[0],
-        )
+    app.facilities(&case.advisor, w)
         .await
-        .items();
+        .assert_problem(403, "forbidden");
+    let visible = app.facilities(&case.creditors[0], w).await.items();
     assert_eq!(
         visible.as_array().unwrap().len(),
         1,
         "a creditor lists only its own facilities"
     );
     assert_eq!(
-        app.get(
-            &format!("/registry/v1/workouts/{w}/facilities"),
-            &case.borrower
-        )
-        .await
-        .items()
-        .as_array()
-        .unwrap()
-        .len(),
+        app.facilities(&case.borrower, w)
+            .await
+            .items()
+            .as_array()
+            .unwrap()
+            .len(),
         6
     );
 }
@@ -239,9 +212,9 @@ async fn a_past_snapshot_reproduces_the_exposures_of_that_date_after_later_edits
     let w = case.workout;
     let creditor = &case.creditors[0];
     let created = app
-        .post(
-            &format!("/registry/v1/workouts/{w}/facilities"),
+        .create_facility(
             creditor,
+            w,
             &facility("A-1", "SAR", "1000", "0", "0", "unsecured"),
         )
         .await;
@@ -252,93 +225,38 @@ async fn a_past_snapshot_reproduces_the_exposures_of_that_date_after_later_edits
         .await
         .unwrap();
     let then = (Utc::now().date_naive() - Days::new(2)).to_string();
-    let before_edit = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/exposures?as_of={then}"),
-            &case.coordinator,
-        )
-        .await
-        .json();
+    let before_edit = app.snapshot(&case.coordinator, w, &then).await.json();
     assert_eq!(before_edit["total"]["amount"], "1000.00");
 
-    let path = format!("/registry/v1/workouts/{w}/facilities/{id}");
     let edit = facility("A-1", "SAR", "700", "0", "0", "unsecured");
-    let without_version = app
-        .call(Method::PUT, &path, Some(&creditor.token), Some(&edit))
-        .await;
+    let without_version = app.edit_facility(creditor, w, id, &edit, None).await;
     without_version.assert_problem(428, "if_match_required");
-    let stale = app
-        .call_with(
-            Method::PUT,
-            &path,
-            Some(&creditor.token),
-            Some(&edit),
-            &[("if-match", "\"7\"")],
-        )
-        .await;
+    let stale = app.edit_facility(creditor, w, id, &edit, Some(7)).await;
     stale.assert_problem(412, "stale_version");
-    let edited = app
-        .call_with(
-            Method::PUT,
-            &path,
-            Some(&creditor.token),
-            Some(&edit),
-            &[("if-match", "\"1\"")],
-        )
-        .await;
+    let edited = app.edit_facility(creditor, w, id, &edit, Some(1)).await;
     assert_eq!(edited.status, 200, "{:?}", edited.json());
     assert_eq!(edited.headers["etag"], "\"2\"");
-    app.call_with(
-        Method::PUT,
-        &path,
-        Some(&creditor.token),
-        Some(&edit),
-        &[("if-match", "\"1\"")],
-    )
-    .await
-    .assert_problem(412, "stale_version");
-
-    let again = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/exposures?as_of={then}"),
-            &case.coordinator,
-        )
+    app.edit_facility(creditor, w, id, &edit, Some(1))
         .await
-        .json();
+        .assert_problem(412, "stale_version");
+
+    let again = app.snapshot(&case.coordinator, w, &then).await.json();
     assert_eq!(again["total"]["amount"], "1000.00", "the past is unchanged");
     assert_eq!(again["content_hash"], before_edit["content_hash"]);
-    let now = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/exposures?as_of={}", today()),
-            &case.coordinator,
-        )
-        .await
-        .json();
+    let now = app.snapshot(&case.coordinator, w, &today()).await.json();
     assert_eq!(now["total"]["amount"], "700.00");
     assert_ne!(now["content_hash"], before_edit["content_hash"]);
-    let history = app.get(&format!("{path}/history"), creditor).await.json();
+    let history = app.facility_history(creditor, w, id).await.json();
     assert_eq!(history.as_array().unwrap().len(), 2);
 
     let drift = app
-        .get(
-            &format!(
-                "/registry/v1/workouts/{w}/exposures/drift?reference={then}&as_of={}",
-                today()
-            ),
-            &case.coordinator,
-        )
+        .drift(&case.coordinator, w, &then, &today())
         .await
         .json();
     assert_eq!(drift[0]["reduced"], true, "{drift}");
-    app.get(
-        &format!(
-            "/registry/v1/workouts/{w}/exposures/drift?reference={then}&as_of={}",
-            today()
-        ),
-        creditor,
-    )
-    .await
-    .assert_problem(403, "forbidden");
+    app.drift(creditor, w, &then, &today())
+        .await
+        .assert_problem(403, "forbidden");
 }
 
 #[tokio::test]
@@ -347,70 +265,48 @@ async fn a_creditor_cannot_edit_another_creditors_facility() {
     let case = open_case(&app, 2).await;
     let w = case.workout;
     let created = app
-        .post(
-            &format!("/registry/v1/workouts/{w}/facilities"),
+        .create_facility(
             &case.creditors[0],
+            w,
             &facility("A-1", "SAR", "1000", "0", "0", "unsecured"),
         )
         .await;
     let id = id_of(&created.json());
-    let path = format!("/registry/v1/workouts/{w}/facilities/{id}");
     let edit = facility("A-1", "SAR", "1", "0", "0", "unsecured");
-    app.call_with(
-        Method::PUT,
-        &path,
-        Some(&case.creditors[1].token),
-        Some(&edit),
-        &[("if-match", "\"1\"")],
-    )
-    .await
-    .assert_problem(404, "not_found");
-    app.get(&format!("{path}/history"), &case.creditors[1])
+    app.edit_facility(&case.creditors[1], w, id, &edit, Some(1))
+        .await
+        .assert_problem(404, "not_found");
+    app.facility_history(&case.creditors[1], w, id)
         .await
         .assert_problem(404, "not_found");
     let outsider = app.outsider().await;
-    app.call_with(
-        Method::PUT,
-        &path,
-        Some(&outsider.token),
-        Some(&edit),
-        &[("if-match", "\"1\"")],
-    )
-    .await
-    .assert_problem(404, "not_found");
-    app.post(
-        &format!("/registry/v1/workouts/{w}/facilities"),
+    app.edit_facility(&outsider, w, id, &edit, Some(1))
+        .await
+        .assert_problem(404, "not_found");
+    app.create_facility(
         &outsider,
+        w,
         &facility("X-1", "SAR", "1", "0", "0", "unsecured"),
     )
     .await
     .assert_problem(404, "not_found");
-    app.get(
-        &format!("/registry/v1/workouts/{w}/exposures?as_of={}", today()),
-        &outsider,
-    )
-    .await
-    .assert_problem(404, "not_found");
-    app.post(
-        &format!("/registry/v1/workouts/{w}/facilities"),
+    app.snapshot(&outsider, w, &today())
+        .await
+        .assert_problem(404, "not_found");
+    app.create_facility(
         &case.advisor,
+        w,
         &facility("V-1", "SAR", "1", "0", "0", "unsecured"),
     )
     .await
     .assert_problem(403, "forbidden");
-    let unchanged = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/facilities"),
-            &case.creditors[0],
-        )
-        .await
-        .items();
+    let unchanged = app.facilities(&case.creditors[0], w).await.items();
     assert_eq!(unchanged[0]["terms"]["outstanding_principal"], "1000");
 
     let invalid = app
-        .post(
-            &format!("/registry/v1/workouts/{w}/facilities"),
+        .create_facility(
             &case.creditors[0],
+            w,
             &facility("A-2", "XXZ", "-5", "0", "0", "senior"),
         )
         .await;
@@ -437,24 +333,12 @@ async fn a_schedule_with_one_bad_row_writes_nothing_and_names_that_row() {
                A-2,term_loan,SAR,100,100,0,0,0,0,true,secured,false\n\
                A-3,term_loan,SAR,100,abc,0,0,0,0,true,secured,false\n\
                A-4,term_loan,SAR,100,100,0,0,0,0,true,secured,false\n";
-    let answer = app
-        .post_csv(
-            &format!("/registry/v1/workouts/{w}/facilities/import"),
-            &case.creditors[0],
-            csv,
-        )
-        .await;
+    let answer = app.import_facilities(&case.creditors[0], w, csv).await;
     answer.assert_problem(422, "validation_failed");
     let errors = answer.json()["errors"].clone();
     assert_eq!(errors.as_array().unwrap().len(), 1, "{errors}");
     assert_eq!(errors[0]["field"], "line 4: outstanding_principal");
-    let listed = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/facilities"),
-            &case.creditors[0],
-        )
-        .await
-        .items();
+    let listed = app.facilities(&case.creditors[0], w).await.items();
     assert!(listed.as_array().unwrap().is_empty(), "nothing was written");
 }
 
@@ -463,12 +347,11 @@ async fn the_borrower_is_flagged_after_exactly_two_consecutive_missed_requests()
     let app = TestApp::spawn().await;
     let case = open_case(&app, 0).await;
     let w = case.workout;
-    let path = format!("/registry/v1/workouts/{w}/information-requests");
     let day = |n: u64| (Utc::now().date_naive() - Days::new(n)).to_string();
     let first = app
-        .post(
-            &path,
+        .send_information_request(
             &case.coordinator,
+            w,
             &json!({"subject": "Audited accounts 2025", "sent_on": day(60)}),
         )
         .await;
@@ -484,9 +367,9 @@ async fn the_borrower_is_flagged_after_exactly_two_consecutive_missed_requests()
         "one missed request is not enough"
     );
     let second = app
-        .post(
-            &path,
+        .send_information_request(
             &case.coordinator,
+            w,
             &json!({"subject": "Cash-flow forecast", "sent_on": day(40)}),
         )
         .await;
@@ -496,48 +379,42 @@ async fn the_borrower_is_flagged_after_exactly_two_consecutive_missed_requests()
 
     // A third request answered on time ends the run.
     let third = app
-        .post(
-            &path,
+        .send_information_request(
             &case.coordinator,
+            w,
             &json!({"subject": "Asset list", "sent_on": day(10)}),
         )
         .await;
-    let third_id = third.json()["requests"][2]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let third_id = id_of(&third.json()["requests"][2]);
     let answered = app
-        .post(
-            &format!("{path}/{third_id}/answer"),
+        .answer_information_request(
             &case.borrower,
+            w,
+            third_id,
             &json!({"answered_on": day(5), "response": "Sent by courier"}),
         )
         .await;
     assert_eq!(answered.status, 200, "{:?}", answered.json());
     assert_eq!(answered.json()["possibly_non_cooperative"], false);
-    app.post(
-        &format!("{path}/{third_id}/answer"),
+    app.answer_information_request(
         &case.borrower,
+        w,
+        third_id,
         &json!({"answered_on": day(4), "response": "again"}),
     )
     .await
     .assert_problem(409, "already_answered");
-    app.post(
-        &path,
+    app.send_information_request(
         &case.borrower,
+        w,
         &json!({"subject": "x", "sent_on": day(1)}),
     )
     .await
     .assert_problem(403, "forbidden");
-    app.get(&path, &case.advisor)
+    app.information_requests(&case.advisor, w)
         .await
         .assert_problem(403, "forbidden");
-    let trail = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/audit"),
-            &case.coordinator,
-        )
-        .await;
+    let trail = app.workout_audit(&case.coordinator, w).await;
     assert!(String::from_utf8_lossy(&trail.bytes).contains("information_request_sent"));
 }
 
@@ -711,33 +588,21 @@ async fn a_guarantee_must_name_a_guarantor_of_the_workout() {
     let mut body = facility("G-1", "SAR", "1000", "0", "0", "unsecured");
     body["guarantees"] =
         json!([{"guarantor": guarantor, "amount": {"amount": "500", "currency": "SAR"}}]);
-    let refused = app
-        .post(
-            &format!("/registry/v1/workouts/{w}/facilities"),
-            &case.creditors[0],
-            &body,
-        )
-        .await;
+    let refused = app.create_facility(&case.creditors[0], w, &body).await;
     refused.assert_problem(422, "validation_failed");
     assert_eq!(
         refused.json()["errors"][0]["field"],
         "guarantees[0].guarantor"
     );
     let added = app
-        .post(
-            &format!("/registry/v1/workouts/{w}/participants"),
+        .add_participant(
             &case.coordinator,
+            w,
             &json!({"institution_id": guarantor, "role": "guarantor", "contacts": [{"name": "Legal", "email": "legal@parent.test", "language": "ar"}]}),
         )
         .await;
     assert_eq!(added.status, 201, "{:?}", added.json());
-    let accepted = app
-        .post(
-            &format!("/registry/v1/workouts/{w}/facilities"),
-            &case.creditors[0],
-            &body,
-        )
-        .await;
+    let accepted = app.create_facility(&case.creditors[0], w, &body).await;
     assert_eq!(accepted.status, 201, "{:?}", accepted.json());
     assert_eq!(
         accepted.json()["terms"]["guarantees"][0]["amount"]["amount"],
@@ -752,16 +617,16 @@ async fn a_withdrawn_facility_stops_counting_and_keeps_its_history() {
     let w = case.workout;
     let creditor = &case.creditors[0];
     let created = app
-        .post(
-            &format!("/registry/v1/workouts/{w}/facilities"),
+        .create_facility(
             creditor,
+            w,
             &facility("A-1", "SAR", "1000", "0", "0", "unsecured"),
         )
         .await;
     let id = id_of(&created.json());
-    app.post(
-        &format!("/registry/v1/workouts/{w}/facilities"),
+    app.create_facility(
         creditor,
+        w,
         &facility("A-2", "SAR", "250", "0", "0", "unsecured"),
     )
     .await;
@@ -771,81 +636,36 @@ async fn a_withdrawn_facility_stops_counting_and_keeps_its_history() {
         .unwrap();
     let then = (Utc::now().date_naive() - Days::new(2)).to_string();
 
-    let path = format!("/registry/v1/workouts/{w}/facilities/{id}/withdraw");
     let reason = json!({"reason": "Repaid in full"});
-    app.call_with(
-        Method::POST,
-        &path,
-        Some(&case.creditors[1].token),
-        Some(&reason),
-        &[("if-match", "\"1\"")],
-    )
-    .await
-    .assert_problem(404, "not_found");
-    app.call(Method::POST, &path, Some(&creditor.token), Some(&reason))
+    app.withdraw_facility(&case.creditors[1], w, id, &reason, Some(1))
+        .await
+        .assert_problem(404, "not_found");
+    app.withdraw_facility(creditor, w, id, &reason, None)
         .await
         .assert_problem(428, "if_match_required");
     let withdrawn = app
-        .call_with(
-            Method::POST,
-            &path,
-            Some(&creditor.token),
-            Some(&reason),
-            &[("if-match", "\"1\"")],
-        )
+        .withdraw_facility(creditor, w, id, &reason, Some(1))
         .await;
     assert_eq!(withdrawn.status, 200, "{:?}", withdrawn.json());
     assert_eq!(withdrawn.json()["withdrawn"], true);
-    app.call_with(
-        Method::POST,
-        &path,
-        Some(&creditor.token),
-        Some(&reason),
-        &[("if-match", "\"2\"")],
-    )
-    .await
-    .assert_problem(409, "already_withdrawn");
+    app.withdraw_facility(creditor, w, id, &reason, Some(2))
+        .await
+        .assert_problem(409, "already_withdrawn");
 
-    let now = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/exposures?as_of={}", today()),
-            &case.coordinator,
-        )
-        .await
-        .json();
+    let now = app.snapshot(&case.coordinator, w, &today()).await.json();
     assert_eq!(now["total"]["amount"], "250.00");
-    let past = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/exposures?as_of={then}"),
-            &case.coordinator,
-        )
-        .await
-        .json();
+    let past = app.snapshot(&case.coordinator, w, &then).await.json();
     assert_eq!(
         past["total"]["amount"], "1250.00",
         "the past still counts it"
     );
-    let history = app
-        .get(
-            &format!("/registry/v1/workouts/{w}/facilities/{id}/history"),
-            creditor,
-        )
-        .await
-        .json();
+    let history = app.facility_history(creditor, w, id).await.json();
     assert_eq!(
         history[0]["facility"]["terms"]["outstanding_principal"],
         "1000"
     );
     assert_eq!(history[1]["withdrawn"], true);
-    let chain = String::from_utf8(
-        app.get(
-            &format!("/registry/v1/workouts/{w}/audit"),
-            &case.coordinator,
-        )
-        .await
-        .bytes,
-    )
-    .unwrap();
+    let chain = String::from_utf8(app.workout_audit(&case.coordinator, w).await.bytes).unwrap();
     assert!(chain.contains("facility_withdrawn") && chain.contains("Repaid in full"));
 }
 
@@ -855,8 +675,7 @@ async fn a_body_that_does_not_fit_names_every_field_and_why() {
     let case = open_case(&app, 1).await;
     let borrower = app.institution("borrower", "Other Co").await;
     let bad_date = app
-        .post(
-            "/registry/v1/workouts",
+        .open_workout(
             &case.coordinator,
             &json!({"reference": "W-BAD-DATE", "borrower_id": borrower, "base_currency": "SAR",
                     "governing_law": "KSA", "opened_on": "2026-11-31"}),
@@ -875,11 +694,7 @@ async fn a_body_that_does_not_fit_names_every_field_and_why() {
     terms["days_past_due"] = json!(-3);
     terms["currency"] = json!("EURO");
     let answer = app
-        .post(
-            &format!("/registry/v1/workouts/{}/facilities", case.workout),
-            &case.creditors[0],
-            &terms,
-        )
+        .create_facility(&case.creditors[0], case.workout, &terms)
         .await;
     answer.assert_problem(422, "validation_failed");
     let fields: Vec<String> = answer.json()["errors"]

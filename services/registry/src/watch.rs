@@ -231,7 +231,15 @@ async fn announce_if_overdue(
     if answered_on.is_some() || announced_at.is_some() {
         return Ok(false);
     }
-    let calendar = calendar_of(conn, workout).await?;
+    // Lock the workout before appending to its chain, in the order every use case that may flag
+    // the borrower follows (workout, then chain head): the other order deadlocks with an answer
+    // recorded at the same moment.
+    let calendar: String = workouts::table
+        .find(workout)
+        .select(workouts::calendar)
+        .for_update()
+        .first(conn)
+        .await?;
     let today = now.with_timezone(&zone_for(&calendar)?).date_naive();
     if due_on >= today {
         // Only a job scheduled too early gets here; failing keeps it, to be retried later.

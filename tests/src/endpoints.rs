@@ -1,0 +1,318 @@
+//! One helper per registry endpoint the tests call repeatedly, so that tests say what they do
+//! (`app.add_participant(&coordinator, workout, &body)`) instead of formatting paths.
+//!
+//! Rules: paths are written here only; a helper sends exactly one request and returns the
+//! [`Answer`] unchecked (the test asserts what it expects, errors included); user endpoints take the
+//! calling [`Actor`], service endpoints (`/internal/`) a bearer token, since tests also send them
+//! user tokens to see them refused; ids are typed ([`Uuid`]), dates are `YYYY-MM-DD` text; an
+//! `If-Match` version is `Some(n)` (sent as `"n"`) or `None` (no header).
+
+use reqwest::Method;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{Actor, Answer, TestApp};
+
+/// `/registry/v1/workouts/{workout}` followed by `rest` (empty, or starting with `/` or `?`).
+pub fn workout_path(workout: Uuid, rest: &str) -> String {
+    format!("/registry/v1/workouts/{workout}{rest}")
+}
+
+fn if_match(version: Option<u32>) -> Option<String> {
+    version.map(|v| format!("\"{v}\""))
+}
+
+impl TestApp {
+    async fn send_as(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+        if_match: Option<String>,
+    ) -> Answer {
+        let headers: Vec<(&str, &str)> = if_match
+            .as_deref()
+            .map(|v| ("if-match", v))
+            .into_iter()
+            .collect();
+        self.call_with(method, path, Some(token), body, &headers)
+            .await
+    }
+
+    /// `POST /workouts`: opens a workout.
+    pub async fn open_workout(&self, actor: &Actor, body: &Value) -> Answer {
+        self.post("/registry/v1/workouts", actor, body).await
+    }
+
+    /// `GET /workouts`: the caller's workouts (a page).
+    pub async fn workouts(&self, actor: &Actor) -> Answer {
+        self.get("/registry/v1/workouts", actor).await
+    }
+
+    /// `GET /workouts/{id}`: one workout, with the caller's roles.
+    pub async fn workout(&self, actor: &Actor, workout: Uuid) -> Answer {
+        self.get(&workout_path(workout, ""), actor).await
+    }
+
+    /// `POST /workouts/{id}/participants`: adds a participant.
+    pub async fn add_participant(&self, actor: &Actor, workout: Uuid, body: &Value) -> Answer {
+        self.post(&workout_path(workout, "/participants"), actor, body)
+            .await
+    }
+
+    /// `GET /workouts/{id}/participants`: the active participants (a page).
+    pub async fn participants(&self, actor: &Actor, workout: Uuid) -> Answer {
+        self.get(&workout_path(workout, "/participants"), actor)
+            .await
+    }
+
+    /// `GET /workouts/{id}/participants?include_removed=true`: removed participants too (a page).
+    pub async fn participants_including_removed(&self, actor: &Actor, workout: Uuid) -> Answer {
+        self.get(
+            &workout_path(workout, "/participants?include_removed=true"),
+            actor,
+        )
+        .await
+    }
+
+    /// `POST /workouts/{id}/participants/{pid}/remove`: removes a participant (`{"reason"}`).
+    pub async fn remove_participant(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        participant: Uuid,
+        body: &Value,
+    ) -> Answer {
+        self.post(
+            &workout_path(workout, &format!("/participants/{participant}/remove")),
+            actor,
+            body,
+        )
+        .await
+    }
+
+    /// `PUT /workouts/{id}/participants/{pid}/contacts`: replaces a participant's notice contacts.
+    pub async fn set_contacts(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        participant: Uuid,
+        body: &Value,
+    ) -> Answer {
+        self.send_as(
+            Method::PUT,
+            &workout_path(workout, &format!("/participants/{participant}/contacts")),
+            &actor.token,
+            Some(body),
+            None,
+        )
+        .await
+    }
+
+    /// `POST /workouts/{id}/facilities`: a creditor enters a facility.
+    pub async fn create_facility(&self, actor: &Actor, workout: Uuid, body: &Value) -> Answer {
+        self.post(&workout_path(workout, "/facilities"), actor, body)
+            .await
+    }
+
+    /// `GET /workouts/{id}/facilities`: the facilities the caller may see (a page).
+    pub async fn facilities(&self, actor: &Actor, workout: Uuid) -> Answer {
+        self.get(&workout_path(workout, "/facilities"), actor).await
+    }
+
+    /// `PUT /workouts/{id}/facilities/{fid}`: new terms, with `If-Match: "<version>"` when given.
+    pub async fn edit_facility(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        facility: Uuid,
+        body: &Value,
+        version: Option<u32>,
+    ) -> Answer {
+        self.send_as(
+            Method::PUT,
+            &workout_path(workout, &format!("/facilities/{facility}")),
+            &actor.token,
+            Some(body),
+            if_match(version),
+        )
+        .await
+    }
+
+    /// `POST /workouts/{id}/facilities/{fid}/withdraw` (`{"reason"}`), with `If-Match` when given.
+    pub async fn withdraw_facility(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        facility: Uuid,
+        body: &Value,
+        version: Option<u32>,
+    ) -> Answer {
+        self.send_as(
+            Method::POST,
+            &workout_path(workout, &format!("/facilities/{facility}/withdraw")),
+            &actor.token,
+            Some(body),
+            if_match(version),
+        )
+        .await
+    }
+
+    /// `GET /workouts/{id}/facilities/{fid}/history`: every version of a facility.
+    pub async fn facility_history(&self, actor: &Actor, workout: Uuid, facility: Uuid) -> Answer {
+        self.get(
+            &workout_path(workout, &format!("/facilities/{facility}/history")),
+            actor,
+        )
+        .await
+    }
+
+    /// `POST /workouts/{id}/facilities/import` with a `text/csv` schedule.
+    pub async fn import_facilities(&self, actor: &Actor, workout: Uuid, csv: &str) -> Answer {
+        self.post_csv(&workout_path(workout, "/facilities/import"), actor, csv)
+            .await
+    }
+
+    /// `PUT /workouts/{id}/fx-rates/{date}`: the coordinator sets the rates of a date.
+    pub async fn set_fx_rates(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        date: &str,
+        body: &Value,
+    ) -> Answer {
+        self.send_as(
+            Method::PUT,
+            &workout_path(workout, &format!("/fx-rates/{date}")),
+            &actor.token,
+            Some(body),
+            None,
+        )
+        .await
+    }
+
+    /// `GET /workouts/{id}/exposures?as_of=DATE`: the record-date snapshot.
+    pub async fn snapshot(&self, actor: &Actor, workout: Uuid, as_of: &str) -> Answer {
+        self.get(
+            &workout_path(workout, &format!("/exposures?as_of={as_of}")),
+            actor,
+        )
+        .await
+    }
+
+    /// `GET /workouts/{id}/exposures/drift?reference=DATE&as_of=DATE`: each creditor's change.
+    pub async fn drift(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        reference: &str,
+        as_of: &str,
+    ) -> Answer {
+        self.get(
+            &workout_path(
+                workout,
+                &format!("/exposures/drift?reference={reference}&as_of={as_of}"),
+            ),
+            actor,
+        )
+        .await
+    }
+
+    /// `POST /workouts/{id}/information-requests`: the coordinator sends a request.
+    pub async fn send_information_request(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        body: &Value,
+    ) -> Answer {
+        self.post(&workout_path(workout, "/information-requests"), actor, body)
+            .await
+    }
+
+    /// `POST /workouts/{id}/information-requests/{rid}/answer`: records the borrower's answer.
+    pub async fn answer_information_request(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        request: Uuid,
+        body: &Value,
+    ) -> Answer {
+        self.post(
+            &workout_path(workout, &format!("/information-requests/{request}/answer")),
+            actor,
+            body,
+        )
+        .await
+    }
+
+    /// `GET /workouts/{id}/information-requests`: the requests and the cooperation flag.
+    pub async fn information_requests(&self, actor: &Actor, workout: Uuid) -> Answer {
+        self.get(&workout_path(workout, "/information-requests"), actor)
+            .await
+    }
+
+    /// `GET /workouts/{id}/audit`: the workout's audit chain (JSON lines).
+    pub async fn workout_audit(&self, actor: &Actor, workout: Uuid) -> Answer {
+        self.get(&workout_path(workout, "/audit"), actor).await
+    }
+
+    /// `GET /internal/workouts/{id}/members/{institution}`: an institution's roles (service token).
+    pub async fn internal_member(&self, token: &str, workout: Uuid, institution: Uuid) -> Answer {
+        self.send_as(
+            Method::GET,
+            &format!("/registry/v1/internal/workouts/{workout}/members/{institution}"),
+            token,
+            None,
+            None,
+        )
+        .await
+    }
+
+    /// `GET /internal/workouts/{id}/participants` followed by `query` (empty or `?limit=…`): the
+    /// participants with their contacts (a page; service token).
+    pub async fn internal_participants(&self, token: &str, workout: Uuid, query: &str) -> Answer {
+        self.send_as(
+            Method::GET,
+            &format!("/registry/v1/internal/workouts/{workout}/participants{query}"),
+            token,
+            None,
+            None,
+        )
+        .await
+    }
+
+    /// `PUT /internal/workouts/{id}/coordinator`: appoints a coordinator (service token).
+    pub async fn appoint_coordinator(&self, token: &str, workout: Uuid, body: &Value) -> Answer {
+        self.send_as(
+            Method::PUT,
+            &format!("/registry/v1/internal/workouts/{workout}/coordinator"),
+            token,
+            Some(body),
+            None,
+        )
+        .await
+    }
+
+    /// `POST /internal/workouts/{id}/status` (service token), with `Idempotency-Key` when given.
+    pub async fn set_workout_status(
+        &self,
+        token: &str,
+        workout: Uuid,
+        body: &Value,
+        idempotency_key: Option<&str>,
+    ) -> Answer {
+        let headers: Vec<(&str, &str)> = idempotency_key
+            .map(|k| ("idempotency-key", k))
+            .into_iter()
+            .collect();
+        self.call_with(
+            Method::POST,
+            &format!("/registry/v1/internal/workouts/{workout}/status"),
+            Some(token),
+            Some(body),
+            &headers,
+        )
+        .await
+    }
+}
