@@ -653,7 +653,7 @@ async fn the_watcher_announces_overdue_requests_and_the_flag_once_each() {
         .await
         .unwrap();
     assert_eq!(
-        workout_registry::watch::schedule_open_requests(&registry)
+        workout_registry::cooperation::watch::schedule_open_requests(&registry)
             .await
             .unwrap(),
         1,

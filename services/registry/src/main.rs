@@ -42,7 +42,7 @@ async fn main() -> anyhow::Result<()> {
                 .get(1)
                 .ok_or_else(|| anyhow::anyhow!("usage: workout-registry service-client NAME"))?;
             let pool = pool::connect(&settings.database_url, "registry", 1)?;
-            let secret = workout_registry::auth::set_service_client(&pool, name).await?;
+            let secret = workout_registry::identity::auth::set_service_client(&pool, name).await?;
             println!("SERVICE_CLIENT_ID={name}\nSERVICE_CLIENT_SECRET={secret}");
             Ok(())
         }

@@ -65,7 +65,7 @@ pub async fn start(settings: &Settings, handle_signals: bool) -> anyhow::Result<
         ("notifications", workout_notifications::service),
     ];
     for (name, build) in others {
-        let secret = workout_registry::auth::set_service_client(&registry_pool, name)
+        let secret = workout_registry::identity::auth::set_service_client(&registry_pool, name)
             .await
             .with_context(|| format!("creating the {name} service client"))?;
         let credentials = ServiceCredentials {

@@ -311,20 +311,6 @@ pub fn serve(
     })
 }
 
-/// The scope every service lives in: `/<name>` with its pool, its token verifier, `/healthz` and
-/// `/readyz` (which checks its database).
-pub fn service_scope(
-    name: &str,
-    pool: &Pool,
-    verifier: web::Data<TokenVerifier>,
-) -> actix_web::Scope {
-    web::scope(&format!("/{name}"))
-        .app_data(web::Data::new(pool.clone()))
-        .app_data(verifier)
-        .service(web::resource("/healthz").route(web::get().to(workout_http::ops::healthz)))
-        .service(web::resource("/readyz").route(web::get().to(pool::readyz)))
-}
-
 /// Where a service adds its handlers: `cfg.service(handler)` for each handler annotated with its
 /// actix route macro (`#[get("/v1/...")]`) under `#[utoipa::path(...)]`, so that a path is written
 /// once and documented as it is routed.
