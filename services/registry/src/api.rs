@@ -14,10 +14,24 @@ use crate::{RegistryState, cooperation, exposures, facilities, identity, partici
 
 /// The registry's OpenAPI document, less its paths (they come from [`configure`]).
 #[derive(OpenApi)]
-#[openapi(info(
-    title = "Workout registry",
-    description = "Institutions, users, sign-in and tokens."
-))]
+#[openapi(
+    info(
+        title = "Workout registry",
+        description = "Institutions, users, sign-in and tokens; the workouts' case file: \
+            participants, facilities, exposures and the borrower's cooperation."
+    ),
+    tags(
+        (name = "auth", description = "Sign-in, tokens, sessions and signing keys."),
+        (name = "institutions", description = "Banks, borrowers, guarantors, advisors and the platform operator."),
+        (name = "users", description = "The users of an institution, and who the caller is."),
+        (name = "audit", description = "Hash-chained audit exports, as JSON lines ending with the chain's head."),
+        (name = "workouts", description = "Workouts (cases) and their participants; only participants see a workout."),
+        (name = "facilities", description = "Creditors' facilities, with a dated history."),
+        (name = "exposures", description = "FX rates, record-date snapshots and hold-the-line drift."),
+        (name = "cooperation", description = "Information requests to the borrower, and its cooperation."),
+        (name = "internal", description = "For the other services (service token)."),
+    )
+)]
 pub struct ApiDoc;
 
 /// Mounts the registry under `/registry`, with its OpenAPI document and docs page.
