@@ -143,7 +143,7 @@ impl TestApp {
         let admin_email = "admin@platform.test";
         let registry =
             workout_store::pool::connect(&database_url, "registry", 1).expect("a registry pool");
-        workout_registry::identity::bootstrap_admin(
+        workout_registry::identity::bootstrap::bootstrap_admin(
             &registry,
             admin_email,
             "Admin",
@@ -179,9 +179,10 @@ impl TestApp {
     /// Service tokens of service client `name` (created, or its secret reset, in the registry), as
     /// a relay of that service uses them; share them between replicas of one service.
     pub async fn service_tokens(&self, name: &str) -> Arc<ServiceTokens> {
-        let secret = workout_registry::auth::set_service_client(&self.pool("registry"), name)
-            .await
-            .expect("a service client");
+        let secret =
+            workout_registry::identity::auth::set_service_client(&self.pool("registry"), name)
+                .await
+                .expect("a service client");
         Arc::new(ServiceTokens::new(
             reqwest::Client::new(),
             &self.url,
@@ -250,9 +251,10 @@ impl TestApp {
     /// A service token of service client `name` (created, or its secret reset, in the registry),
     /// obtained over HTTP as a service would.
     pub async fn service_token(&self, name: &str) -> String {
-        let secret = workout_registry::auth::set_service_client(&self.pool("registry"), name)
-            .await
-            .expect("a service client");
+        let secret =
+            workout_registry::identity::auth::set_service_client(&self.pool("registry"), name)
+                .await
+                .expect("a service client");
         let grant =
             json!({"grant_type": "client_credentials", "client_id": name, "client_secret": secret});
         let answer = self

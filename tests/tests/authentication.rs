@@ -350,9 +350,10 @@ async fn wrong_passwords_unknown_users_and_disabled_users_get_the_same_answer() 
 #[tokio::test]
 async fn service_tokens_are_refused_at_user_endpoints_and_user_tokens_at_service_endpoints() {
     let app = TestApp::spawn().await;
-    let secret = workout_registry::auth::set_service_client(&app.pool("registry"), "testsvc")
-        .await
-        .unwrap();
+    let secret =
+        workout_registry::identity::auth::set_service_client(&app.pool("registry"), "testsvc")
+            .await
+            .unwrap();
     let answer = app
         .call(Method::POST, "/registry/v1/auth/token", None, Some(&json!({"grant_type": "client_credentials", "client_id": "testsvc", "client_secret": secret})))
         .await;
@@ -472,7 +473,7 @@ async fn repeated_failed_sign_ins_are_slowed_down_for_known_and_unknown_emails()
     for email in [user.email.as_str(), "nobody@nowhere.test"] {
         let attempt =
             json!({"grant_type": "password", "email": email, "password": "wrong password 123"});
-        for _ in 0..workout_registry::auth::MAX_SIGN_IN_FAILURES {
+        for _ in 0..workout_registry::identity::auth::MAX_SIGN_IN_FAILURES {
             app.call(
                 Method::POST,
                 "/registry/v1/auth/token",

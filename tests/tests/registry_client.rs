@@ -64,9 +64,10 @@ async fn another_service_reads_and_decides_through_the_typed_client() {
         .await;
     assert_eq!(created.status, 201, "{:?}", created.json());
 
-    let secret = workout_registry::auth::set_service_client(&app.pool("registry"), "mandates")
-        .await
-        .unwrap();
+    let secret =
+        workout_registry::identity::auth::set_service_client(&app.pool("registry"), "mandates")
+            .await
+            .unwrap();
     let registry = client(&app.url, secret);
 
     let member = registry

@@ -6,7 +6,7 @@
 
 use utoipa::OpenApi;
 use workout_http::registry_client::ServiceCredentials;
-use workout_runtime::{Service, ServiceContext, remote_service};
+use workout_runtime::{Routes, Service, ServiceContext, remote_service};
 use workout_store::migrate::ServiceMigrations;
 
 /// Everything its schema needs.
@@ -24,7 +24,7 @@ pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
 pub struct ApiDoc;
 
 /// The routes inside `/minutes`.
-pub fn routes(_cfg: &mut actix_web::web::ServiceConfig) {}
+pub fn routes(_cfg: &mut Routes<'_>) {}
 
 /// The minutes service of a running process.
 pub fn service(ctx: &ServiceContext, credentials: ServiceCredentials) -> anyhow::Result<Service> {

@@ -4,12 +4,12 @@
 //! Rules: events arrive at `POST /notifications/v1/events` with a service token, at least once,
 //! through the store kit's intake ([`outbox::intake`]: the token's service must be the event's
 //! source); each is recorded once, by id, whatever the number of deliveries. Platform admins can
-//! read what was received. Routes are mounted by [`configure`], used alike by its binary, `workoutd` and tests.
+//! read what was received. Routes are listed by [`routes`], used alike by its binary, `workoutd` and tests.
 
 pub mod mail;
 pub mod schema;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -19,7 +19,7 @@ use utoipa::OpenApi;
 use uuid::Uuid;
 use workout_http::registry_client::ServiceCredentials;
 use workout_http::{ApiError, JsonBody, Page, PageQuery, PlatformAdmin, ServiceCaller};
-use workout_runtime::{Service, ServiceContext, remote_service};
+use workout_runtime::{Routes, Service, ServiceContext, remote_service};
 use workout_store::Pool;
 use workout_store::migrate::ServiceMigrations;
 use workout_store::outbox::{self, Event};
@@ -38,9 +38,10 @@ pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
 pub use workout_store::outbox::Receipt;
 
 /// `POST /notifications/v1/events` (service token): an event from another service's outbox.
-#[utoipa::path(post, path = "/notifications/v1/events", tag = "events", security(("bearer" = [])),
+#[utoipa::path(tag = "events", security(("bearer" = [])),
     request_body = Event,
     responses((status = 202, body = Receipt)))]
+#[post("/v1/events")]
 pub async fn receive_event(
     pool: web::Data<Pool>,
     service: ServiceCaller,
@@ -84,9 +85,10 @@ pub struct ReceivedEvent {
 }
 
 /// `GET /notifications/v1/events` (platform admin): received events, oldest first.
-#[utoipa::path(get, path = "/notifications/v1/events", tag = "events", security(("bearer" = [])),
+#[utoipa::path(tag = "events", security(("bearer" = [])),
     params(PageQuery),
     responses((status = 200, body = Page<ReceivedEvent>), (status = 403, body = workout_http::Problem)))]
+#[get("/v1/events")]
 pub async fn list_events(
     pool: web::Data<Pool>,
     _admin: PlatformAdmin,
@@ -104,24 +106,18 @@ pub async fn list_events(
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |e: &ReceivedEvent| e.id)))
 }
 
-/// The notifications service's OpenAPI document.
+/// The notifications service's OpenAPI document: its title and description; the paths come from
+/// [`routes`].
 #[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Workout notifications",
-        description = "Event intake; notices, delivery and acknowledgements to come."
-    ),
-    paths(receive_event, list_events)
-)]
+#[openapi(info(
+    title = "Workout notifications",
+    description = "Event intake; notices, delivery and acknowledgements to come."
+))]
 pub struct ApiDoc;
 
-/// The routes inside `/notifications`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/v1/events")
-            .route(web::post().to(receive_event))
-            .route(web::get().to(list_events)),
-    );
+/// The routes inside `/notifications`, each documented as it is routed.
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(receive_event).service(list_events);
 }
 
 /// The notifications service of a running process.

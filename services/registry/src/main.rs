@@ -43,7 +43,9 @@ async fn main() -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("usage: workout-registry service-client NAME"))?;
             let pool = pool::connect(&settings.database_url, "registry", 1)?;
             let key = settings.registry.service_secrets_key.as_deref();
-            let secret = workout_registry::auth::set_keyed_service_client(&pool, name, key).await?;
+            let secret =
+                workout_registry::identity::auth::set_keyed_service_client(&pool, name, key)
+                    .await?;
             println!("SERVICE_CLIENT_ID={name}\nSERVICE_CLIENT_SECRET={secret}");
             Ok(())
         }

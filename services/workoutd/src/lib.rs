@@ -66,9 +66,10 @@ pub async fn start(settings: &Settings, handle_signals: bool) -> anyhow::Result<
     ];
     for (name, build) in others {
         let key = settings.registry.service_secrets_key.as_deref();
-        let secret = workout_registry::auth::set_keyed_service_client(&registry_pool, name, key)
-            .await
-            .with_context(|| format!("creating the {name} service client"))?;
+        let secret =
+            workout_registry::identity::auth::set_keyed_service_client(&registry_pool, name, key)
+                .await
+                .with_context(|| format!("creating the {name} service client"))?;
         let credentials = ServiceCredentials {
             client_id: name.to_owned(),
             client_secret: secret,

@@ -60,14 +60,20 @@ async fn create_admin(settings: &Settings, args: &[String]) -> anyhow::Result<()
     let (password, generated) = match settings.admin_password.clone() {
         Some(password) => (password, false),
         None => (
-            workout_registry::auth::random_secret().map_err(|e| anyhow::anyhow!("{e}"))?,
+            workout_registry::identity::auth::random_secret()
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
             true,
         ),
     };
     let pool = workout_store::pool::connect(&settings.database_url, "registry", 1)?;
-    let user = workout_registry::identity::bootstrap_admin(&pool, email, name, password.clone())
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot create the admin: {}", e.for_command_line()))?;
+    let user = workout_registry::identity::bootstrap::bootstrap_admin(
+        &pool,
+        email,
+        name,
+        password.clone(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot create the admin: {}", e.for_command_line()))?;
     println!(
         "platform admin {} created (user {}, institution {})",
         user.email, user.id, user.institution_id

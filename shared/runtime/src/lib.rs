@@ -1,17 +1,20 @@
 //! Running services: settings from the environment, the HTTP server every service is mounted in
-//! (alone in its own binary, or all five in `workoutd`), the outbox relays and job schedulers beside
-//! it, and a graceful stop.
+//! (alone in its own binary, or all five in `workoutd`), each service's scope with its OpenAPI
+//! document, the outbox relays and job schedulers beside it, and a graceful stop.
 //!
 //! Rules: every setting has a local default, so nothing needs configuring to run on a developer's
 //! machine; the same middleware stack (request context, problem+json for every error, extractor
-//! limits) wraps every service; on stop the server finishes in-flight requests, then the relays
-//! finish the call in progress and the schedulers the job in progress, and they exit.
+//! limits) wraps every service; a service's document is made from the handlers its scope routes
+//! ([`api_scope`], [`mount_api`]), so a path is written once; on stop the server finishes in-flight
+//! requests, then the relays finish the call in progress and the schedulers the job in progress,
+//! and they exit.
 
 pub mod settings;
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
@@ -225,29 +228,96 @@ pub fn serve(
     })
 }
 
+/// Where a service adds its handlers: `cfg.service(handler)` for each handler annotated with its
+/// actix route macro (`#[get("/v1/...")]`) under `#[utoipa::path(...)]`, so that a path is written
+/// once and documented as it is routed.
+pub type Routes<'a> = utoipa_actix_web::service_config::ServiceConfig<'a>;
+
+/// What a service's scope serves requests with (actix's scope endpoint, whose type is not public).
+pub trait ScopeService:
+    ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    > + 'static
+{
+}
+
+impl<T> ScopeService for T where
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static
+{
+}
+
 /// The scope every service lives in: `/<name>` with its pool, its token verifier, `/healthz` and
-/// `/readyz` (which checks its database).
-pub fn service_scope(
+/// `/readyz` (which checks its database), undocumented. Handlers added with `.service(handler)` or
+/// `.configure(routes)` (see [`Routes`]) are documented as they are routed; [`mount_api`] mounts
+/// the scope with its document.
+pub fn api_scope(
     name: &str,
     pool: &Pool,
     verifier: web::Data<TokenVerifier>,
-) -> actix_web::Scope {
-    web::scope(&format!("/{name}"))
+) -> utoipa_actix_web::scope::Scope<impl ScopeService> {
+    let health = web::resource("/healthz").route(web::get().to(workout_http::ops::healthz));
+    let ready = web::resource("/readyz").route(web::get().to(pool::readyz));
+    utoipa_actix_web::scope(format!("/{name}").as_str())
         .app_data(web::Data::new(pool.clone()))
         .app_data(verifier)
-        .service(web::resource("/healthz").route(web::get().to(workout_http::ops::healthz)))
-        .service(web::resource("/readyz").route(web::get().to(pool::readyz)))
+        .map(|scope| scope.service(health).service(ready))
+}
+
+/// Mounts service `name`'s `scope` (from [`api_scope`]) and its OpenAPI document: `openapi` (title,
+/// description, tags) with the paths and schemas of the handlers the scope routes, served by
+/// [`api_docs`](workout_http::ops::api_docs). A routed path answers 405 to the methods no handler
+/// serves (each handler's resource only matches its own method).
+pub fn mount_api<T: ScopeService>(
+    cfg: &mut web::ServiceConfig,
+    name: &str,
+    mut openapi: utoipa::openapi::OpenApi,
+    scope: utoipa_actix_web::scope::Scope<T>,
+) {
+    use utoipa_actix_web::OpenApiFactory as _;
+    let paths = scope.paths();
+    let mut schemas = Vec::new();
+    scope.schemas(&mut schemas);
+    let prefix = format!("/{name}");
+    let routed: Vec<String> = paths
+        .paths
+        .keys()
+        .filter_map(|path| path.strip_prefix(&prefix))
+        .map(str::to_owned)
+        .collect();
+    openapi.paths.merge(paths);
+    openapi
+        .components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .extend(schemas);
+    workout_http::ops::api_docs(cfg, name, openapi);
+    // After every handler: a resource without routes answers 405 to whatever reaches it.
+    let scope = routed.into_iter().fold(scope, |scope, path| {
+        scope.map(|scope| scope.service(web::resource(path)))
+    });
+    cfg.service(scope);
 }
 
 /// A service that authenticates users through the registry and emits events through its outbox:
-/// its OpenAPI document and docs page, its scope with `routes` inside (where handlers find the
-/// typed [`RegistryClient`] as `web::Data<RegistryClient>`), and its relay.
+/// its scope with `routes` inside (where handlers find the typed [`RegistryClient`] as
+/// `web::Data<RegistryClient>`), its OpenAPI document (`openapi` with the routes' paths) and docs
+/// page, and its relay.
 pub fn remote_service(
     ctx: &ServiceContext,
     name: &'static str,
     credentials: ServiceCredentials,
     openapi: utoipa::openapi::OpenApi,
-    routes: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static,
+    routes: impl Fn(&mut Routes<'_>) + Send + Sync + 'static,
 ) -> anyhow::Result<Service> {
     let routes = Arc::new(routes);
     let pool = ctx.pool(name)?;
@@ -260,13 +330,11 @@ pub fn remote_service(
     ));
     let relay = ctx.relay(name, pool.clone(), tokens);
     let mount: Mount = Arc::new(move |cfg: &mut web::ServiceConfig| {
-        workout_http::ops::api_docs(cfg, name, openapi.clone());
         let routes = routes.clone();
-        cfg.service(
-            service_scope(name, &pool, verifier.clone())
-                .app_data(registry.clone())
-                .configure(move |scope| routes(scope)),
-        );
+        let scope = api_scope(name, &pool, verifier.clone())
+            .app_data(registry.clone())
+            .configure(move |scope| routes(scope));
+        mount_api(cfg, name, openapi.clone(), scope);
     });
     Ok(Service {
         name,

@@ -9,7 +9,7 @@
 //! attempts for it answer 429 until the window has passed (known and unknown e-mails alike). Passwords are argon2id;
 //! refresh tokens and client secrets are 256-bit random values stored as SHA-256 hashes.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, post, web};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
@@ -27,8 +27,8 @@ use workout_http::auth::{Claims, SERVICE_AUDIENCE, SessionCheck, TokenUse, USER_
 use workout_http::{ApiError, Caller, JsonBody, PlatformRole, ServiceCaller};
 use workout_store::{Pool, transaction};
 
+use super::keys;
 use crate::RegistryState;
-use crate::keys;
 use crate::schema::{refresh_tokens, service_clients, sessions, sign_in_failures, users};
 
 /// A token request: one of three grants.
@@ -146,8 +146,9 @@ fn invalid_grant(detail: &str) -> ApiError {
 }
 
 /// `POST /registry/v1/auth/token`
-#[utoipa::path(post, path = "/registry/v1/auth/token", tag = "auth", request_body = TokenRequest,
+#[utoipa::path(tag = "auth", request_body = TokenRequest,
     responses((status = 200, body = TokenResponse)))]
+#[post("/v1/auth/token")]
 pub async fn issue_token(
     state: web::Data<RegistryState>,
     body: JsonBody<TokenRequest>,
@@ -165,7 +166,9 @@ pub async fn issue_token(
         .json(response))
 }
 
-#[derive(Queryable)]
+/// What a password sign-in reads of the user.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 struct SignInRow {
     id: Uuid,
     institution_id: Uuid,
@@ -200,13 +203,7 @@ async fn sign_in(
     }
     let row: Option<SignInRow> = users::table
         .filter(users::email.eq(&email))
-        .select((
-            users::id,
-            users::institution_id,
-            users::role,
-            users::password_hash,
-            users::disabled_at,
-        ))
+        .select(SignInRow::as_select())
         .first(&mut conn)
         .await
         .optional()?;
@@ -288,15 +285,24 @@ async fn user_tokens(
     })
 }
 
-#[derive(Queryable)]
+/// What a refresh reads: the token, its session and the session's user.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens, check_for_backend(diesel::pg::Pg))]
 struct RefreshRow {
     used_at: Option<DateTime<Utc>>,
+    #[diesel(select_expression = sessions::id)]
     session_id: Uuid,
+    #[diesel(select_expression = sessions::revoked_at)]
     revoked_at: Option<DateTime<Utc>>,
+    #[diesel(select_expression = sessions::expires_at)]
     expires_at: DateTime<Utc>,
+    #[diesel(select_expression = users::id)]
     user_id: Uuid,
+    #[diesel(select_expression = users::institution_id)]
     institution_id: Uuid,
+    #[diesel(select_expression = users::role)]
     role: String,
+    #[diesel(select_expression = users::disabled_at)]
     disabled_at: Option<DateTime<Utc>>,
 }
 
@@ -312,16 +318,7 @@ async fn refresh(state: &RegistryState, refresh_token: String) -> Result<TokenRe
         let row: Option<RefreshRow> = refresh_tokens::table
             .inner_join(sessions::table.inner_join(users::table))
             .filter(refresh_tokens::token_hash.eq(secret_hash(&refresh_token)))
-            .select((
-                refresh_tokens::used_at,
-                sessions::id,
-                sessions::revoked_at,
-                sessions::expires_at,
-                users::id,
-                users::institution_id,
-                users::role,
-                users::disabled_at,
-            ))
+            .select(RefreshRow::as_select())
             .for_update()
             .first(conn)
             .await
@@ -439,8 +436,9 @@ pub async fn revoke(
 }
 
 /// `POST /registry/v1/auth/sign-out`: ends the caller's session.
-#[utoipa::path(post, path = "/registry/v1/auth/sign-out", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(tag = "auth", security(("bearer" = [])),
     responses((status = 204)))]
+#[post("/v1/auth/sign-out")]
 pub async fn sign_out(
     state: web::Data<RegistryState>,
     caller: Caller,
@@ -454,15 +452,16 @@ pub async fn sign_out(
 }
 
 /// `GET /registry/v1/auth/sessions/{session_id}` (service token): whether a session is active.
-#[utoipa::path(get, path = "/registry/v1/auth/sessions/{session_id}", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = SessionStatus)))]
+#[get("/v1/auth/sessions/{session_id}")]
 pub async fn session_status(
     state: web::Data<RegistryState>,
     _service: ServiceCaller,
-    path: web::Path<Uuid>,
+    path: web::Path<SessionId>,
 ) -> Result<HttpResponse, ApiError> {
     let active = DbSessionCheck(state.pool.clone())
-        .is_active(SessionId::from_uuid(path.into_inner()))
+        .is_active(path.into_inner())
         .await?;
     Ok(HttpResponse::Ok().json(SessionStatus { active }))
 }

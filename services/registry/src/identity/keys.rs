@@ -1,10 +1,13 @@
 //! The registry's token signing keys: Ed25519 key pairs kept in its own schema, published as a
-//! JWKS, rotated by a platform admin.
+//! JWKS (`GET /v1/.well-known/jwks.json`), rotated and retired by a platform admin.
 //!
 //! Rules: the private key never leaves the registry (no endpoint returns it); the newest active
 //! key signs; every active key stays published so tokens signed before a rotation keep verifying
-//! until they expire; a retired key is no longer published, so tokens it signed stop verifying.
+//! until they expire; a retired key is no longer published, so tokens it signed stop verifying
+//! (the registry's own verifier forgets it at once). Rotations and retirements are audited on the
+//! platform chain.
 
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use anyhow::{Context as _, anyhow};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,8 +20,12 @@ use jsonwebtoken::jwk::{
 };
 use jsonwebtoken::{EncodingKey, Header};
 use serde::Serialize;
-use workout_store::Pool;
+use workout_domain::RegistryTopic;
+use workout_http::{ApiError, PlatformAdmin};
+use workout_store::audit::Actor;
+use workout_store::{Chain, Pool, Reply, idempotency, record, transaction};
 
+use crate::RegistryState;
 use crate::schema::signing_keys;
 
 /// The public part of a signing key, as shown to admins.
@@ -127,4 +134,78 @@ impl workout_http::auth::KeySource for DbKeySource {
         let mut conn = self.0.get().await?;
         Ok(key_set(&mut conn).await?)
     }
+}
+
+/// `GET /registry/v1/.well-known/jwks.json`: the public keys that verify tokens.
+#[utoipa::path(tag = "auth",
+    responses((status = 200, description = "JSON Web Key Set (RFC 7517)")))]
+#[get("/v1/.well-known/jwks.json")]
+pub async fn jwks(state: web::Data<RegistryState>) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let set = key_set(&mut conn).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=60"))
+        .json(set))
+}
+
+/// `POST /registry/v1/signing-keys` (platform admin): a new signing key takes over signing; older
+/// keys stay published until retired.
+#[utoipa::path(tag = "auth", security(("bearer" = [])),
+    responses((status = 201, body = SigningKeyInfo), (status = 403, body = workout_http::Problem)))]
+#[post("/v1/signing-keys")]
+pub async fn rotate_signing_key(
+    req: HttpRequest,
+    state: web::Data<RegistryState>,
+    PlatformAdmin(caller): PlatformAdmin,
+) -> Result<HttpResponse, ApiError> {
+    idempotency::run(
+        &state.pool,
+        &req,
+        &caller,
+        "rotate-signing-key",
+        async |conn| {
+            let key = create(conn).await?;
+            record(
+                conn,
+                Chain::Platform,
+                &Actor::from(&caller),
+                RegistryTopic::SigningKeyCreated,
+                None,
+                &serde_json::json!({ "kid": key.kid }),
+            )
+            .await?;
+            Reply::json(actix_web::http::StatusCode::CREATED, &key)
+        },
+    )
+    .await
+}
+
+/// `POST /registry/v1/signing-keys/{kid}/retire` (platform admin): the key is no longer published.
+#[utoipa::path(tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = workout_http::Problem)))]
+#[post("/v1/signing-keys/{kid}/retire")]
+pub async fn retire_signing_key(
+    state: web::Data<RegistryState>,
+    PlatformAdmin(caller): PlatformAdmin,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let kid = path.into_inner();
+    transaction(&state.pool, async |conn| {
+        if retire(conn, &kid).await? == 0 {
+            return Err(ApiError::NotFound("active signing key"));
+        }
+        record(
+            conn,
+            Chain::Platform,
+            &Actor::from(&caller),
+            RegistryTopic::SigningKeyRetired,
+            None,
+            &serde_json::json!({ "kid": kid }),
+        )
+        .await?;
+        Ok(())
+    })
+    .await?;
+    state.verifier.forget_keys().await;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -18,15 +18,15 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone as _, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
-use workout_domain::RegistryTopic;
+use workout_domain::{RegistryTopic, WorkoutId};
 use workout_http::ApiError;
 use workout_store::audit::Actor;
 use workout_store::scheduler::{self, Job, JobFuture};
 use workout_store::{Pool, record, transaction};
 
-use crate::exposures::cooperation_view;
+use super::view::cooperation_view;
 use crate::schema::{information_requests, workouts};
-use crate::workouts::chain;
+use crate::workouts::membership::chain;
 
 /// The kind of the job that announces an information request once it is overdue.
 pub const OVERDUE_JOB: &str = "information_request_overdue";
@@ -35,11 +35,11 @@ pub const OVERDUE_JOB: &str = "information_request_overdue";
 /// flagged yet; returns whether it flagged now.
 pub async fn flag_if_non_cooperative(
     conn: &mut AsyncPgConnection,
-    workout: Uuid,
+    workout: WorkoutId,
     today: NaiveDate,
 ) -> Result<bool, ApiError> {
     let (borrower, flagged_at): (Uuid, Option<DateTime<Utc>>) = workouts::table
-        .find(workout)
+        .find(workout.into_uuid())
         .select((workouts::borrower_id, workouts::borrower_flagged_at))
         .for_update()
         .first(conn)
@@ -51,7 +51,7 @@ pub async fn flag_if_non_cooperative(
     if !view.possibly_non_cooperative {
         return Ok(false);
     }
-    diesel::update(workouts::table.find(workout))
+    diesel::update(workouts::table.find(workout.into_uuid()))
         .set(workouts::borrower_flagged_at.eq(Utc::now()))
         .execute(conn)
         .await?;
@@ -101,9 +101,9 @@ pub fn overdue_at(due_on: NaiveDate, zone: FixedOffset) -> Option<DateTime<Utc>>
         .map(|start| start.with_timezone(&Utc))
 }
 
-async fn calendar_of(conn: &mut AsyncPgConnection, workout: Uuid) -> Result<String, ApiError> {
+async fn calendar_of(conn: &mut AsyncPgConnection, workout: WorkoutId) -> Result<String, ApiError> {
     Ok(workouts::table
-        .find(workout)
+        .find(workout.into_uuid())
         .select(workouts::calendar)
         .first(conn)
         .await?)
@@ -111,7 +111,7 @@ async fn calendar_of(conn: &mut AsyncPgConnection, workout: Uuid) -> Result<Stri
 
 async fn schedule_check(
     conn: &mut AsyncPgConnection,
-    workout: Uuid,
+    workout: WorkoutId,
     request: Uuid,
     due_on: NaiveDate,
     calendar: &str,
@@ -136,7 +136,7 @@ async fn schedule_check(
 /// if it is still unanswered once `due_on` is over.
 pub async fn schedule_overdue_check(
     conn: &mut AsyncPgConnection,
-    workout: Uuid,
+    workout: WorkoutId,
     request: Uuid,
     due_on: NaiveDate,
 ) -> Result<(), ApiError> {
@@ -161,15 +161,16 @@ pub async fn schedule_open_requests(pool: &Pool) -> Result<usize, ApiError> {
             .await?;
         let mut calendars: BTreeMap<Uuid, String> = BTreeMap::new();
         for (request, workout, due_on) in &open {
+            let id = WorkoutId::from_uuid(*workout);
             let calendar = match calendars.get(workout) {
                 Some(calendar) => calendar.clone(),
                 None => {
-                    let calendar = calendar_of(conn, *workout).await?;
+                    let calendar = calendar_of(conn, id).await?;
                     calendars.insert(*workout, calendar.clone());
                     calendar
                 }
             };
-            schedule_check(conn, *workout, *request, *due_on, &calendar).await?;
+            schedule_check(conn, id, *request, *due_on, &calendar).await?;
         }
         Ok(open.len())
     })
@@ -188,15 +189,17 @@ pub fn overdue_job<'a>(
     })
 }
 
-/// A request as the overdue job reads it: workout, subject, sent, due, answered, announced.
-type OpenRequest = (
-    Uuid,
-    String,
-    NaiveDate,
-    NaiveDate,
-    Option<NaiveDate>,
-    Option<DateTime<Utc>>,
-);
+/// An `information_requests` row as the overdue job reads it.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = information_requests, check_for_backend(diesel::pg::Pg))]
+struct OpenRequest {
+    workout_id: Uuid,
+    subject: String,
+    sent_on: NaiveDate,
+    due_on: NaiveDate,
+    answered_on: Option<NaiveDate>,
+    overdue_announced_at: Option<DateTime<Utc>>,
+}
 
 /// Announces the job's request if, as of `now`, it is overdue, unanswered and not yet announced,
 /// and flags the borrower if that makes two consecutive misses; returns whether it announced.
@@ -213,29 +216,23 @@ async fn announce_if_overdue(
     })?;
     let request: Option<OpenRequest> = information_requests::table
         .find(id)
-        .select((
-            information_requests::workout_id,
-            information_requests::subject,
-            information_requests::sent_on,
-            information_requests::due_on,
-            information_requests::answered_on,
-            information_requests::overdue_announced_at,
-        ))
+        .select(OpenRequest::as_select())
         .for_update()
         .first(conn)
         .await
         .optional()?;
-    let Some((workout, subject, sent_on, due_on, answered_on, announced_at)) = request else {
+    let Some(request) = request else {
         return Ok(false);
     };
-    if answered_on.is_some() || announced_at.is_some() {
+    if request.answered_on.is_some() || request.overdue_announced_at.is_some() {
         return Ok(false);
     }
+    let (workout, due_on) = (WorkoutId::from_uuid(request.workout_id), request.due_on);
     // Lock the workout before appending to its chain, in the order every use case that may flag
     // the borrower follows (workout, then chain head): the other order deadlocks with an answer
     // recorded at the same moment.
     let calendar: String = workouts::table
-        .find(workout)
+        .find(workout.into_uuid())
         .select(workouts::calendar)
         .for_update()
         .first(conn)
@@ -257,7 +254,7 @@ async fn announce_if_overdue(
         &Actor::service("registry"),
         RegistryTopic::InformationRequestOverdue,
         None,
-        &serde_json::json!({"id": id, "workout_id": workout, "subject": subject, "sent_on": sent_on, "due_on": due_on}),
+        &serde_json::json!({"id": id, "workout_id": workout, "subject": request.subject, "sent_on": request.sent_on, "due_on": due_on}),
     )
     .await?;
     flag_if_non_cooperative(conn, workout, today).await?;

@@ -1,0 +1,80 @@
+//! Sending an information request to the borrower (the coordinator).
+//!
+//! Rules: a subject of 1 to 500 characters; due 15 calendar days after sending unless the
+//! coordinator sets another date, never before it is sent. Sending schedules the job that announces
+//! the request if it is still unanswered once its due date is over ([`watch`](super::watch)).
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::{NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::Deserialize;
+use uuid::Uuid;
+use workout_domain::cooperation::InformationRequest;
+use workout_domain::{Action, RegistryTopic, WorkoutId};
+use workout_http::{ApiError, Caller, JsonBody};
+use workout_store::Reply;
+
+use super::view::{CooperationView, cooperation_view};
+use super::watch::schedule_overdue_check;
+use crate::RegistryState;
+use crate::schema::information_requests;
+use crate::workouts::membership::decide;
+
+/// A request for information sent to the borrower.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInformationRequest {
+    /// What is asked.
+    pub subject: String,
+    /// When it was sent.
+    pub sent_on: NaiveDate,
+    /// When it is due; default 15 calendar days after `sent_on`.
+    pub due_on: Option<NaiveDate>,
+}
+
+/// `POST /registry/v1/workouts/{workout_id}/information-requests` (coordinator).
+#[utoipa::path(tag = "cooperation", security(("bearer" = [])),
+    request_body = NewInformationRequest,
+    responses((status = 201, body = CooperationView), (status = 403, body = workout_http::Problem)))]
+#[post("/v1/workouts/{workout_id}/information-requests")]
+pub async fn create_information_request(
+    req: HttpRequest,
+    state: web::Data<RegistryState>,
+    caller: Caller,
+    path: web::Path<WorkoutId>,
+    body: JsonBody<NewInformationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let workout = path.into_inner();
+    let input = &body.value;
+    let subject = input.subject.trim().to_owned();
+    decide(&state, &req, &caller, &body.fingerprint, workout, Some(Action::SendInformationRequest), async |conn, member| {
+        if subject.is_empty() || subject.chars().count() > 500 {
+            return Err(ApiError::invalid_field("subject", "must be 1 to 500 characters"));
+        }
+        let request = match input.due_on {
+            Some(due_on) => InformationRequest::with_due_on(input.sent_on, due_on),
+            None => InformationRequest::new(input.sent_on),
+        }
+        .map_err(|e| ApiError::invalid_field("due_on", e.to_string()))?;
+        let id = Uuid::now_v7();
+        diesel::insert_into(information_requests::table)
+            .values((
+                information_requests::id.eq(id),
+                information_requests::workout_id.eq(workout.into_uuid()),
+                information_requests::subject.eq(&subject),
+                information_requests::sent_on.eq(request.sent_on()),
+                information_requests::due_on.eq(request.due_on()),
+                information_requests::recorded_by.eq(caller.user_id.into_uuid()),
+            ))
+            .execute(conn)
+            .await?;
+        schedule_overdue_check(conn, workout, id, request.due_on()).await?;
+        let view = cooperation_view(conn, workout, Utc::now().date_naive()).await?;
+        member
+            .record(conn, RegistryTopic::InformationRequestSent, None, &serde_json::json!({"id": id, "subject": subject, "sent_on": request.sent_on(), "due_on": request.due_on()}))
+            .await?;
+        Reply::created(format!("/registry/v1/workouts/{workout}/information-requests/{id}"), &view)
+    })
+    .await
+}

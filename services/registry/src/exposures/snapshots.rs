@@ -1,0 +1,149 @@
+//! Record-date snapshots of exposures: each creditor's exposure in the base currency as of a date,
+//! per class, with totals, the rates used and a content hash; for participants, and in full for
+//! other services (voting weights come from it).
+//!
+//! Rules: a snapshot as of a date uses the facilities in force at the end of that date and the
+//! rates of the latest date on or before it on which rates were entered — every currency that
+//! occurs needs a rate there, and a missing one is a 422 naming the currencies, never a silent
+//! 1.0. The coordinator and the borrower see every creditor's line; a creditor sees its own line
+//! and the totals; other participants get 403.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, get, web};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use workout_domain::exposure::{self, CreditorPosition, CreditorSnapshot, FxTable, Snapshot};
+use workout_domain::{CreditorClass, Currency, InstitutionId, PositionView, WorkoutId};
+use workout_http::{ApiError, Caller, ServiceCaller};
+
+use super::fx_rates::{base_of, rates_on, table_of};
+use crate::RegistryState;
+use crate::facilities::versions::{end_of, facilities_at};
+use crate::schema::{fx_rates, workouts};
+use crate::workouts::membership::membership;
+
+/// The snapshot of `workout` as of `as_of`.
+pub async fn snapshot(
+    conn: &mut AsyncPgConnection,
+    workout: WorkoutId,
+    base: Currency,
+    classes: &[String],
+    as_of: NaiveDate,
+) -> Result<Snapshot, ApiError> {
+    let classes: Vec<CreditorClass> = classes
+        .iter()
+        .filter_map(|c| CreditorClass::parse(c).ok())
+        .collect();
+    let facilities =
+        facilities_at(conn, workout, None, Some(end_of(as_of)), &classes, None).await?;
+    let rates_date: Option<NaiveDate> = fx_rates::table
+        .filter(fx_rates::workout_id.eq(workout.into_uuid()))
+        .filter(fx_rates::rate_date.le(as_of))
+        .select(diesel::dsl::max(fx_rates::rate_date))
+        .first(conn)
+        .await?;
+    let fx = match rates_date {
+        Some(date) => table_of(base, date, &rates_on(conn, workout, date).await?)?,
+        None => FxTable::new(base, as_of),
+    };
+    let mut positions: BTreeMap<InstitutionId, Vec<_>> = BTreeMap::new();
+    for facility in facilities {
+        positions
+            .entry(InstitutionId::from_uuid(facility.creditor_id))
+            .or_default()
+            .push(facility.terms);
+    }
+    let positions: Vec<CreditorPosition> = positions
+        .into_iter()
+        .map(|(creditor, facilities)| CreditorPosition {
+            creditor,
+            facilities,
+        })
+        .collect();
+    Snapshot::compute(workout, as_of, base, &fx, &positions).map_err(|error| match error {
+        exposure::ExposureError::MissingRates(_) | exposure::ExposureError::MissingRate { .. } => ApiError::unprocessable(
+            "missing_fx_rates",
+            format!("{error} on or before {as_of}; the coordinator must enter it before a snapshot can be taken"),
+        ),
+        other => ApiError::Internal(anyhow::anyhow!("computing the snapshot: {other}")),
+    })
+}
+
+/// `?as_of=DATE` (required).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RecordDate {
+    /// The record date.
+    pub as_of: NaiveDate,
+}
+
+/// A snapshot as a participant sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum SnapshotAnswer {
+    /// The coordinator and the borrower see every creditor's line.
+    Whole(Snapshot),
+    /// A creditor sees its own line and the totals (`view: own_line_and_totals`).
+    OwnLine(CreditorSnapshot),
+}
+
+/// `GET /registry/v1/workouts/{workout_id}/exposures?as_of=DATE`: the record-date snapshot.
+#[utoipa::path(tag = "exposures", security(("bearer" = [])),
+    params(RecordDate),
+    responses((status = 200, body = SnapshotAnswer, description = "The snapshot: per creditor (all, or only the caller's for a creditor), totals, rates used, content hash"), (status = 403, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+#[get("/v1/workouts/{workout_id}/exposures")]
+pub async fn get_snapshot(
+    state: web::Data<RegistryState>,
+    caller: Caller,
+    path: web::Path<WorkoutId>,
+    query: web::Query<RecordDate>,
+) -> Result<HttpResponse, ApiError> {
+    let workout = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let member = membership(&mut conn, workout, &caller).await?;
+    let view = member.positions()?;
+    let base = base_of(&member)?;
+    let snapshot = snapshot(
+        &mut conn,
+        workout,
+        base,
+        &member.workout.classes,
+        query.as_of,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(match view {
+        PositionView::Own(creditor) => SnapshotAnswer::OwnLine(snapshot.for_creditor(creditor)),
+        PositionView::All | PositionView::None => SnapshotAnswer::Whole(snapshot),
+    }))
+}
+
+/// `GET /registry/v1/internal/workouts/{workout_id}/exposures?as_of=DATE` (service token): the full
+/// snapshot, for voting weights.
+#[utoipa::path(tag = "internal", security(("bearer" = [])),
+    params(RecordDate),
+    responses((status = 200, body = Snapshot, description = "The full snapshot"), (status = 422, body = workout_http::Problem)))]
+#[get("/v1/internal/workouts/{workout_id}/exposures")]
+pub async fn internal_snapshot(
+    state: web::Data<RegistryState>,
+    _service: ServiceCaller,
+    path: web::Path<WorkoutId>,
+    query: web::Query<RecordDate>,
+) -> Result<HttpResponse, ApiError> {
+    let workout = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let (base, classes): (String, Vec<Option<String>>) = workouts::table
+        .find(workout.into_uuid())
+        .select((workouts::base_currency, workouts::classes))
+        .first(&mut conn)
+        .await
+        .map_err(|e| workout_http::problem::from_diesel("workout", e))?;
+    let classes: Vec<String> = classes
+        .into_iter()
+        .map(|class| class.ok_or_else(|| anyhow::anyhow!("stored value: a NULL creditor class")))
+        .collect::<Result<_, _>>()?;
+    let base = Currency::parse(&base)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored base currency: {e}")))?;
+    Ok(HttpResponse::Ok().json(snapshot(&mut conn, workout, base, &classes, query.as_of).await?))
+}

@@ -1,0 +1,59 @@
+//! Checking a creditor's facility terms against the workout: its creditor classes and its
+//! guarantors.
+//!
+//! Rules: the class must be one of the workout's; every guarantee must name an active guarantor of
+//! the workout. Every problem is reported, each with its field.
+
+use diesel_async::AsyncPgConnection;
+use workout_domain::{CreditorClass, FacilityInput, FacilityTerms, ParticipantRole, WorkoutId};
+use workout_http::{ApiError, FieldError};
+
+use crate::workouts::membership::{Membership, roles_of};
+
+/// The creditor classes of the member's workout.
+pub fn classes_of(member: &Membership) -> Vec<CreditorClass> {
+    member
+        .workout
+        .classes
+        .iter()
+        .filter_map(|c| CreditorClass::parse(c).ok())
+        .collect()
+}
+
+/// The terms of `input`, valid in a workout with `classes`; 422 naming every bad field otherwise.
+pub fn validate(
+    input: &FacilityInput,
+    classes: &[CreditorClass],
+) -> Result<FacilityTerms, ApiError> {
+    input.validate(classes).map_err(|issues| {
+        ApiError::Validation(
+            issues
+                .into_iter()
+                .map(|i| FieldError::new(i.field, i.message))
+                .collect(),
+        )
+    })
+}
+
+/// Every guarantee must name an active guarantor of the workout.
+pub async fn check_guarantors(
+    conn: &mut AsyncPgConnection,
+    workout: WorkoutId,
+    terms: &FacilityTerms,
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    for (i, guarantee) in terms.guarantees().iter().enumerate() {
+        let roles = roles_of(conn, workout, guarantee.guarantor).await?;
+        if !roles.contains(&ParticipantRole::Guarantor) {
+            errors.push(FieldError::new(
+                format!("guarantees[{i}].guarantor"),
+                "is not a guarantor taking part in this workout",
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}

@@ -1,0 +1,95 @@
+//! Withdrawing a facility (its creditor, `If-Match`): repaid, sold, or otherwise no longer owed.
+//!
+//! Rules: only the facility's own creditor withdraws it (another creditor's answers 404), naming
+//! the version it replaces and a reason (1 to 500 characters); a facility is withdrawn once. It
+//! stops counting from now on; its history stays, ending with a version without terms.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::Deserialize;
+use workout_domain::RegistryTopic;
+use workout_http::precondition::{etag, if_match};
+use workout_http::{ApiError, Caller, JsonBody};
+use workout_store::Reply;
+
+use super::versions::{FacilityVersion, supersede};
+use super::{FacilityPath, creditor_of};
+use crate::RegistryState;
+use crate::schema::{facilities, facility_versions};
+use crate::workouts::membership::decide;
+
+/// Why a facility is withdrawn.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    /// E.g. "repaid in full" or "claim sold to Bank X"; recorded in the audit chain.
+    pub reason: String,
+}
+
+/// `POST /registry/v1/workouts/{workout_id}/facilities/{facility_id}/withdraw` (its creditor,
+/// `If-Match`): the facility no longer counts from now on; its history stays.
+#[utoipa::path(tag = "facilities",
+    security(("bearer" = [])), request_body = Withdrawal,
+    params(("If-Match" = String, Header, description = "The version being replaced")),
+    responses((status = 200, body = FacilityVersion), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem), (status = 412, body = workout_http::Problem), (status = 428, body = workout_http::Problem)))]
+#[post("/v1/workouts/{workout_id}/facilities/{facility_id}/withdraw")]
+pub async fn withdraw_facility(
+    req: HttpRequest,
+    state: web::Data<RegistryState>,
+    caller: Caller,
+    path: web::Path<FacilityPath>,
+    body: JsonBody<Withdrawal>,
+) -> Result<HttpResponse, ApiError> {
+    let FacilityPath {
+        workout_id: workout,
+        facility_id: facility,
+    } = path.into_inner();
+    let expected = if_match(&req)?;
+    let reason = body.value.reason.trim().to_owned();
+    decide(&state, &req, &caller, &body.fingerprint, workout, None, async |conn, member| {
+        let creditor = creditor_of(&member)?;
+        let owned: i64 = facilities::table
+            .find(facility)
+            .filter(facilities::workout_id.eq(workout.into_uuid()))
+            .filter(facilities::creditor_id.eq(creditor.into_uuid()))
+            .count()
+            .get_result(conn)
+            .await?;
+        if owned == 0 {
+            return Err(ApiError::NotFound("facility"));
+        }
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(ApiError::invalid_field("reason", "must be 1 to 500 characters"));
+        }
+        let now = Utc::now();
+        let (version, before) = supersede(conn, facility, Some(expected), now).await?;
+        if before["terms"].is_null() {
+            return Err(ApiError::conflict("already_withdrawn", "this facility is already withdrawn"));
+        }
+        diesel::insert_into(facility_versions::table)
+            .values((
+                facility_versions::facility_id.eq(facility),
+                facility_versions::version.eq(version),
+                facility_versions::valid_from.eq(now),
+                facility_versions::terms.eq(None::<serde_json::Value>),
+                facility_versions::recorded_by.eq(caller.user_id.into_uuid()),
+            ))
+            .execute(conn)
+            .await?;
+        let after = serde_json::json!({"id": facility, "version": version, "withdrawn": true, "reason": reason});
+        member
+            .record(conn, RegistryTopic::FacilityWithdrawn, Some(before), &after)
+            .await?;
+        Ok(Reply::ok(&FacilityVersion {
+            version,
+            valid_from: now,
+            valid_to: None,
+            withdrawn: true,
+            facility: None,
+        })?
+        .with_etag(etag(version)))
+    })
+    .await
+}

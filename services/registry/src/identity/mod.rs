@@ -1,0 +1,37 @@
+//! Identity: institutions and their users, who the caller is, sign-in and tokens, the signing keys
+//! that sign them, and the export of the platform audit chain.
+//!
+//! Rules: the registry alone holds the signing keys and issues tokens; it verifies its own tokens
+//! from its own tables. Existence does not leak: an outsider asking about an institution or its
+//! users gets 404. Every identity change is one transaction with its audit entry on the platform
+//! chain and its outbox event. Nothing here depends on workouts; workouts depend on it (an
+//! institution's kind decides what it may do in one).
+
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod institutions;
+pub mod keys;
+pub mod me;
+pub mod users;
+
+use workout_runtime::Routes;
+
+/// The identity endpoints.
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(auth::issue_token)
+        .service(auth::sign_out)
+        .service(auth::session_status)
+        .service(keys::jwks)
+        .service(keys::rotate_signing_key)
+        .service(keys::retire_signing_key)
+        .service(me::me)
+        .service(institutions::create_institution)
+        .service(institutions::list_institutions)
+        .service(institutions::get_institution)
+        .service(users::create_user)
+        .service(users::list_users)
+        .service(users::get_user)
+        .service(users::disable_user)
+        .service(audit::export_platform_audit);
+}

@@ -1,0 +1,222 @@
+//! The shell every workout use case runs in: the workout, the roles each institution holds in it,
+//! the caller's [`Membership`] (404 for outsiders), and [`decide`], which runs a deciding use case
+//! under the request's `Idempotency-Key` in one transaction, with the action it needs required
+//! first, and records the change as the caller on the workout's chain.
+//!
+//! Rules: an institution's roles in a workout are its active participant rows (removed ones
+//! excluded); holding none is taking no part, and the workout answers 404. Authorization always
+//! comes before any input that needs the database to check.
+
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+use uuid::Uuid;
+use workout_domain::registry_api::Workout;
+use workout_domain::{Action, InstitutionId, ParticipantRole, RegistryTopic, WorkoutId};
+use workout_http::{Access, ApiError, Caller};
+use workout_store::audit::Actor;
+use workout_store::{Chain, Reply, idempotency, record};
+
+use crate::RegistryState;
+use crate::schema::{participants, workouts};
+
+/// A `workouts` row.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = workouts, check_for_backend(diesel::pg::Pg))]
+pub struct WorkoutRow {
+    id: Uuid,
+    reference: String,
+    borrower_id: Uuid,
+    base_currency: String,
+    calendar: String,
+    governing_law: String,
+    opened_on: NaiveDate,
+    status: String,
+    status_reason: Option<String>,
+    classes: Vec<Option<String>>,
+    opened_by: Uuid,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<WorkoutRow> for Workout {
+    type Error = ApiError;
+
+    fn try_from(row: WorkoutRow) -> Result<Self, ApiError> {
+        Ok(Self {
+            id: row.id,
+            reference: row.reference,
+            borrower_id: row.borrower_id,
+            base_currency: row.base_currency,
+            calendar: row.calendar,
+            governing_law: row.governing_law,
+            opened_on: row.opened_on,
+            status: row.status.parse()?,
+            status_reason: row.status_reason,
+            // PostgreSQL arrays may hold NULLs, so diesel reads `text[]` as `Vec<Option<String>>`.
+            classes: row
+                .classes
+                .into_iter()
+                .map(|class| {
+                    class.ok_or_else(|| {
+                        ApiError::Internal(anyhow::anyhow!("stored value: a NULL creditor class"))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            opened_by: row.opened_by,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// The workout `id`, locked for update when `lock`; 404 when there is none.
+pub async fn load_workout(
+    conn: &mut AsyncPgConnection,
+    id: WorkoutId,
+    lock: bool,
+) -> Result<Workout, ApiError> {
+    let query = workouts::table
+        .find(id.into_uuid())
+        .select(WorkoutRow::as_select());
+    let row = if lock {
+        query.for_update().first(conn).await
+    } else {
+        query.first(conn).await
+    };
+    row.map_err(|e| workout_http::problem::from_diesel("workout", e))?
+        .try_into()
+}
+
+/// The active roles of `institution` in `workout`.
+pub async fn roles_of(
+    conn: &mut AsyncPgConnection,
+    workout: WorkoutId,
+    institution: InstitutionId,
+) -> Result<Vec<ParticipantRole>, ApiError> {
+    let roles: Vec<String> = participants::table
+        .filter(participants::workout_id.eq(workout.into_uuid()))
+        .filter(participants::institution_id.eq(institution.into_uuid()))
+        .filter(participants::removed_at.is_null())
+        .order(participants::id.asc())
+        .select(participants::role)
+        .load(conn)
+        .await?;
+    Ok(roles
+        .iter()
+        .map(|role| role.parse())
+        .collect::<Result<_, _>>()?)
+}
+
+/// Gives `institution` the role `role` in `workout` (a new participant row); returns the row's
+/// id. 409 when it already holds that role.
+pub async fn add_role(
+    conn: &mut AsyncPgConnection,
+    workout: WorkoutId,
+    institution: InstitutionId,
+    role: ParticipantRole,
+) -> Result<Uuid, ApiError> {
+    let id = Uuid::now_v7();
+    diesel::insert_into(participants::table)
+        .values((
+            participants::id.eq(id),
+            participants::workout_id.eq(workout.into_uuid()),
+            participants::institution_id.eq(institution.into_uuid()),
+            participants::role.eq(role.as_str()),
+        ))
+        .execute(conn)
+        .await
+        .map_err(|e| workout_http::problem::from_diesel("this participant in this role", e))?;
+    Ok(id)
+}
+
+/// The caller's institution's place in a workout: the workout and the caller's [`Access`]
+/// (`member.require(action)`, `member.positions()`).
+#[derive(Debug, Clone)]
+pub struct Membership {
+    /// The workout.
+    pub workout: Workout,
+    /// The caller's access to it.
+    pub access: Access,
+}
+
+impl std::ops::Deref for Membership {
+    type Target = Access;
+
+    fn deref(&self) -> &Access {
+        &self.access
+    }
+}
+
+/// The caller's membership of `workout`: 404 when the caller's institution takes no part in it.
+pub async fn membership(
+    conn: &mut AsyncPgConnection,
+    workout: WorkoutId,
+    caller: &Caller,
+) -> Result<Membership, ApiError> {
+    let roles = roles_of(conn, workout, caller.institution_id).await?;
+    let access = Access::new(workout, caller.institution_id, roles)?;
+    Ok(Membership {
+        workout: load_workout(conn, workout, false).await?,
+        access,
+    })
+}
+
+/// A deciding use case's view of the caller: its membership (`require`, `positions`, the
+/// workout) and the means to record the change it decides, as the caller, on the workout's chain.
+pub struct Decision {
+    member: Membership,
+    actor: Actor,
+}
+
+impl std::ops::Deref for Decision {
+    type Target = Membership;
+
+    fn deref(&self) -> &Membership {
+        &self.member
+    }
+}
+
+impl Decision {
+    /// Records the change (audit entry and event `topic` carrying `after`) in `conn`'s transaction.
+    pub async fn record(
+        &self,
+        conn: &mut AsyncPgConnection,
+        topic: RegistryTopic,
+        before: Option<serde_json::Value>,
+        after: &impl Serialize,
+    ) -> Result<(), ApiError> {
+        let chain = chain(self.member.access.workout);
+        record(conn, chain, &self.actor, topic, before, after).await?;
+        Ok(())
+    }
+}
+
+/// Runs a deciding use case of `workout` for `caller`: under the request's `Idempotency-Key`, in
+/// one transaction, with the caller's membership loaded (404 for outsiders) and `action` required
+/// of it (403 otherwise) before `use_case` runs. Inputs that need the database to check are
+/// checked inside `use_case`; authorization always comes first.
+pub async fn decide(
+    state: &RegistryState,
+    req: &HttpRequest,
+    caller: &Caller,
+    fingerprint: &str,
+    workout: WorkoutId,
+    action: Option<Action>,
+    use_case: impl AsyncFnOnce(&mut AsyncPgConnection, Decision) -> Result<Reply, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    idempotency::run(&state.pool, req, caller, fingerprint, async |conn| {
+        let member = membership(conn, workout, caller).await?;
+        if let Some(action) = action {
+            member.require(action)?;
+        }
+        let actor = Actor::from(caller);
+        use_case(conn, Decision { member, actor }).await
+    })
+    .await
+}
+
+/// The audit chain of `workout`.
+pub fn chain(workout: WorkoutId) -> Chain {
+    Chain::Workout(workout)
+}

@@ -1,0 +1,187 @@
+//! Opening a workout: a bank opens a case for a borrower institution.
+//!
+//! Rules: only banks open workouts, for an institution of kind `borrower`; the reference is unique
+//! on the platform. The opening bank becomes a creditor and the acting coordinator (until the
+//! mandates service appoints one), the borrower a participant. Creditor classes default to
+//! `secured`, `unsecured` and `related_party`; the calendar to `SA`.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::Deserialize;
+use uuid::Uuid;
+use workout_domain::registry_api::Workout;
+use workout_domain::{
+    BusinessCalendar, CreditorClass, Currency, InstitutionId, InstitutionKind, ParticipantRole,
+    RegistryTopic, WorkoutId,
+};
+use workout_http::{ApiError, Caller, FieldError, JsonBody};
+use workout_store::audit::Actor;
+use workout_store::{Reply, idempotency, record};
+
+use super::membership::{WorkoutRow, add_role, chain};
+use crate::RegistryState;
+use crate::identity::institutions::institution_kind;
+use crate::schema::workouts;
+
+/// A request to open a workout.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWorkout {
+    /// Case reference, unique on the platform, 1 to 60 characters.
+    pub reference: String,
+    /// The borrower: an institution of kind `borrower`.
+    pub borrower_id: Uuid,
+    /// Base currency (ISO 4217), e.g. `SAR`.
+    pub base_currency: String,
+    /// Business calendar; default `SA`.
+    pub calendar: Option<String>,
+    /// Governing law, e.g. `Kingdom of Saudi Arabia`.
+    pub governing_law: String,
+    /// Opening date.
+    pub opened_on: NaiveDate,
+    /// Creditor classes; default `secured`, `unsecured`, `related_party`.
+    pub classes: Option<Vec<String>>,
+}
+
+struct ValidWorkout {
+    reference: String,
+    borrower_id: InstitutionId,
+    base_currency: Currency,
+    calendar: String,
+    governing_law: String,
+    opened_on: NaiveDate,
+    classes: Vec<CreditorClass>,
+}
+
+impl TryFrom<NewWorkout> for ValidWorkout {
+    type Error = ApiError;
+
+    fn try_from(input: NewWorkout) -> Result<Self, ApiError> {
+        let mut errors = Vec::new();
+        let reference = input.reference.trim().to_owned();
+        if reference.is_empty() || reference.chars().count() > 60 {
+            errors.push(FieldError::new("reference", "must be 1 to 60 characters"));
+        }
+        let base_currency = Currency::parse(&input.base_currency)
+            .map_err(|e| errors.push(FieldError::new("base_currency", e.to_string())))
+            .ok();
+        let calendar = input.calendar.unwrap_or_else(|| "SA".to_owned());
+        if BusinessCalendar::builtin(&calendar).is_err() {
+            errors.push(FieldError::new(
+                "calendar",
+                "is not a known business calendar (SA, SAT_SUN)",
+            ));
+        }
+        let governing_law = input.governing_law.trim().to_owned();
+        if governing_law.is_empty() || governing_law.chars().count() > 200 {
+            errors.push(FieldError::new(
+                "governing_law",
+                "must be 1 to 200 characters",
+            ));
+        }
+        let names = input.classes.unwrap_or_else(|| {
+            workout_domain::facility::DEFAULT_CLASSES
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect()
+        });
+        let mut classes = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            match CreditorClass::parse(name) {
+                Ok(class) if !classes.contains(&class) => classes.push(class),
+                Ok(_) => errors.push(FieldError::new(format!("classes.{i}"), "is listed twice")),
+                Err(e) => errors.push(FieldError::new(format!("classes.{i}"), e.to_string())),
+            }
+        }
+        if classes.is_empty() && errors.is_empty() {
+            errors.push(FieldError::new("classes", "needs at least one class"));
+        }
+        match base_currency {
+            Some(base_currency) if errors.is_empty() => Ok(Self {
+                reference,
+                borrower_id: InstitutionId::from_uuid(input.borrower_id),
+                base_currency,
+                calendar,
+                governing_law,
+                opened_on: input.opened_on,
+                classes,
+            }),
+            _ => Err(ApiError::Validation(errors)),
+        }
+    }
+}
+
+/// `POST /registry/v1/workouts`: a bank opens a workout.
+#[utoipa::path(tag = "workouts", security(("bearer" = [])), request_body = NewWorkout,
+    responses((status = 201, body = Workout), (status = 403, body = workout_http::Problem),
+        (status = 409, body = workout_http::Problem)))]
+#[post("/v1/workouts")]
+pub async fn open_workout(
+    req: HttpRequest,
+    state: web::Data<RegistryState>,
+    caller: Caller,
+    body: JsonBody<NewWorkout>,
+) -> Result<HttpResponse, ApiError> {
+    let input = ValidWorkout::try_from(body.value)?;
+    let opener = caller.institution_id;
+    idempotency::run(
+        &state.pool,
+        &req,
+        &caller,
+        &body.fingerprint,
+        async |conn| {
+            if !institution_kind(conn, opener)
+                .await?
+                .is_some_and(InstitutionKind::may_open_workouts)
+            {
+                return Err(ApiError::Forbidden("only banks open workouts".to_owned()));
+            }
+            if institution_kind(conn, input.borrower_id).await? != Some(InstitutionKind::Borrower) {
+                return Err(ApiError::invalid_field(
+                    "borrower_id",
+                    "is not an institution of kind borrower",
+                ));
+            }
+            let row: WorkoutRow = diesel::insert_into(workouts::table)
+                .values((
+                    workouts::id.eq(WorkoutId::new().into_uuid()),
+                    workouts::reference.eq(&input.reference),
+                    workouts::borrower_id.eq(input.borrower_id.into_uuid()),
+                    workouts::base_currency.eq(input.base_currency.as_str()),
+                    workouts::calendar.eq(&input.calendar),
+                    workouts::governing_law.eq(&input.governing_law),
+                    workouts::opened_on.eq(input.opened_on),
+                    workouts::classes.eq(input
+                        .classes
+                        .iter()
+                        .map(|c| c.as_str().to_owned())
+                        .collect::<Vec<_>>()),
+                    workouts::opened_by.eq(opener.into_uuid()),
+                ))
+                .returning(WorkoutRow::as_returning())
+                .get_result(conn)
+                .await
+                .map_err(|e| {
+                    workout_http::problem::from_diesel("a workout with this reference", e)
+                })?;
+            let workout = Workout::try_from(row)?;
+            let id = WorkoutId::from_uuid(workout.id);
+            add_role(conn, id, opener, ParticipantRole::Creditor).await?;
+            add_role(conn, id, opener, ParticipantRole::Coordinator).await?;
+            add_role(conn, id, input.borrower_id, ParticipantRole::Borrower).await?;
+            record(
+                conn,
+                chain(id),
+                &Actor::from(&caller),
+                RegistryTopic::WorkoutOpened,
+                None,
+                &workout,
+            )
+            .await?;
+            Reply::created(format!("/registry/v1/workouts/{id}"), &workout)
+        },
+    )
+    .await
+}
