@@ -73,6 +73,15 @@ impl PlatformRole {
             _ => None,
         }
     }
+
+    /// A role read from the database: an unknown name is a fault (500, logged), never a default.
+    pub fn stored(text: &str) -> Result<Self, ApiError> {
+        Self::parse(text).ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "stored value: {text:?} is not a platform role"
+            ))
+        })
+    }
 }
 
 /// The claims of every access token the registry signs.

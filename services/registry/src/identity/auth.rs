@@ -231,7 +231,7 @@ async fn sign_in(
             ))
             .execute(conn)
             .await?;
-        let role = PlatformRole::parse(&user.role).unwrap_or(PlatformRole::Member);
+        let role = PlatformRole::stored(&user.role)?;
         user_tokens(
             conn,
             &state,
@@ -351,7 +351,7 @@ async fn refresh(state: &RegistryState, refresh_token: String) -> Result<TokenRe
             .set(refresh_tokens::used_at.eq(diesel::dsl::now))
             .execute(conn)
             .await?;
-        let role = PlatformRole::parse(&row.role).unwrap_or(PlatformRole::Member);
+        let role = PlatformRole::stored(&row.role)?;
         let tokens = user_tokens(
             conn,
             &state,

@@ -69,17 +69,19 @@ struct UserRow {
     created_at: DateTime<Utc>,
 }
 
-impl From<UserRow> for User {
-    fn from(row: UserRow) -> Self {
-        Self {
+impl TryFrom<UserRow> for User {
+    type Error = ApiError;
+
+    fn try_from(row: UserRow) -> Result<Self, ApiError> {
+        Ok(Self {
             id: row.id,
             institution_id: row.institution_id,
             email: row.email,
             display_name: row.display_name,
-            role: PlatformRole::parse(&row.role).unwrap_or(PlatformRole::Member),
+            role: PlatformRole::stored(&row.role)?,
             disabled: row.disabled_at.is_some(),
             created_at: row.created_at,
-        }
+        })
     }
 }
 
@@ -168,7 +170,7 @@ pub async fn insert_user(
         .get_result(conn)
         .await
         .map_err(|e| workout_http::problem::from_diesel("a user with this e-mail", e))?;
-    Ok(row.into())
+    row.try_into()
 }
 
 /// `POST /registry/v1/institutions/{institution_id}/users`
@@ -240,7 +242,10 @@ pub async fn list_users(
         .select(UserRow::as_select())
         .load(&mut conn)
         .await?;
-    let items = rows.into_iter().map(User::from).collect();
+    let items = rows
+        .into_iter()
+        .map(User::try_from)
+        .collect::<Result<_, _>>()?;
     Ok(HttpResponse::Ok().json(Page::from_rows(items, limit, |u: &User| u.id)))
 }
 
@@ -257,7 +262,7 @@ pub(super) async fn load_user(
         .first(conn)
         .await
         .map_err(|e| workout_http::problem::from_diesel("user", e))?;
-    Ok(row.into())
+    row.try_into()
 }
 
 /// `GET /registry/v1/institutions/{institution_id}/users/{user_id}`
