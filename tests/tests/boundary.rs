@@ -245,3 +245,37 @@ async fn every_documented_endpoint_refuses_a_missing_or_bad_token() {
     }
     assert!(checked >= 14, "only {checked} operations checked");
 }
+
+#[tokio::test]
+async fn a_caller_without_the_right_is_refused_as_such_whatever_its_body() {
+    // The body is judged only after the caller: a bank user posting malformed JSON where only
+    // platform admins may post is told 403, every time, never 400 (actix completes the extractors
+    // in no fixed order, so a body judged at extraction would answer either).
+    let app = TestApp::spawn().await;
+    let bank = app.bank_admin("Curious Bank").await;
+    for attempt in 0..25 {
+        let answer = app
+            .client
+            .post(format!("{}/registry/v1/institutions", app.url))
+            .bearer_auth(&bank.token)
+            .header("content-type", "application/json")
+            .body("{\"kind\": \"bank\", ")
+            .send()
+            .await
+            .unwrap();
+        let answer = workout_tests::read(answer).await;
+        assert_eq!(answer.status, 403, "attempt {attempt}: {:?}", answer.json());
+    }
+    // Without a token, 401 comes first too.
+    let answer = app
+        .client
+        .post(format!("{}/registry/v1/institutions", app.url))
+        .header("content-type", "text/plain")
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    workout_tests::read(answer)
+        .await
+        .assert_problem(401, "missing_token");
+}

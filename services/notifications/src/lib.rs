@@ -47,6 +47,7 @@ pub async fn receive_event(
     service: ServiceCaller,
     body: JsonBody<Event>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     outbox::intake(&pool, &service, body.value, async |conn, event| {
         diesel::insert_into(received_events::table)
             .values((

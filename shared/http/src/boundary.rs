@@ -253,14 +253,36 @@ pub fn digest(bytes: &[u8]) -> String {
     hex_string(&Sha256::digest(bytes))
 }
 
-/// A JSON request body that keeps a digest of its raw bytes, so that idempotency keys can tell a
-/// retry (same bytes) from a different request under the same key.
+/// A JSON request body, read but not yet judged: its extraction never fails, so that the
+/// handler's other extractors (the caller's token, `PlatformAdmin`) always answer first, whatever
+/// order actix completes them in — a caller without the right gets 401 or 403, never a 400 or 422
+/// about a body it had no right to send. The handler judges it first thing with
+/// [`JsonBody::parse`].
 #[derive(Debug)]
 pub struct JsonBody<T> {
+    parsed: Result<T, ApiError>,
+    fingerprint: String,
+}
+
+/// A parsed JSON body with the digest of its raw bytes, so that idempotency keys can tell a retry
+/// (same bytes) from a different request under the same key.
+#[derive(Debug)]
+pub struct Parsed<T> {
     /// The parsed body.
     pub value: T,
     /// [`digest`] of the raw body.
     pub fingerprint: String,
+}
+
+impl<T> JsonBody<T> {
+    /// The body, or why it does not fit: 415 not JSON, 413 too large, 400 malformed, 422 with the
+    /// fields that do not fit.
+    pub fn parse(self) -> Result<Parsed<T>, ApiError> {
+        Ok(Parsed {
+            value: self.parsed?,
+            fingerprint: self.fingerprint,
+        })
+    }
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
@@ -274,13 +296,33 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         });
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
+            let unread = |error: ApiError| Self {
+                parsed: Err(error),
+                fingerprint: String::new(),
+            };
             if !is_json {
-                return Err(unsupported_media_type().into());
+                return Ok(unread(unsupported_media_type()));
             }
-            let bytes = bytes.await?;
-            let value = parse_json(&bytes)?;
+            let bytes = match bytes.await {
+                Ok(bytes) => bytes,
+                Err(error)
+                    if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE =>
+                {
+                    return Ok(unread(ApiError::status(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+                    )));
+                }
+                Err(error) => {
+                    return Ok(unread(ApiError::bad_request(
+                        "unreadable_body",
+                        format!("the request body could not be read: {error}"),
+                    )));
+                }
+            };
             Ok(Self {
-                value,
+                parsed: parse_json(&bytes),
                 fingerprint: digest(&bytes),
             })
         })

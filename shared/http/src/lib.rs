@@ -13,6 +13,6 @@ pub mod registry_client;
 
 pub use access::Access;
 pub use auth::{Caller, PlatformAdmin, PlatformRole, ServiceCaller, TokenVerifier};
-pub use boundary::JsonBody;
+pub use boundary::{JsonBody, Parsed};
 pub use page::{Page, PageQuery, Window};
 pub use problem::{ApiError, FieldError, Problem};

@@ -52,6 +52,7 @@ pub async fn answer_information_request(
     path: web::Path<RequestPath>,
     body: JsonBody<Answer>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let RequestPath {
         workout_id: workout,
         request_id: request,

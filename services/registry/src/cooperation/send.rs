@@ -45,6 +45,7 @@ pub async fn create_information_request(
     path: web::Path<WorkoutId>,
     body: JsonBody<NewInformationRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let workout = path.into_inner();
     let input = &body.value;
     let subject = input.subject.trim().to_owned();

@@ -89,6 +89,7 @@ pub async fn set_rates(
     path: web::Path<RatesPath>,
     body: JsonBody<RatesOfDay>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let RatesPath {
         workout_id: workout,
         date,

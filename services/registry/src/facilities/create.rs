@@ -30,6 +30,7 @@ pub async fn create_facility(
     path: web::Path<WorkoutId>,
     body: JsonBody<FacilityInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let workout = path.into_inner();
     decide(
         &state,

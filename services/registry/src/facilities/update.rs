@@ -34,6 +34,7 @@ pub async fn update_facility(
     path: web::Path<FacilityPath>,
     body: JsonBody<FacilityInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let FacilityPath {
         workout_id: workout,
         facility_id: facility,

@@ -42,6 +42,7 @@ pub async fn withdraw_facility(
     path: web::Path<FacilityPath>,
     body: JsonBody<Withdrawal>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let FacilityPath {
         workout_id: workout,
         facility_id: facility,

@@ -153,6 +153,7 @@ pub async fn issue_token(
     state: web::Data<RegistryState>,
     body: JsonBody<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let response = match body.value {
         TokenRequest::Password { email, password } => sign_in(&state, email, password).await?,
         TokenRequest::RefreshToken { refresh_token } => refresh(&state, refresh_token).await?,

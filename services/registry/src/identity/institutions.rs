@@ -138,6 +138,7 @@ pub async fn create_institution(
     PlatformAdmin(caller): PlatformAdmin,
     body: JsonBody<NewInstitution>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let input = ValidInstitution::try_from(body.value)?;
     idempotency::run(
         &state.pool,

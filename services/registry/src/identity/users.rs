@@ -185,6 +185,7 @@ pub async fn create_user(
     path: web::Path<InstitutionId>,
     body: JsonBody<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let institution = path.into_inner();
     user_admin_scope(&caller, institution)?;
     let input = ValidUser::try_from(body.value)?;

@@ -42,6 +42,7 @@ pub async fn add_participant_to_workout(
     path: web::Path<WorkoutId>,
     body: JsonBody<NewParticipant>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let workout = path.into_inner();
     let input = body.value;
     let institution = InstitutionId::from_uuid(input.institution_id);

@@ -113,6 +113,7 @@ pub async fn replace_contacts(
     path: web::Path<ParticipantPath>,
     body: JsonBody<Contacts>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let ParticipantPath {
         workout_id: workout,
         participant_id: participant,

@@ -35,6 +35,7 @@ pub async fn appoint_coordinator(
     path: web::Path<WorkoutId>,
     body: JsonBody<Appointment>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let workout = path.into_inner();
     let appointment = body.value;
     let appointee = InstitutionId::from_uuid(appointment.institution_id);

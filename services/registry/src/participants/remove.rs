@@ -40,6 +40,7 @@ pub async fn remove_participant(
     path: web::Path<ParticipantPath>,
     body: JsonBody<Removal>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let ParticipantPath {
         workout_id: workout,
         participant_id: participant,

@@ -124,6 +124,7 @@ pub async fn open_workout(
     caller: Caller,
     body: JsonBody<NewWorkout>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let input = ValidWorkout::try_from(body.value)?;
     let opener = caller.institution_id;
     idempotency::run(

@@ -30,6 +30,7 @@ pub async fn change_status(
     path: web::Path<WorkoutId>,
     body: JsonBody<StatusChange>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let workout = path.into_inner();
     let change = body.value;
     let reason = change
