@@ -4,21 +4,20 @@
 //! 1 to 5000 characters. A late answer is still a missed request: it may complete a run of two and
 //! flag the borrower.
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, post, web};
 use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use uuid::Uuid;
 use workout_domain::{Action, RegistryTopic, WorkoutId};
-use workout_http::{ApiError, Caller, JsonBody};
+use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 
 use super::view::{CooperationView, cooperation_view};
 use super::watch::flag_if_non_cooperative;
-use crate::RegistryState;
 use crate::schema::information_requests;
-use crate::workouts::membership::decide;
+use crate::workouts::membership::Decider;
 
 /// `/workouts/{workout_id}/information-requests/{request_id}`.
 #[derive(Debug, Deserialize)]
@@ -46,9 +45,7 @@ pub struct Answer {
     responses((status = 200, body = CooperationView), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 #[post("/v1/workouts/{workout_id}/information-requests/{request_id}/answer")]
 pub async fn answer_information_request(
-    req: HttpRequest,
-    state: web::Data<RegistryState>,
-    caller: Caller,
+    decider: Decider,
     path: web::Path<RequestPath>,
     body: JsonBody<Answer>,
 ) -> Result<HttpResponse, ApiError> {
@@ -58,66 +55,66 @@ pub async fn answer_information_request(
         request_id: request,
     } = path.into_inner();
     let answer = &body.value;
-    decide(
-        &state,
-        &req,
-        &caller,
-        &body.fingerprint,
-        workout,
-        Some(Action::AnswerInformationRequest),
-        async |conn, member| {
-            let (sent_on, answered_on): (NaiveDate, Option<NaiveDate>) =
-                information_requests::table
-                    .find(request)
-                    .filter(information_requests::workout_id.eq(workout.into_uuid()))
-                    .select((
-                        information_requests::sent_on,
-                        information_requests::answered_on,
+    decider
+        .decide(
+            &body.fingerprint,
+            workout,
+            Some(Action::AnswerInformationRequest),
+            async |conn, member| {
+                let (sent_on, answered_on): (NaiveDate, Option<NaiveDate>) =
+                    information_requests::table
+                        .find(request)
+                        .filter(information_requests::workout_id.eq(workout.into_uuid()))
+                        .select((
+                            information_requests::sent_on,
+                            information_requests::answered_on,
+                        ))
+                        .for_update()
+                        .first(conn)
+                        .await
+                        .map_err(|e| {
+                            workout_http::problem::from_diesel("information request", e)
+                        })?;
+                if answered_on.is_some() {
+                    return Err(ApiError::conflict(
+                        "already_answered",
+                        "this request already has an answer",
+                    ));
+                }
+                let today = Utc::now().date_naive();
+                if answer.answered_on < sent_on || answer.answered_on > today {
+                    return Err(ApiError::invalid_field(
+                        "answered_on",
+                        "must be between the sending date and today",
+                    ));
+                }
+                let response = answer.response.trim();
+                if response.is_empty() || response.chars().count() > 5000 {
+                    return Err(ApiError::invalid_field(
+                        "response",
+                        "must be 1 to 5000 characters",
+                    ));
+                }
+                diesel::update(information_requests::table.find(request))
+                    .set((
+                        information_requests::answered_on.eq(answer.answered_on),
+                        information_requests::response.eq(response),
                     ))
-                    .for_update()
-                    .first(conn)
-                    .await
-                    .map_err(|e| workout_http::problem::from_diesel("information request", e))?;
-            if answered_on.is_some() {
-                return Err(ApiError::conflict(
-                    "already_answered",
-                    "this request already has an answer",
-                ));
-            }
-            let today = Utc::now().date_naive();
-            if answer.answered_on < sent_on || answer.answered_on > today {
-                return Err(ApiError::invalid_field(
-                    "answered_on",
-                    "must be between the sending date and today",
-                ));
-            }
-            let response = answer.response.trim();
-            if response.is_empty() || response.chars().count() > 5000 {
-                return Err(ApiError::invalid_field(
-                    "response",
-                    "must be 1 to 5000 characters",
-                ));
-            }
-            diesel::update(information_requests::table.find(request))
-                .set((
-                    information_requests::answered_on.eq(answer.answered_on),
-                    information_requests::response.eq(response),
-                ))
-                .execute(conn)
-                .await?;
-            // A late answer is still a missed request: it may complete a run of two.
-            flag_if_non_cooperative(conn, workout, today).await?;
-            let view = cooperation_view(conn, workout, today).await?;
-            member
-                .record(
-                    conn,
-                    RegistryTopic::InformationRequestAnswered,
-                    None,
-                    &serde_json::json!({"id": request, "answered_on": answer.answered_on}),
-                )
-                .await?;
-            Reply::ok(&view)
-        },
-    )
-    .await
+                    .execute(conn)
+                    .await?;
+                // A late answer is still a missed request: it may complete a run of two.
+                flag_if_non_cooperative(conn, workout, today).await?;
+                let view = cooperation_view(conn, workout, today).await?;
+                member
+                    .record(
+                        conn,
+                        RegistryTopic::InformationRequestAnswered,
+                        None,
+                        &serde_json::json!({"id": request, "answered_on": answer.answered_on}),
+                    )
+                    .await?;
+                Reply::ok(&view)
+            },
+        )
+        .await
 }

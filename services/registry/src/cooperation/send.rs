@@ -4,7 +4,7 @@
 //! coordinator sets another date, never before it is sent. Sending schedules the job that announces
 //! the request if it is still unanswered once its due date is over ([`watch`](super::watch)).
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, post, web};
 use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -12,14 +12,13 @@ use serde::Deserialize;
 use uuid::Uuid;
 use workout_domain::cooperation::InformationRequest;
 use workout_domain::{Action, RegistryTopic, WorkoutId};
-use workout_http::{ApiError, Caller, JsonBody};
+use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 
 use super::view::{CooperationView, cooperation_view};
 use super::watch::schedule_overdue_check;
-use crate::RegistryState;
 use crate::schema::information_requests;
-use crate::workouts::membership::decide;
+use crate::workouts::membership::Decider;
 
 /// A request for information sent to the borrower.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -39,9 +38,7 @@ pub struct NewInformationRequest {
     responses((status = 201, body = CooperationView), (status = 403, body = workout_http::Problem)))]
 #[post("/v1/workouts/{workout_id}/information-requests")]
 pub async fn create_information_request(
-    req: HttpRequest,
-    state: web::Data<RegistryState>,
-    caller: Caller,
+    decider: Decider,
     path: web::Path<WorkoutId>,
     body: JsonBody<NewInformationRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -49,7 +46,7 @@ pub async fn create_information_request(
     let workout = path.into_inner();
     let input = &body.value;
     let subject = input.subject.trim().to_owned();
-    decide(&state, &req, &caller, &body.fingerprint, workout, Some(Action::SendInformationRequest), async |conn, member| {
+    decider.decide(&body.fingerprint, workout, Some(Action::SendInformationRequest), async |conn, member| {
         if subject.is_empty() || subject.chars().count() > 500 {
             return Err(ApiError::invalid_field("subject", "must be 1 to 500 characters"));
         }
@@ -66,7 +63,7 @@ pub async fn create_information_request(
                 information_requests::subject.eq(&subject),
                 information_requests::sent_on.eq(request.sent_on()),
                 information_requests::due_on.eq(request.due_on()),
-                information_requests::recorded_by.eq(caller.user_id.into_uuid()),
+                information_requests::recorded_by.eq(decider.caller.user_id.into_uuid()),
             ))
             .execute(conn)
             .await?;

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpRequest, HttpResponse, get, put, web};
+use actix_web::{HttpResponse, get, put, web};
 use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -19,7 +19,7 @@ use workout_store::Reply;
 
 use crate::RegistryState;
 use crate::schema::fx_rates;
-use crate::workouts::membership::{Membership, decide, membership};
+use crate::workouts::membership::{Decider, Membership, membership};
 
 /// Rates for one date.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -83,9 +83,7 @@ pub(super) async fn rates_on(
     responses((status = 200, body = RatesOfDay), (status = 403, body = workout_http::Problem)))]
 #[put("/v1/workouts/{workout_id}/fx-rates/{date}")]
 pub async fn set_rates(
-    req: HttpRequest,
-    state: web::Data<RegistryState>,
-    caller: Caller,
+    decider: Decider,
     path: web::Path<RatesPath>,
     body: JsonBody<RatesOfDay>,
 ) -> Result<HttpResponse, ApiError> {
@@ -95,14 +93,8 @@ pub async fn set_rates(
         date,
     } = path.into_inner();
     let action = Some(Action::SetFxRates);
-    decide(
-        &state,
-        &req,
-        &caller,
-        &body.fingerprint,
-        workout,
-        action,
-        async |conn, member| {
+    decider
+        .decide(&body.fingerprint, workout, action, async |conn, member| {
             let base = base_of(&member)?;
             let mut errors = Vec::new();
             let mut table = FxTable::new(base, date);
@@ -140,7 +132,7 @@ pub async fn set_rates(
                         fx_rates::currency.eq(currency.as_str()),
                         fx_rates::rate_date.eq(date),
                         fx_rates::rate.eq(rate),
-                        fx_rates::entered_by.eq(caller.user_id.into_uuid()),
+                        fx_rates::entered_by.eq(decider.caller.user_id.into_uuid()),
                     ))
                     .on_conflict((
                         fx_rates::workout_id,
@@ -150,7 +142,7 @@ pub async fn set_rates(
                     .do_update()
                     .set((
                         fx_rates::rate.eq(rate),
-                        fx_rates::entered_by.eq(caller.user_id.into_uuid()),
+                        fx_rates::entered_by.eq(decider.caller.user_id.into_uuid()),
                         fx_rates::entered_at.eq(Utc::now()),
                     ))
                     .execute(conn)
@@ -172,9 +164,8 @@ pub async fn set_rates(
                 )
                 .await?;
             Reply::ok(&after)
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// `GET /registry/v1/workouts/{workout_id}/fx-rates/{date}` (any participant).

@@ -4,19 +4,18 @@
 //! the workout (classes, guarantors); a creditor's references are unique (an existing one is
 //! edited, not entered again).
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, post, web};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use workout_domain::{FacilityInput, RegistryTopic, WorkoutId};
-use workout_http::{ApiError, Caller, JsonBody};
+use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 
 use super::creditor_of;
 use super::terms::{check_guarantors, classes_of, validate};
 use super::versions::{Facility, write_version};
-use crate::RegistryState;
 use crate::schema::facilities;
-use crate::workouts::membership::decide;
+use crate::workouts::membership::Decider;
 
 /// `POST /registry/v1/workouts/{workout_id}/facilities` (creditor, its own): a new facility.
 #[utoipa::path(tag = "facilities", security(("bearer" = [])),
@@ -24,22 +23,14 @@ use crate::workouts::membership::decide;
     responses((status = 201, body = Facility), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 #[post("/v1/workouts/{workout_id}/facilities")]
 pub async fn create_facility(
-    req: HttpRequest,
-    state: web::Data<RegistryState>,
-    caller: Caller,
+    decider: Decider,
     path: web::Path<WorkoutId>,
     body: JsonBody<FacilityInput>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let workout = path.into_inner();
-    decide(
-        &state,
-        &req,
-        &caller,
-        &body.fingerprint,
-        workout,
-        None,
-        async |conn, member| {
+    decider
+        .decide(&body.fingerprint, workout, None, async |conn, member| {
             let creditor = creditor_of(&member)?;
             let terms = validate(&body.value, &classes_of(&member))?;
             check_guarantors(conn, workout, &terms).await?;
@@ -62,7 +53,7 @@ pub async fn create_facility(
                 creditor,
                 &terms,
                 None,
-                caller.user_id.into_uuid(),
+                decider.caller.user_id.into_uuid(),
             )
             .await?;
             member
@@ -72,7 +63,6 @@ pub async fn create_facility(
                 format!("/registry/v1/workouts/{workout}/facilities/{}", facility.id),
                 &facility,
             )
-        },
-    )
-    .await
+        })
+        .await
 }

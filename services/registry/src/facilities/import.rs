@@ -5,17 +5,16 @@
 //! rows with an existing one replace its terms (a new version, the old one kept).
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, post, web};
 use serde::Serialize;
 use workout_domain::{RegistryTopic, WorkoutId, parse_facility_csv};
-use workout_http::{ApiError, Caller, FieldError};
+use workout_http::{ApiError, FieldError};
 use workout_store::Reply;
 
 use super::creditor_of;
 use super::terms::classes_of;
 use super::versions::{Facility, write_version};
-use crate::RegistryState;
-use crate::workouts::membership::decide;
+use crate::workouts::membership::Decider;
 
 /// The answer to an import.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -38,14 +37,13 @@ pub struct ImportResult {
     responses((status = 200, body = ImportResult), (status = 403, body = workout_http::Problem)))]
 #[post("/v1/workouts/{workout_id}/facilities/import")]
 pub async fn import_facilities(
-    req: HttpRequest,
-    state: web::Data<RegistryState>,
-    caller: Caller,
+    decider: Decider,
     path: web::Path<WorkoutId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
-    let is_csv = req
+    let is_csv = decider
+        .req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -60,14 +58,8 @@ pub async fn import_facilities(
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("invalid_encoding", "the CSV must be UTF-8"))?;
     let fingerprint = workout_http::boundary::digest(&body);
-    decide(
-        &state,
-        &req,
-        &caller,
-        &fingerprint,
-        workout,
-        None,
-        async |conn, member| {
+    decider
+        .decide(&fingerprint, workout, None, async |conn, member| {
             let creditor = creditor_of(&member)?;
             let rows = match parse_facility_csv(text, &classes_of(&member)) {
                 Ok(rows) => rows,
@@ -95,7 +87,7 @@ pub async fn import_facilities(
                     creditor,
                     terms,
                     None,
-                    caller.user_id.into_uuid(),
+                    decider.caller.user_id.into_uuid(),
                 )
                 .await?;
                 if after.version == 1 {
@@ -113,7 +105,6 @@ pub async fn import_facilities(
                 updated,
                 facilities: written,
             })
-        },
-    )
-    .await
+        })
+        .await
 }

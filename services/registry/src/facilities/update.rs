@@ -4,20 +4,19 @@
 //! names the version it replaces (428 without, 412 when stale); the reference names the facility
 //! and cannot change. The old terms stay in the history.
 
-use actix_web::{HttpRequest, HttpResponse, put, web};
+use actix_web::{HttpResponse, put, web};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use workout_domain::{FacilityInput, RegistryTopic};
 use workout_http::precondition::{etag, if_match};
-use workout_http::{ApiError, Caller, JsonBody};
+use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 
 use super::terms::{check_guarantors, classes_of, validate};
 use super::versions::{Facility, write_version};
 use super::{FacilityPath, creditor_of};
-use crate::RegistryState;
 use crate::schema::facilities;
-use crate::workouts::membership::decide;
+use crate::workouts::membership::Decider;
 
 /// `PUT /registry/v1/workouts/{workout_id}/facilities/{facility_id}` (its creditor, `If-Match`):
 /// new terms; the old ones stay in the history.
@@ -28,9 +27,7 @@ use crate::workouts::membership::decide;
         (status = 428, body = workout_http::Problem)))]
 #[put("/v1/workouts/{workout_id}/facilities/{facility_id}")]
 pub async fn update_facility(
-    req: HttpRequest,
-    state: web::Data<RegistryState>,
-    caller: Caller,
+    decider: Decider,
     path: web::Path<FacilityPath>,
     body: JsonBody<FacilityInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -39,15 +36,9 @@ pub async fn update_facility(
         workout_id: workout,
         facility_id: facility,
     } = path.into_inner();
-    let expected = if_match(&req)?;
-    decide(
-        &state,
-        &req,
-        &caller,
-        &body.fingerprint,
-        workout,
-        None,
-        async |conn, member| {
+    let expected = if_match(&decider.req)?;
+    decider
+        .decide(&body.fingerprint, workout, None, async |conn, member| {
             let creditor = creditor_of(&member)?;
             // Another creditor's facility, or one of another workout: not found.
             let reference: String = facilities::table
@@ -72,14 +63,13 @@ pub async fn update_facility(
                 creditor,
                 &terms,
                 Some(expected),
-                caller.user_id.into_uuid(),
+                decider.caller.user_id.into_uuid(),
             )
             .await?;
             member
                 .record(conn, RegistryTopic::FacilityChanged, before, &after)
                 .await?;
             Ok(Reply::ok(&after)?.with_etag(etag(after.version)))
-        },
-    )
-    .await
+        })
+        .await
 }

@@ -4,21 +4,20 @@
 //! the version it replaces and a reason (1 to 500 characters); a facility is withdrawn once. It
 //! stops counting from now on; its history stays, ending with a version without terms.
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, post, web};
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use workout_domain::RegistryTopic;
 use workout_http::precondition::{etag, if_match};
-use workout_http::{ApiError, Caller, JsonBody};
+use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 
 use super::versions::{FacilityVersion, supersede};
 use super::{FacilityPath, creditor_of};
-use crate::RegistryState;
 use crate::schema::{facilities, facility_versions};
-use crate::workouts::membership::decide;
+use crate::workouts::membership::Decider;
 
 /// Why a facility is withdrawn.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -36,9 +35,7 @@ pub struct Withdrawal {
     responses((status = 200, body = FacilityVersion), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem), (status = 412, body = workout_http::Problem), (status = 428, body = workout_http::Problem)))]
 #[post("/v1/workouts/{workout_id}/facilities/{facility_id}/withdraw")]
 pub async fn withdraw_facility(
-    req: HttpRequest,
-    state: web::Data<RegistryState>,
-    caller: Caller,
+    decider: Decider,
     path: web::Path<FacilityPath>,
     body: JsonBody<Withdrawal>,
 ) -> Result<HttpResponse, ApiError> {
@@ -47,9 +44,9 @@ pub async fn withdraw_facility(
         workout_id: workout,
         facility_id: facility,
     } = path.into_inner();
-    let expected = if_match(&req)?;
+    let expected = if_match(&decider.req)?;
     let reason = body.value.reason.trim().to_owned();
-    decide(&state, &req, &caller, &body.fingerprint, workout, None, async |conn, member| {
+    decider.decide(&body.fingerprint, workout, None, async |conn, member| {
         let creditor = creditor_of(&member)?;
         let owned: i64 = facilities::table
             .find(facility)
@@ -75,7 +72,7 @@ pub async fn withdraw_facility(
                 facility_versions::version.eq(version),
                 facility_versions::valid_from.eq(now),
                 facility_versions::terms.eq(None::<serde_json::Value>),
-                facility_versions::recorded_by.eq(caller.user_id.into_uuid()),
+                facility_versions::recorded_by.eq(decider.caller.user_id.into_uuid()),
             ))
             .execute(conn)
             .await?;

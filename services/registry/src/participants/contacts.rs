@@ -5,22 +5,21 @@
 //! lower case) and a language (`en` or `ar`). The coordinator replaces anyone's contacts; a
 //! participant replaces its own; a removed participant's contacts no longer change.
 
-use actix_web::{HttpRequest, HttpResponse, put, web};
+use actix_web::{HttpResponse, put, web};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
 use uuid::Uuid;
 use workout_domain::registry_api::{NoticeContact, Participant};
 use workout_domain::{Action, Email, RegistryTopic};
-use workout_http::{ApiError, Caller, FieldError, JsonBody};
+use workout_http::{ApiError, FieldError, JsonBody};
 use workout_store::Reply;
 use workout_store::record::to_json;
 
 use super::ParticipantPath;
 use super::roster::load_participant;
-use crate::RegistryState;
 use crate::schema::notice_contacts;
-use crate::workouts::membership::decide;
+use crate::workouts::membership::Decider;
 
 /// The checked contacts (trimmed name, lower-case e-mail); what is wrong goes to `errors`.
 pub(super) fn valid_contacts(
@@ -107,9 +106,7 @@ pub struct Contacts {
     responses((status = 200, body = Participant), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
 #[put("/v1/workouts/{workout_id}/participants/{participant_id}/contacts")]
 pub async fn replace_contacts(
-    req: HttpRequest,
-    state: web::Data<RegistryState>,
-    caller: Caller,
+    decider: Decider,
     path: web::Path<ParticipantPath>,
     body: JsonBody<Contacts>,
 ) -> Result<HttpResponse, ApiError> {
@@ -120,14 +117,8 @@ pub async fn replace_contacts(
     } = path.into_inner();
     let mut errors = Vec::new();
     let contacts = valid_contacts(&body.value.contacts, &mut errors);
-    decide(
-        &state,
-        &req,
-        &caller,
-        &body.fingerprint,
-        workout,
-        None,
-        async |conn, member| {
+    decider
+        .decide(&body.fingerprint, workout, None, async |conn, member| {
             let before = load_participant(conn, workout, participant).await?;
             if before.institution_id != member.institution.into_uuid() {
                 member.require(Action::ChangeOthersContacts)?;
@@ -157,7 +148,6 @@ pub async fn replace_contacts(
                 )
                 .await?;
             Reply::ok(&after)
-        },
-    )
-    .await
+        })
+        .await
 }

@@ -1,5 +1,5 @@
 //! The shell every workout use case runs in: the workout, the roles each institution holds in it,
-//! the caller's [`Membership`] (404 for outsiders), and [`decide`], which runs a deciding use case
+//! the caller's [`Membership`] (404 for outsiders), and [`Decider::decide`], which runs a deciding use case
 //! under the request's `Idempotency-Key` in one transaction, with the action it needs required
 //! first, and records the change as the caller on the workout's chain.
 //!
@@ -7,10 +7,11 @@
 //! excluded); holding none is taking no part, and the workout answers 404. Authorization always
 //! comes before any input that needs the database to check.
 
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use uuid::Uuid;
 use workout_domain::registry_api::Workout;
@@ -192,28 +193,62 @@ impl Decision {
     }
 }
 
-/// Runs a deciding use case of `workout` for `caller`: under the request's `Idempotency-Key`, in
-/// one transaction, with the caller's membership loaded (404 for outsiders) and `action` required
-/// of it (403 otherwise) before `use_case` runs. Inputs that need the database to check are
-/// checked inside `use_case`; authorization always comes first.
-pub async fn decide(
-    state: &RegistryState,
-    req: &HttpRequest,
-    caller: &Caller,
-    fingerprint: &str,
-    workout: WorkoutId,
-    action: Option<Action>,
-    use_case: impl AsyncFnOnce(&mut AsyncPgConnection, Decision) -> Result<Reply, ApiError>,
-) -> Result<HttpResponse, ApiError> {
-    idempotency::run(&state.pool, req, caller, fingerprint, async |conn| {
-        let member = membership(conn, workout, caller).await?;
-        if let Some(action) = action {
-            member.require(action)?;
-        }
-        let actor = Actor::from(caller);
-        use_case(conn, Decision { member, actor }).await
-    })
-    .await
+/// What every deciding handler of a workout needs, extracted once: the request (its
+/// `Idempotency-Key` and fingerprint), the registry's state and the authenticated caller.
+pub struct Decider {
+    /// The request.
+    pub req: HttpRequest,
+    /// The registry's state.
+    pub state: web::Data<RegistryState>,
+    /// The caller.
+    pub caller: Caller,
+}
+
+impl FromRequest for Decider {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        let state = req.app_data::<web::Data<RegistryState>>().cloned();
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!("the registry's state is not mounted"))
+            })?;
+            Ok(Self {
+                req,
+                state,
+                caller: caller.await?,
+            })
+        })
+    }
+}
+
+impl Decider {
+    /// Runs a deciding use case of `workout`: under the request's `Idempotency-Key`, in one
+    /// transaction, with the caller's membership loaded (404 for outsiders) and `action` required
+    /// of it (403 otherwise) before `use_case` runs. Inputs that need the database to check are
+    /// checked inside `use_case`; authorization always comes first. `body` is the digest of the
+    /// request body.
+    pub async fn decide(
+        &self,
+        body: &str,
+        workout: WorkoutId,
+        action: Option<Action>,
+        use_case: impl AsyncFnOnce(&mut AsyncPgConnection, Decision) -> Result<Reply, ApiError>,
+    ) -> Result<HttpResponse, ApiError> {
+        let caller = &self.caller;
+        idempotency::run(&self.state.pool, &self.req, caller, body, async |conn| {
+            let member = membership(conn, workout, caller).await?;
+            if let Some(action) = action {
+                member.require(action)?;
+            }
+            let actor = Actor::from(caller);
+            use_case(conn, Decision { member, actor }).await
+        })
+        .await
+    }
 }
 
 /// The audit chain of `workout`.
