@@ -10,7 +10,7 @@ use uuid::Uuid;
 use workout_domain::{InstitutionId, InstitutionKind, RegistryTopic};
 use workout_http::{ApiError, PlatformRole};
 use workout_store::audit::Actor;
-use workout_store::{Chain, record, transaction};
+use workout_store::transaction;
 
 use super::auth::hash_password;
 use super::institutions::{ValidInstitution, insert_institution};
@@ -53,9 +53,8 @@ pub async fn bootstrap_admin(
                     },
                 )
                 .await?;
-                record(
+                super::record_platform(
                     conn,
-                    Chain::Platform,
                     &Actor::service("registry"),
                     RegistryTopic::InstitutionCreated,
                     None,
@@ -67,9 +66,8 @@ pub async fn bootstrap_admin(
         };
         let operator = InstitutionId::from_uuid(operator);
         let user = insert_user(conn, operator, &input, &password_hash).await?;
-        record(
+        super::record_platform(
             conn,
-            Chain::Platform,
             &Actor::service("registry"),
             RegistryTopic::UserCreated,
             None,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use workout_domain::{InstitutionId, InstitutionKind, Lei, RegistryTopic};
 use workout_http::{ApiError, Caller, FieldError, JsonBody, Page, PageQuery, PlatformAdmin};
 use workout_store::audit::Actor;
-use workout_store::{Chain, Reply, idempotency, record};
+use workout_store::{Reply, idempotency};
 
 use crate::RegistryState;
 use crate::schema::institutions;
@@ -147,9 +147,8 @@ pub async fn create_institution(
         &body.fingerprint,
         async |conn| {
             let institution = insert_institution(conn, &input).await?;
-            record(
+            super::record_platform(
                 conn,
-                Chain::Platform,
                 &Actor::from(&caller),
                 RegistryTopic::InstitutionCreated,
                 None,

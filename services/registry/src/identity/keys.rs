@@ -23,7 +23,7 @@ use serde::Serialize;
 use workout_domain::RegistryTopic;
 use workout_http::{ApiError, PlatformAdmin};
 use workout_store::audit::Actor;
-use workout_store::{Chain, Pool, Reply, idempotency, record, transaction};
+use workout_store::{Pool, Reply, idempotency, transaction};
 
 use crate::RegistryState;
 use crate::schema::signing_keys;
@@ -165,9 +165,8 @@ pub async fn rotate_signing_key(
         "rotate-signing-key",
         async |conn| {
             let key = create(conn).await?;
-            record(
+            super::record_platform(
                 conn,
-                Chain::Platform,
                 &Actor::from(&caller),
                 RegistryTopic::SigningKeyCreated,
                 None,
@@ -194,9 +193,8 @@ pub async fn retire_signing_key(
         if retire(conn, &kid).await? == 0 {
             return Err(ApiError::NotFound("active signing key"));
         }
-        record(
+        super::record_platform(
             conn,
-            Chain::Platform,
             &Actor::from(&caller),
             RegistryTopic::SigningKeyRetired,
             None,

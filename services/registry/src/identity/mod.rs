@@ -35,3 +35,17 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(users::disable_user)
         .service(audit::export_platform_audit);
 }
+
+/// Records a change of the platform itself (institutions, users, signing keys) on the platform
+/// chain, in the caller's transaction.
+pub(crate) async fn record_platform(
+    conn: &mut diesel_async::AsyncPgConnection,
+    actor: &workout_store::audit::Actor,
+    topic: workout_domain::RegistryTopic,
+    before: Option<serde_json::Value>,
+    after: &impl serde::Serialize,
+) -> Result<(), workout_http::ApiError> {
+    let chain = workout_store::Chain::Platform;
+    workout_store::record(conn, chain, actor, topic, before, after).await?;
+    Ok(())
+}

@@ -16,7 +16,7 @@ use workout_domain::{Email, InstitutionId, InstitutionKind, RegistryTopic, Sessi
 use workout_http::{ApiError, Caller, FieldError, JsonBody, Page, PageQuery, PlatformRole};
 use workout_store::audit::Actor;
 use workout_store::record::to_json;
-use workout_store::{Chain, Reply, idempotency, record};
+use workout_store::{Reply, idempotency};
 
 use super::auth::{hash_password, revoke};
 use super::institutions::{institution_kind, name_field};
@@ -202,9 +202,8 @@ pub async fn create_user(
         &body.fingerprint,
         async |conn| {
             let user = insert_user(conn, institution, &input, &password_hash).await?;
-            record(
+            super::record_platform(
                 conn,
-                Chain::Platform,
                 &Actor::from(&caller),
                 RegistryTopic::UserCreated,
                 None,
@@ -324,9 +323,8 @@ pub async fn disable_user(
             revoke(conn, SessionId::from_uuid(session), "user_disabled").await?;
         }
         let after = load_user(conn, institution, user_id).await?;
-        record(
+        super::record_platform(
             conn,
-            Chain::Platform,
             &Actor::from(&caller),
             RegistryTopic::UserDisabled,
             Some(to_json(&before)?),
