@@ -11,8 +11,7 @@ use workout_domain::exposure::{self, CreditorDrift};
 use workout_domain::{Action, WorkoutId};
 use workout_http::{ApiError, Caller};
 
-use super::fx_rates::base_of;
-use super::snapshots::snapshot;
+use super::snapshots::snapshot_of;
 use crate::RegistryState;
 use crate::workouts::membership::membership;
 
@@ -41,23 +40,8 @@ pub async fn get_drift(
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
     member.require(Action::ReadDrift)?;
-    let base = base_of(&member)?;
-    let reference = snapshot(
-        &mut conn,
-        workout,
-        base,
-        &member.workout.classes,
-        query.reference,
-    )
-    .await?;
-    let current = snapshot(
-        &mut conn,
-        workout,
-        base,
-        &member.workout.classes,
-        query.as_of,
-    )
-    .await?;
+    let reference = snapshot_of(&mut conn, &member, query.reference).await?;
+    let current = snapshot_of(&mut conn, &member, query.as_of).await?;
     let drift = exposure::drift(&reference, &current)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("drift: {e}")))?;
     Ok(HttpResponse::Ok().json(drift))

@@ -23,8 +23,19 @@ use super::fx_rates::{base_of, rates_on, table_of};
 use crate::RegistryState;
 use crate::facilities::versions::{end_of, facilities_at};
 use crate::schema::{fx_rates, workouts};
-use crate::workouts::membership::membership;
+use crate::workouts::membership::{Membership, membership};
 
+/// The snapshot as of `as_of` of the workout `member` takes part in, in its base currency and
+/// classes.
+pub(super) async fn snapshot_of(
+    conn: &mut AsyncPgConnection,
+    member: &Membership,
+    as_of: NaiveDate,
+) -> Result<Snapshot, ApiError> {
+    let workout = WorkoutId::from_uuid(member.workout.id);
+    let base = base_of(member)?;
+    snapshot(conn, workout, base, &member.workout.classes, as_of).await
+}
 /// The snapshot of `workout` as of `as_of`.
 pub async fn snapshot(
     conn: &mut AsyncPgConnection,
@@ -104,15 +115,7 @@ pub async fn get_snapshot(
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
     let view = member.positions()?;
-    let base = base_of(&member)?;
-    let snapshot = snapshot(
-        &mut conn,
-        workout,
-        base,
-        &member.workout.classes,
-        query.as_of,
-    )
-    .await?;
+    let snapshot = snapshot_of(&mut conn, &member, query.as_of).await?;
     Ok(HttpResponse::Ok().json(match view {
         PositionView::Own(creditor) => SnapshotAnswer::OwnLine(snapshot.for_creditor(creditor)),
         PositionView::All | PositionView::None => SnapshotAnswer::Whole(snapshot),
