@@ -1,6 +1,10 @@
 //! The events each service announces: one enum of topics per service, with the topic's wire name
 //! (`<service>.<action>`) and the audit action it records.
 //!
+//! Each event's payload is a typed record: the changed record itself (a workout, participant,
+//! facility, institution, user) or a payload of `registry_api::events`, so that the emitting
+//! service and its subscribers read the same type.
+//!
 //! Rules: a topic's name never changes once published (subscribers route on its prefix and match
 //! on its name); every recorded change names exactly one topic; the audit action is the topic's
 //! name without the service prefix, so the chain and the event stream read alike.

@@ -105,3 +105,137 @@ pub struct Appointment {
     /// Why the change (e.g. the mandate's id and decision).
     pub reason: String,
 }
+
+/// The payloads of the registry's events whose state is not one of the types above (topics in
+/// [`crate::RegistryTopic`]; a workout, participant, facility, institution or user change carries
+/// that record as it is after the change).
+pub mod events {
+    use std::collections::BTreeMap;
+
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Serialize};
+    use uuid::Uuid;
+
+    use super::Workout;
+
+    /// `registry.signing_key_created` and `registry.signing_key_retired`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SigningKeyChanged {
+        /// The key id.
+        pub kid: String,
+    }
+
+    /// `registry.workout_status_changed`: the workout after the change, and who changed it.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct WorkoutStatusChanged {
+        /// The workout as it is now.
+        #[serde(flatten)]
+        pub workout: Workout,
+        /// The service that owns the step (its client name).
+        pub changed_by_service: String,
+    }
+
+    /// `registry.coordinator_appointed`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CoordinatorAppointed {
+        /// The workout.
+        pub workout_id: Uuid,
+        /// The institution appointed.
+        pub coordinator: Uuid,
+        /// Why (the mandate's decision).
+        pub reason: String,
+        /// The service that appointed it (its client name).
+        pub appointed_by_service: String,
+    }
+
+    /// `registry.fx_rates_set`: the rates of a date as they now stand.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct FxRatesSet {
+        /// The rate date.
+        pub date: NaiveDate,
+        /// Units of the base currency per unit of each currency.
+        pub rates: BTreeMap<String, String>,
+    }
+
+    /// `registry.facility_withdrawn`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct FacilityWithdrawn {
+        /// The facility.
+        pub id: Uuid,
+        /// The version that withdrew it.
+        pub version: i32,
+        /// Always true.
+        pub withdrawn: bool,
+        /// Why (repaid, sold, ...).
+        pub reason: String,
+    }
+
+    /// `registry.information_request_sent`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct InformationRequestSent {
+        /// The request.
+        pub id: Uuid,
+        /// What was asked.
+        pub subject: String,
+        /// When it was sent.
+        pub sent_on: NaiveDate,
+        /// When it is due.
+        pub due_on: NaiveDate,
+    }
+
+    /// `registry.information_request_answered`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct InformationRequestAnswered {
+        /// The request.
+        pub id: Uuid,
+        /// When the borrower answered.
+        pub answered_on: NaiveDate,
+    }
+
+    /// `registry.information_request_overdue`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct InformationRequestOverdue {
+        /// The request.
+        pub id: Uuid,
+        /// The workout.
+        pub workout_id: Uuid,
+        /// What was asked.
+        pub subject: String,
+        /// When it was sent.
+        pub sent_on: NaiveDate,
+        /// When it was due.
+        pub due_on: NaiveDate,
+    }
+
+    /// One request of a borrower-flagged trail.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct MissedRequest {
+        /// The request.
+        pub id: Uuid,
+        /// What was asked.
+        pub subject: String,
+        /// When it was sent.
+        pub sent_on: NaiveDate,
+        /// When it was due.
+        pub due_on: NaiveDate,
+        /// When it was answered (late), if it was.
+        pub answered_on: Option<NaiveDate>,
+        /// The answer, if any.
+        pub response: Option<String>,
+        /// `pending`, `answered_on_time`, `answered_late` or `overdue`, on the day of the flag.
+        pub status: String,
+    }
+
+    /// `registry.borrower_flagged`: two consecutive missed requests (guideline 5.1.2 ii).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct BorrowerFlagged {
+        /// The workout.
+        pub workout_id: Uuid,
+        /// The borrower.
+        pub borrower_id: Uuid,
+        /// Missed requests in the run.
+        pub consecutive_missed: u32,
+        /// The run's requests (the audit trail).
+        pub trail: Vec<MissedRequest>,
+    }
+}

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use uuid::Uuid;
+use workout_domain::registry_api::events::InformationRequestAnswered;
 use workout_domain::{Action, RegistryTopic, WorkoutId};
 use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
@@ -110,7 +111,10 @@ pub async fn answer_information_request(
                         conn,
                         RegistryTopic::InformationRequestAnswered,
                         None,
-                        &serde_json::json!({"id": request, "answered_on": answer.answered_on}),
+                        &InformationRequestAnswered {
+                            id: request,
+                            answered_on: answer.answered_on,
+                        },
                     )
                     .await?;
                 Reply::ok(&view)

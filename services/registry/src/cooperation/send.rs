@@ -11,6 +11,7 @@ use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use uuid::Uuid;
 use workout_domain::cooperation::InformationRequest;
+use workout_domain::registry_api::events::InformationRequestSent;
 use workout_domain::{Action, RegistryTopic, WorkoutId};
 use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
@@ -46,33 +47,55 @@ pub async fn create_information_request(
     let workout = path.into_inner();
     let input = &body.value;
     let subject = input.subject.trim().to_owned();
-    decider.decide(&body.fingerprint, workout, Some(Action::SendInformationRequest), async |conn, member| {
-        if subject.is_empty() || subject.chars().count() > 500 {
-            return Err(ApiError::invalid_field("subject", "must be 1 to 500 characters"));
-        }
-        let request = match input.due_on {
-            Some(due_on) => InformationRequest::with_due_on(input.sent_on, due_on),
-            None => InformationRequest::new(input.sent_on),
-        }
-        .map_err(|e| ApiError::invalid_field("due_on", e.to_string()))?;
-        let id = Uuid::now_v7();
-        diesel::insert_into(information_requests::table)
-            .values((
-                information_requests::id.eq(id),
-                information_requests::workout_id.eq(workout.into_uuid()),
-                information_requests::subject.eq(&subject),
-                information_requests::sent_on.eq(request.sent_on()),
-                information_requests::due_on.eq(request.due_on()),
-                information_requests::recorded_by.eq(decider.caller.user_id.into_uuid()),
-            ))
-            .execute(conn)
-            .await?;
-        schedule_overdue_check(conn, workout, id, request.due_on()).await?;
-        let view = cooperation_view(conn, workout, Utc::now().date_naive()).await?;
-        member
-            .record(conn, RegistryTopic::InformationRequestSent, None, &serde_json::json!({"id": id, "subject": subject, "sent_on": request.sent_on(), "due_on": request.due_on()}))
-            .await?;
-        Reply::created(format!("/registry/v1/workouts/{workout}/information-requests/{id}"), &view)
-    })
-    .await
+    decider
+        .decide(
+            &body.fingerprint,
+            workout,
+            Some(Action::SendInformationRequest),
+            async |conn, member| {
+                if subject.is_empty() || subject.chars().count() > 500 {
+                    return Err(ApiError::invalid_field(
+                        "subject",
+                        "must be 1 to 500 characters",
+                    ));
+                }
+                let request = match input.due_on {
+                    Some(due_on) => InformationRequest::with_due_on(input.sent_on, due_on),
+                    None => InformationRequest::new(input.sent_on),
+                }
+                .map_err(|e| ApiError::invalid_field("due_on", e.to_string()))?;
+                let id = Uuid::now_v7();
+                diesel::insert_into(information_requests::table)
+                    .values((
+                        information_requests::id.eq(id),
+                        information_requests::workout_id.eq(workout.into_uuid()),
+                        information_requests::subject.eq(&subject),
+                        information_requests::sent_on.eq(request.sent_on()),
+                        information_requests::due_on.eq(request.due_on()),
+                        information_requests::recorded_by.eq(decider.caller.user_id.into_uuid()),
+                    ))
+                    .execute(conn)
+                    .await?;
+                schedule_overdue_check(conn, workout, id, request.due_on()).await?;
+                let view = cooperation_view(conn, workout, Utc::now().date_naive()).await?;
+                member
+                    .record(
+                        conn,
+                        RegistryTopic::InformationRequestSent,
+                        None,
+                        &InformationRequestSent {
+                            id,
+                            subject: subject.clone(),
+                            sent_on: request.sent_on(),
+                            due_on: request.due_on(),
+                        },
+                    )
+                    .await?;
+                Reply::created(
+                    format!("/registry/v1/workouts/{workout}/information-requests/{id}"),
+                    &view,
+                )
+            },
+        )
+        .await
 }

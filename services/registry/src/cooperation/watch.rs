@@ -13,6 +13,9 @@
 //! when the registry starts ([`schedule_open_requests`]).
 
 use std::collections::BTreeMap;
+use workout_domain::registry_api::events::{
+    BorrowerFlagged, InformationRequestOverdue, MissedRequest,
+};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone as _, Utc};
 use diesel::prelude::*;
@@ -55,10 +58,19 @@ pub async fn flag_if_non_cooperative(
         .set(workouts::borrower_flagged_at.eq(Utc::now()))
         .execute(conn)
         .await?;
-    let trail: Vec<_> = view
+    let trail: Vec<MissedRequest> = view
         .requests
         .iter()
         .filter(|r| view.trail.contains(&r.id))
+        .map(|r| MissedRequest {
+            id: r.id,
+            subject: r.subject.clone(),
+            sent_on: r.sent_on,
+            due_on: r.due_on,
+            answered_on: r.answered_on,
+            response: r.response.clone(),
+            status: r.status.clone(),
+        })
         .collect();
     record(
         conn,
@@ -66,9 +78,12 @@ pub async fn flag_if_non_cooperative(
         &Actor::service("registry"),
         RegistryTopic::BorrowerFlagged,
         None,
-        &serde_json::json!({
-            "workout_id": workout, "borrower_id": borrower, "consecutive_missed": view.consecutive_missed, "trail": trail,
-        }),
+        &BorrowerFlagged {
+            workout_id: workout.into_uuid(),
+            borrower_id: borrower,
+            consecutive_missed: view.consecutive_missed,
+            trail,
+        },
     )
     .await?;
     Ok(true)
@@ -254,7 +269,13 @@ async fn announce_if_overdue(
         &Actor::service("registry"),
         RegistryTopic::InformationRequestOverdue,
         None,
-        &serde_json::json!({"id": id, "workout_id": workout, "subject": request.subject, "sent_on": request.sent_on, "due_on": due_on}),
+        &InformationRequestOverdue {
+            id,
+            workout_id: workout.into_uuid(),
+            subject: request.subject.clone(),
+            sent_on: request.sent_on,
+            due_on,
+        },
     )
     .await?;
     flag_if_non_cooperative(conn, workout, today).await?;

@@ -5,6 +5,7 @@
 //! The base currency is 1 and never stored.
 
 use std::collections::BTreeMap;
+use workout_domain::registry_api::events::FxRatesSet;
 
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{NaiveDate, Utc};
@@ -160,7 +161,10 @@ pub async fn set_rates(
                     conn,
                     RegistryTopic::FxRatesSet,
                     None,
-                    &serde_json::json!({"date": date, "rates": after.rates}),
+                    &FxRatesSet {
+                        date,
+                        rates: after.rates.clone(),
+                    },
                 )
                 .await?;
             Reply::ok(&after)

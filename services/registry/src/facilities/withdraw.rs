@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use workout_domain::RegistryTopic;
+use workout_domain::registry_api::events::FacilityWithdrawn;
 use workout_http::precondition::{etag, if_match};
 use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
@@ -46,48 +47,60 @@ pub async fn withdraw_facility(
     } = path.into_inner();
     let expected = if_match(&decider.req)?;
     let reason = body.value.reason.trim().to_owned();
-    decider.decide(&body.fingerprint, workout, None, async |conn, member| {
-        let creditor = creditor_of(&member)?;
-        let owned: i64 = facilities::table
-            .find(facility)
-            .filter(facilities::workout_id.eq(workout.into_uuid()))
-            .filter(facilities::creditor_id.eq(creditor.into_uuid()))
-            .count()
-            .get_result(conn)
-            .await?;
-        if owned == 0 {
-            return Err(ApiError::NotFound("facility"));
-        }
-        if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(ApiError::invalid_field("reason", "must be 1 to 500 characters"));
-        }
-        let now = Utc::now();
-        let (version, before) = supersede(conn, facility, Some(expected), now).await?;
-        if before["terms"].is_null() {
-            return Err(ApiError::conflict("already_withdrawn", "this facility is already withdrawn"));
-        }
-        diesel::insert_into(facility_versions::table)
-            .values((
-                facility_versions::facility_id.eq(facility),
-                facility_versions::version.eq(version),
-                facility_versions::valid_from.eq(now),
-                facility_versions::terms.eq(None::<serde_json::Value>),
-                facility_versions::recorded_by.eq(decider.caller.user_id.into_uuid()),
-            ))
-            .execute(conn)
-            .await?;
-        let after = serde_json::json!({"id": facility, "version": version, "withdrawn": true, "reason": reason});
-        member
-            .record(conn, RegistryTopic::FacilityWithdrawn, Some(before), &after)
-            .await?;
-        Ok(Reply::ok(&FacilityVersion {
-            version,
-            valid_from: now,
-            valid_to: None,
-            withdrawn: true,
-            facility: None,
-        })?
-        .with_etag(etag(version)))
-    })
-    .await
+    decider
+        .decide(&body.fingerprint, workout, None, async |conn, member| {
+            let creditor = creditor_of(&member)?;
+            let owned: i64 = facilities::table
+                .find(facility)
+                .filter(facilities::workout_id.eq(workout.into_uuid()))
+                .filter(facilities::creditor_id.eq(creditor.into_uuid()))
+                .count()
+                .get_result(conn)
+                .await?;
+            if owned == 0 {
+                return Err(ApiError::NotFound("facility"));
+            }
+            if reason.is_empty() || reason.chars().count() > 500 {
+                return Err(ApiError::invalid_field(
+                    "reason",
+                    "must be 1 to 500 characters",
+                ));
+            }
+            let now = Utc::now();
+            let (version, before) = supersede(conn, facility, Some(expected), now).await?;
+            if before["terms"].is_null() {
+                return Err(ApiError::conflict(
+                    "already_withdrawn",
+                    "this facility is already withdrawn",
+                ));
+            }
+            diesel::insert_into(facility_versions::table)
+                .values((
+                    facility_versions::facility_id.eq(facility),
+                    facility_versions::version.eq(version),
+                    facility_versions::valid_from.eq(now),
+                    facility_versions::terms.eq(None::<serde_json::Value>),
+                    facility_versions::recorded_by.eq(decider.caller.user_id.into_uuid()),
+                ))
+                .execute(conn)
+                .await?;
+            let after = FacilityWithdrawn {
+                id: facility,
+                version,
+                withdrawn: true,
+                reason: reason.clone(),
+            };
+            member
+                .record(conn, RegistryTopic::FacilityWithdrawn, Some(before), &after)
+                .await?;
+            Ok(Reply::ok(&FacilityVersion {
+                version,
+                valid_from: now,
+                valid_to: None,
+                withdrawn: true,
+                facility: None,
+            })?
+            .with_etag(etag(version)))
+        })
+        .await
 }

@@ -21,6 +21,7 @@ use jsonwebtoken::jwk::{
 use jsonwebtoken::{EncodingKey, Header};
 use serde::Serialize;
 use workout_domain::RegistryTopic;
+use workout_domain::registry_api::events::SigningKeyChanged;
 use workout_http::{ApiError, PlatformAdmin};
 use workout_store::audit::Actor;
 use workout_store::{Pool, Reply, idempotency, transaction};
@@ -170,7 +171,9 @@ pub async fn rotate_signing_key(
                 &Actor::from(&caller),
                 RegistryTopic::SigningKeyCreated,
                 None,
-                &serde_json::json!({ "kid": key.kid }),
+                &SigningKeyChanged {
+                    kid: key.kid.clone(),
+                },
             )
             .await?;
             Reply::json(actix_web::http::StatusCode::CREATED, &key)
@@ -198,7 +201,7 @@ pub async fn retire_signing_key(
             &Actor::from(&caller),
             RegistryTopic::SigningKeyRetired,
             None,
-            &serde_json::json!({ "kid": kid }),
+            &SigningKeyChanged { kid: kid.clone() },
         )
         .await?;
         Ok(())

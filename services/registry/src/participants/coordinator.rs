@@ -10,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, put, web};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
+use workout_domain::registry_api::events::CoordinatorAppointed;
 use workout_domain::registry_api::{Appointment, Participant};
 use workout_domain::{InstitutionId, ParticipantRole, RegistryTopic, WorkoutId};
 use workout_http::{ApiError, JsonBody, ServiceCaller};
@@ -81,10 +82,12 @@ pub async fn appoint_coordinator(
                 .await?;
             add_role(conn, workout, appointee, ParticipantRole::Coordinator).await?;
             let after = load_participants(conn, workout, ParticipantFilter::default()).await?;
-            let event = serde_json::json!({
-                "workout_id": workout, "coordinator": appointment.institution_id, "reason": reason,
-                "appointed_by_service": service.client.clone(),
-            });
+            let event = CoordinatorAppointed {
+                workout_id: workout.into_uuid(),
+                coordinator: appointment.institution_id,
+                reason: reason.clone(),
+                appointed_by_service: service.client.clone(),
+            };
             let previous: Vec<Uuid> = before
                 .iter()
                 .filter(|p| p.role == ParticipantRole::Coordinator)

@@ -7,6 +7,7 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use workout_domain::registry_api::events::WorkoutStatusChanged;
 use workout_domain::registry_api::{StatusChange, Workout};
 use workout_domain::{RegistryTopic, WorkoutId};
 use workout_http::{ApiError, JsonBody, ServiceCaller};
@@ -75,8 +76,10 @@ pub async fn change_status(
                     .get_result(conn)
                     .await?,
             )?;
-            let mut event = to_json(&after)?;
-            event["changed_by_service"] = serde_json::Value::String(service.client.clone());
+            let event = WorkoutStatusChanged {
+                workout: after.clone(),
+                changed_by_service: service.client.clone(),
+            };
             record(
                 conn,
                 chain(workout),
