@@ -452,15 +452,24 @@ async fn after_a_key_rotation_new_tokens_verify_everywhere_and_a_retired_key_sto
         "old tokens still verify"
     );
 
+    let retire_path = format!("/registry/v1/signing-keys/{old_kid}/retire");
+    let key = [("idempotency-key", "retire-old-key")];
     let retire = app
-        .call(
-            Method::POST,
-            &format!("/registry/v1/signing-keys/{old_kid}/retire"),
-            Some(&fresh.token),
-            None,
-        )
+        .call_with(Method::POST, &retire_path, Some(&fresh.token), None, &key)
         .await;
     assert_eq!(retire.status, 204);
+    // A retry with the same key replays the answer instead of a 404 for a key already retired.
+    let retried = app
+        .call_with(Method::POST, &retire_path, Some(&fresh.token), None, &key)
+        .await;
+    assert_eq!(retried.status, 204);
+    assert_eq!(
+        retried
+            .headers
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
     app.get("/registry/v1/me", &app.admin)
         .await
         .assert_problem(401, "invalid_token");

@@ -24,7 +24,7 @@ use workout_domain::RegistryTopic;
 use workout_domain::registry_api::events::SigningKeyChanged;
 use workout_http::{ApiError, PlatformAdmin};
 use workout_store::audit::Actor;
-use workout_store::{Pool, Reply, idempotency, transaction};
+use workout_store::{Pool, Reply, idempotency};
 
 use crate::RegistryState;
 use crate::schema::signing_keys;
@@ -187,12 +187,14 @@ pub async fn rotate_signing_key(
     responses((status = 204), (status = 403, body = workout_http::Problem)))]
 #[post("/v1/signing-keys/{kid}/retire")]
 pub async fn retire_signing_key(
+    req: HttpRequest,
     state: web::Data<RegistryState>,
     PlatformAdmin(caller): PlatformAdmin,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let kid = path.into_inner();
-    transaction(&state.pool, async |conn| {
+    // No body: the path and the key identify the request.
+    let answer = idempotency::run(&state.pool, &req, &caller, "", async |conn| {
         if retire(conn, &kid).await? == 0 {
             return Err(ApiError::NotFound("active signing key"));
         }
@@ -204,9 +206,9 @@ pub async fn retire_signing_key(
             &SigningKeyChanged { kid: kid.clone() },
         )
         .await?;
-        Ok(())
+        Ok(Reply::no_content())
     })
     .await?;
     state.verifier.forget_keys().await;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(answer)
 }
