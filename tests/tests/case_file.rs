@@ -714,3 +714,58 @@ async fn a_body_that_does_not_fit_names_every_field_and_why() {
         assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
     }
 }
+
+#[tokio::test]
+async fn re_importing_a_schedule_keeps_a_facilitys_collateral_and_guarantees() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 1).await;
+    let w = case.workout;
+    let creditor = &case.creditors[0];
+    let guarantor = app.institution("guarantor", "Parent Holding").await;
+    let added = app
+        .add_participant(
+            &case.coordinator,
+            w,
+            &json!({"institution_id": guarantor, "role": "guarantor", "contacts": [{"name": "Legal", "email": "legal@parent.test", "language": "en"}]}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.json());
+    let mut body = facility("TL-SEC", "SAR", "1000", "10", "0", "secured");
+    body["collateral"] = json!([{"kind": "real_estate", "description": "Warehouse, Jeddah",
+        "valuation": {"amount": "900000", "currency": "SAR"}, "valued_on": "2026-06-30", "ranking": 1}]);
+    body["guarantees"] =
+        json!([{"guarantor": guarantor, "amount": {"amount": "500", "currency": "SAR"}}]);
+    let created = app.create_facility(creditor, w, &body).await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+
+    let csv = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party\n\
+               TL-SEC,term_loan,SAR,1000,800,10,0,0,0,true,secured,false\n";
+    let imported = app.import_facilities(creditor, w, csv).await;
+    assert_eq!(imported.status, 200, "{:?}", imported.json());
+    let terms = &imported.json()["facilities"][0]["terms"];
+    assert_eq!(
+        terms["outstanding_principal"], "800",
+        "the new balance is taken"
+    );
+    assert_eq!(
+        terms["collateral"][0]["description"], "Warehouse, Jeddah",
+        "the collateral stays"
+    );
+    assert_eq!(
+        terms["guarantees"][0]["amount"]["amount"], "500",
+        "the guarantee stays"
+    );
+
+    // Only when asked are they dropped.
+    let dropped = app
+        .post_csv(
+            &format!("/registry/v1/workouts/{w}/facilities/import?drop_security=true"),
+            creditor,
+            csv,
+        )
+        .await;
+    assert_eq!(dropped.status, 200, "{:?}", dropped.json());
+    let terms = &dropped.json()["facilities"][0]["terms"];
+    assert_eq!(terms["collateral"], json!([]));
+    assert_eq!(terms["guarantees"], json!([]));
+}

@@ -536,6 +536,15 @@ impl FacilityTerms {
         &self.guarantees
     }
 
+    /// These terms with the collateral and guarantees of `current` instead of their own: a CSV row
+    /// carries neither, so re-importing a facility keeps its security unless told to drop it.
+    #[must_use]
+    pub fn keeping_security_of(mut self, current: &Self) -> Self {
+        self.collateral = current.collateral.clone();
+        self.guarantees = current.guarantees.clone();
+        self
+    }
+
     /// The input that validates back to these terms, e.g. to store them or to edit them.
     #[must_use]
     pub fn to_input(&self) -> FacilityInput {

@@ -2,18 +2,22 @@
 //!
 //! Rules: every row is checked first; if any is bad, nothing is written and the answer (422) lists
 //! every bad row as `line N` or `line N: column`. Rows with a new reference create facilities;
-//! rows with an existing one replace its terms (a new version, the old one kept).
+//! rows with an existing one replace the columns the CSV has (a new version, the old one kept):
+//! the facility's collateral and guarantees, which the CSV has no columns for, stay unless the
+//! request asks to drop them.
+
+use std::collections::BTreeMap;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, post, web};
-use serde::Serialize;
-use workout_domain::{RegistryTopic, WorkoutId, parse_facility_csv};
+use serde::{Deserialize, Serialize};
+use workout_domain::{FacilityTerms, RegistryTopic, WorkoutId, parse_facility_csv};
 use workout_http::{ApiError, FieldError};
 use workout_store::Reply;
 
 use super::creditor_of;
 use super::terms::classes_of;
-use super::versions::{Facility, write_version};
+use super::versions::{Facility, facilities_at, write_version};
 use crate::workouts::membership::Decider;
 
 /// The answer to an import.
@@ -27,18 +31,30 @@ pub struct ImportResult {
     pub facilities: Vec<Facility>,
 }
 
+/// `?drop_security=`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ImportQuery {
+    /// Drop the collateral and guarantees of the facilities the file updates (default: keep them;
+    /// the CSV has no columns for them).
+    #[serde(default)]
+    pub drop_security: bool,
+}
+
 /// `POST /registry/v1/workouts/{workout_id}/facilities/import` (creditor, `text/csv`): the
 /// creditor's schedule. Rows with a new reference create facilities; rows with an existing one
-/// replace its terms. Every row is checked first; if any is bad, nothing is written and the answer
-/// (422) lists every bad row.
+/// replace the columns the CSV has, and keep the facility's collateral and guarantees unless
+/// `?drop_security=true`. Every row is checked first; if any is bad, nothing is written and the
+/// answer (422) lists every bad row.
 #[utoipa::path(tag = "facilities", security(("bearer" = [])),
     request_body(content = String, content_type = "text/csv",
         description = "Header: reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party"),
+    params(ImportQuery),
     responses((status = 200, body = ImportResult), (status = 403, body = workout_http::Problem)))]
 #[post("/v1/workouts/{workout_id}/facilities/import")]
 pub async fn import_facilities(
     decider: Decider,
     path: web::Path<WorkoutId>,
+    query: web::Query<ImportQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
@@ -79,13 +95,30 @@ pub async fn import_facilities(
                     ));
                 }
             };
+            // The creditor's facilities as they stand, whose security a row keeps.
+            let current: BTreeMap<String, FacilityTerms> = facilities_at(
+                conn,
+                workout,
+                Some(creditor),
+                None,
+                &classes_of(&member),
+                None,
+            )
+            .await?
+            .into_iter()
+            .map(|f| (f.terms.reference().to_owned(), f.terms))
+            .collect();
             let (mut created, mut updated, mut written) = (0, 0, Vec::new());
-            for terms in &rows {
+            for row in rows {
+                let terms = match current.get(row.reference()) {
+                    Some(current) if !query.drop_security => row.keeping_security_of(current),
+                    _ => row,
+                };
                 let (before, after) = write_version(
                     conn,
                     workout,
                     creditor,
-                    terms,
+                    &terms,
                     None,
                     decider.caller.user_id.into_uuid(),
                 )
