@@ -257,6 +257,10 @@ async fn a_past_snapshot_reproduces_the_exposures_of_that_date_after_later_edits
     app.drift(creditor, w, &then, &today())
         .await
         .assert_problem(403, "forbidden");
+    // Drift runs forward from its reference date.
+    app.drift(&case.coordinator, w, &today(), &then)
+        .await
+        .assert_problem(400, "invalid_query_parameter");
 }
 
 #[tokio::test]

@@ -802,3 +802,46 @@ async fn a_participant_updates_its_own_notice_contacts_and_no_one_elses() {
         2
     );
 }
+
+#[tokio::test]
+async fn case_references_are_unique_per_bank_and_reveal_nothing_about_other_banks() {
+    let app = TestApp::spawn().await;
+    let first = app.bank_admin("First Bank").await;
+    let second = app.bank_admin("Second Bank").await;
+    let borrower = app.institution("borrower", "Distressed Co").await;
+    let case = json!({"reference": "WO-SAME", "borrower_id": borrower, "base_currency": "SAR",
+                      "governing_law": "KSA", "opened_on": "2026-11-02"});
+    assert_eq!(app.open_workout(&first, &case).await.status, 201);
+    // Another bank using the same reference learns nothing: its case opens.
+    assert_eq!(app.open_workout(&second, &case).await.status, 201);
+    // The same bank twice is a conflict.
+    app.open_workout(&first, &case)
+        .await
+        .assert_problem(409, "already_exists");
+}
+
+#[tokio::test]
+async fn a_bank_may_be_a_guarantor_and_no_one_registers_a_second_platform_operator() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app).await;
+    let guarantor_bank = app.bank_admin("Guarantor Bank").await;
+    let added = app
+        .add_participant(
+            &case.coordinator,
+            case.workout,
+            &json!({"institution_id": guarantor_bank.institution_id, "role": "guarantor",
+                    "contacts": contact("guarantees@bank.test")}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.json());
+
+    let operator = app
+        .post(
+            "/registry/v1/institutions",
+            &app.admin,
+            &json!({"kind": "platform_operator", "name": "Shadow operator", "country": "SA"}),
+        )
+        .await;
+    operator.assert_problem(422, "validation_failed");
+    assert_eq!(operator.json()["errors"][0]["field"], "kind");
+}

@@ -212,8 +212,9 @@ wire_names!(InstitutionKind, "institution kind", {
 
 impl InstitutionKind {
     /// Whether an institution of this kind may take `role` in a workout: creditors are banks and
-    /// other creditors; a guarantor may be a guarantor, the borrower (a group company) or another
-    /// creditor; the platform's operator takes no part in any case. The coordinator is a bank.
+    /// other creditors; a guarantor may be a guarantor, a bank (a bank guarantee), the borrower (a
+    /// group company) or another creditor; the platform's operator takes no part in any case. The
+    /// coordinator is a bank.
     pub const fn may_take(self, role: ParticipantRole) -> bool {
         use InstitutionKind as K;
         use ParticipantRole as R;
@@ -221,7 +222,10 @@ impl InstitutionKind {
             R::Creditor => matches!(self, K::Bank | K::OtherCreditor),
             R::Coordinator => matches!(self, K::Bank),
             R::Borrower => matches!(self, K::Borrower),
-            R::Guarantor => matches!(self, K::Guarantor | K::Borrower | K::OtherCreditor),
+            R::Guarantor => matches!(
+                self,
+                K::Guarantor | K::Bank | K::Borrower | K::OtherCreditor
+            ),
             R::Advisor => matches!(self, K::Advisor),
             R::Observer => !matches!(self, K::PlatformOperator),
         }
@@ -429,6 +433,8 @@ mod tests {
         assert!(K::Bank.may_take(R::Coordinator));
         assert!(!K::OtherCreditor.may_take(R::Coordinator));
         assert!(K::Borrower.may_take(R::Guarantor));
+        assert!(K::Bank.may_take(R::Guarantor), "a bank guarantee");
+        assert!(!K::Advisor.may_take(R::Guarantor));
         for role in R::ALL {
             assert!(!K::PlatformOperator.may_take(*role), "{role}");
         }

@@ -40,6 +40,12 @@ pub async fn get_drift(
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
     member.require(Action::ReadDrift)?;
+    if query.reference > query.as_of {
+        return Err(ApiError::bad_request(
+            "invalid_query_parameter",
+            "reference must not be after as_of: drift is measured from the reference date forward",
+        ));
+    }
     let reference = snapshot_of(&mut conn, &member, query.reference).await?;
     let current = snapshot_of(&mut conn, &member, query.as_of).await?;
     let drift = exposure::drift(&reference, &current)

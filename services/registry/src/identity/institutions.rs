@@ -98,6 +98,14 @@ impl TryFrom<NewInstitution> for ValidInstitution {
 
     fn try_from(input: NewInstitution) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
+        if input.kind == InstitutionKind::PlatformOperator {
+            // The operator exists once, made by `workoutd create-admin`; another would hold
+            // platform admins no one appointed.
+            errors.push(FieldError::new(
+                "kind",
+                "platform_operator is not registered through the API",
+            ));
+        }
         let name = name_field("name", &input.name, &mut errors);
         let country = input.country.trim().to_ascii_uppercase();
         if !(country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase())) {

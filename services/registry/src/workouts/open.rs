@@ -29,7 +29,7 @@ use crate::schema::workouts;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWorkout {
-    /// Case reference, unique on the platform, 1 to 60 characters.
+    /// Case reference, unique among the opening bank's cases, 1 to 60 characters.
     pub reference: String,
     /// The borrower: an institution of kind `borrower`.
     pub borrower_id: Uuid,
