@@ -275,7 +275,7 @@ impl BusinessCalendar {
     }
 
     /// A calendar compiled into the crate: `SA` (Saudi banks: Friday–Saturday weekend and the
-    /// holidays of 2025–2027) or `SAT_SUN` (Saturday–Sunday weekend, no holidays).
+    /// holidays of 2025–2029) or `SAT_SUN` (Saturday–Sunday weekend, no holidays).
     ///
     /// # Errors
     /// [`CalendarError::UnknownCalendar`] for any other name. (A built-in file that fails to
@@ -810,15 +810,29 @@ mod tests {
         assert!(!sa.is_business_day(date("2026-11-27")), "a Friday");
         assert!(!sa.is_business_day(date("2026-11-28")), "a Saturday");
         assert!(sa.is_business_day(date("2026-11-29")), "a Sunday");
-        assert_eq!(sa.holiday_years(), Some(2025..=2027));
-        assert!(sa.knows_holidays_for(date("2027-12-31")));
-        assert!(!sa.knows_holidays_for(date("2028-01-01")));
+        assert_eq!(sa.holiday_years(), Some(2025..=2029));
+        assert!(sa.knows_holidays_for(date("2029-12-31")));
+        assert!(!sa.knows_holidays_for(date("2030-01-01")));
+        // SAMA's announced closures for 2028 and 2029, with the day moves of the fixed holidays.
+        for (day, name) in [
+            ("2028-02-27", "Eid al-Fitr"),
+            ("2028-03-02", "Eid al-Fitr"),
+            ("2028-05-09", "Eid al-Adha"),
+            ("2028-09-24", "National Day"),
+            ("2029-02-12", "Eid al-Fitr"),
+            ("2029-02-22", "Founding Day"),
+            ("2029-04-26", "Eid al-Adha"),
+            ("2029-09-23", "National Day"),
+        ] {
+            assert!(sa.holiday(date(day)).unwrap().starts_with(name), "{day}");
+        }
+        assert!(sa.is_business_day(date("2028-09-25")), "the Monday after");
         assert!(sat_sun().knows_holidays_for(date("2100-01-01")));
     }
 
     #[test]
     fn every_saudi_holiday_year_has_its_four_occasions() {
-        for year in 2025..=2027 {
+        for year in 2025..=2029 {
             let names: Vec<&str> = sa()
                 .holidays()
                 .filter(|(day, _)| day.year() == year)
