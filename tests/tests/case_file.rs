@@ -773,3 +773,27 @@ async fn re_importing_a_schedule_keeps_a_facilitys_collateral_and_guarantees() {
     assert_eq!(terms["collateral"], json!([]));
     assert_eq!(terms["guarantees"], json!([]));
 }
+
+#[tokio::test]
+async fn an_information_request_cannot_be_dated_in_the_future() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 1).await;
+    let future = (Utc::now().date_naive() + Days::new(3)).to_string();
+    let refused = app
+        .send_information_request(
+            &case.coordinator,
+            case.workout,
+            &json!({"subject": "Audited accounts", "sent_on": future}),
+        )
+        .await;
+    refused.assert_problem(422, "validation_failed");
+    assert_eq!(refused.json()["errors"][0]["field"], "sent_on");
+    let sent = app
+        .send_information_request(
+            &case.coordinator,
+            case.workout,
+            &json!({"subject": "Audited accounts", "sent_on": today()}),
+        )
+        .await;
+    assert_eq!(sent.status, 201, "{:?}", sent.json());
+}

@@ -5,7 +5,7 @@
 //! flag the borrower.
 
 use actix_web::{HttpResponse, post, web};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
@@ -82,7 +82,7 @@ pub async fn answer_information_request(
                         "this request already has an answer",
                     ));
                 }
-                let today = Utc::now().date_naive();
+                let today = super::watch::today_in(&member.workout.calendar)?;
                 if answer.answered_on < sent_on || answer.answered_on > today {
                     return Err(ApiError::invalid_field(
                         "answered_on",

@@ -3,7 +3,6 @@
 //! Rules: the coordinator and the borrower read them; other participants get 403, outsiders 404.
 
 use actix_web::{HttpResponse, get, web};
-use chrono::Utc;
 use workout_domain::{Action, WorkoutId};
 use workout_http::{ApiError, Caller};
 
@@ -22,9 +21,8 @@ pub async fn list_information_requests(
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;
-    membership(&mut conn, workout, &caller)
-        .await?
-        .require(Action::ReadInformationRequests)?;
-    Ok(HttpResponse::Ok()
-        .json(cooperation_view(&mut conn, workout, Utc::now().date_naive()).await?))
+    let member = membership(&mut conn, workout, &caller).await?;
+    member.require(Action::ReadInformationRequests)?;
+    let today = super::watch::today_in(&member.workout.calendar)?;
+    Ok(HttpResponse::Ok().json(cooperation_view(&mut conn, workout, today).await?))
 }

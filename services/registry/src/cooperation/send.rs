@@ -5,7 +5,7 @@
 //! the request if it is still unanswered once its due date is over ([`watch`](super::watch)).
 
 use actix_web::{HttpResponse, post, web};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
@@ -59,6 +59,15 @@ pub async fn create_information_request(
                         "must be 1 to 500 characters",
                     ));
                 }
+                let today = super::watch::today_in(&member.workout.calendar)?;
+                if input.sent_on > today {
+                    return Err(ApiError::invalid_field(
+                        "sent_on",
+                        format!(
+                            "cannot lie in the future: today is {today} in the workout's time zone"
+                        ),
+                    ));
+                }
                 let request = match input.due_on {
                     Some(due_on) => InformationRequest::with_due_on(input.sent_on, due_on),
                     None => InformationRequest::new(input.sent_on),
@@ -77,7 +86,7 @@ pub async fn create_information_request(
                     .execute(conn)
                     .await?;
                 schedule_overdue_check(conn, workout, id, request.due_on()).await?;
-                let view = cooperation_view(conn, workout, Utc::now().date_naive()).await?;
+                let view = cooperation_view(conn, workout, today).await?;
                 member
                     .record(
                         conn,

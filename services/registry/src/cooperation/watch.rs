@@ -100,6 +100,12 @@ pub fn zone_of(calendar: &str) -> Option<FixedOffset> {
     }
 }
 
+/// Today in the time zone of business calendar `calendar`: a workout's "today" is its local date
+/// (Asia/Riyadh for `SA`), not the UTC date.
+pub fn today_in(calendar: &str) -> Result<NaiveDate, ApiError> {
+    Ok(Utc::now().with_timezone(&zone_for(calendar)?).date_naive())
+}
+
 fn zone_for(calendar: &str) -> Result<FixedOffset, ApiError> {
     zone_of(calendar).ok_or_else(|| {
         ApiError::Internal(anyhow::anyhow!(
