@@ -279,3 +279,68 @@ async fn a_caller_without_the_right_is_refused_as_such_whatever_its_body() {
         .await
         .assert_problem(401, "missing_token");
 }
+
+#[tokio::test]
+async fn hostile_text_and_extreme_dates_are_refused_by_name_never_a_500() {
+    let app = TestApp::spawn().await;
+    let before = institution_count(&app).await;
+    // A NUL (which the database cannot store) or another control character, in any body.
+    let nul = app
+        .post(
+            "/registry/v1/institutions",
+            &app.admin,
+            &json!({"kind": "bank", "name": "Bank\u{0}X", "country": "SA"}),
+        )
+        .await;
+    nul.assert_problem(422, "validation_failed");
+    assert_eq!(nul.json()["errors"][0]["field"], "name");
+    let bell = app
+        .post(
+            "/registry/v1/institutions",
+            &app.admin,
+            &json!({"kind": "bank", "name": "Bank\u{7}X", "country": "SA"}),
+        )
+        .await;
+    bell.assert_problem(422, "validation_failed");
+    let sign_in = app
+        .call(
+            Method::POST,
+            "/registry/v1/auth/token",
+            None,
+            Some(&json!({"grant_type": "password", "email": "a\u{0}@x.test", "password": "x"})),
+        )
+        .await;
+    sign_in.assert_problem(422, "validation_failed");
+    assert_eq!(sign_in.json()["errors"][0]["field"], "email");
+    assert_eq!(institution_count(&app).await, before, "nothing was written");
+
+    // Dates the database cannot store, in a body, a query or a path.
+    let bank = app.bank_admin("Hostile Input Bank").await;
+    let borrower = app.institution("borrower", "Hostile Co").await;
+    let case = |opened_on: &str| {
+        json!({"reference": format!("W-{opened_on}"), "borrower_id": borrower, "base_currency": "SAR",
+               "governing_law": "KSA", "opened_on": opened_on})
+    };
+    app.open_workout(&bank, &case("-200000-01-01"))
+        .await
+        .assert_problem(422, "value_out_of_range");
+    let opened = app.open_workout(&bank, &case("2026-11-02")).await;
+    assert_eq!(opened.status, 201, "{:?}", opened.json());
+    let w = workout_tests::id_of(&opened.json());
+    app.snapshot(&bank, w, "-200000-01-01")
+        .await
+        .assert_problem(422, "value_out_of_range");
+    app.get(
+        &format!("/registry/v1/workouts/{w}/fx-rates/-200000-01-01"),
+        &bank,
+    )
+    .await
+    .assert_problem(422, "value_out_of_range");
+
+    // A control character in a CSV schedule names its line.
+    let csv = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party\n\
+               T\u{1}X,term_loan,SAR,1,1,0,0,0,0,false,unsecured,false\n";
+    let imported = app.import_facilities(&bank, w, csv).await;
+    imported.assert_problem(422, "validation_failed");
+    assert_eq!(imported.json()["errors"][0]["field"], "line 2");
+}

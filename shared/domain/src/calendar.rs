@@ -53,7 +53,7 @@ use std::collections::BTreeMap;
 use std::ops::{Bound, RangeInclusive};
 use std::sync::LazyLock;
 
-use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
+use chrono::{Datelike, Days, FixedOffset, Months, NaiveDate, Weekday};
 use thiserror::Error;
 
 /// The calendars compiled into the crate, by file.
@@ -698,6 +698,17 @@ fn parse_holiday(
     }
 }
 
+/// The time zone in which the days of business calendar `calendar` begin and end: a workout's
+/// "today" is the local date there. `SA` is Asia/Riyadh (UTC+3, no daylight saving time);
+/// `SAT_SUN`, which belongs to no place, is UTC. `None` for a calendar without a zone.
+#[must_use]
+pub fn zone_of(calendar: &str) -> Option<FixedOffset> {
+    match calendar {
+        "SA" => FixedOffset::east_opt(3 * 3600),
+        "SAT_SUN" => FixedOffset::east_opt(0),
+        _ => None,
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

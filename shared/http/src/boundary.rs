@@ -228,9 +228,93 @@ fn field_of(path: &str, message: &str) -> String {
     }
 }
 
+/// Whether `c` is a control character no text of the platform may hold: C0 controls (NUL among
+/// them, which PostgreSQL cannot store) other than tab and line breaks.
+pub fn is_forbidden_control(c: char) -> bool {
+    c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r') && c != '\u{7f}'
+}
+
+/// Whether the JSON text escapes a forbidden control character (`\u0000`…`\u001f` but tab and
+/// line breaks; raw ones are not JSON at all). Backslashes occur only inside strings, so a scan of
+/// the escapes is exact.
+fn escapes_a_control(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        if bytes.get(i + 1) == Some(&b'u') {
+            let code = bytes
+                .get(i + 2..i + 6)
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .and_then(char::from_u32);
+            if code.is_some_and(is_forbidden_control) {
+                return true;
+            }
+            i += 6;
+        } else {
+            i += 2;
+        }
+    }
+    false
+}
+
+/// The paths of the strings (keys too) in `value` that hold a forbidden control character.
+fn control_paths(value: &serde_json::Value, path: &str, found: &mut Vec<FieldError>) {
+    let at = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    let problem = |field: String| {
+        FieldError::new(
+            field,
+            "contains a control character (only tab and line breaks are allowed in text)",
+        )
+    };
+    match value {
+        serde_json::Value::String(text) if text.chars().any(is_forbidden_control) => {
+            found.push(problem(if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path.to_owned()
+            }));
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                control_paths(item, &at(&i.to_string()), found);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                if key.chars().any(is_forbidden_control) {
+                    found.push(problem(at(key)));
+                }
+                control_paths(item, &at(key), found);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Parses a JSON body; a body that does not fit answers 422 `validation_failed` naming the field
-/// and the reason (e.g. `opened_on`: "input is out of range"), malformed JSON 400.
+/// and the reason (e.g. `opened_on`: "input is out of range"), malformed JSON 400. Text holding a
+/// control character other than tab and line breaks is refused, naming its field, whatever the
+/// endpoint: no such text reaches a use case or the database.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if escapes_a_control(bytes)
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+    {
+        let mut found = Vec::new();
+        control_paths(&value, "", &mut found);
+        if !found.is_empty() {
+            return Err(ApiError::Validation(found));
+        }
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();

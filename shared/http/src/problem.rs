@@ -257,12 +257,35 @@ impl ResponseError for ApiError {
     }
 }
 
+/// PostgreSQL's messages for a value it cannot store (its data exceptions, SQLSTATE class 22,
+/// which diesel does not expose as a kind): a date outside its range, a number too large, text
+/// with a NUL character.
+const UNSTORABLE: [&str; 6] = [
+    "date out of range",
+    "date/time field value out of range",
+    "timestamp out of range",
+    "numeric field overflow",
+    "value out of range",
+    "invalid byte sequence",
+];
+
 /// Turns a diesel error into an [`ApiError`]: a missing row is 404, a unique violation 409,
-/// serialization failures 409 (the client may retry), anything else 500.
+/// serialization failures 409 (the client may retry), a value the database cannot store 422
+/// (whatever the way it came in: body, path or query), anything else 500.
 pub fn from_diesel(what: &'static str, error: diesel::result::Error) -> ApiError {
     use diesel::result::{DatabaseErrorKind, Error};
     match error {
         Error::NotFound => ApiError::NotFound(what),
+        Error::DatabaseError(_, info)
+            if UNSTORABLE.iter().any(|m| info.message().starts_with(m)) =>
+        {
+            ApiError::unprocessable(
+                "value_out_of_range",
+                "a value of the request cannot be stored: dates lie between 4713 BC and \
+                 5874897 AD, numbers within their column's precision, and text holds no NUL \
+                 character",
+            )
+        }
         Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => ApiError::conflict(
             "already_exists",
             format!(

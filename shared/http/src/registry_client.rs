@@ -299,7 +299,7 @@ impl RegistryClient {
             if let Some(cursor) = &cursor {
                 request = request.query(&[("cursor", cursor)]);
             }
-            let page: PageOf<Participant> = self.send(request, "workout").await?;
+            let page: crate::Page<Participant> = self.send(request, "workout").await?;
             all.extend(page.items);
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
@@ -350,11 +350,4 @@ impl RegistryClient {
             .json(appointment);
         self.send(request, "workout").await
     }
-}
-
-/// A page as the registry answers it.
-#[derive(Deserialize)]
-struct PageOf<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
 }

@@ -3,7 +3,7 @@
 //!
 //! Rules: time makes a request overdue, so sending one schedules a job ([`OVERDUE_JOB`], keyed by
 //! the request id, on the store kit's scheduler) due at the start of the day after its due date in
-//! the workout calendar's time zone ([`zone_of`]; `SA` is Asia/Riyadh, UTC+3 all year). When the job
+//! the workout calendar's time zone ([`workout_domain::calendar::zone_of`]; `SA` is Asia/Riyadh, UTC+3 all year). When the job
 //! runs, a request still unanswered and not yet announced is announced once
 //! (`registry.information_request_overdue`) and the workout's borrower flagged once
 //! (`registry.borrower_flagged`, with the trail of missed requests); a request answered by then
@@ -89,17 +89,6 @@ pub async fn flag_if_non_cooperative(
     Ok(true)
 }
 
-/// The time zone in which a business calendar's days begin and end: `SA` is Asia/Riyadh (UTC+3,
-/// no daylight saving time); `SAT_SUN`, which belongs to no place, is UTC. `None` for a calendar
-/// without a zone.
-pub fn zone_of(calendar: &str) -> Option<FixedOffset> {
-    match calendar {
-        "SA" => FixedOffset::east_opt(3 * 3600),
-        "SAT_SUN" => FixedOffset::east_opt(0),
-        _ => None,
-    }
-}
-
 /// Today in the time zone of business calendar `calendar`: a workout's "today" is its local date
 /// (Asia/Riyadh for `SA`), not the UTC date.
 pub fn today_in(calendar: &str) -> Result<NaiveDate, ApiError> {
@@ -107,7 +96,7 @@ pub fn today_in(calendar: &str) -> Result<NaiveDate, ApiError> {
 }
 
 fn zone_for(calendar: &str) -> Result<FixedOffset, ApiError> {
-    zone_of(calendar).ok_or_else(|| {
+    workout_domain::calendar::zone_of(calendar).ok_or_else(|| {
         ApiError::Internal(anyhow::anyhow!(
             "business calendar {calendar:?} has no time zone"
         ))
@@ -295,10 +284,14 @@ mod tests {
     #[test]
     fn a_request_due_on_a_day_is_overdue_from_riyadh_midnight_after_it() {
         let due_on = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        let at = overdue_at(due_on, zone_of("SA").unwrap()).unwrap();
+        let at = overdue_at(due_on, workout_domain::calendar::zone_of("SA").unwrap()).unwrap();
         assert_eq!(at.to_rfc3339(), "2026-12-01T21:00:00+00:00");
-        let at = overdue_at(due_on, zone_of("SAT_SUN").unwrap()).unwrap();
+        let at = overdue_at(
+            due_on,
+            workout_domain::calendar::zone_of("SAT_SUN").unwrap(),
+        )
+        .unwrap();
         assert_eq!(at.to_rfc3339(), "2026-12-02T00:00:00+00:00");
-        assert_eq!(zone_of("XX"), None);
+        assert_eq!(workout_domain::calendar::zone_of("XX"), None);
     }
 }

@@ -46,8 +46,8 @@ pub async fn get_drift(
             "reference must not be after as_of: drift is measured from the reference date forward",
         ));
     }
-    let reference = snapshot_of(&mut conn, &member, query.reference).await?;
-    let current = snapshot_of(&mut conn, &member, query.as_of).await?;
+    let reference = snapshot_of(&mut conn, &member.workout, query.reference).await?;
+    let current = snapshot_of(&mut conn, &member.workout, query.as_of).await?;
     let drift = exposure::drift(&reference, &current)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("drift: {e}")))?;
     Ok(HttpResponse::Ok().json(drift))

@@ -5,6 +5,7 @@
 //! The base currency is 1 and never stored.
 
 use std::collections::BTreeMap;
+use workout_domain::registry_api::Workout;
 use workout_domain::registry_api::events::FxRatesSet;
 
 use actix_web::{HttpResponse, get, put, web};
@@ -20,7 +21,7 @@ use workout_store::Reply;
 
 use crate::RegistryState;
 use crate::schema::fx_rates;
-use crate::workouts::membership::{Decider, Membership, membership};
+use crate::workouts::membership::{Decider, membership};
 
 /// Rates for one date.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -56,9 +57,9 @@ pub(super) fn table_of(
     Ok(table)
 }
 
-/// The base currency of the member's workout.
-pub(super) fn base_of(member: &Membership) -> Result<Currency, ApiError> {
-    Currency::parse(&member.workout.base_currency)
+/// The base currency of `workout`.
+pub(super) fn base_of(workout: &Workout) -> Result<Currency, ApiError> {
+    Currency::parse(&workout.base_currency)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored base currency: {e}")))
 }
 
@@ -96,7 +97,7 @@ pub async fn set_rates(
     let action = Some(Action::SetFxRates);
     decider
         .decide(&body.fingerprint, workout, action, async |conn, member| {
-            let base = base_of(&member)?;
+            let base = base_of(&member.workout)?;
             let mut errors = Vec::new();
             let mut table = FxTable::new(base, date);
             for (code, text) in &body.value.rates {

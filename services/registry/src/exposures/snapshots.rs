@@ -9,6 +9,7 @@
 //! and the totals; other participants get 403.
 
 use std::collections::BTreeMap;
+use workout_domain::registry_api::Workout;
 
 use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
@@ -22,19 +23,17 @@ use workout_http::{ApiError, Caller, ServiceCaller};
 use super::fx_rates::{base_of, rates_on, table_of};
 use crate::RegistryState;
 use crate::facilities::versions::{end_of, facilities_at};
-use crate::schema::{fx_rates, workouts};
-use crate::workouts::membership::{Membership, membership};
+use crate::schema::fx_rates;
+use crate::workouts::membership::{load_workout, membership};
 
-/// The snapshot as of `as_of` of the workout `member` takes part in, in its base currency and
-/// classes.
+/// The snapshot of `workout` as of `as_of`, in its base currency and classes.
 pub(super) async fn snapshot_of(
     conn: &mut AsyncPgConnection,
-    member: &Membership,
+    workout: &Workout,
     as_of: NaiveDate,
 ) -> Result<Snapshot, ApiError> {
-    let workout = WorkoutId::from_uuid(member.workout.id);
-    let base = base_of(member)?;
-    snapshot(conn, workout, base, &member.workout.classes, as_of).await
+    let id = WorkoutId::from_uuid(workout.id);
+    snapshot(conn, id, base_of(workout)?, &workout.classes, as_of).await
 }
 /// The snapshot of `workout` as of `as_of`.
 pub async fn snapshot(
@@ -115,7 +114,7 @@ pub async fn get_snapshot(
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
     let view = member.positions()?;
-    let snapshot = snapshot_of(&mut conn, &member, query.as_of).await?;
+    let snapshot = snapshot_of(&mut conn, &member.workout, query.as_of).await?;
     Ok(HttpResponse::Ok().json(match view {
         PositionView::Own(creditor) => SnapshotAnswer::OwnLine(snapshot.for_creditor(creditor)),
         PositionView::All | PositionView::None => SnapshotAnswer::Whole(snapshot),
@@ -136,17 +135,6 @@ pub async fn internal_snapshot(
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;
-    let (base, classes): (String, Vec<Option<String>>) = workouts::table
-        .find(workout.into_uuid())
-        .select((workouts::base_currency, workouts::classes))
-        .first(&mut conn)
-        .await
-        .map_err(|e| workout_http::problem::from_diesel("workout", e))?;
-    let classes: Vec<String> = classes
-        .into_iter()
-        .map(|class| class.ok_or_else(|| anyhow::anyhow!("stored value: a NULL creditor class")))
-        .collect::<Result<_, _>>()?;
-    let base = Currency::parse(&base)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored base currency: {e}")))?;
-    Ok(HttpResponse::Ok().json(snapshot(&mut conn, workout, base, &classes, query.as_of).await?))
+    let workout = load_workout(&mut conn, workout, false).await?;
+    Ok(HttpResponse::Ok().json(snapshot_of(&mut conn, &workout, query.as_of).await?))
 }

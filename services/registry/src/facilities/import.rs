@@ -73,6 +73,13 @@ pub async fn import_facilities(
     }
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("invalid_encoding", "the CSV must be UTF-8"))?;
+    if let Some(at) = text.find(workout_http::boundary::is_forbidden_control) {
+        let line = text[..at].matches('\n').count() + 1;
+        return Err(ApiError::Validation(vec![FieldError::new(
+            format!("line {line}"),
+            "contains a control character (only tab and line breaks are allowed)",
+        )]));
+    }
     let fingerprint = workout_http::boundary::digest(&body);
     decider
         .decide(&fingerprint, workout, None, async |conn, member| {
