@@ -20,9 +20,13 @@
 //!   28 or 29 Feb).
 //! - Arithmetic that would leave chrono's date range is an error
 //!   ([`CalendarError::DateOutOfRange`]), never a panic or a wrap-around.
-//! - A holiday table covers a limited number of years (declared by the `years:` header). Dates
-//!   outside those years are computed as if there were no holidays; callers who must know can
-//!   ask [`BusinessCalendar::knows_holidays_for`].
+//! - A holiday table covers a limited number of years (declared by the `years:` header; a
+//!   calendar without it, such as `SAT_SUN`, claims its table for every year). Business-day
+//!   arithmetic that would read a day outside those years — the start, the result or any day
+//!   between — is an error, [`CalendarError::HolidaysUnknown`], naming the calendar and the
+//!   year, never an answer that silently ignores holidays not yet published. Whether a single
+//!   day is a business day ([`BusinessCalendar::is_business_day`]) is answered from the table
+//!   as it stands; callers who must know can ask [`BusinessCalendar::knows_holidays_for`].
 //!
 //! # Calendar file format
 //!
@@ -85,6 +89,20 @@ pub enum CalendarError {
     /// The result would be outside the range of dates that can be represented.
     #[error("date arithmetic left the supported range of dates")]
     DateOutOfRange,
+    /// Business-day arithmetic reached a year for which the calendar's holidays are not known.
+    #[error(
+        "the {calendar} calendar knows its holidays for {first}–{last} only; business days in {year} cannot be counted yet"
+    )]
+    HolidaysUnknown {
+        /// The calendar's name.
+        calendar: String,
+        /// The first year reached outside the table.
+        year: i32,
+        /// The first year of the table.
+        first: i32,
+        /// The last year of the table.
+        last: i32,
+    },
     /// The calendar text has no `name:` line.
     #[error("the calendar has no `name:` line")]
     MissingName,
@@ -349,11 +367,14 @@ impl BusinessCalendar {
     /// `date` if it is a business day, otherwise the first business day after it.
     ///
     /// # Errors
-    /// [`CalendarError::DateOutOfRange`] at the end of the representable dates.
+    /// [`CalendarError::DateOutOfRange`] at the end of the representable dates;
+    /// [`CalendarError::HolidaysUnknown`] if a day looked at lies outside the holiday table.
     pub fn next_business_day(&self, date: NaiveDate) -> Result<NaiveDate, CalendarError> {
         let mut day = date;
+        self.covers(day)?;
         while !self.is_business_day(day) {
             day = day.succ_opt().ok_or(CalendarError::DateOutOfRange)?;
+            self.covers(day)?;
         }
         Ok(day)
     }
@@ -361,13 +382,37 @@ impl BusinessCalendar {
     /// `date` if it is a business day, otherwise the last business day before it.
     ///
     /// # Errors
-    /// [`CalendarError::DateOutOfRange`] at the start of the representable dates.
+    /// [`CalendarError::DateOutOfRange`] at the start of the representable dates;
+    /// [`CalendarError::HolidaysUnknown`] if a day looked at lies outside the holiday table.
     pub fn previous_business_day(&self, date: NaiveDate) -> Result<NaiveDate, CalendarError> {
         let mut day = date;
+        self.covers(day)?;
         while !self.is_business_day(day) {
             day = day.pred_opt().ok_or(CalendarError::DateOutOfRange)?;
+            self.covers(day)?;
         }
         Ok(day)
+    }
+
+    /// `Ok` if the holiday table covers the year of `date`, else
+    /// [`CalendarError::HolidaysUnknown`] naming that year.
+    fn covers(&self, date: NaiveDate) -> Result<(), CalendarError> {
+        match &self.years {
+            Some(years) if !years.contains(&date.year()) => Err(CalendarError::HolidaysUnknown {
+                calendar: self.name.clone(),
+                year: date.year(),
+                first: *years.start(),
+                last: *years.end(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// `Ok` if the table covers every day from `a` to `b` (in either order). The years are one
+    /// range, so the two ends decide; the end outside the table is named.
+    fn covers_between(&self, a: NaiveDate, b: NaiveDate) -> Result<(), CalendarError> {
+        self.covers(a)?;
+        self.covers(b)
     }
 
     /// The `n`-th business day after `date` (`date` itself does not count); for `n = 0`, `date`
@@ -376,7 +421,8 @@ impl BusinessCalendar {
     /// Runs in time proportional to the number of holidays crossed, not to `n`.
     ///
     /// # Errors
-    /// [`CalendarError::DateOutOfRange`] if the result is not representable.
+    /// [`CalendarError::DateOutOfRange`] if the result is not representable;
+    /// [`CalendarError::HolidaysUnknown`] if the count crosses a year outside the holiday table.
     pub fn add_business_days(&self, date: NaiveDate, n: u32) -> Result<NaiveDate, CalendarError> {
         self.shift_business_days(date, n, Step::Forward)
     }
@@ -385,7 +431,8 @@ impl BusinessCalendar {
     /// if it is a business day, else the previous business day.
     ///
     /// # Errors
-    /// [`CalendarError::DateOutOfRange`] if the result is not representable.
+    /// [`CalendarError::DateOutOfRange`] if the result is not representable;
+    /// [`CalendarError::HolidaysUnknown`] if the count crosses a year outside the holiday table.
     pub fn subtract_business_days(
         &self,
         date: NaiveDate,
@@ -396,13 +443,20 @@ impl BusinessCalendar {
 
     /// The number of business days in `(start, end]`; negative (the count over `(end, start]`)
     /// when `end < start`, zero when they are equal.
-    #[must_use]
-    pub fn business_days_between(&self, start: NaiveDate, end: NaiveDate) -> i64 {
-        if end < start {
+    ///
+    /// # Errors
+    /// [`CalendarError::HolidaysUnknown`] if either date lies outside the holiday table.
+    pub fn business_days_between(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<i64, CalendarError> {
+        self.covers_between(start, end)?;
+        Ok(if end < start {
             -self.business_days_in(end, start)
         } else {
             self.business_days_in(start, end)
-        }
+        })
     }
 
     /// Business days in `(start, end]`, for `start <= end`.
@@ -472,6 +526,7 @@ impl BusinessCalendar {
                 .range(range)
                 .filter(|(day, _)| !self.is_weekend(**day))
                 .count();
+            self.covers_between(date, candidate)?;
             if crossed == 0 {
                 return Ok(candidate);
             }
@@ -875,7 +930,7 @@ mod tests {
         );
         assert_eq!(
             sa().business_days_between(date("2026-02-19"), date("2026-02-23")),
-            1
+            Ok(1)
         );
     }
 
@@ -943,26 +998,29 @@ mod tests {
     fn business_days_between_counts_the_end_but_not_the_start() {
         let cal = sat_sun();
         let monday = date("2026-11-30");
-        assert_eq!(cal.business_days_between(monday, monday), 0);
-        assert_eq!(cal.business_days_between(monday, date("2026-12-01")), 1);
-        assert_eq!(cal.business_days_between(monday, date("2026-12-07")), 5);
-        assert_eq!(cal.business_days_between(date("2026-12-07"), monday), -5);
+        assert_eq!(cal.business_days_between(monday, monday), Ok(0));
+        assert_eq!(cal.business_days_between(monday, date("2026-12-01")), Ok(1));
+        assert_eq!(cal.business_days_between(monday, date("2026-12-07")), Ok(5));
+        assert_eq!(
+            cal.business_days_between(date("2026-12-07"), monday),
+            Ok(-5)
+        );
         // Sat → Sun: no business day in (Sat, Sun].
         assert_eq!(
             cal.business_days_between(date("2026-11-28"), date("2026-11-29")),
-            0
+            Ok(0)
         );
     }
 
     #[test]
     fn far_jumps_are_fast_and_overflow_is_an_error() {
-        let cal = sa();
+        let cal = sat_sun();
         let far = cal
             .add_business_days(date("2026-01-01"), 1_000_000)
             .unwrap();
         assert_eq!(
             cal.business_days_between(date("2026-01-01"), far),
-            1_000_000
+            Ok(1_000_000)
         );
         assert_eq!(
             cal.add_business_days(date("2026-01-01"), u32::MAX),
@@ -976,6 +1034,44 @@ mod tests {
             cal.subtract_business_days(NaiveDate::MIN, 1),
             Err(CalendarError::DateOutOfRange)
         );
+    }
+
+    #[test]
+    fn business_days_past_the_holiday_table_are_an_error_naming_calendar_and_year() {
+        fn unknown<T>(year: i32) -> Result<T, CalendarError> {
+            Err(CalendarError::HolidaysUnknown {
+                calendar: "SA".to_owned(),
+                year,
+                first: 2025,
+                last: 2029,
+            })
+        }
+        let sa = sa();
+        // Thu 2029-12-27 + 1: Sun 2029-12-30 is still in the table; + 3 reaches 2030.
+        assert_eq!(
+            sa.add_business_days(date("2029-12-27"), 1),
+            Ok(date("2029-12-30"))
+        );
+        assert_eq!(sa.add_business_days(date("2029-12-27"), 3), unknown(2030));
+        assert_eq!(sa.add_business_days(date("2030-06-02"), 0), unknown(2030));
+        assert_eq!(sa.next_business_day(date("2031-01-03")), unknown(2031));
+        assert_eq!(
+            sa.subtract_business_days(date("2025-01-02"), 5),
+            unknown(2024)
+        );
+        assert_eq!(sa.previous_business_day(date("2024-12-31")), unknown(2024));
+        assert_eq!(
+            sa.business_days_between(date("2026-01-01"), date("2030-01-01")),
+            unknown(2030)
+        );
+        assert_eq!(
+            sa.add_business_days(date("2029-12-27"), 3)
+                .unwrap_err()
+                .to_string(),
+            "the SA calendar knows its holidays for 2025–2029 only; business days in 2030 cannot be counted yet"
+        );
+        // A calendar that claims no years answers for every year.
+        assert!(sat_sun().add_business_days(date("2100-01-01"), 5).is_ok());
     }
 
     #[test]
@@ -1217,12 +1313,26 @@ mod tests {
         })
     }
 
+    /// What walking day by day gives where the table covers the walk, else the calendar's error.
+    fn expected<T>(calendar: &BusinessCalendar, ends: [NaiveDate; 2], walked: T) -> Result<T, ()> {
+        if ends.iter().all(|day| calendar.knows_holidays_for(*day)) {
+            Ok(walked)
+        } else {
+            Err(())
+        }
+    }
+
+    /// A result with any [`CalendarError::HolidaysUnknown`] reduced to `Err(())`.
+    fn known<T>(result: Result<T, CalendarError>) -> Result<T, ()> {
+        result.map_err(|error| assert!(matches!(error, CalendarError::HolidaysUnknown { .. })))
+    }
+
     proptest! {
         #[test]
         fn adding_business_days_lands_on_a_business_day(
             cal in any_calendar(), start in any_date(), n in 0_u32..400,
         ) {
-            let due = cal.add_business_days(start, n).unwrap();
+            let Ok(due) = known(cal.add_business_days(start, n)) else { return Ok(()) };
             prop_assert!(cal.is_business_day(due));
             prop_assert!(!cal.is_weekend(due));
             prop_assert!(cal.holiday(due).is_none());
@@ -1230,18 +1340,22 @@ mod tests {
         }
 
         #[test]
-        fn adding_business_days_agrees_with_walking_day_by_day(
+        fn adding_business_days_agrees_with_walking_day_by_day_inside_the_table(
             cal in any_calendar(), start in any_date(), n in 0_u32..400,
         ) {
-            prop_assert_eq!(cal.add_business_days(start, n).unwrap(), naive_add(cal, start, n));
+            let walked = naive_add(cal, start, n);
+            prop_assert_eq!(
+                known(cal.add_business_days(start, n)),
+                expected(cal, [start, walked], walked)
+            );
         }
 
         #[test]
         fn adding_business_days_is_strictly_increasing_from_one(
             cal in any_calendar(), start in any_date(), n in 1_u32..400,
         ) {
+            let Ok(next) = known(cal.add_business_days(start, n + 1)) else { return Ok(()) };
             let here = cal.add_business_days(start, n).unwrap();
-            let next = cal.add_business_days(start, n + 1).unwrap();
             prop_assert!(here < next);
             prop_assert!(cal.add_business_days(start, 0).unwrap() <= here);
         }
@@ -1250,26 +1364,29 @@ mod tests {
         fn counting_undoes_adding_from_a_business_day(
             cal in any_calendar(), start in any_date(), n in 0_u32..400,
         ) {
-            let start = cal.next_business_day(start).unwrap();
-            let due = cal.add_business_days(start, n).unwrap();
-            prop_assert_eq!(cal.business_days_between(start, due), i64::from(n));
-            prop_assert_eq!(cal.business_days_between(due, start), -i64::from(n));
+            let Ok(start) = known(cal.next_business_day(start)) else { return Ok(()) };
+            let Ok(due) = known(cal.add_business_days(start, n)) else { return Ok(()) };
+            prop_assert_eq!(cal.business_days_between(start, due), Ok(i64::from(n)));
+            prop_assert_eq!(cal.business_days_between(due, start), Ok(-i64::from(n)));
         }
 
         #[test]
         fn subtracting_undoes_adding_from_a_business_day(
             cal in any_calendar(), start in any_date(), n in 0_u32..400,
         ) {
-            let start = cal.next_business_day(start).unwrap();
-            let due = cal.add_business_days(start, n).unwrap();
-            prop_assert_eq!(cal.subtract_business_days(due, n).unwrap(), start);
+            let Ok(start) = known(cal.next_business_day(start)) else { return Ok(()) };
+            let Ok(due) = known(cal.add_business_days(start, n)) else { return Ok(()) };
+            prop_assert_eq!(cal.subtract_business_days(due, n), Ok(start));
         }
 
         #[test]
-        fn business_days_between_agrees_with_walking_day_by_day(
+        fn business_days_between_agrees_with_walking_day_by_day_inside_the_table(
             cal in any_calendar(), start in any_date(), end in any_date(),
         ) {
-            prop_assert_eq!(cal.business_days_between(start, end), naive_between(cal, start, end));
+            prop_assert_eq!(
+                known(cal.business_days_between(start, end)),
+                expected(cal, [start, end], naive_between(cal, start, end))
+            );
         }
 
         #[test]
@@ -1298,12 +1415,12 @@ mod tests {
             prop_assert_eq!(due, naive_add(&cal, start, n));
             prop_assert!(cal.is_business_day(due));
             let end = start + Days::new(span);
-            prop_assert_eq!(cal.business_days_between(start, end), naive_between(&cal, start, end));
-            prop_assert_eq!(cal.business_days_between(end, start), naive_between(&cal, end, start));
+            prop_assert_eq!(cal.business_days_between(start, end), Ok(naive_between(&cal, start, end)));
+            prop_assert_eq!(cal.business_days_between(end, start), Ok(naive_between(&cal, end, start)));
             let from_business_day = cal.next_business_day(start).unwrap();
             let there = cal.add_business_days(from_business_day, n).unwrap();
             prop_assert_eq!(cal.subtract_business_days(there, n).unwrap(), from_business_day);
-            prop_assert_eq!(cal.business_days_between(from_business_day, there), i64::from(n));
+            prop_assert_eq!(cal.business_days_between(from_business_day, there), Ok(i64::from(n)));
         }
     }
 }

@@ -143,7 +143,9 @@ impl DeadlineRule {
     /// The deadline this rule sets when counted from `from` on `calendar`.
     ///
     /// # Errors
-    /// [`CalendarError::DateOutOfRange`] if the due date is not representable.
+    /// [`CalendarError::DateOutOfRange`] if the due date is not representable;
+    /// [`CalendarError::HolidaysUnknown`] if counting or rolling in business days reaches a year
+    /// outside the calendar's holiday table.
     pub fn deadline(
         &self,
         from: NaiveDate,
@@ -369,6 +371,21 @@ mod tests {
         );
         let back: Deadline = serde_json::from_value(json).unwrap();
         assert_eq!(back, deadline);
+    }
+
+    #[test]
+    fn a_business_day_deadline_beyond_the_holiday_table_is_an_error() {
+        let late = DeadlineRule::WORKOUT_TRANSFER_NOTICE.deadline(date("2029-12-27"), sa());
+        assert!(
+            matches!(late, Err(CalendarError::HolidaysUnknown { year: 2030, .. })),
+            "{late:?}"
+        );
+        // Calendar months need no holidays.
+        assert!(
+            DeadlineRule::MANDATE_MAX_TERM
+                .deadline(date("2029-12-27"), sa())
+                .is_ok()
+        );
     }
 
     #[test]
