@@ -40,9 +40,18 @@ impl TestApp {
             .await
     }
 
-    /// `POST /workouts`: opens a workout.
+    /// `POST /workouts`: opens a workout. A body without `contacts` gets one notice contact for
+    /// the opening bank (`notices@<institution id>.test`), as every opening needs one; a test of
+    /// that rule posts to the path itself.
     pub async fn open_workout(&self, actor: &Actor, body: &Value) -> Answer {
-        self.post("/registry/v1/workouts", actor, body).await
+        let mut body = body.clone();
+        if let Some(fields) = body.as_object_mut() {
+            fields.entry("contacts").or_insert_with(|| {
+                serde_json::json!([{"name": "Workout desk",
+                    "email": format!("notices@{}.test", actor.institution_id), "language": "en"}])
+            });
+        }
+        self.post("/registry/v1/workouts", actor, &body).await
     }
 
     /// `GET /workouts`: the caller's workouts (a page).

@@ -37,7 +37,8 @@ async fn another_service_reads_and_decides_through_the_typed_client() {
             "/registry/v1/workouts",
             &coordinator,
             &json!({"reference": "WO-CLIENT", "borrower_id": borrower, "base_currency": "SAR",
-                    "governing_law": "KSA", "opened_on": "2026-11-02"}),
+                    "governing_law": "KSA", "opened_on": "2026-11-02",
+                    "contacts": [{"name": "Desk", "email": "desk@coordinator.test", "language": "en"}]}),
         )
         .await;
     assert_eq!(opened.status, 201, "{:?}", opened.json());

@@ -390,7 +390,7 @@ fn write_bodies(borrower: Uuid, institution: Uuid) -> BTreeMap<&'static str, Bod
             "POST /registry/v1/workouts",
             Body::Json(
                 json!({"reference": "WO-SWEEP", "borrower_id": borrower, "base_currency": "SAR",
-                       "governing_law": "KSA", "opened_on": "2026-11-02"}),
+                       "governing_law": "KSA", "opened_on": "2026-11-02", "contacts": contacts}),
             ),
         ),
         (
@@ -844,4 +844,72 @@ async fn a_bank_may_be_a_guarantor_and_no_one_registers_a_second_platform_operat
         .await;
     operator.assert_problem(422, "validation_failed");
     assert_eq!(operator.json()["errors"][0]["field"], "kind");
+}
+
+#[tokio::test]
+async fn the_opening_bank_and_the_borrower_get_notice_contacts_with_the_opening() {
+    let app = TestApp::spawn().await;
+    let bank = app.bank_admin("Opening Bank").await;
+    let borrower = app.institution("borrower", "Distressed Co").await;
+    let case = |extra: Value| {
+        let mut body = json!({"reference": "WO-CONTACTS", "borrower_id": borrower,
+            "base_currency": "SAR", "governing_law": "KSA", "opened_on": "2026-11-02"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let without = app
+        .post("/registry/v1/workouts", &bank, &case(json!({})))
+        .await;
+    without.assert_problem(422, "validation_failed");
+    assert_eq!(without.json()["errors"][0]["field"], "contacts");
+    let bad = app
+        .post(
+            "/registry/v1/workouts",
+            &bank,
+            &case(json!({"contacts": contact("desk@opening.test"),
+                         "borrower_contacts": [{"name": "CFO", "email": "not-an-email", "language": "en"}]})),
+        )
+        .await;
+    bad.assert_problem(422, "validation_failed");
+    assert_eq!(
+        bad.json()["errors"][0]["field"],
+        "borrower_contacts.0.email"
+    );
+    assert_eq!(
+        app.workouts(&bank).await.items(),
+        json!([]),
+        "nothing was opened"
+    );
+
+    let opened = app
+        .post(
+            "/registry/v1/workouts",
+            &bank,
+            &case(json!({"contacts": contact("Desk@Opening.test"),
+                         "borrower_contacts": contact("cfo@distressed.test")})),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{:?}", opened.json());
+    let participants = app.participants(&bank, id_of(&opened.json())).await.items();
+    let emails: Vec<(&str, &str)> = participants
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["role"].as_str().unwrap(),
+                p["contacts"][0]["email"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        emails,
+        [
+            ("creditor", "desk@opening.test"),
+            ("coordinator", "desk@opening.test"),
+            ("borrower", "cfo@distressed.test"),
+        ]
+    );
 }

@@ -44,7 +44,7 @@ pub async fn add_participant_to_workout(
     let input = body.value;
     let institution = InstitutionId::from_uuid(input.institution_id);
     let mut errors = Vec::new();
-    let contacts = valid_contacts(&input.contacts, &mut errors);
+    let contacts = valid_contacts("contacts", &input.contacts, &mut errors);
     if !input.role.is_added_directly() {
         errors.push(FieldError::new(
             "role",

@@ -21,16 +21,15 @@ use super::roster::load_participant;
 use crate::schema::notice_contacts;
 use crate::workouts::membership::Decider;
 
-/// The checked contacts (trimmed name, lower-case e-mail); what is wrong goes to `errors`.
-pub(super) fn valid_contacts(
+/// The checked contacts (trimmed name, lower-case e-mail) given in the body's field `field`;
+/// what is wrong goes to `errors`, named below `field`.
+pub(crate) fn valid_contacts(
+    field: &str,
     contacts: &[NoticeContact],
     errors: &mut Vec<FieldError>,
 ) -> Vec<NoticeContact> {
     if contacts.is_empty() {
-        errors.push(FieldError::new(
-            "contacts",
-            "needs at least one notice contact",
-        ));
+        errors.push(FieldError::new(field, "needs at least one notice contact"));
     }
     contacts
         .iter()
@@ -40,22 +39,19 @@ pub(super) fn valid_contacts(
             let mut ok = true;
             if name.is_empty() || name.chars().count() > 200 {
                 errors.push(FieldError::new(
-                    format!("contacts.{i}.name"),
+                    format!("{field}.{i}.name"),
                     "must be 1 to 200 characters",
                 ));
                 ok = false;
             }
             let email = Email::parse(&c.email.to_lowercase())
                 .map_err(|e| {
-                    errors.push(FieldError::new(
-                        format!("contacts.{i}.email"),
-                        e.to_string(),
-                    ))
+                    errors.push(FieldError::new(format!("{field}.{i}.email"), e.to_string()))
                 })
                 .ok();
             if !matches!(c.language.as_str(), "en" | "ar") {
                 errors.push(FieldError::new(
-                    format!("contacts.{i}.language"),
+                    format!("{field}.{i}.language"),
                     "must be en or ar",
                 ));
                 ok = false;
@@ -71,7 +67,7 @@ pub(super) fn valid_contacts(
 }
 
 /// Stores `contacts` as participant `participant`'s.
-pub(super) async fn insert_contacts(
+pub(crate) async fn insert_contacts(
     conn: &mut AsyncPgConnection,
     participant: Uuid,
     contacts: &[NoticeContact],
@@ -116,7 +112,7 @@ pub async fn replace_contacts(
         participant_id: participant,
     } = path.into_inner();
     let mut errors = Vec::new();
-    let contacts = valid_contacts(&body.value.contacts, &mut errors);
+    let contacts = valid_contacts("contacts", &body.value.contacts, &mut errors);
     decider
         .decide(&body.fingerprint, workout, None, async |conn, member| {
             let before = load_participant(conn, workout, participant).await?;

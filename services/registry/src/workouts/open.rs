@@ -4,6 +4,13 @@
 //! on the platform. The opening bank becomes a creditor and the acting coordinator (until the
 //! mandates service appoints one), the borrower a participant. Creditor classes default to
 //! `secured`, `unsecured` and `related_party`; the calendar to `SA`.
+//!
+//! Notice contacts: the opening bank names where its notices go (at least one contact, kept for
+//! its creditor and its coordinator role), like every participant added later. The borrower's
+//! contacts may come with the opening request or later (`PUT .../participants/{id}/contacts`, by
+//! the coordinator or the borrower); they are needed before the first formal notice to the
+//! borrower is due (`WORKOUT_TRANSFER_NOTICE`, 5 business days after the opening date), and the
+//! participant list shows a participant without contacts by an empty `contacts`.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::NaiveDate;
@@ -11,7 +18,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use uuid::Uuid;
-use workout_domain::registry_api::Workout;
+use workout_domain::registry_api::{NoticeContact, Workout};
 use workout_domain::{
     BusinessCalendar, CreditorClass, Currency, InstitutionId, InstitutionKind, ParticipantRole,
     RegistryTopic, WorkoutId,
@@ -23,6 +30,7 @@ use workout_store::{Reply, idempotency, record};
 use super::membership::{WorkoutRow, add_role, chain};
 use crate::RegistryState;
 use crate::identity::institutions::institution_kind;
+use crate::participants::contacts::{insert_contacts, valid_contacts};
 use crate::schema::workouts;
 
 /// A request to open a workout.
@@ -43,6 +51,11 @@ pub struct NewWorkout {
     pub opened_on: NaiveDate,
     /// Creditor classes; default `secured`, `unsecured`, `related_party`.
     pub classes: Option<Vec<String>>,
+    /// Where the opening bank's notices go (at least one), for its creditor and coordinator roles.
+    pub contacts: Vec<NoticeContact>,
+    /// Where the borrower's formal notices go; may be given later, but before the first notice to
+    /// the borrower is due.
+    pub borrower_contacts: Option<Vec<NoticeContact>>,
 }
 
 struct ValidWorkout {
@@ -53,6 +66,8 @@ struct ValidWorkout {
     governing_law: String,
     opened_on: NaiveDate,
     classes: Vec<CreditorClass>,
+    contacts: Vec<NoticeContact>,
+    borrower_contacts: Vec<NoticeContact>,
 }
 
 impl TryFrom<NewWorkout> for ValidWorkout {
@@ -98,6 +113,11 @@ impl TryFrom<NewWorkout> for ValidWorkout {
         if classes.is_empty() && errors.is_empty() {
             errors.push(FieldError::new("classes", "needs at least one class"));
         }
+        let contacts = valid_contacts("contacts", &input.contacts, &mut errors);
+        let borrower_contacts = input
+            .borrower_contacts
+            .map(|given| valid_contacts("borrower_contacts", &given, &mut errors))
+            .unwrap_or_default();
         match base_currency {
             Some(base_currency) if errors.is_empty() => Ok(Self {
                 reference,
@@ -107,6 +127,8 @@ impl TryFrom<NewWorkout> for ValidWorkout {
                 governing_law,
                 opened_on: input.opened_on,
                 classes,
+                contacts,
+                borrower_contacts,
             }),
             _ => Err(ApiError::Validation(errors)),
         }
@@ -169,9 +191,12 @@ pub async fn open_workout(
                 })?;
             let workout = Workout::try_from(row)?;
             let id = WorkoutId::from_uuid(workout.id);
-            add_role(conn, id, opener, ParticipantRole::Creditor).await?;
-            add_role(conn, id, opener, ParticipantRole::Coordinator).await?;
-            add_role(conn, id, input.borrower_id, ParticipantRole::Borrower).await?;
+            for role in [ParticipantRole::Creditor, ParticipantRole::Coordinator] {
+                let participant = add_role(conn, id, opener, role).await?;
+                insert_contacts(conn, participant, &input.contacts).await?;
+            }
+            let borrower = add_role(conn, id, input.borrower_id, ParticipantRole::Borrower).await?;
+            insert_contacts(conn, borrower, &input.borrower_contacts).await?;
             record(
                 conn,
                 chain(id),
