@@ -1,6 +1,7 @@
 //! Record-date snapshots: every creditor's exposure in the workout's base currency at the FX
 //! rates of the record date, fixed and hashed, so that a ballot can be weighted by it later
-//! without asking anyone again; and the drift between two snapshots (hold-the-line monitoring).
+//! without asking anyone again. (Hold-the-line monitoring compares facilities, not snapshots:
+//! see [`crate::hold_the_line`].)
 //!
 //! Rules:
 //! - An [`FxTable`] holds the rates of one date: for each currency, the units of the base
@@ -36,8 +37,6 @@
 //!   derived from the lines and are therefore covered by it.
 //! - A snapshot read back (deserialized) is recomputed from its facility lines and refused unless
 //!   its conversions, sums and hash all match: a stored snapshot cannot be edited unnoticed.
-//! - [`drift`] compares two snapshots of one workout in one base currency creditor by creditor; a
-//!   creditor absent from one side counts as 0 there.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -92,14 +91,6 @@ pub enum ExposureError {
         expected: Currency,
         /// The base currency found.
         found: Currency,
-    },
-    /// Two snapshots of different workouts were compared.
-    #[error("the snapshots belong to different workouts ({reference} and {current})")]
-    WorkoutMismatch {
-        /// The workout of the reference snapshot.
-        reference: WorkoutId,
-        /// The workout of the current snapshot.
-        current: WorkoutId,
     },
     /// The rates are of a date after the record date.
     #[error("the FX rates of {rates_date} are later than the record date {as_of}")]
@@ -275,8 +266,8 @@ fn convert_at(money: Money, rate: Decimal, base: Currency) -> Result<Money, Expo
         .checked_mul(rate_normalized)
         .ok_or(ExposureError::Overflow)?;
     // rust_decimal lowers the scale (rounds) when the product has too many digits; an exact
-    // product has the sum of the scales.
-    if exact.scale() != amount.scale() + rate_normalized.scale() {
+    // product has the sum of the scales. A zero product is exact whatever its scale.
+    if !exact.is_zero() && exact.scale() != amount.scale() + rate_normalized.scale() {
         return Err(ExposureError::Inexact {
             amount: money,
             rate,
@@ -792,74 +783,6 @@ impl TryFrom<SnapshotRecord> for Snapshot {
     }
 }
 
-/// How one creditor's exposure moved between two snapshots.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct CreditorDrift {
-    /// The creditor.
-    pub creditor: InstitutionId,
-    /// Its exposure in the reference snapshot (0 if absent there).
-    pub reference_exposure: Money,
-    /// Its exposure in the current snapshot (0 if absent there).
-    pub current_exposure: Money,
-    /// `current_exposure - reference_exposure`.
-    pub change: Money,
-    /// True if the current exposure is below the reference exposure.
-    pub reduced: bool,
-}
-
-/// Each creditor's change of exposure from `reference` (e.g. the standstill's reference date) to
-/// `current`, by creditor id, for every creditor in either snapshot.
-///
-/// # Errors
-/// [`ExposureError::WorkoutMismatch`] or [`ExposureError::BaseMismatch`] if the snapshots are of
-/// different workouts or base currencies; [`ExposureError::Overflow`] if a change does not fit.
-pub fn drift(
-    reference: &Snapshot,
-    current: &Snapshot,
-) -> Result<Vec<CreditorDrift>, ExposureError> {
-    if reference.workout != current.workout {
-        return Err(ExposureError::WorkoutMismatch {
-            reference: reference.workout,
-            current: current.workout,
-        });
-    }
-    if reference.base != current.base {
-        return Err(ExposureError::BaseMismatch {
-            expected: reference.base,
-            found: current.base,
-        });
-    }
-    let base = reference.base;
-    let mut pairs: BTreeMap<InstitutionId, (Money, Money)> = BTreeMap::new();
-    for line in &reference.creditors {
-        pairs
-            .entry(line.creditor)
-            .or_insert((Money::zero(base), Money::zero(base)))
-            .0 = line.exposure;
-    }
-    for line in &current.creditors {
-        pairs
-            .entry(line.creditor)
-            .or_insert((Money::zero(base), Money::zero(base)))
-            .1 = line.exposure;
-    }
-    pairs
-        .into_iter()
-        .map(|(creditor, (before, now))| {
-            let change = now
-                .checked_sub(before)
-                .map_err(|_| ExposureError::Overflow)?;
-            Ok(CreditorDrift {
-                creditor,
-                reference_exposure: before,
-                current_exposure: now,
-                change,
-                reduced: now.amount < before.amount,
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -870,6 +793,16 @@ mod tests {
 
     fn date() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 3, 31).unwrap()
+    }
+
+    #[test]
+    fn zero_in_a_foreign_currency_converts_to_zero() {
+        let fx = FxTable::new(Currency::SAR, date())
+            .with_rate(Currency::parse("USD").unwrap(), dec("3.75"))
+            .unwrap();
+        let zero = convert(&fx, Money::zero(Currency::parse("USD").unwrap())).unwrap();
+        assert!(zero.amount.is_zero());
+        assert_eq!(zero.currency, Currency::SAR);
     }
 
     #[test]

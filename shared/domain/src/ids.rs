@@ -156,6 +156,12 @@ define_id! {
 }
 
 define_id! {
+    /// One facility (a loan, a line, a guarantee) a creditor holds in a workout; stable across its
+    /// versions.
+    pub struct FacilityId;
+}
+
+define_id! {
     /// A signed-in session (refresh-token family) of a user.
     pub struct SessionId;
 }

@@ -15,6 +15,7 @@ pub mod email;
 pub mod events;
 pub mod exposure;
 pub mod facility;
+pub mod hold_the_line;
 pub mod ids;
 pub mod lei;
 pub mod money;
@@ -32,16 +33,16 @@ pub use deadline::{Deadline, DeadlineRule, Direction, Period, Roll};
 pub use email::{Email, EmailError};
 pub use events::{RegistryTopic, Topic};
 pub use exposure::{
-    ClassAmount, CreditorDrift, CreditorExposure, CreditorPosition, CreditorSnapshot,
-    ExposureError, FacilityExposure, FxTable, RateUsed, Snapshot, convert, drift,
+    ClassAmount, CreditorExposure, CreditorPosition, CreditorSnapshot, ExposureError,
+    FacilityExposure, FxTable, RateUsed, Snapshot, convert,
 };
 pub use facility::{
     Collateral, CreditorClass, CreditorClassError, FacilityInput, FacilityTerms, FacilityType,
     FacilityTypeError, FieldIssue, GuaranteeCover, RowIssue, parse_facility_csv,
 };
 pub use ids::{
-    AuditEntryId, EventId, IdParseError, InstitutionId, ServiceClientId, SessionId, UserId,
-    WorkoutId,
+    AuditEntryId, EventId, FacilityId, IdParseError, InstitutionId, ServiceClientId, SessionId,
+    UserId, WorkoutId,
 };
 pub use lei::{Lei, LeiError};
 pub use money::{Currency, CurrencyError, Money, MoneyError};

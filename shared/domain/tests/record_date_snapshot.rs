@@ -13,7 +13,7 @@ use workout_domain::exposure::{BASE_DECIMAL_PLACES, CreditorExposure};
 use workout_domain::facility::DEFAULT_CLASSES;
 use workout_domain::{
     CreditorClass, CreditorPosition, Currency, ExposureError, FacilityInput, FacilityTerms,
-    FxTable, InstitutionId, Money, Snapshot, WorkoutId, drift,
+    FxTable, InstitutionId, Money, Snapshot, WorkoutId,
 };
 
 fn dec(text: &str) -> Decimal {
@@ -487,80 +487,6 @@ fn inconsistent_input_is_refused() {
             reference: "B-TL-007".to_owned()
         })
     );
-}
-
-#[test]
-fn drift_shows_each_creditors_change_with_absent_creditors_at_zero() {
-    let reference = snapshot(&positions());
-    let mut later = positions();
-    later.remove(2); // C was repaid in full.
-    later[1].facilities.remove(1); // B's letter of credit expired.
-    later.push(CreditorPosition {
-        creditor: bank(4),
-        facilities: vec![
-            Entry {
-                reference: "D-1",
-                facility_type: "trade_payable",
-                currency: "SAR",
-                principal: "1000.00",
-                interest: "0",
-                past_due: "0",
-                fees: "0",
-                class: "unsecured",
-                related_party: false,
-            }
-            .terms(),
-        ],
-    });
-    let current = snapshot(&later);
-    let drift = drift(&reference, &current).unwrap();
-    let rows: Vec<(InstitutionId, Money, Money, Money, bool)> = drift
-        .iter()
-        .map(|d| {
-            (
-                d.creditor,
-                d.reference_exposure,
-                d.current_exposure,
-                d.change,
-                d.reduced,
-            )
-        })
-        .collect();
-    assert_eq!(
-        rows,
-        [
-            (
-                bank(1),
-                sar("13889375.94"),
-                sar("13889375.94"),
-                sar("0.00"),
-                false
-            ),
-            // B: 8,187,077.96 → 8,149,577.91 (the 37,500.05 letter of credit is gone).
-            (
-                bank(2),
-                sar("8187077.96"),
-                sar("8149577.91"),
-                sar("-37500.05"),
-                true
-            ),
-            (bank(3), sar("501234.56"), sar("0"), sar("-501234.56"), true),
-            (bank(4), sar("0"), sar("1000.00"), sar("1000.00"), false),
-        ]
-    );
-
-    let other_workout = Snapshot::compute(
-        WorkoutId::new(),
-        record_date(),
-        Currency::SAR,
-        &rates(),
-        &later,
-    )
-    .unwrap();
-    assert!(matches!(
-        workout_domain::drift(&reference, &other_workout),
-        Err(ExposureError::WorkoutMismatch { .. })
-    ));
 }
 
 /// A random facility: a currency among four, amounts of 0–10^12 with 2 or 4 decimal places.

@@ -1,18 +1,23 @@
-//! Hold-the-line drift: each creditor's exposure change between a reference date (e.g. the
-//! standstill's) and another date.
+//! Hold the line: how each creditor's facilities moved between a reference date (e.g. the
+//! standstill's) and another date, facility by facility.
 //!
-//! Rules: the coordinator only; both dates are snapshots under the same rules (a missing rate is a
-//! 422); `reduced` flags a creditor whose exposure went down.
+//! Rules: the coordinator only; the facilities in force at the end of each date are compared by
+//! the rules of `workout_domain::hold_the_line` (own currency, principal and commitment apart
+//! from interest and fees, totals at the reference date's rates so that FX moves are never a
+//! reduction). The reference date's rates must cover every currency on either date (else 422
+//! `missing_fx_rates`); the reference may not be after `as_of` (400).
 
 use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use workout_domain::exposure::{self, CreditorDrift};
-use workout_domain::{Action, WorkoutId};
+use workout_domain::hold_the_line::{self, Comparison, HeldFacility, HoldTheLine};
+use workout_domain::{Action, ExposureError, FacilityId, InstitutionId, WorkoutId};
 use workout_http::{ApiError, Caller};
 
-use super::snapshots::snapshot_of;
+use super::fx_rates::base_of;
+use super::snapshots::{classes_of, missing_rates, rates_as_of};
 use crate::RegistryState;
+use crate::facilities::versions::{end_of, facilities_at};
 use crate::workouts::membership::membership;
 
 /// `?reference=DATE&as_of=DATE`
@@ -24,11 +29,11 @@ pub struct DriftQuery {
     pub as_of: NaiveDate,
 }
 
-/// `GET /registry/v1/workouts/{workout_id}/exposures/drift` (coordinator): each creditor's change
-/// since the reference date; `reduced` flags a creditor whose exposure went down (hold the line).
+/// `GET /registry/v1/workouts/{workout_id}/exposures/drift` (coordinator): each creditor's
+/// facilities on the reference date and on `as_of`, with the reductions found (hold the line).
 #[utoipa::path(tag = "exposures", security(("bearer" = [])),
     params(DriftQuery),
-    responses((status = 200, body = [CreditorDrift], description = "Per creditor: reference and current exposure, change, reduced"), (status = 403, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
+    responses((status = 200, body = HoldTheLine, description = "Per creditor and facility: commitment, principal and interest with fees on both dates, the reductions, and totals at the reference date's rates"), (status = 400, body = workout_http::Problem), (status = 403, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
 #[get("/v1/workouts/{workout_id}/exposures/drift")]
 pub async fn get_drift(
     state: web::Data<RegistryState>,
@@ -46,9 +51,41 @@ pub async fn get_drift(
             "reference must not be after as_of: drift is measured from the reference date forward",
         ));
     }
-    let reference = snapshot_of(&mut conn, &member.workout, query.reference).await?;
-    let current = snapshot_of(&mut conn, &member.workout, query.as_of).await?;
-    let drift = exposure::drift(&reference, &current)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("drift: {e}")))?;
-    Ok(HttpResponse::Ok().json(drift))
+    let classes = classes_of(&member.workout.classes);
+    let mut held = Vec::with_capacity(2);
+    for date in [query.reference, query.as_of] {
+        let facilities =
+            facilities_at(&mut conn, workout, None, Some(end_of(date)), &classes, None).await?;
+        held.push(
+            facilities
+                .into_iter()
+                .map(|facility| HeldFacility {
+                    id: FacilityId::from_uuid(facility.id),
+                    creditor: InstitutionId::from_uuid(facility.creditor_id),
+                    terms: facility.terms,
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    let rates = rates_as_of(
+        &mut conn,
+        workout,
+        base_of(&member.workout)?,
+        query.reference,
+    )
+    .await?;
+    let comparison = Comparison {
+        workout,
+        reference: query.reference,
+        as_of: query.as_of,
+        rates: &rates,
+    };
+    let report =
+        hold_the_line::hold_the_line(comparison, &held[0], &held[1]).map_err(
+            |error| match error {
+                ExposureError::MissingRates(_) => missing_rates(&error, query.reference),
+                other => ApiError::Internal(anyhow::anyhow!("hold the line: {other}")),
+            },
+        )?;
+    Ok(HttpResponse::Ok().json(report))
 }

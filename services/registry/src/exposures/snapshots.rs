@@ -43,22 +43,10 @@ pub async fn snapshot(
     classes: &[String],
     as_of: NaiveDate,
 ) -> Result<Snapshot, ApiError> {
-    let classes: Vec<CreditorClass> = classes
-        .iter()
-        .filter_map(|c| CreditorClass::parse(c).ok())
-        .collect();
+    let classes = classes_of(classes);
     let facilities =
         facilities_at(conn, workout, None, Some(end_of(as_of)), &classes, None).await?;
-    let rates_date: Option<NaiveDate> = fx_rates::table
-        .filter(fx_rates::workout_id.eq(workout.into_uuid()))
-        .filter(fx_rates::rate_date.le(as_of))
-        .select(diesel::dsl::max(fx_rates::rate_date))
-        .first(conn)
-        .await?;
-    let fx = match rates_date {
-        Some(date) => table_of(base, date, &rates_on(conn, workout, date).await?)?,
-        None => FxTable::new(base, as_of),
-    };
+    let fx = rates_as_of(conn, workout, base, as_of).await?;
     let mut positions: BTreeMap<InstitutionId, Vec<_>> = BTreeMap::new();
     for facility in facilities {
         positions
@@ -74,12 +62,49 @@ pub async fn snapshot(
         })
         .collect();
     Snapshot::compute(workout, as_of, base, &fx, &positions).map_err(|error| match error {
-        exposure::ExposureError::MissingRates(_) | exposure::ExposureError::MissingRate { .. } => ApiError::unprocessable(
-            "missing_fx_rates",
-            format!("{error} on or before {as_of}; the coordinator must enter it before a snapshot can be taken"),
-        ),
+        exposure::ExposureError::MissingRates(_) | exposure::ExposureError::MissingRate { .. } => {
+            missing_rates(&error, as_of)
+        }
         other => ApiError::Internal(anyhow::anyhow!("computing the snapshot: {other}")),
     })
+}
+
+/// The workout's classes as stored (names it no longer knows are left out).
+pub(super) fn classes_of(classes: &[String]) -> Vec<CreditorClass> {
+    classes
+        .iter()
+        .filter_map(|c| CreditorClass::parse(c).ok())
+        .collect()
+}
+
+/// The rates a snapshot as of `as_of` uses: those of the latest date on or before it on which
+/// rates were entered (an empty table, only the base currency, if there is none).
+pub(super) async fn rates_as_of(
+    conn: &mut AsyncPgConnection,
+    workout: WorkoutId,
+    base: Currency,
+    as_of: NaiveDate,
+) -> Result<FxTable, ApiError> {
+    let rates_date: Option<NaiveDate> = fx_rates::table
+        .filter(fx_rates::workout_id.eq(workout.into_uuid()))
+        .filter(fx_rates::rate_date.le(as_of))
+        .select(diesel::dsl::max(fx_rates::rate_date))
+        .first(conn)
+        .await?;
+    match rates_date {
+        Some(date) => table_of(base, date, &rates_on(conn, workout, date).await?),
+        None => Ok(FxTable::new(base, as_of)),
+    }
+}
+
+/// The 422 for rates missing on or before `as_of`.
+pub(super) fn missing_rates(error: &exposure::ExposureError, as_of: NaiveDate) -> ApiError {
+    ApiError::unprocessable(
+        "missing_fx_rates",
+        format!(
+            "{error} on or before {as_of}; the coordinator must enter it before a snapshot can be taken"
+        ),
+    )
 }
 
 /// `?as_of=DATE` (required).
