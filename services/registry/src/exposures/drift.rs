@@ -15,8 +15,9 @@ use workout_domain::{Action, ExposureError, FacilityId, InstitutionId, WorkoutId
 use workout_http::{ApiError, Caller};
 
 use super::fx_rates::base_of;
-use super::snapshots::{classes_of, missing_rates, rates_as_of};
+use super::snapshots::{missing_rates, rates_as_of};
 use crate::RegistryState;
+use crate::facilities::terms::known_classes;
 use crate::facilities::versions::{end_of, facilities_at};
 use crate::workouts::membership::membership;
 
@@ -51,7 +52,7 @@ pub async fn get_drift(
             "reference must not be after as_of: drift is measured from the reference date forward",
         ));
     }
-    let classes = classes_of(&member.workout.classes);
+    let classes = known_classes(&member.workout.classes);
     let mut held = Vec::with_capacity(2);
     for date in [query.reference, query.as_of] {
         let facilities =

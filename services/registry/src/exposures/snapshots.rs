@@ -17,11 +17,12 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use workout_domain::exposure::{self, CreditorPosition, CreditorSnapshot, FxTable, Snapshot};
-use workout_domain::{CreditorClass, Currency, InstitutionId, PositionView, WorkoutId};
+use workout_domain::{Currency, InstitutionId, PositionView, WorkoutId};
 use workout_http::{ApiError, Caller, ServiceCaller};
 
 use super::fx_rates::{base_of, rates_on, table_of};
 use crate::RegistryState;
+use crate::facilities::terms::known_classes;
 use crate::facilities::versions::{end_of, facilities_at};
 use crate::schema::fx_rates;
 use crate::workouts::membership::{load_workout, membership};
@@ -43,7 +44,7 @@ pub async fn snapshot(
     classes: &[String],
     as_of: NaiveDate,
 ) -> Result<Snapshot, ApiError> {
-    let classes = classes_of(classes);
+    let classes = known_classes(classes);
     let facilities =
         facilities_at(conn, workout, None, Some(end_of(as_of)), &classes, None).await?;
     let fx = rates_as_of(conn, workout, base, as_of).await?;
@@ -67,14 +68,6 @@ pub async fn snapshot(
         }
         other => ApiError::Internal(anyhow::anyhow!("computing the snapshot: {other}")),
     })
-}
-
-/// The workout's classes as stored (names it no longer knows are left out).
-pub(super) fn classes_of(classes: &[String]) -> Vec<CreditorClass> {
-    classes
-        .iter()
-        .filter_map(|c| CreditorClass::parse(c).ok())
-        .collect()
 }
 
 /// The rates a snapshot as of `as_of` uses: those of the latest date on or before it on which

@@ -12,9 +12,12 @@ use crate::workouts::membership::{Membership, roles_of};
 
 /// The creditor classes of the member's workout.
 pub fn classes_of(member: &Membership) -> Vec<CreditorClass> {
-    member
-        .workout
-        .classes
+    known_classes(&member.workout.classes)
+}
+
+/// The classes named in `names` (a workout's, as stored), leaving out names no longer known.
+pub fn known_classes(names: &[String]) -> Vec<CreditorClass> {
+    names
         .iter()
         .filter_map(|c| CreditorClass::parse(c).ok())
         .collect()
