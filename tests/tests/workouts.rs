@@ -435,6 +435,16 @@ fn write_bodies(borrower: Uuid, institution: Uuid) -> BTreeMap<&'static str, Bod
             "POST /registry/v1/workouts/{workout_id}/information-requests/{request_id}/answer",
             Body::Json(json!({"answered_on": "2026-11-21", "response": "Sent"})),
         ),
+        (
+            "POST /registry/v1/workouts/{workout_id}/other-claims",
+            Body::Json(
+                json!({"claimant": "ZATCA", "kind": "tax_and_zakat", "currency": "SAR", "amount": "10"}),
+            ),
+        ),
+        (
+            "POST /registry/v1/workouts/{workout_id}/other-claims/{claim_id}/withdraw",
+            Body::Json(json!({"reason": "Paid"})),
+        ),
     ];
     entries.into_iter().collect()
 }
@@ -619,6 +629,14 @@ async fn every_workout_endpoint_answers_an_outsider_as_if_the_workout_did_not_ex
         )
         .await;
     assert_eq!(request.status, 201, "{:?}", request.json());
+    let claim = app
+        .post(
+            &workout_path(w, "/other-claims"),
+            &case.coordinator,
+            &json!({"claimant": "ZATCA", "kind": "tax_and_zakat", "currency": "SAR", "amount": "10"}),
+        )
+        .await;
+    assert_eq!(claim.status, 201, "{:?}", claim.json());
     let participants = app.participants(&case.coordinator, w).await.items();
     let creditor = participants
         .as_array()
@@ -634,6 +652,7 @@ async fn every_workout_endpoint_answers_an_outsider_as_if_the_workout_did_not_ex
             "request_id",
             id_of(&request.json()["requests"][0]).to_string(),
         ),
+        ("claim_id", id_of(&claim.json()).to_string()),
         ("date", "2026-11-20".to_owned()),
     ]);
     let missing: BTreeMap<&str, String> = real
@@ -699,6 +718,7 @@ async fn sweep_with_token(app: &TestApp, token: Option<&str>, code: &str) -> usi
         "facility_id",
         "participant_id",
         "request_id",
+        "claim_id",
         "institution_id",
         "user_id",
         "session_id",

@@ -10,7 +10,9 @@ use actix_web::web;
 use utoipa::OpenApi;
 use workout_runtime::{api_scope, mount_api};
 
-use crate::{RegistryState, cooperation, exposures, facilities, identity, participants, workouts};
+use crate::{
+    RegistryState, claims, cooperation, exposures, facilities, identity, participants, workouts,
+};
 
 /// The registry's OpenAPI document, less its paths (they come from [`configure`]).
 #[derive(OpenApi)]
@@ -43,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: RegistryState) {
         .configure(participants::routes)
         .configure(facilities::routes)
         .configure(exposures::routes)
+        .configure(claims::routes)
         .configure(cooperation::routes);
     mount_api(cfg, "registry", ApiDoc::openapi(), scope);
 }

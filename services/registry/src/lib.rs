@@ -15,6 +15,7 @@
 //! `workoutd` and the tests.
 
 pub mod api;
+pub mod claims;
 pub mod cooperation;
 pub mod exposures;
 pub mod facilities;

@@ -86,6 +86,10 @@ topics!(
         InformationRequestOverdue => "registry.information_request_overdue",
         /// The borrower was flagged as possibly non-cooperative.
         BorrowerFlagged => "registry.borrower_flagged",
+        /// A claim of a creditor not on the platform was recorded.
+        OtherClaimRecorded => "registry.other_claim_recorded",
+        /// Such a claim was withdrawn.
+        OtherClaimWithdrawn => "registry.other_claim_withdrawn",
     }
 );
 

@@ -819,7 +819,12 @@ fn required(text: &str) -> Result<&str, String> {
 
 /// Trims `text` and checks its length in characters and that it has no control characters
 /// (line breaks and tabs are allowed only if `multiline`).
-fn parse_text(text: &str, min: usize, max: usize, multiline: bool) -> Result<String, String> {
+pub(crate) fn parse_text(
+    text: &str,
+    min: usize,
+    max: usize,
+    multiline: bool,
+) -> Result<String, String> {
     let trimmed = text.trim();
     let count = trimmed.chars().count();
     if count == 0 && min > 0 {
@@ -839,7 +844,7 @@ fn parse_text(text: &str, min: usize, max: usize, multiline: bool) -> Result<Str
 }
 
 /// Parses a plain decimal amount (see the module rules).
-fn parse_amount(text: &str) -> Result<Decimal, String> {
+pub(crate) fn parse_amount(text: &str) -> Result<Decimal, String> {
     let text = required(text)?;
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),

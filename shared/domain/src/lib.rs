@@ -9,6 +9,7 @@
 //! which rule produced a result.
 
 pub mod calendar;
+pub mod claims;
 pub mod cooperation;
 pub mod deadline;
 pub mod email;

@@ -263,6 +263,10 @@ pub enum Action {
     ReadInformationRequests,
     /// Export the workout's audit chain.
     ExportAudit,
+    /// Record or withdraw claims of creditors that do not take part on the platform.
+    RecordOtherClaims,
+    /// Read those claims.
+    ReadOtherClaims,
 }
 
 impl Action {
@@ -283,11 +287,13 @@ impl Action {
             | Self::ChangeOthersContacts
             | Self::SetFxRates
             | Self::ReadDrift
-            | Self::SendInformationRequest => &[Coordinator],
+            | Self::SendInformationRequest
+            | Self::RecordOtherClaims => &[Coordinator],
             Self::EnterFacilities => &[Creditor],
             Self::AnswerInformationRequest | Self::ReadInformationRequests => {
                 &[Coordinator, Borrower]
             }
+            Self::ReadOtherClaims => &[Coordinator, Borrower, Creditor],
             Self::ReadFxRates | Self::ExportAudit => EVERYONE,
         }
     }
@@ -311,6 +317,8 @@ impl Action {
             Self::AnswerInformationRequest => "record answers to information requests",
             Self::ReadInformationRequests => "read information requests",
             Self::ExportAudit => "export the audit chain",
+            Self::RecordOtherClaims => "record claims of creditors not on the platform",
+            Self::ReadOtherClaims => "read claims of creditors not on the platform",
         }
     }
 

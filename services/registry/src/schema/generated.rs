@@ -70,6 +70,24 @@ pub mod registry {
     }
 
     diesel::table! {
+        registry.other_claims (id) {
+            id -> Uuid,
+            workout_id -> Uuid,
+            claimant -> Text,
+            kind -> Text,
+            currency -> Text,
+            amount -> Numeric,
+            preferential -> Bool,
+            note -> Nullable<Text>,
+            recorded_at -> Timestamptz,
+            recorded_by -> Uuid,
+            withdrawn_at -> Nullable<Timestamptz>,
+            withdrawn_by -> Nullable<Uuid>,
+            withdrawn_reason -> Nullable<Text>,
+        }
+    }
+
+    diesel::table! {
         registry.participants (id) {
             id -> Uuid,
             workout_id -> Uuid,
@@ -163,6 +181,7 @@ pub mod registry {
     diesel::joinable!(fx_rates -> workouts (workout_id));
     diesel::joinable!(information_requests -> workouts (workout_id));
     diesel::joinable!(notice_contacts -> participants (participant_id));
+    diesel::joinable!(other_claims -> workouts (workout_id));
     diesel::joinable!(participants -> institutions (institution_id));
     diesel::joinable!(participants -> workouts (workout_id));
     diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -176,6 +195,7 @@ pub mod registry {
         information_requests,
         institutions,
         notice_contacts,
+        other_claims,
         participants,
         refresh_tokens,
         service_clients,

@@ -1,0 +1,129 @@
+//! The whole debt picture: claims of creditors that do not take part on the platform, recorded by
+//! the coordinator, read back as of a date, withdrawn with a reason, and audited.
+
+use chrono::Utc;
+use serde_json::json;
+use workout_tests::endpoints::workout_path;
+use workout_tests::{TestApp, id_of};
+
+#[tokio::test]
+async fn the_coordinator_records_claims_of_creditors_not_on_the_platform_and_they_read_back() {
+    let app = TestApp::spawn().await;
+    let coordinator = app.bank_admin("Coordinator Bank").await;
+    let borrower_id = app.institution("borrower", "Distressed Co").await;
+    let borrower = app.user(borrower_id, "member").await;
+    let opened = app
+        .open_workout(
+            &coordinator,
+            &json!({"reference": "WO-DEBT", "borrower_id": borrower_id, "base_currency": "SAR",
+                    "governing_law": "KSA", "opened_on": "2026-11-02"}),
+        )
+        .await;
+    let w = id_of(&opened.json());
+    let creditor = app.bank_admin("Creditor Bank").await;
+    let advisor_id = app.institution("advisor", "Counsel").await;
+    let advisor = app.user(advisor_id, "member").await;
+    for (institution, role) in [
+        (creditor.institution_id, "creditor"),
+        (advisor_id, "advisor"),
+    ] {
+        let added = app
+            .add_participant(
+                &coordinator,
+                w,
+                &json!({"institution_id": institution, "role": role,
+                        "contacts": [{"name": "Desk", "email": "desk@p.test", "language": "en"}]}),
+            )
+            .await;
+        assert_eq!(added.status, 201, "{:?}", added.json());
+    }
+    let path = workout_path(w, "/other-claims");
+
+    // Bad input names every field and stores nothing; only the coordinator records.
+    let bad = app
+        .post(
+            &path,
+            &coordinator,
+            &json!({"claimant": " ", "kind": "bank", "currency": "SAR", "amount": "-1"}),
+        )
+        .await;
+    bad.assert_problem(422, "validation_failed");
+    let problem = bad.json();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["claimant", "kind", "amount"]);
+    let tax = json!({"claimant": "Zakat, Tax and Customs Authority", "kind": "tax_and_zakat",
+                     "currency": "SAR", "amount": "1250000.50", "note": "Assessment 2025"});
+    app.post(&path, &creditor, &tax)
+        .await
+        .assert_problem(403, "forbidden");
+    assert_eq!(app.get(&path, &coordinator).await.items(), json!([]));
+
+    let recorded = app.post(&path, &coordinator, &tax).await;
+    assert_eq!(recorded.status, 201, "{:?}", recorded.json());
+    let claim = recorded.json();
+    assert_eq!(claim["kind"], "tax_and_zakat");
+    assert_eq!(
+        claim["preferential"], true,
+        "taxes are priority claims (5.1.5 B)"
+    );
+    assert_eq!(
+        claim["amount"],
+        json!({"amount": "1250000.5", "currency": "SAR"})
+    );
+    let trade = app
+        .post(
+            &path,
+            &coordinator,
+            &json!({"claimant": "Steel Supplier LLC", "kind": "trade_creditor", "currency": "USD", "amount": "80000"}),
+        )
+        .await;
+    assert_eq!(trade.status, 201, "{:?}", trade.json());
+    assert_eq!(trade.json()["preferential"], false);
+
+    // The coordinator, the borrower and creditors read them; an advisor does not.
+    for reader in [&coordinator, &borrower, &creditor] {
+        let claims = app.get(&path, reader).await.items();
+        assert_eq!(claims.as_array().unwrap().len(), 2, "{claims}");
+    }
+    app.get(&path, &advisor)
+        .await
+        .assert_problem(403, "forbidden");
+
+    // Withdrawn with a reason: gone from today's list, still in the history, once only.
+    let withdraw = format!("{path}/{}/withdraw", id_of(&trade.json()));
+    app.post(&withdraw, &coordinator, &json!({"reason": ""}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let withdrawn = app
+        .post(&withdraw, &coordinator, &json!({"reason": "Paid in full"}))
+        .await;
+    assert_eq!(withdrawn.status, 200, "{:?}", withdrawn.json());
+    assert_eq!(withdrawn.json()["withdrawn_reason"], "Paid in full");
+    app.post(&withdraw, &coordinator, &json!({"reason": "Again"}))
+        .await
+        .assert_problem(409, "already_withdrawn");
+    let now = app.get(&path, &coordinator).await.items();
+    assert_eq!(now.as_array().unwrap().len(), 1);
+    assert_eq!(now[0]["claimant"], "Zakat, Tax and Customs Authority");
+    let all = app
+        .get(&format!("{path}?include_withdrawn=true"), &coordinator)
+        .await
+        .items();
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let yesterday = (Utc::now().date_naive() - chrono::Days::new(1)).to_string();
+    let before = app
+        .get(&format!("{path}?as_of={yesterday}"), &coordinator)
+        .await
+        .items();
+    assert_eq!(before, json!([]), "nothing was recorded before today");
+
+    // Audited on the workout's chain.
+    let audit = String::from_utf8(app.workout_audit(&coordinator, w).await.bytes).unwrap();
+    assert!(audit.contains("other_claim_recorded"), "{audit}");
+    assert!(audit.contains("other_claim_withdrawn"));
+}
