@@ -324,4 +324,81 @@ impl TestApp {
         )
         .await
     }
+
+    /// `POST /workouts/{id}/information-requests/{rid}/answer-date`: the coordinator corrects the
+    /// date of an answer.
+    pub async fn correct_answer_date(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        request: Uuid,
+        body: &Value,
+    ) -> Answer {
+        self.post(
+            &workout_path(
+                workout,
+                &format!("/information-requests/{request}/answer-date"),
+            ),
+            actor,
+            body,
+        )
+        .await
+    }
+
+    /// `POST /workouts/{id}/information-requests/{rid}/cancel`: the coordinator cancels a request.
+    pub async fn cancel_information_request(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        request: Uuid,
+        body: &Value,
+    ) -> Answer {
+        self.post(
+            &workout_path(workout, &format!("/information-requests/{request}/cancel")),
+            actor,
+            body,
+        )
+        .await
+    }
+
+    /// `POST /workouts/{id}/borrower-classification`: the coordinator classes the borrower
+    /// non-cooperative.
+    pub async fn classify_borrower(&self, actor: &Actor, workout: Uuid, body: &Value) -> Answer {
+        self.post(
+            &workout_path(workout, "/borrower-classification"),
+            actor,
+            body,
+        )
+        .await
+    }
+
+    /// `POST /workouts/{id}/borrower-classification/lift`: the coordinator lifts it.
+    pub async fn lift_borrower_classification(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        body: &Value,
+    ) -> Answer {
+        self.post(
+            &workout_path(workout, "/borrower-classification/lift"),
+            actor,
+            body,
+        )
+        .await
+    }
+
+    /// `GET /workouts/{id}/borrower-classification[rest]`: what stands and the history (`rest`
+    /// empty or a query such as `?limit=1`).
+    pub async fn borrower_classification(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        rest: &str,
+    ) -> Answer {
+        self.get(
+            &workout_path(workout, &format!("/borrower-classification{rest}")),
+            actor,
+        )
+        .await
+    }
 }

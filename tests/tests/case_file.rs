@@ -395,19 +395,14 @@ async fn the_borrower_is_flagged_after_exactly_two_consecutive_missed_requests()
             &case.borrower,
             w,
             third_id,
-            &json!({"answered_on": day(5), "response": "Sent by courier"}),
+            &json!({"response": "Sent by courier"}),
         )
         .await;
     assert_eq!(answered.status, 200, "{:?}", answered.json());
     assert_eq!(answered.json()["possibly_non_cooperative"], false);
-    app.answer_information_request(
-        &case.borrower,
-        w,
-        third_id,
-        &json!({"answered_on": day(4), "response": "again"}),
-    )
-    .await
-    .assert_problem(409, "already_answered");
+    app.answer_information_request(&case.borrower, w, third_id, &json!({"response": "again"}))
+        .await
+        .assert_problem(409, "already_answered");
     app.send_information_request(
         &case.borrower,
         w,
@@ -524,7 +519,7 @@ async fn the_watcher_announces_overdue_requests_and_the_flag_once_each() {
         .post(
             &format!("{path}/{}/answer", ids[3]),
             &case.borrower,
-            &json!({"answered_on": day(0).to_string(), "response": "Sent"}),
+            &json!({"response": "Sent"}),
         )
         .await;
     assert_eq!(answered.status, 200, "{:?}", answered.json());

@@ -433,7 +433,23 @@ fn write_bodies(borrower: Uuid, institution: Uuid) -> BTreeMap<&'static str, Bod
         ),
         (
             "POST /registry/v1/workouts/{workout_id}/information-requests/{request_id}/answer",
-            Body::Json(json!({"answered_on": "2026-11-21", "response": "Sent"})),
+            Body::Json(json!({"response": "Sent"})),
+        ),
+        (
+            "POST /registry/v1/workouts/{workout_id}/information-requests/{request_id}/answer-date",
+            Body::Json(json!({"answered_on": "2026-11-21", "reason": "Letter of that day"})),
+        ),
+        (
+            "POST /registry/v1/workouts/{workout_id}/information-requests/{request_id}/cancel",
+            Body::Json(json!({"reason": "Sent by mistake"})),
+        ),
+        (
+            "POST /registry/v1/workouts/{workout_id}/borrower-classification",
+            Body::Json(json!({"grounds": ["denied_access"], "rationale": "Refused a site visit"})),
+        ),
+        (
+            "POST /registry/v1/workouts/{workout_id}/borrower-classification/lift",
+            Body::Json(json!({"reason": "Access granted"})),
         ),
         (
             "POST /registry/v1/workouts/{workout_id}/other-claims",

@@ -86,6 +86,14 @@ topics!(
         InformationRequestOverdue => "registry.information_request_overdue",
         /// The borrower was flagged as possibly non-cooperative.
         BorrowerFlagged => "registry.borrower_flagged",
+        /// The coordinator corrected the date of the borrower's answer.
+        InformationRequestAnswerCorrected => "registry.information_request_answer_corrected",
+        /// The coordinator cancelled an information request.
+        InformationRequestCancelled => "registry.information_request_cancelled",
+        /// The coordinator classed the borrower non-cooperative on grounds of judgement.
+        BorrowerClassified => "registry.borrower_classified",
+        /// The coordinator lifted the borrower's classification.
+        BorrowerClassificationLifted => "registry.borrower_classification_lifted",
         /// A claim of a creditor not on the platform was recorded.
         OtherClaimRecorded => "registry.other_claim_recorded",
         /// Such a claim was withdrawn.

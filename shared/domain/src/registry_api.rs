@@ -112,7 +112,7 @@ pub struct Appointment {
 pub mod events {
     use std::collections::BTreeMap;
 
-    use chrono::NaiveDate;
+    use chrono::{DateTime, NaiveDate, Utc};
     use serde::{Deserialize, Serialize};
     use uuid::Uuid;
 
@@ -188,8 +188,71 @@ pub mod events {
     pub struct InformationRequestAnswered {
         /// The request.
         pub id: Uuid,
-        /// When the borrower answered.
+        /// When the borrower answered: the workout's local date when the answer was recorded.
         pub answered_on: NaiveDate,
+        /// When the answer was recorded (server time).
+        pub recorded_at: DateTime<Utc>,
+    }
+
+    /// `registry.information_request_answer_corrected`: the coordinator corrected an answer date.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct InformationRequestAnswerCorrected {
+        /// The request.
+        pub id: Uuid,
+        /// The workout.
+        pub workout_id: Uuid,
+        /// The answer date before the correction.
+        pub answered_on_before: NaiveDate,
+        /// The corrected answer date.
+        pub answered_on: NaiveDate,
+        /// When the answer was recorded (server time), if the registry stamped it.
+        pub recorded_at: Option<DateTime<Utc>>,
+        /// Why.
+        pub reason: String,
+    }
+
+    /// `registry.information_request_cancelled`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct InformationRequestCancelled {
+        /// The request.
+        pub id: Uuid,
+        /// The workout.
+        pub workout_id: Uuid,
+        /// What was asked.
+        pub subject: String,
+        /// When it was sent.
+        pub sent_on: NaiveDate,
+        /// Why it was cancelled.
+        pub reason: String,
+    }
+
+    /// `registry.borrower_classified`: the coordinator classed the borrower non-cooperative on
+    /// grounds of judgement (guideline 5.1.2 i, iii, iv).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct BorrowerClassified {
+        /// The classification.
+        pub id: Uuid,
+        /// The workout.
+        pub workout_id: Uuid,
+        /// The borrower.
+        pub borrower_id: Uuid,
+        /// The grounds, in the guideline's order.
+        pub grounds: Vec<crate::cooperation::NonCooperationGround>,
+        /// The written rationale.
+        pub rationale: String,
+    }
+
+    /// `registry.borrower_classification_lifted`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct BorrowerClassificationLifted {
+        /// The classification lifted.
+        pub id: Uuid,
+        /// The workout.
+        pub workout_id: Uuid,
+        /// The borrower.
+        pub borrower_id: Uuid,
+        /// Why it was lifted.
+        pub reason: String,
     }
 
     /// `registry.information_request_overdue`.

@@ -259,8 +259,14 @@ pub enum Action {
     SendInformationRequest,
     /// Record (or read) the borrower's answers to information requests.
     AnswerInformationRequest,
-    /// Read information requests and the cooperation assessment.
+    /// Read information requests, the cooperation assessment and the borrower's classification.
     ReadInformationRequests,
+    /// Correct the date of the borrower's answer to an information request.
+    CorrectAnswerDate,
+    /// Cancel an information request.
+    CancelInformationRequest,
+    /// Class the borrower non-cooperative on grounds of judgement, or lift that classification.
+    ClassifyBorrower,
     /// Export the workout's audit chain.
     ExportAudit,
     /// Record or withdraw claims of creditors that do not take part on the platform.
@@ -288,6 +294,9 @@ impl Action {
             | Self::SetFxRates
             | Self::ReadDrift
             | Self::SendInformationRequest
+            | Self::CorrectAnswerDate
+            | Self::CancelInformationRequest
+            | Self::ClassifyBorrower
             | Self::RecordOtherClaims => &[Coordinator],
             Self::EnterFacilities => &[Creditor],
             Self::AnswerInformationRequest | Self::ReadInformationRequests => {
@@ -315,7 +324,12 @@ impl Action {
             Self::ReadDrift => "read the creditors' drift",
             Self::SendInformationRequest => "send information requests",
             Self::AnswerInformationRequest => "record answers to information requests",
-            Self::ReadInformationRequests => "read information requests",
+            Self::ReadInformationRequests => {
+                "read information requests and the borrower's classification"
+            }
+            Self::CorrectAnswerDate => "correct the date of an answer",
+            Self::CancelInformationRequest => "cancel information requests",
+            Self::ClassifyBorrower => "classify the borrower or lift its classification",
             Self::ExportAudit => "export the audit chain",
             Self::RecordOtherClaims => "record claims of creditors not on the platform",
             Self::ReadOtherClaims => "read claims of creditors not on the platform",

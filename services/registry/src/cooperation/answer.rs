@@ -1,46 +1,43 @@
 //! Recording the borrower's answer to an information request (the coordinator or the borrower).
 //!
-//! Rules: a request is answered once, on a day between its sending and today, with a response of
-//! 1 to 5000 characters. A late answer is still a missed request: it may complete a run of two and
-//! flag the borrower.
+//! Rules: a request is answered once, with a response of 1 to 5000 characters; a cancelled request
+//! cannot be answered. The registry stamps the answer with the time it records it (server time)
+//! and dates it on the workout's local date at that time (Asia/Riyadh for `SA`): nobody gives an
+//! answer date, so an answer cannot be backdated. The body has no `answered_on`; a body that still
+//! sends one is refused (422 naming `answered_on`). When the borrower answered earlier than it was
+//! recorded (a letter recorded a few days later), the coordinator corrects the date with a reason
+//! ([`correct`](super::correct)). A late answer is still a missed request: it may complete a run
+//! of two and flag the borrower.
 
 use actix_web::{HttpResponse, post, web};
-use chrono::NaiveDate;
+use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
-use uuid::Uuid;
 use workout_domain::registry_api::events::InformationRequestAnswered;
-use workout_domain::{Action, RegistryTopic, WorkoutId};
+use workout_domain::{Action, RegistryTopic};
 use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 
-use super::view::{CooperationView, cooperation_view};
-use super::watch::flag_if_non_cooperative;
+use super::view::{CooperationView, cooperation_view, lock_request};
+use super::watch::{date_in, flag_if_non_cooperative};
+use super::{RequestPath, written};
 use crate::schema::information_requests;
 use crate::workouts::membership::Decider;
 
-/// `/workouts/{workout_id}/information-requests/{request_id}`.
-#[derive(Debug, Deserialize)]
-pub struct RequestPath {
-    /// The workout.
-    pub workout_id: WorkoutId,
-    /// One of its information requests.
-    pub request_id: Uuid,
-}
-
-/// The borrower's answer.
+/// The borrower's answer. Its date is the day the registry records it.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
-    /// When the borrower answered.
-    pub answered_on: NaiveDate,
     /// The answer, summarised.
     pub response: String,
+    /// Not accepted: present only to refuse it with a clear reason.
+    #[schema(ignore)]
+    pub answered_on: Option<serde_json::Value>,
 }
 
 /// `POST /registry/v1/workouts/{workout_id}/information-requests/{request_id}/answer`
-/// (coordinator or borrower): records the borrower's answer.
+/// (coordinator or borrower): records the borrower's answer, dated the day it is recorded.
 #[utoipa::path(tag = "cooperation",
     security(("bearer" = [])), request_body = Answer,
     responses((status = 200, body = CooperationView), (status = 403, body = workout_http::Problem), (status = 409, body = workout_http::Problem)))]
@@ -62,44 +59,38 @@ pub async fn answer_information_request(
             workout,
             Some(Action::AnswerInformationRequest),
             async |conn, member| {
-                let (sent_on, answered_on): (NaiveDate, Option<NaiveDate>) =
-                    information_requests::table
-                        .find(request)
-                        .filter(information_requests::workout_id.eq(workout.into_uuid()))
-                        .select((
-                            information_requests::sent_on,
-                            information_requests::answered_on,
-                        ))
-                        .for_update()
-                        .first(conn)
-                        .await
-                        .map_err(|e| {
-                            workout_http::problem::from_diesel("information request", e)
-                        })?;
-                if answered_on.is_some() {
+                if answer.answered_on.is_some() {
+                    return Err(ApiError::invalid_field(
+                        "answered_on",
+                        "cannot be given: an answer is dated the day the registry records it; the \
+                         coordinator may correct that date with a reason \
+                         (POST .../information-requests/{request_id}/answer-date)",
+                    ));
+                }
+                let row = lock_request(conn, workout, request).await?;
+                if row.cancelled_at.is_some() {
+                    return Err(ApiError::conflict(
+                        "request_cancelled",
+                        "this request was cancelled and takes no answer",
+                    ));
+                }
+                if row.answered_on.is_some() {
                     return Err(ApiError::conflict(
                         "already_answered",
                         "this request already has an answer",
                     ));
                 }
-                let today = super::watch::today_in(&member.workout.calendar)?;
-                if answer.answered_on < sent_on || answer.answered_on > today {
-                    return Err(ApiError::invalid_field(
-                        "answered_on",
-                        "must be between the sending date and today",
-                    ));
-                }
-                let response = answer.response.trim();
-                if response.is_empty() || response.chars().count() > 5000 {
-                    return Err(ApiError::invalid_field(
-                        "response",
-                        "must be 1 to 5000 characters",
-                    ));
-                }
+                let response = written("response", &answer.response, 5000)?;
+                let recorded_at = Utc::now();
+                let today = date_in(&member.workout.calendar, recorded_at)?;
                 diesel::update(information_requests::table.find(request))
                     .set((
-                        information_requests::answered_on.eq(answer.answered_on),
-                        information_requests::response.eq(response),
+                        information_requests::answered_on.eq(today),
+                        information_requests::response.eq(&response),
+                        information_requests::answer_recorded_at.eq(recorded_at),
+                        information_requests::answer_recorded_on.eq(today),
+                        information_requests::answer_recorded_by
+                            .eq(decider.caller.user_id.into_uuid()),
                     ))
                     .execute(conn)
                     .await?;
@@ -113,7 +104,8 @@ pub async fn answer_information_request(
                         None,
                         &InformationRequestAnswered {
                             id: request,
-                            answered_on: answer.answered_on,
+                            answered_on: today,
+                            recorded_at,
                         },
                     )
                     .await?;

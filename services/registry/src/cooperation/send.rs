@@ -1,8 +1,10 @@
 //! Sending an information request to the borrower (the coordinator).
 //!
-//! Rules: a subject of 1 to 500 characters; due 15 calendar days after sending unless the
-//! coordinator sets another date, never before it is sent. Sending schedules the job that announces
-//! the request if it is still unanswered once its due date is over ([`watch`](super::watch)).
+//! Rules: a subject of 1 to 500 characters; sent today or earlier (the workout's local date); due
+//! 15 calendar days after sending unless the coordinator sets a later date, never an earlier one
+//! (guideline 5.1.2 ii gives the borrower 15 calendar days: a shorter `due_on` is refused with a
+//! 422 naming it, and nothing is stored). Sending schedules the job that announces the request if
+//! it is still unanswered once its due date is over ([`watch`](super::watch)).
 
 use actix_web::{HttpResponse, post, web};
 use chrono::NaiveDate;
@@ -29,7 +31,7 @@ pub struct NewInformationRequest {
     pub subject: String,
     /// When it was sent.
     pub sent_on: NaiveDate,
-    /// When it is due; default 15 calendar days after `sent_on`.
+    /// When it is due: 15 calendar days after `sent_on` (the default) or later.
     pub due_on: Option<NaiveDate>,
 }
 

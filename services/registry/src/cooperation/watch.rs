@@ -3,11 +3,13 @@
 //!
 //! Rules: time makes a request overdue, so sending one schedules a job ([`OVERDUE_JOB`], keyed by
 //! the request id, on the store kit's scheduler) due at the start of the day after its due date in
-//! the workout calendar's time zone ([`workout_domain::calendar::zone_of`]; `SA` is Asia/Riyadh, UTC+3 all year). When the job
-//! runs, a request still unanswered and not yet announced is announced once
-//! (`registry.information_request_overdue`) and the workout's borrower flagged once
-//! (`registry.borrower_flagged`, with the trail of missed requests); a request answered by then
-//! needs nothing. The scheduler runs each job once, in the transaction that records its effects,
+//! the workout calendar's time zone ([`workout_domain::calendar::zone_of`]; `SA` is Asia/Riyadh,
+//! UTC+3 all year). When the job runs, a request still unanswered, not cancelled and not yet
+//! announced is announced once (`registry.information_request_overdue`) and the workout's borrower
+//! flagged once (`registry.borrower_flagged`, with the trail of missed requests that count); a
+//! request answered or cancelled by then needs nothing (cancelling drops the job as well). A
+//! request that does not count towards the criterion (sent before the previous counted one was
+//! due) is still announced when overdue, but never completes a run. The scheduler runs each job once, in the transaction that records its effects,
 //! so several replicas never announce a request twice. Every announcement is audited on the
 //! workout's chain, by the system (no user). Open requests recorded before jobs existed get theirs
 //! when the registry starts ([`schedule_open_requests`]).
@@ -92,7 +94,12 @@ pub async fn flag_if_non_cooperative(
 /// Today in the time zone of business calendar `calendar`: a workout's "today" is its local date
 /// (Asia/Riyadh for `SA`), not the UTC date.
 pub fn today_in(calendar: &str) -> Result<NaiveDate, ApiError> {
-    Ok(Utc::now().with_timezone(&zone_for(calendar)?).date_naive())
+    date_in(calendar, Utc::now())
+}
+
+/// The local date of instant `at` in the time zone of business calendar `calendar`.
+pub fn date_in(calendar: &str, at: DateTime<Utc>) -> Result<NaiveDate, ApiError> {
+    Ok(at.with_timezone(&zone_for(calendar)?).date_naive())
 }
 
 fn zone_for(calendar: &str) -> Result<FixedOffset, ApiError> {
@@ -154,7 +161,7 @@ pub async fn schedule_overdue_check(
     schedule_check(conn, workout, request, due_on, &calendar).await
 }
 
-/// Gives every open request (unanswered, not announced) its job, if it has none; returns how many
+/// Gives every open request (unanswered, not cancelled, not announced) its job, if it has none; returns how many
 /// open requests there are. Run at start: requests recorded before jobs existed are covered, and
 /// scheduling a request's job again changes nothing.
 pub async fn schedule_open_requests(pool: &Pool) -> Result<usize, ApiError> {
@@ -162,6 +169,7 @@ pub async fn schedule_open_requests(pool: &Pool) -> Result<usize, ApiError> {
         let open: Vec<(Uuid, Uuid, NaiveDate)> = information_requests::table
             .filter(information_requests::answered_on.is_null())
             .filter(information_requests::overdue_announced_at.is_null())
+            .filter(information_requests::cancelled_at.is_null())
             .select((
                 information_requests::id,
                 information_requests::workout_id,
@@ -209,10 +217,12 @@ struct OpenRequest {
     due_on: NaiveDate,
     answered_on: Option<NaiveDate>,
     overdue_announced_at: Option<DateTime<Utc>>,
+    cancelled_at: Option<DateTime<Utc>>,
 }
 
-/// Announces the job's request if, as of `now`, it is overdue, unanswered and not yet announced,
-/// and flags the borrower if that makes two consecutive misses; returns whether it announced.
+/// Announces the job's request if, as of `now`, it is overdue, unanswered, not cancelled and not
+/// yet announced, and flags the borrower if that makes two consecutive misses that count; returns
+/// whether it announced.
 async fn announce_if_overdue(
     conn: &mut AsyncPgConnection,
     job: &Job,
@@ -234,7 +244,10 @@ async fn announce_if_overdue(
     let Some(request) = request else {
         return Ok(false);
     };
-    if request.answered_on.is_some() || request.overdue_announced_at.is_some() {
+    if request.answered_on.is_some()
+        || request.overdue_announced_at.is_some()
+        || request.cancelled_at.is_some()
+    {
         return Ok(false);
     }
     let (workout, due_on) = (WorkoutId::from_uuid(request.workout_id), request.due_on);

@@ -2,6 +2,32 @@
 
 pub mod registry {
     diesel::table! {
+        registry.answer_date_corrections (id) {
+            id -> Uuid,
+            request_id -> Uuid,
+            answered_on_before -> Date,
+            answered_on -> Date,
+            reason -> Text,
+            corrected_by -> Uuid,
+            corrected_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        registry.borrower_classifications (id) {
+            id -> Uuid,
+            workout_id -> Uuid,
+            grounds -> Array<Nullable<Text>>,
+            rationale -> Text,
+            classified_by -> Uuid,
+            classified_at -> Timestamptz,
+            lifted_at -> Nullable<Timestamptz>,
+            lifted_by -> Nullable<Uuid>,
+            lift_reason -> Nullable<Text>,
+        }
+    }
+
+    diesel::table! {
         registry.facilities (id) {
             id -> Uuid,
             workout_id -> Uuid,
@@ -45,6 +71,12 @@ pub mod registry {
             recorded_by -> Uuid,
             created_at -> Timestamptz,
             overdue_announced_at -> Nullable<Timestamptz>,
+            answer_recorded_at -> Nullable<Timestamptz>,
+            answer_recorded_on -> Nullable<Date>,
+            answer_recorded_by -> Nullable<Uuid>,
+            cancelled_at -> Nullable<Timestamptz>,
+            cancelled_by -> Nullable<Uuid>,
+            cancel_reason -> Nullable<Text>,
         }
     }
 
@@ -175,6 +207,8 @@ pub mod registry {
         }
     }
 
+    diesel::joinable!(answer_date_corrections -> information_requests (request_id));
+    diesel::joinable!(borrower_classifications -> workouts (workout_id));
     diesel::joinable!(facilities -> institutions (creditor_id));
     diesel::joinable!(facilities -> workouts (workout_id));
     diesel::joinable!(facility_versions -> facilities (facility_id));
@@ -189,6 +223,8 @@ pub mod registry {
     diesel::joinable!(users -> institutions (institution_id));
 
     diesel::allow_tables_to_appear_in_same_query!(
+        answer_date_corrections,
+        borrower_classifications,
         facilities,
         facility_versions,
         fx_rates,
