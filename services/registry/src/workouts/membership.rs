@@ -163,6 +163,25 @@ pub async fn membership(
     })
 }
 
+/// The caller's membership of `workout` with the workout's row locked until the transaction ends:
+/// every deciding use case of one workout runs one after the other, so a check it makes (one
+/// classification at a time, a facility withdrawn once, …) still holds when it writes, and the
+/// workout is always locked before its audit chain. Outsiders get their 404 before any lock; the
+/// roles are read again under the lock.
+pub async fn locked_membership(
+    conn: &mut AsyncPgConnection,
+    workout: WorkoutId,
+    caller: &Caller,
+) -> Result<Membership, ApiError> {
+    membership(conn, workout, caller).await?;
+    let workout_row = load_workout(conn, workout, true).await?;
+    let roles = roles_of(conn, workout, caller.institution_id).await?;
+    Ok(Membership {
+        workout: workout_row,
+        access: Access::new(workout, caller.institution_id, roles)?,
+    })
+}
+
 /// A deciding use case's view of the caller: its membership (`require`, `positions`, the
 /// workout) and the means to record the change it decides, as the caller, on the workout's chain.
 pub struct Decision {
@@ -227,7 +246,8 @@ impl FromRequest for Decider {
 
 impl Decider {
     /// Runs a deciding use case of `workout`: under the request's `Idempotency-Key`, in one
-    /// transaction, with the caller's membership loaded (404 for outsiders) and `action` required
+    /// transaction, with the workout's row locked ([`locked_membership`]), the caller's
+    /// membership loaded (404 for outsiders) and `action` required
     /// of it (403 otherwise) before `use_case` runs. Inputs that need the database to check are
     /// checked inside `use_case`; authorization always comes first. `body` is the digest of the
     /// request body.
@@ -240,7 +260,7 @@ impl Decider {
     ) -> Result<HttpResponse, ApiError> {
         let caller = &self.caller;
         idempotency::run(&self.state.pool, &self.req, caller, body, async |conn| {
-            let member = membership(conn, workout, caller).await?;
+            let member = locked_membership(conn, workout, caller).await?;
             if let Some(action) = action {
                 member.require(action)?;
             }
