@@ -237,6 +237,12 @@ impl TestApp {
             .await
     }
 
+    /// `PUT path` with a JSON body as `actor`.
+    pub async fn put(&self, path: &str, actor: &Actor, body: &Value) -> Answer {
+        self.call(Method::PUT, path, Some(&actor.token), Some(body))
+            .await
+    }
+
     /// `POST path` with a `text/csv` body as `actor`.
     pub async fn post_csv(&self, path: &str, actor: &Actor, csv: &str) -> Answer {
         let request = self

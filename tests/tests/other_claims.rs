@@ -127,3 +127,82 @@ async fn the_coordinator_records_claims_of_creditors_not_on_the_platform_and_the
     assert!(audit.contains("other_claim_recorded"), "{audit}");
     assert!(audit.contains("other_claim_withdrawn"));
 }
+
+#[tokio::test]
+async fn the_coordinator_decides_who_is_a_related_party_and_the_decisions_are_kept() {
+    let app = TestApp::spawn().await;
+    let coordinator = app.bank_admin("Coordinator Bank").await;
+    let borrower_id = app.institution("borrower", "Distressed Co").await;
+    let opened = app
+        .open_workout(
+            &coordinator,
+            &json!({"reference": "WO-RELATED", "borrower_id": borrower_id, "base_currency": "SAR",
+                    "governing_law": "KSA", "opened_on": "2026-11-02"}),
+        )
+        .await;
+    let w = id_of(&opened.json());
+    let sister = app.bank_admin("Sister Bank").await;
+    let added = app
+        .add_participant(
+            &coordinator,
+            w,
+            &json!({"institution_id": sister.institution_id, "role": "creditor",
+                    "contacts": [{"name": "Desk", "email": "desk@sister.test", "language": "en"}]}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.json());
+    let decide =
+        |institution: uuid::Uuid| workout_path(w, &format!("/related-parties/{institution}"));
+    let body = json!({"related_party": true, "reason": "Same group as the borrower"});
+    // A creditor cannot declare itself; the borrower is not a creditor.
+    app.put(&decide(sister.institution_id), &sister, &body)
+        .await
+        .assert_problem(403, "forbidden");
+    app.put(&decide(borrower_id), &coordinator, &body)
+        .await
+        .assert_problem(422, "validation_failed");
+    app.put(
+        &decide(sister.institution_id),
+        &coordinator,
+        &json!({"related_party": true, "reason": " "}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+
+    let decided = app
+        .put(&decide(sister.institution_id), &coordinator, &body)
+        .await;
+    assert_eq!(decided.status, 200, "{:?}", decided.json());
+    let lifted = app
+        .put(
+            &decide(sister.institution_id),
+            &coordinator,
+            &json!({"related_party": false, "reason": "Shares sold in 2025"}),
+        )
+        .await;
+    assert_eq!(lifted.status, 200, "{:?}", lifted.json());
+    let decisions = app
+        .get(&workout_path(w, "/related-parties"), &sister)
+        .await
+        .items();
+    let kept: Vec<(bool, &str)> = decisions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["related_party"].as_bool().unwrap(),
+                d["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (true, "Same group as the borrower"),
+            (false, "Shares sold in 2025")
+        ]
+    );
+    let audit = String::from_utf8(app.workout_audit(&coordinator, w).await.bytes).unwrap();
+    assert_eq!(audit.matches("related_party_decided").count(), 2, "{audit}");
+}

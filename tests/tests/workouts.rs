@@ -461,6 +461,10 @@ fn write_bodies(borrower: Uuid, institution: Uuid) -> BTreeMap<&'static str, Bod
             "POST /registry/v1/workouts/{workout_id}/other-claims/{claim_id}/withdraw",
             Body::Json(json!({"reason": "Paid"})),
         ),
+        (
+            "PUT /registry/v1/workouts/{workout_id}/related-parties/{institution_id}",
+            Body::Json(json!({"related_party": true, "reason": "Holds 35% of the shares"})),
+        ),
     ];
     entries.into_iter().collect()
 }
@@ -664,6 +668,7 @@ async fn every_workout_endpoint_answers_an_outsider_as_if_the_workout_did_not_ex
         ("workout_id", w.to_string()),
         ("facility_id", id_of(&facility.json()).to_string()),
         ("participant_id", id_of(creditor).to_string()),
+        ("institution_id", case.creditor.institution_id.to_string()),
         (
             "request_id",
             id_of(&request.json()["requests"][0]).to_string(),

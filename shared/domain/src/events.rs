@@ -98,6 +98,8 @@ topics!(
         OtherClaimRecorded => "registry.other_claim_recorded",
         /// Such a claim was withdrawn.
         OtherClaimWithdrawn => "registry.other_claim_withdrawn",
+        /// The coordinator decided whether a creditor is a related party of the borrower.
+        RelatedPartyDecided => "registry.related_party_decided",
     }
 );
 

@@ -273,6 +273,8 @@ pub enum Action {
     RecordOtherClaims,
     /// Read those claims.
     ReadOtherClaims,
+    /// Decide whether a creditor is a related party of the borrower.
+    DecideRelatedParty,
 }
 
 impl Action {
@@ -297,7 +299,8 @@ impl Action {
             | Self::CorrectAnswerDate
             | Self::CancelInformationRequest
             | Self::ClassifyBorrower
-            | Self::RecordOtherClaims => &[Coordinator],
+            | Self::RecordOtherClaims
+            | Self::DecideRelatedParty => &[Coordinator],
             Self::EnterFacilities => &[Creditor],
             Self::AnswerInformationRequest | Self::ReadInformationRequests => {
                 &[Coordinator, Borrower]
@@ -333,6 +336,7 @@ impl Action {
             Self::ExportAudit => "export the audit chain",
             Self::RecordOtherClaims => "record claims of creditors not on the platform",
             Self::ReadOtherClaims => "read claims of creditors not on the platform",
+            Self::DecideRelatedParty => "decide whether a creditor is a related party",
         }
     }
 

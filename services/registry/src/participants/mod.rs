@@ -12,6 +12,7 @@ pub mod add;
 pub mod contacts;
 pub mod coordinator;
 pub mod list;
+pub mod related;
 pub mod remove;
 pub mod roster;
 
@@ -35,6 +36,8 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(list::list_participants)
         .service(remove::remove_participant)
         .service(contacts::replace_contacts)
+        .service(related::decide_related_party)
+        .service(related::list_related_party_decisions)
         .service(list::internal_participants)
         .service(coordinator::appoint_coordinator);
 }

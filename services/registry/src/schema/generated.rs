@@ -141,6 +141,18 @@ pub mod registry {
     }
 
     diesel::table! {
+        registry.related_party_decisions (id) {
+            id -> Uuid,
+            workout_id -> Uuid,
+            institution_id -> Uuid,
+            related_party -> Bool,
+            reason -> Text,
+            decided_by -> Uuid,
+            decided_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         registry.service_clients (name) {
             name -> Text,
             secret_hash -> Text,
@@ -219,6 +231,8 @@ pub mod registry {
     diesel::joinable!(participants -> institutions (institution_id));
     diesel::joinable!(participants -> workouts (workout_id));
     diesel::joinable!(refresh_tokens -> sessions (session_id));
+    diesel::joinable!(related_party_decisions -> institutions (institution_id));
+    diesel::joinable!(related_party_decisions -> workouts (workout_id));
     diesel::joinable!(sessions -> users (user_id));
     diesel::joinable!(users -> institutions (institution_id));
 
@@ -234,6 +248,7 @@ pub mod registry {
         other_claims,
         participants,
         refresh_tokens,
+        related_party_decisions,
         service_clients,
         sessions,
         sign_in_failures,

@@ -1,0 +1,1 @@
+DROP TABLE related_party_decisions;
