@@ -315,4 +315,13 @@ impl TestApp {
         )
         .await
     }
+
+    /// `GET /workouts/{id}/facilities/{fid}`: one facility as now in force, with its `ETag`.
+    pub async fn facility(&self, actor: &Actor, workout: Uuid, facility: Uuid) -> Answer {
+        self.get(
+            &workout_path(workout, &format!("/facilities/{facility}")),
+            actor,
+        )
+        .await
+    }
 }

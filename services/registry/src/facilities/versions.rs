@@ -187,6 +187,27 @@ pub(super) async fn history(
     Ok(query.load(conn).await?)
 }
 
+/// The version of facility `facility` of `workout` (of `creditor`'s, when given) in force now: its
+/// terms, or none when it was withdrawn; `None` when there is no such facility.
+pub(super) async fn current_version(
+    conn: &mut AsyncPgConnection,
+    workout: WorkoutId,
+    facility: Uuid,
+    creditor: Option<InstitutionId>,
+) -> Result<Option<VersionRow>, ApiError> {
+    let mut query = facilities::table
+        .inner_join(facility_versions::table)
+        .filter(facilities::id.eq(facility))
+        .filter(facilities::workout_id.eq(workout.into_uuid()))
+        .filter(facility_versions::valid_to.is_null())
+        .select(VersionRow::as_select())
+        .into_boxed();
+    if let Some(creditor) = creditor {
+        query = query.filter(facilities::creditor_id.eq(creditor.into_uuid()));
+    }
+    Ok(query.first(conn).await.optional()?)
+}
+
 /// Writes `terms` as the new current version of the creditor's facility with that reference
 /// (creating the facility if new); `expected` is the version the caller replaces, if it named one.
 /// Returns the closed version (as recorded for the audit) and the facility as now in force.

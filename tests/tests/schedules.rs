@@ -1,0 +1,161 @@
+//! Creditors' schedules (issue 7, items 10 and 12): reading one facility with the `ETag` an edit
+//! needs, the withdrawal reason in a facility's history, CSV imports that state their mode
+//! (`merge` or `replace`) and take the 5,000 rows the domain allows, and currencies and amounts
+//! checked against ISO 4217 (active currencies only, no more decimals than the minor unit), with
+//! snapshots rounded to the base currency's minor unit.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use workout_tests::endpoints::workout_path;
+use workout_tests::{Actor, TestApp, id_of};
+
+struct Case {
+    workout: Uuid,
+    coordinator: Actor,
+    creditor: Actor,
+    other_creditor: Actor,
+    borrower: Actor,
+    advisor: Actor,
+}
+
+/// A workout in `base` with two creditors besides the coordinator, a borrower and an advisor.
+async fn open_case(app: &TestApp, base: &str) -> Case {
+    let coordinator = app.bank_admin("Coordinator Bank").await;
+    let borrower_id = app.institution("borrower", "Distressed Co").await;
+    let borrower = app.user(borrower_id, "member").await;
+    let opened = app
+        .open_workout(
+            &coordinator,
+            &json!({"reference": "WO-SCHED", "borrower_id": borrower_id, "base_currency": base,
+                    "governing_law": "Kingdom of Saudi Arabia", "opened_on": "2026-11-02"}),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{:?}", opened.json());
+    let workout = id_of(&opened.json());
+    let mut creditors = Vec::new();
+    for n in 0..2 {
+        let creditor = app.bank_admin(&format!("Creditor {n}")).await;
+        let added = app
+            .add_participant(
+                &coordinator,
+                workout,
+                &json!({"institution_id": creditor.institution_id, "role": "creditor",
+                        "contacts": [{"name": "Desk", "email": format!("desk{n}@creditor.test"), "language": "en"}]}),
+            )
+            .await;
+        assert_eq!(added.status, 201, "{:?}", added.json());
+        creditors.push(creditor);
+    }
+    let advisor_id = app.institution("advisor", "Counsel").await;
+    let advisor = app.user(advisor_id, "member").await;
+    let added = app
+        .add_participant(
+            &coordinator,
+            workout,
+            &json!({"institution_id": advisor_id, "role": "advisor", "contacts": [{"name": "C", "email": "c@counsel.test", "language": "en"}]}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.json());
+    let other_creditor = creditors.pop().unwrap();
+    Case {
+        workout,
+        coordinator,
+        creditor: creditors.pop().unwrap(),
+        other_creditor,
+        borrower,
+        advisor,
+    }
+}
+
+fn facility(reference: &str, currency: &str, principal: &str) -> Value {
+    json!({
+        "reference": reference, "facility_type": "term_loan", "currency": currency, "committed": principal,
+        "outstanding_principal": principal, "accrued_interest": "0", "past_due": "0", "days_past_due": 0,
+        "fees_and_penalties": "0", "secured": false, "class": "unsecured", "related_party": false,
+        "collateral": [], "guarantees": []
+    })
+}
+
+fn header_of(answer: &workout_tests::Answer, name: &str) -> Option<String> {
+    answer
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn a_facility_read_alone_gives_the_etag_its_edit_needs_and_a_stale_one_is_refused() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, "SAR").await;
+    let w = case.workout;
+    let created = app
+        .create_facility(&case.creditor, w, &facility("TL-1", "SAR", "1000"))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let id = id_of(&created.json());
+
+    let read = app.facility(&case.creditor, w, id).await;
+    assert_eq!(read.status, 200, "{:?}", read.json());
+    assert_eq!(read.json()["terms"]["reference"], "TL-1");
+    let etag = header_of(&read, "etag").expect("an ETag");
+    assert_eq!(etag, "\"1\"");
+
+    let path = workout_path(w, &format!("/facilities/{id}"));
+    let edited = app
+        .call_with(
+            Method::PUT,
+            &path,
+            Some(&case.creditor.token),
+            Some(&facility("TL-1", "SAR", "900")),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{:?}", edited.json());
+    let reread = app.facility(&case.creditor, w, id).await;
+    assert_eq!(header_of(&reread, "etag").as_deref(), Some("\"2\""));
+    assert_eq!(reread.json()["terms"]["outstanding_principal"], "900");
+
+    // The ETag read before the edit is stale now.
+    let stale = app
+        .call_with(
+            Method::PUT,
+            &path,
+            Some(&case.creditor.token),
+            Some(&facility("TL-1", "SAR", "800")),
+            &[("if-match", &etag)],
+        )
+        .await;
+    stale.assert_problem(412, "stale_version");
+
+    // Visibility as the list's: coordinator and borrower read it, the other creditor does not
+    // find it, an advisor may not read positions.
+    for reader in [&case.coordinator, &case.borrower] {
+        let read = app.facility(reader, w, id).await;
+        assert_eq!(read.status, 200, "{:?}", read.json());
+        assert_eq!(header_of(&read, "etag").as_deref(), Some("\"2\""));
+    }
+    app.facility(&case.other_creditor, w, id)
+        .await
+        .assert_problem(404, "not_found");
+    assert_eq!(app.facility(&case.advisor, w, id).await.status, 403);
+    app.facility(&case.creditor, w, Uuid::now_v7())
+        .await
+        .assert_problem(404, "not_found");
+
+    // A withdrawn facility is gone, and says so.
+    let withdrawn = app
+        .withdraw_facility(
+            &case.creditor,
+            w,
+            id,
+            &json!({"reason": "Repaid in full"}),
+            Some(2),
+        )
+        .await;
+    assert_eq!(withdrawn.status, 200, "{:?}", withdrawn.json());
+    app.facility(&case.creditor, w, id)
+        .await
+        .assert_problem(410, "facility_withdrawn");
+}
