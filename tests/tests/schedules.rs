@@ -159,3 +159,36 @@ async fn a_facility_read_alone_gives_the_etag_its_edit_needs_and_a_stale_one_is_
         .await
         .assert_problem(410, "facility_withdrawn");
 }
+
+#[tokio::test]
+async fn a_facility_history_shows_why_it_was_withdrawn() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, "SAR").await;
+    let w = case.workout;
+    let created = app
+        .create_facility(&case.creditor, w, &facility("TL-1", "SAR", "1000"))
+        .await;
+    let id = id_of(&created.json());
+    let withdrawn = app
+        .withdraw_facility(
+            &case.creditor,
+            w,
+            id,
+            &json!({"reason": "  Claim sold to Bank X  "}),
+            Some(1),
+        )
+        .await;
+    assert_eq!(withdrawn.status, 200, "{:?}", withdrawn.json());
+    assert_eq!(withdrawn.json()["reason"], "Claim sold to Bank X");
+
+    for reader in [&case.creditor, &case.coordinator] {
+        let history = app.facility_history(reader, w, id).await;
+        assert_eq!(history.status, 200, "{:?}", history.json());
+        let versions = history.json();
+        let versions = versions.as_array().unwrap();
+        assert_eq!(versions.len(), 2);
+        assert!(versions[0].get("reason").is_none(), "{:?}", versions[0]);
+        assert_eq!(versions[1]["withdrawn"], true);
+        assert_eq!(versions[1]["reason"], "Claim sold to Bank X");
+    }
+}

@@ -50,6 +50,10 @@ pub struct FacilityVersion {
     pub valid_to: Option<DateTime<Utc>>,
     /// Whether this version withdrew the facility.
     pub withdrawn: bool,
+    /// Why it was withdrawn, as its creditor said (withdrawals only; absent for withdrawals
+    /// recorded before reasons were kept here, whose reason is in the audit chain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The facility as it stood (absent for a withdrawal).
     pub facility: Option<Facility>,
 }
@@ -68,6 +72,7 @@ pub(super) struct VersionRow {
     pub(super) valid_from: DateTime<Utc>,
     pub(super) valid_to: Option<DateTime<Utc>>,
     pub(super) terms: Option<serde_json::Value>,
+    pub(super) withdrawal_reason: Option<String>,
 }
 
 /// The current version of a facility, as [`supersede`] closes it.

@@ -2,7 +2,8 @@
 //!
 //! Rules: only the facility's own creditor withdraws it (another creditor's answers 404), naming
 //! the version it replaces and a reason (1 to 500 characters); a facility is withdrawn once. It
-//! stops counting from now on; its history stays, ending with a version without terms.
+//! stops counting from now on; its history stays, ending with a version without terms that shows
+//! the reason.
 
 use actix_web::{HttpResponse, post, web};
 use chrono::Utc;
@@ -81,6 +82,7 @@ pub async fn withdraw_facility(
                     facility_versions::valid_from.eq(now),
                     facility_versions::terms.eq(None::<serde_json::Value>),
                     facility_versions::recorded_by.eq(decider.caller.user_id.into_uuid()),
+                    facility_versions::withdrawal_reason.eq(Some(&reason)),
                 ))
                 .execute(conn)
                 .await?;
@@ -98,6 +100,7 @@ pub async fn withdraw_facility(
                 valid_from: now,
                 valid_to: None,
                 withdrawn: true,
+                reason: Some(reason.clone()),
                 facility: None,
             })?
             .with_etag(etag(version)))
