@@ -168,10 +168,14 @@ impl TestApp {
         .await
     }
 
-    /// `POST /workouts/{id}/facilities/import` with a `text/csv` schedule.
+    /// `POST /workouts/{id}/facilities/import?mode=merge` with a `text/csv` schedule.
     pub async fn import_facilities(&self, actor: &Actor, workout: Uuid, csv: &str) -> Answer {
-        self.post_csv(&workout_path(workout, "/facilities/import"), actor, csv)
-            .await
+        self.post_csv(
+            &workout_path(workout, "/facilities/import?mode=merge"),
+            actor,
+            csv,
+        )
+        .await
     }
 
     /// `PUT /workouts/{id}/fx-rates/{date}`: the coordinator sets the rates of a date.
@@ -321,6 +325,23 @@ impl TestApp {
         self.get(
             &workout_path(workout, &format!("/facilities/{facility}")),
             actor,
+        )
+        .await
+    }
+
+    /// `POST /workouts/{id}/facilities/import{query}` with a `text/csv` schedule; `query` is empty
+    /// or starts with `?` (e.g. `?mode=replace`).
+    pub async fn import_facilities_with(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        query: &str,
+        csv: &str,
+    ) -> Answer {
+        self.post_csv(
+            &workout_path(workout, &format!("/facilities/import{query}")),
+            actor,
+            csv,
         )
         .await
     }

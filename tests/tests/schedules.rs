@@ -192,3 +192,138 @@ async fn a_facility_history_shows_why_it_was_withdrawn() {
         assert_eq!(versions[1]["reason"], "Claim sold to Bank X");
     }
 }
+
+const HEADER: &str = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party\n";
+
+fn row(reference: &str, principal: &str) -> String {
+    format!("{reference},term_loan,SAR,{principal},{principal},0,0,0,0,false,unsecured,false\n")
+}
+
+/// The references in force that `actor` sees, sorted.
+async fn references(app: &TestApp, actor: &Actor, workout: Uuid) -> Vec<String> {
+    let listed = app.facilities(actor, workout).await;
+    assert_eq!(listed.status, 200, "{:?}", listed.json());
+    let mut references: Vec<String> = listed
+        .items()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["terms"]["reference"].as_str().unwrap().to_owned())
+        .collect();
+    references.sort();
+    references
+}
+
+#[tokio::test]
+async fn an_import_states_its_mode_and_replace_withdraws_what_the_file_leaves_out() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, "SAR").await;
+    let w = case.workout;
+    let schedule = format!(
+        "{HEADER}{}{}{}",
+        row("A", "100"),
+        row("B", "200"),
+        row("C", "300")
+    );
+    let first = app.import_facilities(&case.creditor, w, &schedule).await;
+    assert_eq!(first.status, 200, "{:?}", first.json());
+    // Another creditor's facility, which the creditor's replace never touches.
+    let theirs = app
+        .create_facility(&case.other_creditor, w, &facility("X", "SAR", "50"))
+        .await;
+    assert_eq!(theirs.status, 201, "{:?}", theirs.json());
+
+    // Without a mode, nothing is written and the answer names the parameter.
+    let without = app
+        .import_facilities_with(&case.creditor, w, "", &format!("{HEADER}{}", row("A", "1")))
+        .await;
+    without.assert_problem(400, "import_mode_required");
+    assert!(
+        without.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("mode=replace")
+    );
+    let unknown = app
+        .import_facilities_with(&case.creditor, w, "?mode=sync", &schedule)
+        .await;
+    unknown.assert_problem(400, "invalid_query_parameter");
+
+    // Merge: B is left out of the file and stays.
+    let merged = app
+        .import_facilities_with(
+            &case.creditor,
+            w,
+            "?mode=merge",
+            &format!("{HEADER}{}{}", row("A", "110"), row("C", "330")),
+        )
+        .await;
+    assert_eq!(merged.status, 200, "{:?}", merged.json());
+    assert_eq!(merged.json()["withdrawn"], 0);
+    assert_eq!(references(&app, &case.creditor, w).await, ["A", "B", "C"]);
+
+    // Replace: B is left out of the file and is withdrawn, with a reason; A and C are updated,
+    // D created, the other creditor's X untouched.
+    let replaced = app
+        .import_facilities_with(
+            &case.creditor,
+            w,
+            "?mode=replace",
+            &format!(
+                "{HEADER}{}{}{}",
+                row("A", "120"),
+                row("C", "340"),
+                row("D", "1")
+            ),
+        )
+        .await;
+    assert_eq!(replaced.status, 200, "{:?}", replaced.json());
+    let body = replaced.json();
+    assert_eq!(body["created"], 1);
+    assert_eq!(body["updated"], 2);
+    assert_eq!(body["withdrawn"], 1);
+    assert_eq!(body["withdrawn_references"], json!(["B"]));
+    assert_eq!(references(&app, &case.creditor, w).await, ["A", "C", "D"]);
+    assert_eq!(references(&app, &case.other_creditor, w).await, ["X"]);
+
+    // B's history ends with a withdrawal that says why, and the audit chain has it.
+    let first = first.json();
+    let b = first["facilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["terms"]["reference"] == "B")
+        .map(id_of)
+        .unwrap();
+    let history = app.facility_history(&case.creditor, w, b).await.json();
+    let last = history.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["withdrawn"], true);
+    assert!(
+        last["reason"].as_str().unwrap().contains("mode=replace"),
+        "{last:?}"
+    );
+    let audit = app.workout_audit(&case.coordinator, w).await;
+    let text = String::from_utf8_lossy(&audit.bytes);
+    let withdrawals: Vec<Value> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|entry| entry["action"] == "facility_withdrawn")
+        .collect();
+    assert_eq!(withdrawals.len(), 1, "one withdrawal audited");
+    assert_eq!(withdrawals[0]["after"]["id"], json!(b));
+
+    // A replace that fails on a bad row withdraws nothing either.
+    let bad = app
+        .import_facilities_with(
+            &case.creditor,
+            w,
+            "?mode=replace",
+            &format!(
+                "{HEADER}{}A,term_loan,SAR,x,1,0,0,0,0,false,unsecured,false\n",
+                row("D", "1")
+            ),
+        )
+        .await;
+    bad.assert_problem(422, "validation_failed");
+    assert_eq!(references(&app, &case.creditor, w).await, ["A", "C", "D"]);
+}

@@ -547,6 +547,7 @@ fn fill(operation: &Operation, values: &BTreeMap<&str, String>) -> String {
             let value = match name.as_str() {
                 "as_of" => "2026-11-20",
                 "reference" => "2026-11-01",
+                "mode" => "merge",
                 other => panic!(
                     "no value for the query parameter {other} of {}",
                     operation.key()

@@ -1,24 +1,44 @@
 //! Importing a creditor's schedule of facilities as CSV (`text/csv`).
 //!
-//! Rules: every row is checked first; if any is bad, nothing is written and the answer (422) lists
-//! every bad row as `line N` or `line N: column`. Rows with a new reference create facilities;
-//! rows with an existing one replace the columns the CSV has (a new version, the old one kept):
-//! the facility's collateral and guarantees, which the CSV has no columns for, stay unless the
-//! request asks to drop them.
+//! Rules: the request states its mode, `?mode=merge` or `?mode=replace` (without one it answers
+//! 400 `import_mode_required`: a schedule that silently merged where its sender meant to replace,
+//! or the other way round, would misstate the creditor's claims). Every row is checked first; if
+//! any is bad, nothing is written and the answer (422) lists every bad row as `line N` or
+//! `line N: column`. Rows with a new reference create facilities; rows with an existing one
+//! replace the columns the CSV has (a new version, the old one kept): the facility's collateral
+//! and guarantees, which the CSV has no columns for, stay unless the request asks to drop them.
+//! In `replace` mode the file is the creditor's whole schedule: each of its facilities in force
+//! whose reference the file does not have is withdrawn, in the same transaction, with the reason
+//! [`REPLACED_REASON`], audited and announced like any withdrawal. Another creditor's facilities
+//! are never touched.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
-use workout_domain::{FacilityTerms, RegistryTopic, WorkoutId, parse_facility_csv};
+use workout_domain::registry_api::events::FacilityWithdrawn;
+use workout_domain::{RegistryTopic, WorkoutId, parse_facility_csv};
 use workout_http::{ApiError, FieldError};
 use workout_store::Reply;
 
 use super::creditor_of;
 use super::terms::classes_of;
-use super::versions::{Facility, facilities_at, write_version};
+use super::versions::{Facility, facilities_at, write_version, write_withdrawal};
 use crate::workouts::membership::Decider;
+
+/// The reason recorded for a facility that a `replace` import withdraws.
+pub const REPLACED_REASON: &str = "not in the schedule its creditor imported with mode=replace";
+
+/// What an import does with the creditor's facilities that the file does not list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    /// Keep them: the file adds and updates facilities only.
+    Merge,
+    /// Withdraw them: the file is the creditor's whole schedule.
+    Replace,
+}
 
 /// The answer to an import.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -27,24 +47,34 @@ pub struct ImportResult {
     pub created: usize,
     /// Facilities whose terms were replaced (same reference).
     pub updated: usize,
+    /// Facilities withdrawn because the file left them out (`replace` mode only).
+    pub withdrawn: usize,
     /// The facilities as now in force.
     pub facilities: Vec<Facility>,
+    /// The references of the withdrawn facilities, sorted.
+    pub withdrawn_references: Vec<String>,
 }
 
-/// `?drop_security=`
+/// `?mode=&drop_security=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ImportQuery {
+    /// `merge`: rows add and update facilities, the others stay; `replace`: the file is the
+    /// creditor's whole schedule, and its facilities in force that the file does not list are
+    /// withdrawn. Required.
+    #[param(required = true, inline, value_type = ImportMode)]
+    pub mode: Option<ImportMode>,
     /// Drop the collateral and guarantees of the facilities the file updates (default: keep them;
     /// the CSV has no columns for them).
     #[serde(default)]
     pub drop_security: bool,
 }
 
-/// `POST /registry/v1/workouts/{workout_id}/facilities/import` (creditor, `text/csv`): the
-/// creditor's schedule. Rows with a new reference create facilities; rows with an existing one
-/// replace the columns the CSV has, and keep the facility's collateral and guarantees unless
-/// `?drop_security=true`. Every row is checked first; if any is bad, nothing is written and the
-/// answer (422) lists every bad row.
+/// `POST /registry/v1/workouts/{workout_id}/facilities/import?mode=merge|replace` (creditor,
+/// `text/csv`): the creditor's schedule. Rows with a new reference create facilities; rows with an
+/// existing one replace the columns the CSV has, and keep the facility's collateral and guarantees
+/// unless `?drop_security=true`. With `mode=replace`, the creditor's facilities in force that the
+/// file does not list are withdrawn. Every row is checked first; if any is bad, nothing is written
+/// and the answer (422) lists every bad row.
 #[utoipa::path(tag = "facilities", security(("bearer" = [])),
     request_body(content = String, content_type = "text/csv",
         description = "Header: reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party"),
@@ -84,6 +114,14 @@ pub async fn import_facilities(
     decider
         .decide(&fingerprint, workout, None, async |conn, member| {
             let creditor = creditor_of(&member)?;
+            let mode = query.mode.ok_or_else(|| {
+                ApiError::bad_request(
+                    "import_mode_required",
+                    "state the import's mode: ?mode=merge (rows add and update facilities, the \
+                     others stay) or ?mode=replace (the file is your whole schedule; your \
+                     facilities it does not list are withdrawn)",
+                )
+            })?;
             let rows = match parse_facility_csv(text, &classes_of(&member)) {
                 Ok(rows) => rows,
                 Err(issues) => {
@@ -102,8 +140,9 @@ pub async fn import_facilities(
                     ));
                 }
             };
-            // The creditor's facilities as they stand, whose security a row keeps.
-            let current: BTreeMap<String, FacilityTerms> = facilities_at(
+            // The creditor's facilities as they stand: a row keeps their security, and in
+            // `replace` mode those the file leaves out are withdrawn.
+            let current: BTreeMap<String, Facility> = facilities_at(
                 conn,
                 workout,
                 Some(creditor),
@@ -113,12 +152,16 @@ pub async fn import_facilities(
             )
             .await?
             .into_iter()
-            .map(|f| (f.terms.reference().to_owned(), f.terms))
+            .map(|f| (f.terms.reference().to_owned(), f))
             .collect();
             let (mut created, mut updated, mut written) = (0, 0, Vec::new());
+            let listed: BTreeSet<String> =
+                rows.iter().map(|row| row.reference().to_owned()).collect();
             for row in rows {
                 let terms = match current.get(row.reference()) {
-                    Some(current) if !query.drop_security => row.keeping_security_of(current),
+                    Some(current) if !query.drop_security => {
+                        row.keeping_security_of(&current.terms)
+                    }
                     _ => row,
                 };
                 let (before, after) = write_version(
@@ -140,10 +183,39 @@ pub async fn import_facilities(
                     .await?;
                 written.push(after);
             }
+            let mut withdrawn_references = Vec::new();
+            if mode == ImportMode::Replace {
+                let left_out = current
+                    .values()
+                    .filter(|f| !listed.contains(f.terms.reference()));
+                for facility in left_out {
+                    let (version, _, before) = write_withdrawal(
+                        conn,
+                        facility.id,
+                        Some(facility.version),
+                        REPLACED_REASON,
+                        decider.caller.user_id.into_uuid(),
+                    )
+                    .await?;
+                    let after = FacilityWithdrawn {
+                        id: facility.id,
+                        version,
+                        withdrawn: true,
+                        reason: REPLACED_REASON.to_owned(),
+                    };
+                    member
+                        .record(conn, RegistryTopic::FacilityWithdrawn, Some(before), &after)
+                        .await?;
+                    // In reference order: `current` is sorted by reference.
+                    withdrawn_references.push(facility.terms.reference().to_owned());
+                }
+            }
             Reply::ok(&ImportResult {
                 created,
                 updated,
+                withdrawn: withdrawn_references.len(),
                 facilities: written,
+                withdrawn_references,
             })
         })
         .await

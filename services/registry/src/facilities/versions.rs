@@ -275,9 +275,41 @@ pub(super) async fn write_version(
     Ok((before, after))
 }
 
+/// Withdraws facility `id` (checking `expected` against its current version, if given): closes
+/// the current version and opens one without terms that keeps `reason`. Returns the withdrawing
+/// version and the closed one, as recorded for the audit; 409 if it is already withdrawn.
+pub(super) async fn write_withdrawal(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    expected: Option<i32>,
+    reason: &str,
+    recorded_by: Uuid,
+) -> Result<(i32, DateTime<Utc>, serde_json::Value), ApiError> {
+    let now = Utc::now();
+    let (version, before) = supersede(conn, id, expected, now).await?;
+    if before["terms"].is_null() {
+        return Err(ApiError::conflict(
+            "already_withdrawn",
+            "this facility is already withdrawn",
+        ));
+    }
+    diesel::insert_into(facility_versions::table)
+        .values((
+            facility_versions::facility_id.eq(id),
+            facility_versions::version.eq(version),
+            facility_versions::valid_from.eq(now),
+            facility_versions::terms.eq(None::<serde_json::Value>),
+            facility_versions::recorded_by.eq(recorded_by),
+            facility_versions::withdrawal_reason.eq(Some(reason)),
+        ))
+        .execute(conn)
+        .await?;
+    Ok((version, now, before))
+}
+
 /// Closes facility `id`'s current version at `now` (checking `expected` against it, if given);
 /// returns the next version number and the closed version, as recorded for the audit.
-pub(super) async fn supersede(
+async fn supersede(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     expected: Option<i32>,

@@ -6,7 +6,6 @@
 //! the reason.
 
 use actix_web::{HttpResponse, post, web};
-use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
@@ -16,9 +15,9 @@ use workout_http::precondition::{etag, if_match};
 use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 
-use super::versions::{FacilityVersion, supersede};
+use super::versions::{FacilityVersion, write_withdrawal};
 use super::{FacilityPath, creditor_of};
-use crate::schema::{facilities, facility_versions};
+use crate::schema::facilities;
 use crate::workouts::membership::Decider;
 
 /// Why a facility is withdrawn.
@@ -67,25 +66,14 @@ pub async fn withdraw_facility(
                     "must be 1 to 500 characters",
                 ));
             }
-            let now = Utc::now();
-            let (version, before) = supersede(conn, facility, Some(expected), now).await?;
-            if before["terms"].is_null() {
-                return Err(ApiError::conflict(
-                    "already_withdrawn",
-                    "this facility is already withdrawn",
-                ));
-            }
-            diesel::insert_into(facility_versions::table)
-                .values((
-                    facility_versions::facility_id.eq(facility),
-                    facility_versions::version.eq(version),
-                    facility_versions::valid_from.eq(now),
-                    facility_versions::terms.eq(None::<serde_json::Value>),
-                    facility_versions::recorded_by.eq(decider.caller.user_id.into_uuid()),
-                    facility_versions::withdrawal_reason.eq(Some(&reason)),
-                ))
-                .execute(conn)
-                .await?;
+            let (version, now, before) = write_withdrawal(
+                conn,
+                facility,
+                Some(expected),
+                &reason,
+                decider.caller.user_id.into_uuid(),
+            )
+            .await?;
             let after = FacilityWithdrawn {
                 id: facility,
                 version,
