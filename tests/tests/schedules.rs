@@ -327,3 +327,60 @@ async fn an_import_states_its_mode_and_replace_withdraws_what_the_file_leaves_ou
     bad.assert_problem(422, "validation_failed");
     assert_eq!(references(&app, &case.creditor, w).await, ["A", "C", "D"]);
 }
+
+#[tokio::test]
+async fn an_import_takes_the_five_thousand_rows_the_domain_allows_and_refuses_more_clearly() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, "SAR").await;
+    let w = case.workout;
+    // References of the longest allowed length, 60 characters.
+    let long = |n: usize| format!("TERM-LOAN-{n:0>50}");
+    let mut schedule = HEADER.to_owned();
+    for n in 0..5_000 {
+        schedule.push_str(&row(&long(n), "1000000.25"));
+    }
+    assert!(
+        schedule.len() > 256 * 1024,
+        "larger than the JSON body limit"
+    );
+    let imported = app
+        .import_facilities_with(&case.creditor, w, "?mode=merge", &schedule)
+        .await;
+    assert_eq!(
+        imported.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&imported.bytes)
+    );
+    assert_eq!(imported.json()["created"], 5_000);
+
+    // One row more is refused by name, nothing written.
+    schedule.push_str(&row(&long(5_000), "1"));
+    let refused = app
+        .import_facilities_with(&case.creditor, w, "?mode=replace", &schedule)
+        .await;
+    refused.assert_problem(422, "validation_failed");
+    let errors = refused.json()["errors"].clone();
+    assert_eq!(errors.as_array().unwrap().len(), 1);
+    assert_eq!(errors[0]["field"], "line 5002");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than 5000 data rows"),
+        "{errors}"
+    );
+
+    // A body above the endpoint's limit says how large a schedule may be.
+    let huge = format!("{HEADER}{}", "x".repeat(4 * 1024 * 1024));
+    let too_large = app
+        .import_facilities_with(&case.creditor, w, "?mode=merge", &huge)
+        .await;
+    too_large.assert_problem(413, "payload_too_large");
+    assert!(
+        too_large.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("5000 rows")
+    );
+}

@@ -58,7 +58,8 @@
 //! Values are trimmed. `secured` and `related_party` are `true`/`false`, `yes`/`no` or `1`/`0`
 //! (any case); `days_past_due` is a whole number. Collateral and guarantees are not part of the
 //! CSV. A file has at most [`MAX_CSV_ROWS`] data rows and at least one, and no two rows may share
-//! a `reference`. Problems are reported as [`RowIssue`]s with the 1-based line number on which
+//! a `reference`; such a file, its values unpadded, has at most [`MAX_CSV_BYTES`] bytes (about
+//! 2.46 MB), which an endpoint taking schedules must accept. Problems are reported as [`RowIssue`]s with the 1-based line number on which
 //! the record starts (the header is on line 1 when the file does not start with blank lines).
 //! The import succeeds only if every row is valid; otherwise every bad row is reported. When the
 //! header itself is wrong, only the header's problems (and syntax errors) are reported, because
@@ -85,6 +86,38 @@ pub const MAX_COVER_ITEMS: usize = 100;
 
 /// The most data rows (header excluded) one CSV file may have.
 pub const MAX_CSV_ROWS: usize = 5_000;
+
+/// The longest data row of a valid CSV file, in bytes, when each value is as long as a valid value
+/// can be without padding: a reference of 60 characters of 4 bytes each, quoted (242); the longest
+/// facility type, `guarantee_or_letter_of_credit` (29); a currency (3); five amounts of at most 28
+/// digits and a decimal point (5 × 29 = 145: below 10^18, 4 decimal places, and trailing zeros up
+/// to the 28 digits a decimal holds); `days_past_due` up to 4294967295 (10); `secured` and
+/// `related_party` as `false` (2 × 5); a class of 40 characters (40); 11 commas and a CRLF (13).
+/// 492 bytes in all.
+pub const MAX_CSV_ROW_BYTES: usize = (MAX_REFERENCE_CHARS * 4 + 2)
+    + "guarantee_or_letter_of_credit".len()
+    + 3
+    + 5 * 29
+    + 10
+    + 2 * "false".len()
+    + MAX_CLASS_CHARS
+    + (CSV_COLUMNS.len() - 1)
+    + 2;
+
+/// The largest CSV file of [`MAX_CSV_ROWS`] rows of [`MAX_CSV_ROW_BYTES`] each, with a byte-order
+/// mark and the header (the column names in any order, with CRLF): about 2.46 MB. An endpoint
+/// that takes a schedule must accept a body of at least this size.
+pub const MAX_CSV_BYTES: usize = 3 + csv_header_bytes() + MAX_CSV_ROWS * MAX_CSV_ROW_BYTES;
+
+const fn csv_header_bytes() -> usize {
+    let mut bytes = CSV_COLUMNS.len() - 1 + 2;
+    let mut i = 0;
+    while i < CSV_COLUMNS.len() {
+        bytes += CSV_COLUMNS[i].len();
+        i += 1;
+    }
+    bytes
+}
 
 /// The columns of the CSV import, each required exactly once, in any order.
 pub const CSV_COLUMNS: [&str; 12] = [
@@ -1553,6 +1586,25 @@ mod tests {
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].line, MAX_CSV_ROWS + 2);
         assert!(issues[0].message.contains("more than 5000 data rows"));
+    }
+
+    #[test]
+    fn the_longest_valid_row_has_max_csv_row_bytes_and_a_full_file_fits_max_csv_bytes() {
+        let class = "c".repeat(MAX_CLASS_CHARS);
+        let classes = [CreditorClass::parse(&class).unwrap()];
+        let reference = format!("\"{}\"", "\u{1d11e}".repeat(MAX_REFERENCE_CHARS));
+        let amount = "999999999999999999.0000000000";
+        let row = format!(
+            "{reference},guarantee_or_letter_of_credit,SAR,{amount},{amount},{amount},{amount},\
+             4294967295,{amount},false,{class},false\r\n"
+        );
+        assert_eq!(row.len(), MAX_CSV_ROW_BYTES);
+        let terms = parse_facility_csv(&format!("{HEADER}\r\n{row}"), &classes).unwrap();
+        assert_eq!(terms[0].reference().chars().count(), MAX_REFERENCE_CHARS);
+        assert_eq!(
+            format!("\u{feff}{HEADER}\r\n").len() + MAX_CSV_ROWS * row.len(),
+            MAX_CSV_BYTES
+        );
     }
 
     #[test]
