@@ -384,3 +384,100 @@ async fn an_import_takes_the_five_thousand_rows_the_domain_allows_and_refuses_mo
             .contains("5000 rows")
     );
 }
+
+/// The fields of a 422's errors.
+fn error_fields(answer: &workout_tests::Answer) -> Vec<String> {
+    answer.assert_problem(422, "validation_failed");
+    answer.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_currency_must_be_an_active_iso_4217_currency_and_amounts_fit_its_minor_unit() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, "SAR").await;
+    let w = case.workout;
+
+    // Codes of things that are not currencies, and unknown codes, are refused by name.
+    for (code, says) in [
+        ("XAU", "precious metal"),
+        ("XAG", "precious metal"),
+        ("XPT", "precious metal"),
+        ("XPD", "precious metal"),
+        ("XXX", "no currency"),
+        ("XTS", "testing"),
+        ("CHE", "fund"),
+        ("USN", "fund"),
+        ("XDR", "unit of account"),
+        ("ABC", "not an active ISO 4217"),
+    ] {
+        let refused = app
+            .create_facility(&case.creditor, w, &facility("TL-1", code, "1000"))
+            .await;
+        assert_eq!(error_fields(&refused), ["currency"], "{code}");
+        let message = refused.json()["errors"][0]["message"].clone();
+        assert!(
+            message.as_str().unwrap().contains(says),
+            "{code}: {message}"
+        );
+    }
+    let csv = format!("{HEADER}TL-1,term_loan,XAU,1,1,0,0,0,0,false,unsecured,false\n");
+    let imported = app.import_facilities(&case.creditor, w, &csv).await;
+    assert_eq!(error_fields(&imported), ["line 2: currency"]);
+    let rates = app
+        .set_fx_rates(
+            &case.coordinator,
+            w,
+            "2026-11-20",
+            &json!({"rates": {"XAU": "9000"}}),
+        )
+        .await;
+    assert_eq!(error_fields(&rates), ["rates.XAU"]);
+    let borrower = app.institution("borrower", "Gold Co").await;
+    let opened = app
+        .open_workout(
+            &case.coordinator,
+            &json!({"reference": "WO-GOLD", "borrower_id": borrower, "base_currency": "XAU",
+                    "governing_law": "KSA", "opened_on": "2026-11-02"}),
+        )
+        .await;
+    assert_eq!(error_fields(&opened), ["base_currency"]);
+
+    // Amounts have no more decimals than the currency's minor unit: KWD 3, JPY 0, SAR 2.
+    let mut kwd = facility("TL-KWD", "KWD", "1000.125");
+    let created = app.create_facility(&case.creditor, w, &kwd).await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    assert_eq!(created.json()["terms"]["outstanding_principal"], "1000.125");
+    kwd["reference"] = json!("TL-KWD-2");
+    kwd["accrued_interest"] = json!("0.1255");
+    let refused = app.create_facility(&case.creditor, w, &kwd).await;
+    assert_eq!(error_fields(&refused), ["accrued_interest"]);
+    assert!(
+        refused.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 3 decimal places in KWD")
+    );
+    let mut jpy = facility("TL-JPY", "JPY", "1000000");
+    jpy["fees_and_penalties"] = json!("0.5");
+    let refused = app.create_facility(&case.creditor, w, &jpy).await;
+    assert_eq!(error_fields(&refused), ["fees_and_penalties"]);
+    let sar = facility("TL-SAR", "SAR", "1000.125");
+    let refused = app.create_facility(&case.creditor, w, &sar).await;
+    assert_eq!(
+        error_fields(&refused),
+        ["committed", "outstanding_principal"]
+    );
+    let mut covered = facility("TL-COV", "SAR", "1000");
+    covered["collateral"] = json!([{"kind": "real_estate", "valuation": {"amount": "900000.5", "currency": "JPY"},
+        "valued_on": "2026-06-30", "ranking": 1}]);
+    let refused = app.create_facility(&case.creditor, w, &covered).await;
+    assert_eq!(error_fields(&refused), ["collateral[0].valuation"]);
+    let csv = format!("{HEADER}TL-CSV,term_loan,JPY,1,1.5,0,0,0,0,false,unsecured,false\n");
+    let imported = app.import_facilities(&case.creditor, w, &csv).await;
+    assert_eq!(error_fields(&imported), ["line 2: outstanding_principal"]);
+}

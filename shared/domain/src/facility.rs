@@ -9,10 +9,15 @@
 //! - Amounts are plain decimals written as text, e.g. `"1234.50"`: digits with an optional
 //!   decimal point, no sign, no thousands separators, no exponent (a leading `-` is recognized
 //!   only to say that the amount is negative). Every amount is ≥ 0, below 10^18 (far above any
-//!   real facility, and low enough that sums can never overflow) and has at most
-//!   [`MAX_DECIMAL_PLACES`] decimal places. The money module knows no minor units per currency,
-//!   so the limit is the same for every currency; zeros after the 4th place are dropped
-//!   (`1.500000` is kept as `1.5000`), other digits there are an error, never rounded away.
+//!   real facility, and low enough that sums can never overflow) and has no more decimal places
+//!   than its currency's ISO 4217 minor unit ([`Currency::minor_units`]: `1.234` is a KWD amount
+//!   but not a SAR one, `1000.5` is not a JPY amount) — the facility's currency for its amounts,
+//!   their own for a collateral's valuation and a guarantee's amount. Zeros beyond the minor unit
+//!   are dropped (`1.500` SAR is kept as `1.50`, `1000.00` JPY as `1000`), other digits there are
+//!   an error naming the field, never rounded away. (No currency has more than
+//!   [`MAX_DECIMAL_PLACES`] places.)
+//! - `currency` is an active ISO 4217 currency: not `XXX`, `XTS`, a precious metal (`XAU`, ...),
+//!   a fund code or a unit of account (see [`Currency::parse`]).
 //! - `reference` (the bank's own facility reference) and a collateral's `kind` are trimmed and
 //!   have 1–60 characters; a collateral's `description` has at most 500. None of them may contain
 //!   control characters (a description may contain line breaks and tabs).
@@ -690,20 +695,23 @@ impl ScalarFields<'_> {
             "currency",
             required(currency).and_then(|text| Currency::parse(text).map_err(|e| e.to_string())),
         );
-        let committed = check(issues, "committed", parse_amount(committed));
+        // An amount of the facility: within its currency's minor unit when the currency is known.
+        let amount = |text: &str| {
+            parse_amount(text).and_then(|value| match currency {
+                Some(currency) => within_minor_units(value, currency),
+                None => Ok(value),
+            })
+        };
+        let committed = check(issues, "committed", amount(committed));
         let outstanding_principal = check(
             issues,
             "outstanding_principal",
-            parse_amount(outstanding_principal),
+            amount(outstanding_principal),
         );
-        let accrued_interest = check(issues, "accrued_interest", parse_amount(accrued_interest));
-        let past_due = check(issues, "past_due", parse_amount(past_due));
+        let accrued_interest = check(issues, "accrued_interest", amount(accrued_interest));
+        let past_due = check(issues, "past_due", amount(past_due));
         let days_past_due = check(issues, "days_past_due", parse_days(days_past_due));
-        let fees_and_penalties = check(
-            issues,
-            "fees_and_penalties",
-            parse_amount(fees_and_penalties),
-        );
+        let fees_and_penalties = check(issues, "fees_and_penalties", amount(fees_and_penalties));
         let secured = check(issues, "secured", parse_bool(secured));
         let class = check(issues, "class", parse_class(class, allowed_classes));
         let related_party = check(issues, "related_party", parse_bool(related_party));
@@ -783,7 +791,8 @@ fn validate_collateral(items: &[Collateral], issues: &mut Vec<FieldIssue>) -> Ve
         let valuation = check(
             issues,
             &field("valuation"),
-            check_amount(item.valuation.amount),
+            check_amount(item.valuation.amount)
+                .and_then(|value| within_minor_units(value, item.valuation.currency)),
         );
         if item.ranking == 0 {
             issues.push(FieldIssue::new(
@@ -820,7 +829,9 @@ fn validate_guarantees(
     let mut valid = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         let field = format!("guarantees[{index}].amount");
-        match check_amount(item.amount.amount) {
+        match check_amount(item.amount.amount)
+            .and_then(|value| within_minor_units(value, item.amount.currency))
+        {
             Ok(amount) if amount.is_zero() => {
                 issues.push(FieldIssue::new(field, "a guarantee covers more than 0"));
             }
@@ -921,6 +932,24 @@ fn check_amount(value: Decimal) -> Result<Decimal, String> {
     }
     value.set_sign_positive(true);
     Ok(value)
+}
+
+/// `value` with no more decimal places than `currency`'s ISO 4217 minor unit: zeros beyond it are
+/// dropped (exactly), other digits there are an error.
+fn within_minor_units(value: Decimal, currency: Currency) -> Result<Decimal, String> {
+    let places = currency.minor_units();
+    if value.scale() <= places {
+        return Ok(value);
+    }
+    let significant = value.normalize().scale();
+    if significant > places {
+        return Err(format!(
+            "has at most {places} decimal places in {currency} (its ISO 4217 minor unit), got \
+             {significant}"
+        ));
+    }
+    // Only zeros are dropped, so this is exact.
+    Ok(value.round_dp(places))
 }
 
 fn parse_days(text: &str) -> Result<u32, String> {
@@ -1373,21 +1402,80 @@ mod tests {
     }
 
     #[test]
-    fn amounts_have_at_most_four_decimal_places_but_trailing_zeros_are_dropped() {
+    fn amounts_have_no_more_decimals_than_their_currencys_minor_unit_but_zeros_are_dropped() {
         let mut entry = input();
-        entry.accrued_interest = "12500.123400".to_owned();
+        entry.accrued_interest = "12500.120000".to_owned();
         let terms = entry.validate(DEFAULT_CLASSES).unwrap();
-        assert_eq!(terms.accrued_interest().amount.to_string(), "12500.1234");
-        entry.accrued_interest = "12500.12345".to_owned();
+        assert_eq!(terms.accrued_interest().amount.to_string(), "12500.12");
+        entry.accrued_interest = "12500.125".to_owned();
         let issues = entry.validate(DEFAULT_CLASSES).unwrap_err();
         assert_eq!(fields(&issues), ["accrued_interest"]);
+        assert!(
+            issues[0]
+                .message
+                .contains("at most 2 decimal places in SAR"),
+            "{issues:?}"
+        );
+        entry.accrued_interest = "12500.12345".to_owned();
+        let issues = entry.validate(DEFAULT_CLASSES).unwrap_err();
         assert!(issues[0].message.contains("at most 4 decimal places"));
+
+        // KWD has 3 places, JPY none.
+        let mut kwd = input();
+        kwd.currency = "KWD".to_owned();
+        kwd.accrued_interest = "12500.125".to_owned();
+        let terms = kwd.validate(DEFAULT_CLASSES).unwrap();
+        assert_eq!(terms.accrued_interest().amount.to_string(), "12500.125");
+        kwd.fees_and_penalties = "750.1255".to_owned();
+        assert_eq!(
+            fields(&kwd.validate(DEFAULT_CLASSES).unwrap_err()),
+            ["fees_and_penalties"]
+        );
+        let mut jpy = input();
+        jpy.currency = "JPY".to_owned();
+        let terms = jpy.validate(DEFAULT_CLASSES).unwrap();
+        assert_eq!(terms.committed().amount.to_string(), "1000000");
+        jpy.outstanding_principal = "1000000.5".to_owned();
+        let issues = jpy.validate(DEFAULT_CLASSES).unwrap_err();
+        assert_eq!(fields(&issues), ["outstanding_principal"]);
+        assert!(
+            issues[0]
+                .message
+                .contains("at most 0 decimal places in JPY")
+        );
+
+        // A collateral's valuation and a guarantee's amount follow their own currencies.
+        let mut cover = input();
+        cover.collateral[0].valuation =
+            Money::new(dec("2500000.5"), Currency::parse("JPY").unwrap());
+        cover.guarantees[0].amount = Money::new(dec("10.005"), Currency::SAR);
+        assert_eq!(
+            fields(&cover.validate(DEFAULT_CLASSES).unwrap_err()),
+            ["collateral[0].valuation", "guarantees[0].amount"]
+        );
+        cover.guarantees[0].amount = Money::new(dec("10.005"), Currency::parse("BHD").unwrap());
+        cover.collateral[0].valuation =
+            Money::new(dec("2500000.00"), Currency::parse("JPY").unwrap());
+        let terms = cover.validate(DEFAULT_CLASSES).unwrap();
+        assert_eq!(terms.collateral()[0].valuation.to_string(), "2500000 JPY");
+
         for bad in ["+1", ".5", "5.", "1_000", " ", "1 000", "0x10", "NaN"] {
             assert!(parse_amount(bad).is_err(), "{bad:?}");
         }
         assert_eq!(parse_amount("-0").unwrap().to_string(), "0");
         assert!(parse_amount("999999999999999999.9999").is_ok());
         assert!(parse_amount("1000000000000000000").is_err());
+    }
+
+    #[test]
+    fn a_currency_is_an_active_iso_4217_currency_not_a_metal_fund_or_test_code() {
+        for code in ["XAU", "XXX", "XTS", "CHE", "XDR", "ABC"] {
+            let mut entry = input();
+            entry.currency = code.to_owned();
+            let issues = entry.validate(DEFAULT_CLASSES).unwrap_err();
+            assert_eq!(fields(&issues), ["currency"], "{code}");
+            assert!(issues[0].message.contains(code), "{issues:?}");
+        }
     }
 
     #[test]
