@@ -481,3 +481,94 @@ async fn a_currency_must_be_an_active_iso_4217_currency_and_amounts_fit_its_mino
     let imported = app.import_facilities(&case.creditor, w, &csv).await;
     assert_eq!(error_fields(&imported), ["line 2: outstanding_principal"]);
 }
+
+fn today() -> String {
+    chrono::Utc::now().date_naive().to_string()
+}
+
+/// Every facility line of a snapshot: (reference, exposure, base exposure).
+fn lines(snapshot: &Value) -> Vec<(String, String, String)> {
+    let mut lines = Vec::new();
+    for creditor in snapshot["creditors"].as_array().unwrap() {
+        for line in creditor["facilities"].as_array().unwrap() {
+            lines.push((
+                line["reference"].as_str().unwrap().to_owned(),
+                line["exposure"]["amount"].as_str().unwrap().to_owned(),
+                line["base_exposure"]["amount"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    lines.sort();
+    lines
+}
+
+#[tokio::test]
+async fn snapshot_amounts_round_to_the_base_currencys_minor_unit() {
+    let app = TestApp::spawn().await;
+
+    // A KWD workout: 3 places.
+    let case = open_case(&app, "KWD").await;
+    let w = case.workout;
+    for body in [
+        facility("TL-KWD", "KWD", "1000.125"),
+        facility("TL-USD", "USD", "1000.25"),
+    ] {
+        let created = app.create_facility(&case.creditor, w, &body).await;
+        assert_eq!(created.status, 201, "{:?}", created.json());
+    }
+    let rates = app
+        .set_fx_rates(
+            &case.coordinator,
+            w,
+            "2026-11-20",
+            &json!({"rates": {"USD": "0.3075"}}),
+        )
+        .await;
+    assert_eq!(rates.status, 200, "{:?}", rates.json());
+    let snapshot = app.snapshot(&case.coordinator, w, &today()).await;
+    assert_eq!(snapshot.status, 200, "{:?}", snapshot.json());
+    let snapshot = snapshot.json();
+    // 1,000.25 USD × 0.3075 = 307.576875 → 307.577 KWD (not 307.58).
+    assert_eq!(
+        lines(&snapshot),
+        [
+            ("TL-KWD".into(), "1000.125".into(), "1000.125".into()),
+            ("TL-USD".into(), "1000.25".into(), "307.577".into()),
+        ]
+    );
+    assert_eq!(snapshot["base"], "KWD");
+    assert_eq!(snapshot["total"]["amount"], "1307.702");
+
+    // A JPY workout: whole yen. 1,000.25 USD × 150.5 = 150,537.625 → 150,538 JPY.
+    let borrower = app.institution("borrower", "Yen Co").await;
+    let opened = app
+        .open_workout(
+            &case.coordinator,
+            &json!({"reference": "WO-JPY", "borrower_id": borrower, "base_currency": "JPY",
+                    "governing_law": "KSA", "opened_on": "2026-11-02"}),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{:?}", opened.json());
+    let yen = id_of(&opened.json());
+    let created = app
+        .create_facility(
+            &case.coordinator,
+            yen,
+            &facility("TL-USD", "USD", "1000.25"),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    app.set_fx_rates(
+        &case.coordinator,
+        yen,
+        "2026-11-20",
+        &json!({"rates": {"USD": "150.5"}}),
+    )
+    .await;
+    let snapshot = app.snapshot(&case.coordinator, yen, &today()).await.json();
+    assert_eq!(
+        lines(&snapshot),
+        [("TL-USD".into(), "1000.25".into(), "150538".into())]
+    );
+    assert_eq!(snapshot["total"]["amount"], "150538");
+}

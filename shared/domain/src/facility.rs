@@ -337,7 +337,7 @@ impl From<CreditorClass> for String {
 ///
 /// A plain record: a `Collateral` on its own is unchecked; inside a [`FacilityTerms`] it has
 /// passed [`FacilityInput::validate`] (texts trimmed and within their lengths, valuation ≥ 0
-/// with at most 4 decimal places, ranking ≥ 1).
+/// within its currency's minor unit, ranking ≥ 1).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Collateral {
@@ -356,8 +356,8 @@ pub struct Collateral {
 
 /// A guarantee given by a third party for a facility.
 ///
-/// A plain record: inside a [`FacilityTerms`] its amount is checked to be > 0 with at most 4
-/// decimal places.
+/// A plain record: inside a [`FacilityTerms`] its amount is checked to be > 0 within its
+/// currency's minor unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuaranteeCover {
