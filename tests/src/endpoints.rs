@@ -345,4 +345,15 @@ impl TestApp {
         )
         .await
     }
+
+    /// `POST /workouts/{id}/facilities/security/import` with a `text/csv` list of collateral and
+    /// guarantees.
+    pub async fn import_security(&self, actor: &Actor, workout: Uuid, csv: &str) -> Answer {
+        self.post_csv(
+            &workout_path(workout, "/facilities/security/import"),
+            actor,
+            csv,
+        )
+        .await
+    }
 }

@@ -572,3 +572,109 @@ async fn snapshot_amounts_round_to_the_base_currencys_minor_unit() {
     );
     assert_eq!(snapshot["total"]["amount"], "150538");
 }
+
+const SECURITY_HEADER: &str =
+    "reference,cover,kind,description,amount,currency,valued_on,ranking,guarantor\n";
+
+#[tokio::test]
+async fn collateral_and_guarantees_come_in_a_second_csv_or_stay_as_they_are() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, "SAR").await;
+    let w = case.workout;
+    let guarantor = app.institution("borrower", "Parent Holding").await;
+    let added = app
+        .add_participant(
+            &case.coordinator,
+            w,
+            &json!({"institution_id": guarantor, "role": "guarantor", "contacts": [{"name": "Legal", "email": "legal@parent.test", "language": "en"}]}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.json());
+    let mut kept = facility("KEPT", "SAR", "100");
+    kept["collateral"] = json!([{"kind": "share_pledge", "valuation": {"amount": "50", "currency": "SAR"},
+        "valued_on": "2026-06-30", "ranking": 1}]);
+    for body in [
+        kept,
+        facility("A", "SAR", "1000"),
+        facility("B", "SAR", "2000"),
+    ] {
+        let created = app.create_facility(&case.creditor, w, &body).await;
+        assert_eq!(created.status, 201, "{:?}", created.json());
+    }
+    let csv = format!(
+        "{HEADER}{}{}{}",
+        row("KEPT", "110"),
+        row("A", "1000"),
+        row("B", "2000")
+    );
+    let imported = app.import_facilities(&case.creditor, w, &csv).await;
+    assert_eq!(imported.status, 200, "{:?}", imported.json());
+
+    // Bad rows are named by line and column, and nothing is written: first the file's form...
+    let malformed = format!(
+        "{SECURITY_HEADER}\
+         A,pledge,,,,,,,\n\
+         B,guarantee,,,500,SAR,2026-06-30,,not-an-id\n"
+    );
+    let refused = app.import_security(&case.creditor, w, &malformed).await;
+    assert_eq!(
+        error_fields(&refused),
+        ["line 2: cover", "line 3: valued_on", "line 3: guarantor"]
+    );
+    // ... then what the file says against the workout and the currencies.
+    let bad = format!(
+        "{SECURITY_HEADER}\
+         A,collateral,real_estate,Warehouse,900000.5,JPY,2026-06-30,1,\n\
+         B,guarantee,,,500,SAR,,,{}\n\
+         Z,none,,,,,,,\n",
+        Uuid::now_v7()
+    );
+    let refused = app.import_security(&case.creditor, w, &bad).await;
+    assert_eq!(
+        error_fields(&refused),
+        ["line 2: amount", "line 3: guarantor", "line 4: reference"]
+    );
+
+    let good = format!(
+        "{SECURITY_HEADER}\
+         A,collateral,real_estate,\"Warehouse, Jeddah\",900000,SAR,2026-06-30,1,\n\
+         A,guarantee,,,500.50,USD,,,{guarantor}\n\
+         B,collateral,receivables,,250000,SAR,2026-09-30,2,\n"
+    );
+    let imported = app.import_security(&case.creditor, w, &good).await;
+    assert_eq!(imported.status, 200, "{:?}", imported.json());
+    assert_eq!(imported.json()["updated"], 2);
+    let listed = app.facilities(&case.creditor, w).await.items();
+    let terms_of = |reference: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["terms"]["reference"] == reference)
+            .unwrap()["terms"]
+            .clone()
+    };
+    let a = terms_of("A");
+    assert_eq!(a["collateral"][0]["description"], "Warehouse, Jeddah");
+    assert_eq!(a["guarantees"][0]["amount"]["amount"], "500.50");
+    assert_eq!(a["guarantees"][0]["guarantor"], json!(guarantor));
+    assert_eq!(terms_of("B")["collateral"][0]["ranking"], 2);
+    // A facility the file does not name keeps its collateral, and the balances stay.
+    let kept = terms_of("KEPT");
+    assert_eq!(kept["collateral"][0]["kind"], "share_pledge");
+    assert_eq!(kept["outstanding_principal"], "110");
+    assert_eq!(a["outstanding_principal"], "1000");
+
+    // `none` clears a facility's collateral and guarantees.
+    let cleared = app
+        .import_security(
+            &case.creditor,
+            w,
+            &format!("{SECURITY_HEADER}A,none,,,,,,,\n"),
+        )
+        .await;
+    assert_eq!(cleared.status, 200, "{:?}", cleared.json());
+    let a = &cleared.json()["facilities"][0]["terms"];
+    assert_eq!(a["collateral"], json!([]));
+    assert_eq!(a["guarantees"], json!([]));
+}

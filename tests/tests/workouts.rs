@@ -416,6 +416,12 @@ fn write_bodies(borrower: Uuid, institution: Uuid) -> BTreeMap<&'static str, Bod
             Body::Csv(SCHEDULE),
         ),
         (
+            "POST /registry/v1/workouts/{workout_id}/facilities/security/import",
+            Body::Csv(
+                "reference,cover,kind,description,amount,currency,valued_on,ranking,guarantor\nTL-1,none,,,,,,,\n",
+            ),
+        ),
+        (
             "PUT /registry/v1/workouts/{workout_id}/facilities/{facility_id}",
             Body::Json(terms),
         ),

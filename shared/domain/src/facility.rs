@@ -62,7 +62,7 @@
 //!
 //! Values are trimmed. `secured` and `related_party` are `true`/`false`, `yes`/`no` or `1`/`0`
 //! (any case); `days_past_due` is a whole number. Collateral and guarantees are not part of the
-//! CSV. A file has at most [`MAX_CSV_ROWS`] data rows and at least one, and no two rows may share
+//! CSV; they come in a second CSV, one row per item ([`parse_security_csv`]). A file has at most [`MAX_CSV_ROWS`] data rows and at least one, and no two rows may share
 //! a `reference`; such a file, its values unpadded, has at most [`MAX_CSV_BYTES`] bytes (about
 //! 2.46 MB), which an endpoint taking schedules must accept. Problems are reported as [`RowIssue`]s with the 1-based line number on which
 //! the record starts (the header is on line 1 when the file does not start with blank lines).
@@ -1011,7 +1011,7 @@ pub fn parse_facility_csv(
         });
         return Err(issues);
     };
-    let positions = match column_positions(&header) {
+    let positions = match column_positions(&header, &CSV_COLUMNS) {
         Ok(positions) => positions,
         Err(header_issues) => {
             issues.extend(header_issues);
@@ -1078,9 +1078,306 @@ pub fn parse_facility_csv(
     }
 }
 
-/// For each of [`CSV_COLUMNS`], its position in the header.
-fn column_positions(header: &CsvRecord) -> Result<[usize; CSV_COLUMNS.len()], Vec<RowIssue>> {
-    let mut positions = [None; CSV_COLUMNS.len()];
+/// The columns of a security CSV (a facility's collateral and guarantees), each required exactly
+/// once, in any order.
+pub const SECURITY_CSV_COLUMNS: [&str; 9] = [
+    "reference",
+    "cover",
+    "kind",
+    "description",
+    "amount",
+    "currency",
+    "valued_on",
+    "ranking",
+    "guarantor",
+];
+
+/// What one row of a security CSV gives a facility.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CoverItem {
+    /// A collateral item.
+    Collateral(Collateral),
+    /// A guarantee.
+    Guarantee(GuaranteeCover),
+    /// Nothing: the facility has neither collateral nor guarantees.
+    None,
+}
+
+/// One row of a security CSV.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverRow {
+    /// The line on which the record starts.
+    pub line: usize,
+    /// The facility's reference (trimmed).
+    pub reference: String,
+    /// What the row gives it.
+    pub item: CoverItem,
+}
+
+/// Reads a security CSV: one row per collateral item or guarantee of a facility, named by its
+/// reference (same syntax as the schedule, see the module documentation).
+///
+/// Columns [`SECURITY_CSV_COLUMNS`]: `cover` is `collateral`, `guarantee` or `none`. A collateral
+/// row has `kind` (1–60 characters), `description` (may be empty), `amount` and `currency` (its
+/// valuation), `valued_on` (YYYY-MM-DD) and `ranking` (1 for first ranking), and no
+/// `guarantor`; a guarantee row has `guarantor` (an institution id), `amount` and `currency`, and
+/// the collateral columns empty; a `none` row (every other column empty) says that the facility
+/// has neither. The amounts are checked here for their form only; against the currency's minor
+/// unit and the other rules they are checked when the facility's terms are validated with them.
+///
+/// # Errors
+/// Every problem found, as [`RowIssue`]s sorted by line, as [`parse_facility_csv`] does; a
+/// `none` row for a reference that also has items is an error.
+pub fn parse_security_csv(text: &str) -> Result<Vec<CoverRow>, Vec<RowIssue>> {
+    let (records, mut issues) = read_csv(text, MAX_CSV_ROWS + 1)?;
+    let mut records = records.into_iter();
+    let Some(header) = records.next() else {
+        issues.push(RowIssue {
+            line: 1,
+            field: None,
+            message: format!(
+                "the file is empty; it needs a header row with the columns {}",
+                SECURITY_CSV_COLUMNS.join(",")
+            ),
+        });
+        return Err(issues);
+    };
+    let positions = match column_positions(&header, &SECURITY_CSV_COLUMNS) {
+        Ok(positions) => positions,
+        Err(header_issues) => {
+            issues.extend(header_issues);
+            issues.sort_by_key(|issue| issue.line);
+            return Err(issues);
+        }
+    };
+    let mut rows = Vec::new();
+    for record in records {
+        let line = record.line;
+        if record.fields.len() != header.fields.len() {
+            issues.push(RowIssue {
+                line,
+                field: None,
+                message: format!(
+                    "has {} fields, the header has {}",
+                    record.fields.len(),
+                    header.fields.len()
+                ),
+            });
+            continue;
+        }
+        let [
+            reference,
+            cover,
+            kind,
+            description,
+            amount,
+            currency,
+            valued_on,
+            ranking,
+            guarantor,
+        ] = positions.map(|position| record.fields.get(position).map_or("", String::as_str));
+        let mut row_issues = Vec::new();
+        let reference = check(
+            &mut row_issues,
+            "reference",
+            parse_text(reference, 1, MAX_REFERENCE_CHARS, false),
+        );
+        let money = |issues: &mut Vec<FieldIssue>| {
+            let currency = check(
+                issues,
+                "currency",
+                required(currency)
+                    .and_then(|text| Currency::parse(text).map_err(|e| e.to_string())),
+            );
+            let amount = check(issues, "amount", parse_amount(amount));
+            Some(Money::new(amount?, currency?))
+        };
+        let empty = |issues: &mut Vec<FieldIssue>, columns: &[(&str, &str)], cover: &str| {
+            for (name, value) in columns {
+                if !value.trim().is_empty() {
+                    issues.push(FieldIssue::new(
+                        *name,
+                        format!("must be empty on a {cover} row"),
+                    ));
+                }
+            }
+        };
+        let item = match cover.trim() {
+            "collateral" => {
+                empty(&mut row_issues, &[("guarantor", guarantor)], "collateral");
+                let kind = check(
+                    &mut row_issues,
+                    "kind",
+                    parse_text(kind, 1, MAX_KIND_CHARS, false),
+                );
+                let description = check(
+                    &mut row_issues,
+                    "description",
+                    parse_text(description, 0, MAX_DESCRIPTION_CHARS, true),
+                );
+                let valuation = money(&mut row_issues);
+                let valued_on = check(
+                    &mut row_issues,
+                    "valued_on",
+                    required(valued_on).and_then(|text| {
+                        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                            .map_err(|_| format!("is a date written YYYY-MM-DD; got {text:?}"))
+                    }),
+                );
+                let ranking = check(
+                    &mut row_issues,
+                    "ranking",
+                    required(ranking).and_then(|text| {
+                        text.parse::<u16>()
+                            .ok()
+                            .filter(|rank| *rank >= 1)
+                            .ok_or_else(|| {
+                                format!("is 1 for a first-ranking charge, 2 for second, ...; got {text:?}")
+                            })
+                    }),
+                );
+                match (kind, description, valuation, valued_on, ranking) {
+                    (
+                        Some(kind),
+                        Some(description),
+                        Some(valuation),
+                        Some(valued_on),
+                        Some(ranking),
+                    ) => Some(CoverItem::Collateral(Collateral {
+                        kind,
+                        description,
+                        valuation,
+                        valued_on,
+                        ranking,
+                    })),
+                    _ => None,
+                }
+            }
+            "guarantee" => {
+                empty(
+                    &mut row_issues,
+                    &[
+                        ("kind", kind),
+                        ("description", description),
+                        ("valued_on", valued_on),
+                        ("ranking", ranking),
+                    ],
+                    "guarantee",
+                );
+                let guarantor = check(
+                    &mut row_issues,
+                    "guarantor",
+                    required(guarantor).and_then(|text| {
+                        InstitutionId::from_str(text)
+                            .map_err(|_| format!("is an institution id (a UUID); got {text:?}"))
+                    }),
+                );
+                let amount = money(&mut row_issues);
+                match (guarantor, amount) {
+                    (Some(guarantor), Some(amount)) => {
+                        Some(CoverItem::Guarantee(GuaranteeCover { guarantor, amount }))
+                    }
+                    _ => None,
+                }
+            }
+            "none" => {
+                empty(
+                    &mut row_issues,
+                    &[
+                        ("kind", kind),
+                        ("description", description),
+                        ("amount", amount),
+                        ("currency", currency),
+                        ("valued_on", valued_on),
+                        ("ranking", ranking),
+                        ("guarantor", guarantor),
+                    ],
+                    "none",
+                );
+                Some(CoverItem::None)
+            }
+            other => {
+                row_issues.push(FieldIssue::new(
+                    "cover",
+                    format!(
+                        "is collateral, guarantee or none; got {:?}",
+                        other.chars().take(40).collect::<String>()
+                    ),
+                ));
+                None
+            }
+        };
+        issues.extend(row_issues.into_iter().map(|issue| RowIssue {
+            line,
+            field: Some(issue.field),
+            message: issue.message,
+        }));
+        if let (Some(reference), Some(item)) = (reference, item) {
+            rows.push(CoverRow {
+                line,
+                reference,
+                item,
+            });
+        }
+    }
+    if rows.is_empty() && issues.is_empty() {
+        issues.push(RowIssue {
+            line: header.line,
+            field: None,
+            message: "the file has a header but no data rows".to_owned(),
+        });
+    }
+    // A `none` row contradicts items given for the same facility.
+    for row in &rows {
+        if row.item == CoverItem::None
+            && rows
+                .iter()
+                .any(|other| other.reference == row.reference && other.item != CoverItem::None)
+        {
+            issues.push(RowIssue {
+                line: row.line,
+                field: Some("cover".to_owned()),
+                message: format!(
+                    "{:?} has collateral or guarantees on other lines; none means it has neither",
+                    row.reference
+                ),
+            });
+        }
+    }
+    if issues.is_empty() {
+        Ok(rows)
+    } else {
+        issues.sort_by_key(|issue| issue.line);
+        Err(issues)
+    }
+}
+
+impl FacilityTerms {
+    /// These terms with `collateral` and `guarantees` instead of their own, checked as
+    /// [`FacilityInput::validate`] checks them (the facility's own class stays allowed).
+    ///
+    /// # Errors
+    /// The problems of the new items, named `collateral[i].…` or `guarantees[i].…`.
+    pub fn with_security(
+        &self,
+        collateral: Vec<Collateral>,
+        guarantees: Vec<GuaranteeCover>,
+    ) -> Result<Self, Vec<FieldIssue>> {
+        let input = FacilityInput {
+            collateral,
+            guarantees,
+            ..self.to_input()
+        };
+        input.validate(std::slice::from_ref(&self.class))
+    }
+}
+
+/// For each of `columns`, its position in the header.
+fn column_positions<const N: usize>(
+    header: &CsvRecord,
+    columns: &[&str; N],
+) -> Result<[usize; N], Vec<RowIssue>> {
+    let mut positions = [None; N];
     let mut issues = Vec::new();
     let issue = |field: &str, message: String| RowIssue {
         line: header.line,
@@ -1089,7 +1386,7 @@ fn column_positions(header: &CsvRecord) -> Result<[usize; CSV_COLUMNS.len()], Ve
     };
     for (position, name) in header.fields.iter().enumerate() {
         let name = name.trim();
-        match CSV_COLUMNS.iter().position(|column| *column == name) {
+        match columns.iter().position(|column| *column == name) {
             Some(column) => match positions[column] {
                 Some(_) => {
                     issues.push(issue(name, format!("column {name} appears more than once")))
@@ -1101,12 +1398,12 @@ fn column_positions(header: &CsvRecord) -> Result<[usize; CSV_COLUMNS.len()], Ve
                 format!(
                     "unknown column {name:?} (column {}); the columns are {}",
                     position + 1,
-                    CSV_COLUMNS.join(",")
+                    columns.join(",")
                 ),
             )),
         }
     }
-    for (column, position) in CSV_COLUMNS.iter().zip(positions) {
+    for (column, position) in columns.iter().zip(positions) {
         if position.is_none() {
             issues.push(issue(column, format!("the header has no column {column}")));
         }
@@ -1692,6 +1989,55 @@ mod tests {
         assert_eq!(
             format!("\u{feff}{HEADER}\r\n").len() + MAX_CSV_ROWS * row.len(),
             MAX_CSV_BYTES
+        );
+    }
+
+    #[test]
+    fn a_security_csv_gives_collateral_guarantees_or_none_per_reference() {
+        let guarantor = InstitutionId::new();
+        let text = format!(
+            "reference,cover,kind,description,amount,currency,valued_on,ranking,guarantor\n\
+             A,collateral,real_estate,\"Warehouse, Jeddah\",900000,SAR,2026-06-30,1,\n\
+             A,guarantee,,,500.50,USD,,,{guarantor}\n\
+             B,none,,,,,,,\n"
+        );
+        let rows = parse_security_csv(&text).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].line, 2);
+        assert!(
+            matches!(&rows[0].item, CoverItem::Collateral(c) if c.description == "Warehouse, Jeddah" && c.ranking == 1)
+        );
+        assert_eq!(
+            rows[1].item,
+            CoverItem::Guarantee(GuaranteeCover {
+                guarantor,
+                amount: Money::new(dec("500.50"), Currency::USD),
+            })
+        );
+        assert_eq!(
+            (rows[2].reference.as_str(), &rows[2].item),
+            ("B", &CoverItem::None)
+        );
+
+        let bad = "reference,cover,kind,description,amount,currency,valued_on,ranking,guarantor\n\
+                   A,collateral,x,,1,XAU,30/06/2026,0,\n\
+                   C,collateral,x,,1,SAR,2026-06-30,1,\n\
+                   C,none,,,,,,,\n\
+                   B,none,kind,,,,,,\n";
+        let issues = parse_security_csv(bad).unwrap_err();
+        let at: Vec<(usize, Option<&str>)> = issues
+            .iter()
+            .map(|i| (i.line, i.field.as_deref()))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                (2, Some("currency")),
+                (2, Some("valued_on")),
+                (2, Some("ranking")),
+                (4, Some("cover")),
+                (5, Some("kind")),
+            ]
         );
     }
 

@@ -16,12 +16,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use workout_domain::facility::{MAX_CSV_BYTES, MAX_CSV_ROWS};
 use workout_domain::registry_api::events::FacilityWithdrawn;
-use workout_domain::{RegistryTopic, WorkoutId, parse_facility_csv};
+use workout_domain::{RegistryTopic, RowIssue, WorkoutId, parse_facility_csv};
 use workout_http::{ApiError, FieldError};
 use workout_store::Reply;
 
@@ -39,6 +39,56 @@ use crate::workouts::membership::Decider;
 pub const MAX_IMPORT_BYTES: usize = 4 * 1024 * 1024;
 
 const _: () = assert!(MAX_IMPORT_BYTES >= MAX_CSV_BYTES);
+
+/// One field error per bad row: `field` is `line N` or `line N: column`.
+pub(super) fn row_errors(issues: Vec<RowIssue>) -> ApiError {
+    ApiError::Validation(
+        issues
+            .into_iter()
+            .map(|issue| {
+                let at = match issue.field {
+                    Some(column) => format!("line {}: {column}", issue.line),
+                    None => format!("line {}", issue.line),
+                };
+                FieldError::new(at, issue.message)
+            })
+            .collect(),
+    )
+}
+
+/// A `text/csv` request body (415 otherwise), up to [`MAX_IMPORT_BYTES`].
+pub(super) async fn read_csv_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<web::BytesMut, ApiError> {
+    let is_csv = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv"));
+    if !is_csv {
+        return Err(ApiError::status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the file as text/csv",
+        ));
+    }
+    read_schedule(payload).await
+}
+
+/// The body as UTF-8 text without control characters (but tab and line breaks).
+pub(super) fn csv_text(body: &[u8]) -> Result<&str, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad_request("invalid_encoding", "the CSV must be UTF-8"))?;
+    if let Some(at) = text.find(workout_http::boundary::is_forbidden_control) {
+        let line = text[..at].matches('\n').count() + 1;
+        return Err(ApiError::Validation(vec![FieldError::new(
+            format!("line {line}"),
+            "contains a control character (only tab and line breaks are allowed)",
+        )]));
+    }
+    Ok(text)
+}
 
 /// The request body, up to [`MAX_IMPORT_BYTES`] (413 `payload_too_large` beyond).
 async fn read_schedule(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
@@ -129,29 +179,8 @@ pub async fn import_facilities(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
-    let is_csv = decider
-        .req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/csv"));
-    if !is_csv {
-        return Err(ApiError::status(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the schedule as text/csv",
-        ));
-    }
-    let body = read_schedule(payload).await?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::bad_request("invalid_encoding", "the CSV must be UTF-8"))?;
-    if let Some(at) = text.find(workout_http::boundary::is_forbidden_control) {
-        let line = text[..at].matches('\n').count() + 1;
-        return Err(ApiError::Validation(vec![FieldError::new(
-            format!("line {line}"),
-            "contains a control character (only tab and line breaks are allowed)",
-        )]));
-    }
+    let body = read_csv_body(&decider.req, payload).await?;
+    let text = csv_text(&body)?;
     let fingerprint = workout_http::boundary::digest(&body);
     decider
         .decide(&fingerprint, workout, None, async |conn, member| {
@@ -164,24 +193,7 @@ pub async fn import_facilities(
                      facilities it does not list are withdrawn)",
                 )
             })?;
-            let rows = match parse_facility_csv(text, &classes_of(&member)) {
-                Ok(rows) => rows,
-                Err(issues) => {
-                    // One field error per bad row: `field` is `line N` or `line N: column`.
-                    return Err(ApiError::Validation(
-                        issues
-                            .into_iter()
-                            .map(|issue| {
-                                let at = match issue.field {
-                                    Some(column) => format!("line {}: {column}", issue.line),
-                                    None => format!("line {}", issue.line),
-                                };
-                                FieldError::new(at, issue.message)
-                            })
-                            .collect(),
-                    ));
-                }
-            };
+            let rows = parse_facility_csv(text, &classes_of(&member)).map_err(row_errors)?;
             // The creditor's facilities as they stand: a row keeps their security, and in
             // `replace` mode those the file leaves out are withdrawn.
             let current: BTreeMap<String, Facility> = facilities_at(

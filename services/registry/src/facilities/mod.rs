@@ -1,6 +1,6 @@
 //! Creditors' facilities in a workout, with a dated history: entering one, editing and withdrawing
 //! it, listing them as of a date, reading one (with the `ETag` an edit needs) and its history, and
-//! importing a creditor's schedule as CSV.
+//! importing a creditor's schedule as CSV, and their collateral and guarantees as a second CSV.
 //!
 //! Rules: a creditor enters and edits only its own facilities (another creditor's facility answers
 //! 404); every edit closes the current version and opens a new one at the same instant, so the
@@ -14,6 +14,7 @@
 pub mod create;
 pub mod history;
 pub mod import;
+pub mod import_security;
 pub mod list;
 pub mod show;
 pub mod terms;
@@ -44,6 +45,7 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(list::list_facilities)
         .service(show::show_facility)
         .service(import::import_facilities)
+        .service(import_security::import_security)
         .service(update::update_facility)
         .service(history::facility_history)
         .service(withdraw::withdraw_facility);
