@@ -177,10 +177,14 @@ impl TestApp {
         .await
     }
 
-    /// `POST /workouts/{id}/facilities/import` with a `text/csv` schedule.
+    /// `POST /workouts/{id}/facilities/import?mode=merge` with a `text/csv` schedule.
     pub async fn import_facilities(&self, actor: &Actor, workout: Uuid, csv: &str) -> Answer {
-        self.post_csv(&workout_path(workout, "/facilities/import"), actor, csv)
-            .await
+        self.post_csv(
+            &workout_path(workout, "/facilities/import?mode=merge"),
+            actor,
+            csv,
+        )
+        .await
     }
 
     /// `PUT /workouts/{id}/fx-rates/{date}`: the coordinator sets the rates of a date.
@@ -398,6 +402,43 @@ impl TestApp {
         self.get(
             &workout_path(workout, &format!("/borrower-classification{rest}")),
             actor,
+        )
+        .await
+    }
+
+    /// `GET /workouts/{id}/facilities/{fid}`: one facility as now in force, with its `ETag`.
+    pub async fn facility(&self, actor: &Actor, workout: Uuid, facility: Uuid) -> Answer {
+        self.get(
+            &workout_path(workout, &format!("/facilities/{facility}")),
+            actor,
+        )
+        .await
+    }
+
+    /// `POST /workouts/{id}/facilities/import{query}` with a `text/csv` schedule; `query` is empty
+    /// or starts with `?` (e.g. `?mode=replace`).
+    pub async fn import_facilities_with(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        query: &str,
+        csv: &str,
+    ) -> Answer {
+        self.post_csv(
+            &workout_path(workout, &format!("/facilities/import{query}")),
+            actor,
+            csv,
+        )
+        .await
+    }
+
+    /// `POST /workouts/{id}/facilities/security/import` with a `text/csv` list of collateral and
+    /// guarantees.
+    pub async fn import_security(&self, actor: &Actor, workout: Uuid, csv: &str) -> Answer {
+        self.post_csv(
+            &workout_path(workout, "/facilities/security/import"),
+            actor,
+            csv,
         )
         .await
     }

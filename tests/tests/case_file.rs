@@ -758,7 +758,7 @@ async fn re_importing_a_schedule_keeps_a_facilitys_collateral_and_guarantees() {
     // Only when asked are they dropped.
     let dropped = app
         .post_csv(
-            &format!("/registry/v1/workouts/{w}/facilities/import?drop_security=true"),
+            &format!("/registry/v1/workouts/{w}/facilities/import?mode=merge&drop_security=true"),
             creditor,
             csv,
         )

@@ -416,6 +416,12 @@ fn write_bodies(borrower: Uuid, institution: Uuid) -> BTreeMap<&'static str, Bod
             Body::Csv(SCHEDULE),
         ),
         (
+            "POST /registry/v1/workouts/{workout_id}/facilities/security/import",
+            Body::Csv(
+                "reference,cover,kind,description,amount,currency,valued_on,ranking,guarantor\nTL-1,none,,,,,,,\n",
+            ),
+        ),
+        (
             "PUT /registry/v1/workouts/{workout_id}/facilities/{facility_id}",
             Body::Json(terms),
         ),
@@ -577,6 +583,7 @@ fn fill(operation: &Operation, values: &BTreeMap<&str, String>) -> String {
             let value = match name.as_str() {
                 "as_of" => "2026-11-20",
                 "reference" => "2026-11-01",
+                "mode" => "merge",
                 other => panic!(
                     "no value for the query parameter {other} of {}",
                     operation.key()

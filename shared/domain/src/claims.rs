@@ -7,9 +7,9 @@
 //! owed so that the snapshot's totals show the whole debt, but they never vote.
 //!
 //! Rules:
-//! - A claim names its claimant (1 to 200 characters), its kind ([`ClaimantKind`]), a currency and
-//!   an amount (a plain decimal ≥ 0, as for facilities), optionally a note (up to 2,000
-//!   characters).
+//! - A claim names its claimant (1 to 200 characters), its kind ([`ClaimantKind`]), an active
+//!   ISO 4217 currency and an amount (a plain decimal ≥ 0 within the currency's minor unit, as
+//!   for facilities), optionally a note (up to 2,000 characters).
 //! - A claim is **preferential** (a priority claim) when the request says so; by default, wages
 //!   and tax or zakat claims are, every other kind is not.
 //! - A claim never has a vote and never carries a weight: it is shown apart from the creditors'
@@ -21,7 +21,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::facility::{FieldIssue, parse_amount, parse_text};
+use crate::facility::{FieldIssue, parse_amount, parse_text, within_minor_units};
 use crate::money::{Currency, Money};
 
 /// Who a claim of a non-participating creditor is owed to.
@@ -173,7 +173,14 @@ impl OtherClaimInput {
             "currency",
             Currency::parse(self.currency.trim()).map_err(|e| e.to_string()),
         );
-        let amount: Option<Decimal> = keep(&mut issues, "amount", parse_amount(&self.amount));
+        let amount: Option<Decimal> = keep(
+            &mut issues,
+            "amount",
+            parse_amount(&self.amount).and_then(|value| match currency {
+                Some(currency) => within_minor_units(value, currency),
+                None => Ok(value),
+            }),
+        );
         let note = match &self.note {
             Some(note) => keep(&mut issues, "note", parse_text(note, 0, 2000, true)).map(Some),
             None => Some(None),

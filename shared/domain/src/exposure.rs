@@ -10,11 +10,11 @@
 //!   without an entry (an entry for it must be 1). A currency without a rate is an error
 //!   ([`ExposureError::MissingRate`], or [`ExposureError::MissingRates`] listing all of them
 //!   for a snapshot), never a silent 1.
-//! - Conversion ([`convert`]) multiplies exactly, then rounds **once** to 2 decimal places with
-//!   midpoints away from zero (`RoundingStrategy::MidpointAwayFromZero`): 37,500.045 becomes
-//!   37,500.05, where banker's rounding would give 37,500.04. Two places for every base currency,
-//!   because the money module knows no minor units. If the exact product does not fit in a
-//!   decimal (28 significant digits), the conversion fails ([`ExposureError::Inexact`]) rather
+//! - Conversion ([`convert`]) multiplies exactly, then rounds **once** to the base currency's ISO
+//!   4217 minor unit ([`Currency::minor_units`]: 2 places for SAR, 3 for KWD, 0 for JPY) with
+//!   midpoints away from zero (`RoundingStrategy::MidpointAwayFromZero`): 37,500.045 SAR becomes
+//!   37,500.05, where banker's rounding would give 37,500.04. If the exact product does not fit in
+//!   a decimal (28 significant digits), the conversion fails ([`ExposureError::Inexact`]) rather
 //!   than rounding twice.
 //! - A snapshot converts each facility's exposure (see [`crate::facility`]: principal + accrued
 //!   interest + fees; past due is not added) and rounds it: that is the only rounding. A
@@ -32,7 +32,7 @@
 //! - The content hash is the SHA-256 (lowercase hex) of a canonical text of the workout, the
 //!   record date, the base currency, the rates' date, the rates used and every facility line (see
 //!   [`Snapshot::canonical_text`]). Decimals are written normalized (`3.75`, base amounts with
-//!   exactly 2 places), so the same inputs in any order give the same hash, and any change of an
+//!   exactly the base currency's minor unit, 2 places for SAR), so the same inputs in any order give the same hash, and any change of an
 //!   amount, a rate, a class or a reference changes it. The per-creditor amounts and totals are
 //!   derived from the lines and are therefore covered by it.
 //! - A snapshot read back (deserialized) is recomputed from its facility lines and refused unless
@@ -50,7 +50,8 @@ use crate::facility::{CreditorClass, FacilityTerms, FacilityType};
 use crate::ids::{InstitutionId, WorkoutId};
 use crate::money::{Currency, Money};
 
-/// Decimal places of every amount in the base currency.
+/// Decimal places of the amounts in a base currency with the usual 2 minor units (SAR, USD, EUR);
+/// a base currency's own are its [`Currency::minor_units`].
 pub const BASE_DECIMAL_PLACES: u32 = 2;
 
 /// The first line of the canonical text; changes whenever the text's format changes.
@@ -245,8 +246,8 @@ impl From<FxTable> for FxTableRecord {
     }
 }
 
-/// Converts `money` into the table's base currency, rounded to 2 places (midpoints away from
-/// zero).
+/// Converts `money` into the table's base currency, rounded to the base's minor unit (midpoints
+/// away from zero).
 ///
 /// # Errors
 /// [`ExposureError::MissingRate`] if the table has no rate for the currency;
@@ -258,7 +259,7 @@ pub fn convert(fx: &FxTable, money: Money) -> Result<Money, ExposureError> {
     convert_at(money, rate, fx.base)
 }
 
-/// `money × rate` in `base`, computed exactly, then rounded once to 2 places.
+/// `money × rate` in `base`, computed exactly, then rounded once to `base`'s minor unit.
 fn convert_at(money: Money, rate: Decimal, base: Currency) -> Result<Money, ExposureError> {
     let amount = money.amount.normalize();
     let rate_normalized = rate.normalize();
@@ -273,9 +274,9 @@ fn convert_at(money: Money, rate: Decimal, base: Currency) -> Result<Money, Expo
             rate,
         });
     }
-    let mut rounded =
-        exact.round_dp_with_strategy(BASE_DECIMAL_PLACES, RoundingStrategy::MidpointAwayFromZero);
-    rounded.rescale(BASE_DECIMAL_PLACES);
+    let places = base.minor_units();
+    let mut rounded = exact.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(places);
     Ok(Money::new(rounded, base))
 }
 
@@ -326,7 +327,7 @@ pub struct FacilityExposure {
     /// The rate used (1 for the base currency).
     #[serde(with = "rust_decimal::serde::str")]
     pub rate: Decimal,
-    /// `exposure × rate`, rounded to 2 places, in the base currency.
+    /// `exposure × rate`, rounded to the base currency's minor unit, in the base currency.
     pub base_exposure: Money,
 }
 
@@ -536,7 +537,7 @@ impl Snapshot {
     /// ```
     ///
     /// Decimals are normalized (no trailing zeros) except `base_exposure`, written with exactly
-    /// 2 places. The reference is length-prefixed so that no reference can imitate a separator.
+    /// the base currency's minor unit (2 places for SAR, 3 for KWD). The reference is length-prefixed so that no reference can imitate a separator.
     #[must_use]
     pub fn canonical_text(&self) -> String {
         let mut text = format!(
@@ -553,7 +554,7 @@ impl Snapshot {
         for creditor in &self.creditors {
             for facility in &creditor.facilities {
                 let mut base_exposure = facility.base_exposure.amount;
-                base_exposure.rescale(BASE_DECIMAL_PLACES);
+                base_exposure.rescale(self.base.minor_units());
                 text.push_str(&format!(
                     "facility {} {}:{} {} {} {} {} {} {} {}\n",
                     creditor.creditor,

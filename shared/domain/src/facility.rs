@@ -9,10 +9,15 @@
 //! - Amounts are plain decimals written as text, e.g. `"1234.50"`: digits with an optional
 //!   decimal point, no sign, no thousands separators, no exponent (a leading `-` is recognized
 //!   only to say that the amount is negative). Every amount is ≥ 0, below 10^18 (far above any
-//!   real facility, and low enough that sums can never overflow) and has at most
-//!   [`MAX_DECIMAL_PLACES`] decimal places. The money module knows no minor units per currency,
-//!   so the limit is the same for every currency; zeros after the 4th place are dropped
-//!   (`1.500000` is kept as `1.5000`), other digits there are an error, never rounded away.
+//!   real facility, and low enough that sums can never overflow) and has no more decimal places
+//!   than its currency's ISO 4217 minor unit ([`Currency::minor_units`]: `1.234` is a KWD amount
+//!   but not a SAR one, `1000.5` is not a JPY amount) — the facility's currency for its amounts,
+//!   their own for a collateral's valuation and a guarantee's amount. Zeros beyond the minor unit
+//!   are dropped (`1.500` SAR is kept as `1.50`, `1000.00` JPY as `1000`), other digits there are
+//!   an error naming the field, never rounded away. (No currency has more than
+//!   [`MAX_DECIMAL_PLACES`] places.)
+//! - `currency` is an active ISO 4217 currency: not `XXX`, `XTS`, a precious metal (`XAU`, ...),
+//!   a fund code or a unit of account (see [`Currency::parse`]).
 //! - `reference` (the bank's own facility reference) and a collateral's `kind` are trimmed and
 //!   have 1–60 characters; a collateral's `description` has at most 500. None of them may contain
 //!   control characters (a description may contain line breaks and tabs).
@@ -57,8 +62,9 @@
 //!
 //! Values are trimmed. `secured` and `related_party` are `true`/`false`, `yes`/`no` or `1`/`0`
 //! (any case); `days_past_due` is a whole number. Collateral and guarantees are not part of the
-//! CSV. A file has at most [`MAX_CSV_ROWS`] data rows and at least one, and no two rows may share
-//! a `reference`. Problems are reported as [`RowIssue`]s with the 1-based line number on which
+//! CSV; they come in a second CSV, one row per item ([`parse_security_csv`]). A file has at most [`MAX_CSV_ROWS`] data rows and at least one, and no two rows may share
+//! a `reference`; such a file, its values unpadded, has at most [`MAX_CSV_BYTES`] bytes (about
+//! 2.46 MB), which an endpoint taking schedules must accept. Problems are reported as [`RowIssue`]s with the 1-based line number on which
 //! the record starts (the header is on line 1 when the file does not start with blank lines).
 //! The import succeeds only if every row is valid; otherwise every bad row is reported. When the
 //! header itself is wrong, only the header's problems (and syntax errors) are reported, because
@@ -85,6 +91,38 @@ pub const MAX_COVER_ITEMS: usize = 100;
 
 /// The most data rows (header excluded) one CSV file may have.
 pub const MAX_CSV_ROWS: usize = 5_000;
+
+/// The longest data row of a valid CSV file, in bytes, when each value is as long as a valid value
+/// can be without padding: a reference of 60 characters of 4 bytes each, quoted (242); the longest
+/// facility type, `guarantee_or_letter_of_credit` (29); a currency (3); five amounts of at most 28
+/// digits and a decimal point (5 × 29 = 145: below 10^18, 4 decimal places, and trailing zeros up
+/// to the 28 digits a decimal holds); `days_past_due` up to 4294967295 (10); `secured` and
+/// `related_party` as `false` (2 × 5); a class of 40 characters (40); 11 commas and a CRLF (13).
+/// 492 bytes in all.
+pub const MAX_CSV_ROW_BYTES: usize = (MAX_REFERENCE_CHARS * 4 + 2)
+    + "guarantee_or_letter_of_credit".len()
+    + 3
+    + 5 * 29
+    + 10
+    + 2 * "false".len()
+    + MAX_CLASS_CHARS
+    + (CSV_COLUMNS.len() - 1)
+    + 2;
+
+/// The largest CSV file of [`MAX_CSV_ROWS`] rows of [`MAX_CSV_ROW_BYTES`] each, with a byte-order
+/// mark and the header (the column names in any order, with CRLF): about 2.46 MB. An endpoint
+/// that takes a schedule must accept a body of at least this size.
+pub const MAX_CSV_BYTES: usize = 3 + csv_header_bytes() + MAX_CSV_ROWS * MAX_CSV_ROW_BYTES;
+
+const fn csv_header_bytes() -> usize {
+    let mut bytes = CSV_COLUMNS.len() - 1 + 2;
+    let mut i = 0;
+    while i < CSV_COLUMNS.len() {
+        bytes += CSV_COLUMNS[i].len();
+        i += 1;
+    }
+    bytes
+}
 
 /// The columns of the CSV import, each required exactly once, in any order.
 pub const CSV_COLUMNS: [&str; 12] = [
@@ -299,7 +337,7 @@ impl From<CreditorClass> for String {
 ///
 /// A plain record: a `Collateral` on its own is unchecked; inside a [`FacilityTerms`] it has
 /// passed [`FacilityInput::validate`] (texts trimmed and within their lengths, valuation ≥ 0
-/// with at most 4 decimal places, ranking ≥ 1).
+/// within its currency's minor unit, ranking ≥ 1).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Collateral {
@@ -318,8 +356,8 @@ pub struct Collateral {
 
 /// A guarantee given by a third party for a facility.
 ///
-/// A plain record: inside a [`FacilityTerms`] its amount is checked to be > 0 with at most 4
-/// decimal places.
+/// A plain record: inside a [`FacilityTerms`] its amount is checked to be > 0 within its
+/// currency's minor unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuaranteeCover {
@@ -657,20 +695,23 @@ impl ScalarFields<'_> {
             "currency",
             required(currency).and_then(|text| Currency::parse(text).map_err(|e| e.to_string())),
         );
-        let committed = check(issues, "committed", parse_amount(committed));
+        // An amount of the facility: within its currency's minor unit when the currency is known.
+        let amount = |text: &str| {
+            parse_amount(text).and_then(|value| match currency {
+                Some(currency) => within_minor_units(value, currency),
+                None => Ok(value),
+            })
+        };
+        let committed = check(issues, "committed", amount(committed));
         let outstanding_principal = check(
             issues,
             "outstanding_principal",
-            parse_amount(outstanding_principal),
+            amount(outstanding_principal),
         );
-        let accrued_interest = check(issues, "accrued_interest", parse_amount(accrued_interest));
-        let past_due = check(issues, "past_due", parse_amount(past_due));
+        let accrued_interest = check(issues, "accrued_interest", amount(accrued_interest));
+        let past_due = check(issues, "past_due", amount(past_due));
         let days_past_due = check(issues, "days_past_due", parse_days(days_past_due));
-        let fees_and_penalties = check(
-            issues,
-            "fees_and_penalties",
-            parse_amount(fees_and_penalties),
-        );
+        let fees_and_penalties = check(issues, "fees_and_penalties", amount(fees_and_penalties));
         let secured = check(issues, "secured", parse_bool(secured));
         let class = check(issues, "class", parse_class(class, allowed_classes));
         let related_party = check(issues, "related_party", parse_bool(related_party));
@@ -750,7 +791,8 @@ fn validate_collateral(items: &[Collateral], issues: &mut Vec<FieldIssue>) -> Ve
         let valuation = check(
             issues,
             &field("valuation"),
-            check_amount(item.valuation.amount),
+            check_amount(item.valuation.amount)
+                .and_then(|value| within_minor_units(value, item.valuation.currency)),
         );
         if item.ranking == 0 {
             issues.push(FieldIssue::new(
@@ -787,7 +829,9 @@ fn validate_guarantees(
     let mut valid = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         let field = format!("guarantees[{index}].amount");
-        match check_amount(item.amount.amount) {
+        match check_amount(item.amount.amount)
+            .and_then(|value| within_minor_units(value, item.amount.currency))
+        {
             Ok(amount) if amount.is_zero() => {
                 issues.push(FieldIssue::new(field, "a guarantee covers more than 0"));
             }
@@ -895,6 +939,24 @@ fn check_amount(value: Decimal) -> Result<Decimal, String> {
     Ok(value)
 }
 
+/// `value` with no more decimal places than `currency`'s ISO 4217 minor unit: zeros beyond it are
+/// dropped (exactly), other digits there are an error.
+pub(crate) fn within_minor_units(value: Decimal, currency: Currency) -> Result<Decimal, String> {
+    let places = currency.minor_units();
+    if value.scale() <= places {
+        return Ok(value);
+    }
+    let significant = value.normalize().scale();
+    if significant > places {
+        return Err(format!(
+            "has at most {places} decimal places in {currency} (its ISO 4217 minor unit), got \
+             {significant}"
+        ));
+    }
+    // Only zeros are dropped, so this is exact.
+    Ok(value.round_dp(places))
+}
+
 fn parse_days(text: &str) -> Result<u32, String> {
     let text = required(text)?;
     if !text.bytes().all(|b| b.is_ascii_digit()) {
@@ -954,7 +1016,7 @@ pub fn parse_facility_csv(
         });
         return Err(issues);
     };
-    let positions = match column_positions(&header) {
+    let positions = match column_positions(&header, &CSV_COLUMNS) {
         Ok(positions) => positions,
         Err(header_issues) => {
             issues.extend(header_issues);
@@ -1021,9 +1083,306 @@ pub fn parse_facility_csv(
     }
 }
 
-/// For each of [`CSV_COLUMNS`], its position in the header.
-fn column_positions(header: &CsvRecord) -> Result<[usize; CSV_COLUMNS.len()], Vec<RowIssue>> {
-    let mut positions = [None; CSV_COLUMNS.len()];
+/// The columns of a security CSV (a facility's collateral and guarantees), each required exactly
+/// once, in any order.
+pub const SECURITY_CSV_COLUMNS: [&str; 9] = [
+    "reference",
+    "cover",
+    "kind",
+    "description",
+    "amount",
+    "currency",
+    "valued_on",
+    "ranking",
+    "guarantor",
+];
+
+/// What one row of a security CSV gives a facility.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CoverItem {
+    /// A collateral item.
+    Collateral(Collateral),
+    /// A guarantee.
+    Guarantee(GuaranteeCover),
+    /// Nothing: the facility has neither collateral nor guarantees.
+    None,
+}
+
+/// One row of a security CSV.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverRow {
+    /// The line on which the record starts.
+    pub line: usize,
+    /// The facility's reference (trimmed).
+    pub reference: String,
+    /// What the row gives it.
+    pub item: CoverItem,
+}
+
+/// Reads a security CSV: one row per collateral item or guarantee of a facility, named by its
+/// reference (same syntax as the schedule, see the module documentation).
+///
+/// Columns [`SECURITY_CSV_COLUMNS`]: `cover` is `collateral`, `guarantee` or `none`. A collateral
+/// row has `kind` (1–60 characters), `description` (may be empty), `amount` and `currency` (its
+/// valuation), `valued_on` (YYYY-MM-DD) and `ranking` (1 for first ranking), and no
+/// `guarantor`; a guarantee row has `guarantor` (an institution id), `amount` and `currency`, and
+/// the collateral columns empty; a `none` row (every other column empty) says that the facility
+/// has neither. The amounts are checked here for their form only; against the currency's minor
+/// unit and the other rules they are checked when the facility's terms are validated with them.
+///
+/// # Errors
+/// Every problem found, as [`RowIssue`]s sorted by line, as [`parse_facility_csv`] does; a
+/// `none` row for a reference that also has items is an error.
+pub fn parse_security_csv(text: &str) -> Result<Vec<CoverRow>, Vec<RowIssue>> {
+    let (records, mut issues) = read_csv(text, MAX_CSV_ROWS + 1)?;
+    let mut records = records.into_iter();
+    let Some(header) = records.next() else {
+        issues.push(RowIssue {
+            line: 1,
+            field: None,
+            message: format!(
+                "the file is empty; it needs a header row with the columns {}",
+                SECURITY_CSV_COLUMNS.join(",")
+            ),
+        });
+        return Err(issues);
+    };
+    let positions = match column_positions(&header, &SECURITY_CSV_COLUMNS) {
+        Ok(positions) => positions,
+        Err(header_issues) => {
+            issues.extend(header_issues);
+            issues.sort_by_key(|issue| issue.line);
+            return Err(issues);
+        }
+    };
+    let mut rows = Vec::new();
+    for record in records {
+        let line = record.line;
+        if record.fields.len() != header.fields.len() {
+            issues.push(RowIssue {
+                line,
+                field: None,
+                message: format!(
+                    "has {} fields, the header has {}",
+                    record.fields.len(),
+                    header.fields.len()
+                ),
+            });
+            continue;
+        }
+        let [
+            reference,
+            cover,
+            kind,
+            description,
+            amount,
+            currency,
+            valued_on,
+            ranking,
+            guarantor,
+        ] = positions.map(|position| record.fields.get(position).map_or("", String::as_str));
+        let mut row_issues = Vec::new();
+        let reference = check(
+            &mut row_issues,
+            "reference",
+            parse_text(reference, 1, MAX_REFERENCE_CHARS, false),
+        );
+        let money = |issues: &mut Vec<FieldIssue>| {
+            let currency = check(
+                issues,
+                "currency",
+                required(currency)
+                    .and_then(|text| Currency::parse(text).map_err(|e| e.to_string())),
+            );
+            let amount = check(issues, "amount", parse_amount(amount));
+            Some(Money::new(amount?, currency?))
+        };
+        let empty = |issues: &mut Vec<FieldIssue>, columns: &[(&str, &str)], cover: &str| {
+            for (name, value) in columns {
+                if !value.trim().is_empty() {
+                    issues.push(FieldIssue::new(
+                        *name,
+                        format!("must be empty on a {cover} row"),
+                    ));
+                }
+            }
+        };
+        let item = match cover.trim() {
+            "collateral" => {
+                empty(&mut row_issues, &[("guarantor", guarantor)], "collateral");
+                let kind = check(
+                    &mut row_issues,
+                    "kind",
+                    parse_text(kind, 1, MAX_KIND_CHARS, false),
+                );
+                let description = check(
+                    &mut row_issues,
+                    "description",
+                    parse_text(description, 0, MAX_DESCRIPTION_CHARS, true),
+                );
+                let valuation = money(&mut row_issues);
+                let valued_on = check(
+                    &mut row_issues,
+                    "valued_on",
+                    required(valued_on).and_then(|text| {
+                        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                            .map_err(|_| format!("is a date written YYYY-MM-DD; got {text:?}"))
+                    }),
+                );
+                let ranking = check(
+                    &mut row_issues,
+                    "ranking",
+                    required(ranking).and_then(|text| {
+                        text.parse::<u16>()
+                            .ok()
+                            .filter(|rank| *rank >= 1)
+                            .ok_or_else(|| {
+                                format!("is 1 for a first-ranking charge, 2 for second, ...; got {text:?}")
+                            })
+                    }),
+                );
+                match (kind, description, valuation, valued_on, ranking) {
+                    (
+                        Some(kind),
+                        Some(description),
+                        Some(valuation),
+                        Some(valued_on),
+                        Some(ranking),
+                    ) => Some(CoverItem::Collateral(Collateral {
+                        kind,
+                        description,
+                        valuation,
+                        valued_on,
+                        ranking,
+                    })),
+                    _ => None,
+                }
+            }
+            "guarantee" => {
+                empty(
+                    &mut row_issues,
+                    &[
+                        ("kind", kind),
+                        ("description", description),
+                        ("valued_on", valued_on),
+                        ("ranking", ranking),
+                    ],
+                    "guarantee",
+                );
+                let guarantor = check(
+                    &mut row_issues,
+                    "guarantor",
+                    required(guarantor).and_then(|text| {
+                        InstitutionId::from_str(text)
+                            .map_err(|_| format!("is an institution id (a UUID); got {text:?}"))
+                    }),
+                );
+                let amount = money(&mut row_issues);
+                match (guarantor, amount) {
+                    (Some(guarantor), Some(amount)) => {
+                        Some(CoverItem::Guarantee(GuaranteeCover { guarantor, amount }))
+                    }
+                    _ => None,
+                }
+            }
+            "none" => {
+                empty(
+                    &mut row_issues,
+                    &[
+                        ("kind", kind),
+                        ("description", description),
+                        ("amount", amount),
+                        ("currency", currency),
+                        ("valued_on", valued_on),
+                        ("ranking", ranking),
+                        ("guarantor", guarantor),
+                    ],
+                    "none",
+                );
+                Some(CoverItem::None)
+            }
+            other => {
+                row_issues.push(FieldIssue::new(
+                    "cover",
+                    format!(
+                        "is collateral, guarantee or none; got {:?}",
+                        other.chars().take(40).collect::<String>()
+                    ),
+                ));
+                None
+            }
+        };
+        issues.extend(row_issues.into_iter().map(|issue| RowIssue {
+            line,
+            field: Some(issue.field),
+            message: issue.message,
+        }));
+        if let (Some(reference), Some(item)) = (reference, item) {
+            rows.push(CoverRow {
+                line,
+                reference,
+                item,
+            });
+        }
+    }
+    if rows.is_empty() && issues.is_empty() {
+        issues.push(RowIssue {
+            line: header.line,
+            field: None,
+            message: "the file has a header but no data rows".to_owned(),
+        });
+    }
+    // A `none` row contradicts items given for the same facility.
+    for row in &rows {
+        if row.item == CoverItem::None
+            && rows
+                .iter()
+                .any(|other| other.reference == row.reference && other.item != CoverItem::None)
+        {
+            issues.push(RowIssue {
+                line: row.line,
+                field: Some("cover".to_owned()),
+                message: format!(
+                    "{:?} has collateral or guarantees on other lines; none means it has neither",
+                    row.reference
+                ),
+            });
+        }
+    }
+    if issues.is_empty() {
+        Ok(rows)
+    } else {
+        issues.sort_by_key(|issue| issue.line);
+        Err(issues)
+    }
+}
+
+impl FacilityTerms {
+    /// These terms with `collateral` and `guarantees` instead of their own, checked as
+    /// [`FacilityInput::validate`] checks them (the facility's own class stays allowed).
+    ///
+    /// # Errors
+    /// The problems of the new items, named `collateral[i].…` or `guarantees[i].…`.
+    pub fn with_security(
+        &self,
+        collateral: Vec<Collateral>,
+        guarantees: Vec<GuaranteeCover>,
+    ) -> Result<Self, Vec<FieldIssue>> {
+        let input = FacilityInput {
+            collateral,
+            guarantees,
+            ..self.to_input()
+        };
+        input.validate(std::slice::from_ref(&self.class))
+    }
+}
+
+/// For each of `columns`, its position in the header.
+fn column_positions<const N: usize>(
+    header: &CsvRecord,
+    columns: &[&str; N],
+) -> Result<[usize; N], Vec<RowIssue>> {
+    let mut positions = [None; N];
     let mut issues = Vec::new();
     let issue = |field: &str, message: String| RowIssue {
         line: header.line,
@@ -1032,7 +1391,7 @@ fn column_positions(header: &CsvRecord) -> Result<[usize; CSV_COLUMNS.len()], Ve
     };
     for (position, name) in header.fields.iter().enumerate() {
         let name = name.trim();
-        match CSV_COLUMNS.iter().position(|column| *column == name) {
+        match columns.iter().position(|column| *column == name) {
             Some(column) => match positions[column] {
                 Some(_) => {
                     issues.push(issue(name, format!("column {name} appears more than once")))
@@ -1044,12 +1403,12 @@ fn column_positions(header: &CsvRecord) -> Result<[usize; CSV_COLUMNS.len()], Ve
                 format!(
                     "unknown column {name:?} (column {}); the columns are {}",
                     position + 1,
-                    CSV_COLUMNS.join(",")
+                    columns.join(",")
                 ),
             )),
         }
     }
-    for (column, position) in CSV_COLUMNS.iter().zip(positions) {
+    for (column, position) in columns.iter().zip(positions) {
         if position.is_none() {
             issues.push(issue(column, format!("the header has no column {column}")));
         }
@@ -1345,21 +1704,80 @@ mod tests {
     }
 
     #[test]
-    fn amounts_have_at_most_four_decimal_places_but_trailing_zeros_are_dropped() {
+    fn amounts_have_no_more_decimals_than_their_currencys_minor_unit_but_zeros_are_dropped() {
         let mut entry = input();
-        entry.accrued_interest = "12500.123400".to_owned();
+        entry.accrued_interest = "12500.120000".to_owned();
         let terms = entry.validate(DEFAULT_CLASSES).unwrap();
-        assert_eq!(terms.accrued_interest().amount.to_string(), "12500.1234");
-        entry.accrued_interest = "12500.12345".to_owned();
+        assert_eq!(terms.accrued_interest().amount.to_string(), "12500.12");
+        entry.accrued_interest = "12500.125".to_owned();
         let issues = entry.validate(DEFAULT_CLASSES).unwrap_err();
         assert_eq!(fields(&issues), ["accrued_interest"]);
+        assert!(
+            issues[0]
+                .message
+                .contains("at most 2 decimal places in SAR"),
+            "{issues:?}"
+        );
+        entry.accrued_interest = "12500.12345".to_owned();
+        let issues = entry.validate(DEFAULT_CLASSES).unwrap_err();
         assert!(issues[0].message.contains("at most 4 decimal places"));
+
+        // KWD has 3 places, JPY none.
+        let mut kwd = input();
+        kwd.currency = "KWD".to_owned();
+        kwd.accrued_interest = "12500.125".to_owned();
+        let terms = kwd.validate(DEFAULT_CLASSES).unwrap();
+        assert_eq!(terms.accrued_interest().amount.to_string(), "12500.125");
+        kwd.fees_and_penalties = "750.1255".to_owned();
+        assert_eq!(
+            fields(&kwd.validate(DEFAULT_CLASSES).unwrap_err()),
+            ["fees_and_penalties"]
+        );
+        let mut jpy = input();
+        jpy.currency = "JPY".to_owned();
+        let terms = jpy.validate(DEFAULT_CLASSES).unwrap();
+        assert_eq!(terms.committed().amount.to_string(), "1000000");
+        jpy.outstanding_principal = "1000000.5".to_owned();
+        let issues = jpy.validate(DEFAULT_CLASSES).unwrap_err();
+        assert_eq!(fields(&issues), ["outstanding_principal"]);
+        assert!(
+            issues[0]
+                .message
+                .contains("at most 0 decimal places in JPY")
+        );
+
+        // A collateral's valuation and a guarantee's amount follow their own currencies.
+        let mut cover = input();
+        cover.collateral[0].valuation =
+            Money::new(dec("2500000.5"), Currency::parse("JPY").unwrap());
+        cover.guarantees[0].amount = Money::new(dec("10.005"), Currency::SAR);
+        assert_eq!(
+            fields(&cover.validate(DEFAULT_CLASSES).unwrap_err()),
+            ["collateral[0].valuation", "guarantees[0].amount"]
+        );
+        cover.guarantees[0].amount = Money::new(dec("10.005"), Currency::parse("BHD").unwrap());
+        cover.collateral[0].valuation =
+            Money::new(dec("2500000.00"), Currency::parse("JPY").unwrap());
+        let terms = cover.validate(DEFAULT_CLASSES).unwrap();
+        assert_eq!(terms.collateral()[0].valuation.to_string(), "2500000 JPY");
+
         for bad in ["+1", ".5", "5.", "1_000", " ", "1 000", "0x10", "NaN"] {
             assert!(parse_amount(bad).is_err(), "{bad:?}");
         }
         assert_eq!(parse_amount("-0").unwrap().to_string(), "0");
         assert!(parse_amount("999999999999999999.9999").is_ok());
         assert!(parse_amount("1000000000000000000").is_err());
+    }
+
+    #[test]
+    fn a_currency_is_an_active_iso_4217_currency_not_a_metal_fund_or_test_code() {
+        for code in ["XAU", "XXX", "XTS", "CHE", "XDR", "ABC"] {
+            let mut entry = input();
+            entry.currency = code.to_owned();
+            let issues = entry.validate(DEFAULT_CLASSES).unwrap_err();
+            assert_eq!(fields(&issues), ["currency"], "{code}");
+            assert!(issues[0].message.contains(code), "{issues:?}");
+        }
     }
 
     #[test]
@@ -1558,6 +1976,74 @@ mod tests {
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].line, MAX_CSV_ROWS + 2);
         assert!(issues[0].message.contains("more than 5000 data rows"));
+    }
+
+    #[test]
+    fn the_longest_valid_row_has_max_csv_row_bytes_and_a_full_file_fits_max_csv_bytes() {
+        let class = "c".repeat(MAX_CLASS_CHARS);
+        let classes = [CreditorClass::parse(&class).unwrap()];
+        let reference = format!("\"{}\"", "\u{1d11e}".repeat(MAX_REFERENCE_CHARS));
+        let amount = "999999999999999999.0000000000";
+        let row = format!(
+            "{reference},guarantee_or_letter_of_credit,SAR,{amount},{amount},{amount},{amount},\
+             4294967295,{amount},false,{class},false\r\n"
+        );
+        assert_eq!(row.len(), MAX_CSV_ROW_BYTES);
+        let terms = parse_facility_csv(&format!("{HEADER}\r\n{row}"), &classes).unwrap();
+        assert_eq!(terms[0].reference().chars().count(), MAX_REFERENCE_CHARS);
+        assert_eq!(
+            format!("\u{feff}{HEADER}\r\n").len() + MAX_CSV_ROWS * row.len(),
+            MAX_CSV_BYTES
+        );
+    }
+
+    #[test]
+    fn a_security_csv_gives_collateral_guarantees_or_none_per_reference() {
+        let guarantor = InstitutionId::new();
+        let text = format!(
+            "reference,cover,kind,description,amount,currency,valued_on,ranking,guarantor\n\
+             A,collateral,real_estate,\"Warehouse, Jeddah\",900000,SAR,2026-06-30,1,\n\
+             A,guarantee,,,500.50,USD,,,{guarantor}\n\
+             B,none,,,,,,,\n"
+        );
+        let rows = parse_security_csv(&text).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].line, 2);
+        assert!(
+            matches!(&rows[0].item, CoverItem::Collateral(c) if c.description == "Warehouse, Jeddah" && c.ranking == 1)
+        );
+        assert_eq!(
+            rows[1].item,
+            CoverItem::Guarantee(GuaranteeCover {
+                guarantor,
+                amount: Money::new(dec("500.50"), Currency::USD),
+            })
+        );
+        assert_eq!(
+            (rows[2].reference.as_str(), &rows[2].item),
+            ("B", &CoverItem::None)
+        );
+
+        let bad = "reference,cover,kind,description,amount,currency,valued_on,ranking,guarantor\n\
+                   A,collateral,x,,1,XAU,30/06/2026,0,\n\
+                   C,collateral,x,,1,SAR,2026-06-30,1,\n\
+                   C,none,,,,,,,\n\
+                   B,none,kind,,,,,,\n";
+        let issues = parse_security_csv(bad).unwrap_err();
+        let at: Vec<(usize, Option<&str>)> = issues
+            .iter()
+            .map(|i| (i.line, i.field.as_deref()))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                (2, Some("currency")),
+                (2, Some("valued_on")),
+                (2, Some("ranking")),
+                (4, Some("cover")),
+                (5, Some("kind")),
+            ]
+        );
     }
 
     #[test]

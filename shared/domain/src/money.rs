@@ -2,8 +2,12 @@
 //!
 //! Rules: amounts are `rust_decimal::Decimal`, never floats, and travel as JSON strings
 //! (`{"amount": "1234.50", "currency": "SAR"}`); a JSON number is refused so that no float ever
-//! enters. A [`Currency`] is an active ISO 4217 alphabetic code (List One, as amended up to and
-//! including amendment 180, effective 2026-01-01). Arithmetic on two amounts of different
+//! enters. A [`Currency`] is an active ISO 4217 currency (List One, as amended up to and including
+//! amendment 180, effective 2026-01-01): the list's other codes, which are not money a borrower
+//! owes (`XXX` "no currency", `XTS` for testing, the precious metals `XAU`, `XAG`, `XPT`, `XPD`,
+//! fund codes such as `CHE` or `USN`, units of account such as `XDR`), are refused, each saying
+//! what it is. Each currency knows its ISO 4217 minor unit ([`Currency::minor_units`]: 3 for
+//! KWD, 0 for JPY, 2 for most). Arithmetic on two amounts of different
 //! currencies is an error, never an implicit conversion: converting is the job of the caller,
 //! with a recorded FX rate. The scale of an amount is kept as given (`1234.50` stays `1234.50`).
 
@@ -14,33 +18,235 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Active ISO 4217 alphabetic codes ("List One": currencies, funds and precious metals), sorted.
+/// What an ISO 4217 List One code stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A currency, with its minor unit (decimal places).
+    Currency(u32),
+    /// A fund code (`CHE`, `CLF`, `USN`, ...): an index or settlement unit, not money one owes.
+    Fund,
+    /// A precious metal (`XAU`, `XAG`, `XPT`, `XPD`), quoted per troy ounce.
+    PreciousMetal,
+    /// A unit of account of an institution or market (`XDR`, `XUA`, `XSU`, `XAD`, the bond
+    /// market units `XBA`–`XBD`).
+    UnitOfAccount,
+    /// `XTS`, reserved for testing.
+    Testing,
+    /// `XXX`, "no currency".
+    NoCurrency,
+}
+
+impl Kind {
+    const fn describe(self) -> &'static str {
+        match self {
+            Self::Currency(_) => "a currency",
+            Self::Fund => "a fund (an index or settlement unit)",
+            Self::PreciousMetal => "a precious metal",
+            Self::UnitOfAccount => "a unit of account",
+            Self::Testing => "testing",
+            Self::NoCurrency => "\"no currency\"",
+        }
+    }
+}
+
+/// ISO 4217 List One ("current currency & funds code list"), every active alphabetic code with
+/// what it stands for and, for a currency, its minor unit, sorted by code.
 ///
-/// Source: ISO 4217 List One maintained by SIX on behalf of ISO, with amendments up to 180.
-/// Recently withdrawn and therefore absent: HRK (2023), SLL (2023), ZWL (2024), CUC (2025),
-/// ANG (2025, replaced by XCG), BGN (2026-01-01, Bulgaria joined the euro). Recently added:
-/// VED, SLE, ZWG, XCG, XAD.
-const ACTIVE_CODES: &[&str] = &[
-    "AED", "AFN", "ALL", "AMD", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BHD",
-    "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF",
-    "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUP", "CVE", "CZK", "DJF",
-    "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP",
-    "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR",
-    "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT",
-    "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP",
-    "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR",
-    "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB",
-    "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN",
-    "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH",
-    "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV", "WST", "XAD",
-    "XAF", "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XCD", "XCG", "XDR", "XOF", "XPD", "XPF",
-    "XPT", "XSU", "XTS", "XUA", "XXX", "YER", "ZAR", "ZMW", "ZWG",
+/// Source: ISO 4217 List One as published by SIX Financial Information AG, the maintenance agency
+/// on behalf of ISO (<https://www.six-group.com/en/products-services/financial-information/data-standards.html>),
+/// with amendments up to 180 (effective 2026-01-01). Recently withdrawn and therefore absent: HRK
+/// (2023), SLL (2023), ZWL (2024), CUC (2025), ANG (2025, replaced by XCG), BGN (2026-01-01,
+/// Bulgaria joined the euro). Recently added: VED, SLE, ZWG, XCG and XAD (the Arab Monetary
+/// Fund's accounting dinar, a unit of account). Minor units: 3 for BHD, IQD, JOD, KWD, LYD, OMR,
+/// TND; 0 for BIF, CLP, DJF, GNF, ISK, JPY, KMF, KRW, PYG, RWF, UGX, VND, VUV, XAF, XOF, XPF; 2
+/// for every other currency. Only the entries of kind `Currency` are currencies the platform
+/// accepts.
+const ISO_4217: &[(&str, Kind)] = &[
+    ("AED", Kind::Currency(2)),
+    ("AFN", Kind::Currency(2)),
+    ("ALL", Kind::Currency(2)),
+    ("AMD", Kind::Currency(2)),
+    ("AOA", Kind::Currency(2)),
+    ("ARS", Kind::Currency(2)),
+    ("AUD", Kind::Currency(2)),
+    ("AWG", Kind::Currency(2)),
+    ("AZN", Kind::Currency(2)),
+    ("BAM", Kind::Currency(2)),
+    ("BBD", Kind::Currency(2)),
+    ("BDT", Kind::Currency(2)),
+    ("BHD", Kind::Currency(3)),
+    ("BIF", Kind::Currency(0)),
+    ("BMD", Kind::Currency(2)),
+    ("BND", Kind::Currency(2)),
+    ("BOB", Kind::Currency(2)),
+    ("BOV", Kind::Fund),
+    ("BRL", Kind::Currency(2)),
+    ("BSD", Kind::Currency(2)),
+    ("BTN", Kind::Currency(2)),
+    ("BWP", Kind::Currency(2)),
+    ("BYN", Kind::Currency(2)),
+    ("BZD", Kind::Currency(2)),
+    ("CAD", Kind::Currency(2)),
+    ("CDF", Kind::Currency(2)),
+    ("CHE", Kind::Fund),
+    ("CHF", Kind::Currency(2)),
+    ("CHW", Kind::Fund),
+    ("CLF", Kind::Fund),
+    ("CLP", Kind::Currency(0)),
+    ("CNY", Kind::Currency(2)),
+    ("COP", Kind::Currency(2)),
+    ("COU", Kind::Fund),
+    ("CRC", Kind::Currency(2)),
+    ("CUP", Kind::Currency(2)),
+    ("CVE", Kind::Currency(2)),
+    ("CZK", Kind::Currency(2)),
+    ("DJF", Kind::Currency(0)),
+    ("DKK", Kind::Currency(2)),
+    ("DOP", Kind::Currency(2)),
+    ("DZD", Kind::Currency(2)),
+    ("EGP", Kind::Currency(2)),
+    ("ERN", Kind::Currency(2)),
+    ("ETB", Kind::Currency(2)),
+    ("EUR", Kind::Currency(2)),
+    ("FJD", Kind::Currency(2)),
+    ("FKP", Kind::Currency(2)),
+    ("GBP", Kind::Currency(2)),
+    ("GEL", Kind::Currency(2)),
+    ("GHS", Kind::Currency(2)),
+    ("GIP", Kind::Currency(2)),
+    ("GMD", Kind::Currency(2)),
+    ("GNF", Kind::Currency(0)),
+    ("GTQ", Kind::Currency(2)),
+    ("GYD", Kind::Currency(2)),
+    ("HKD", Kind::Currency(2)),
+    ("HNL", Kind::Currency(2)),
+    ("HTG", Kind::Currency(2)),
+    ("HUF", Kind::Currency(2)),
+    ("IDR", Kind::Currency(2)),
+    ("ILS", Kind::Currency(2)),
+    ("INR", Kind::Currency(2)),
+    ("IQD", Kind::Currency(3)),
+    ("IRR", Kind::Currency(2)),
+    ("ISK", Kind::Currency(0)),
+    ("JMD", Kind::Currency(2)),
+    ("JOD", Kind::Currency(3)),
+    ("JPY", Kind::Currency(0)),
+    ("KES", Kind::Currency(2)),
+    ("KGS", Kind::Currency(2)),
+    ("KHR", Kind::Currency(2)),
+    ("KMF", Kind::Currency(0)),
+    ("KPW", Kind::Currency(2)),
+    ("KRW", Kind::Currency(0)),
+    ("KWD", Kind::Currency(3)),
+    ("KYD", Kind::Currency(2)),
+    ("KZT", Kind::Currency(2)),
+    ("LAK", Kind::Currency(2)),
+    ("LBP", Kind::Currency(2)),
+    ("LKR", Kind::Currency(2)),
+    ("LRD", Kind::Currency(2)),
+    ("LSL", Kind::Currency(2)),
+    ("LYD", Kind::Currency(3)),
+    ("MAD", Kind::Currency(2)),
+    ("MDL", Kind::Currency(2)),
+    ("MGA", Kind::Currency(2)),
+    ("MKD", Kind::Currency(2)),
+    ("MMK", Kind::Currency(2)),
+    ("MNT", Kind::Currency(2)),
+    ("MOP", Kind::Currency(2)),
+    ("MRU", Kind::Currency(2)),
+    ("MUR", Kind::Currency(2)),
+    ("MVR", Kind::Currency(2)),
+    ("MWK", Kind::Currency(2)),
+    ("MXN", Kind::Currency(2)),
+    ("MXV", Kind::Fund),
+    ("MYR", Kind::Currency(2)),
+    ("MZN", Kind::Currency(2)),
+    ("NAD", Kind::Currency(2)),
+    ("NGN", Kind::Currency(2)),
+    ("NIO", Kind::Currency(2)),
+    ("NOK", Kind::Currency(2)),
+    ("NPR", Kind::Currency(2)),
+    ("NZD", Kind::Currency(2)),
+    ("OMR", Kind::Currency(3)),
+    ("PAB", Kind::Currency(2)),
+    ("PEN", Kind::Currency(2)),
+    ("PGK", Kind::Currency(2)),
+    ("PHP", Kind::Currency(2)),
+    ("PKR", Kind::Currency(2)),
+    ("PLN", Kind::Currency(2)),
+    ("PYG", Kind::Currency(0)),
+    ("QAR", Kind::Currency(2)),
+    ("RON", Kind::Currency(2)),
+    ("RSD", Kind::Currency(2)),
+    ("RUB", Kind::Currency(2)),
+    ("RWF", Kind::Currency(0)),
+    ("SAR", Kind::Currency(2)),
+    ("SBD", Kind::Currency(2)),
+    ("SCR", Kind::Currency(2)),
+    ("SDG", Kind::Currency(2)),
+    ("SEK", Kind::Currency(2)),
+    ("SGD", Kind::Currency(2)),
+    ("SHP", Kind::Currency(2)),
+    ("SLE", Kind::Currency(2)),
+    ("SOS", Kind::Currency(2)),
+    ("SRD", Kind::Currency(2)),
+    ("SSP", Kind::Currency(2)),
+    ("STN", Kind::Currency(2)),
+    ("SVC", Kind::Currency(2)),
+    ("SYP", Kind::Currency(2)),
+    ("SZL", Kind::Currency(2)),
+    ("THB", Kind::Currency(2)),
+    ("TJS", Kind::Currency(2)),
+    ("TMT", Kind::Currency(2)),
+    ("TND", Kind::Currency(3)),
+    ("TOP", Kind::Currency(2)),
+    ("TRY", Kind::Currency(2)),
+    ("TTD", Kind::Currency(2)),
+    ("TWD", Kind::Currency(2)),
+    ("TZS", Kind::Currency(2)),
+    ("UAH", Kind::Currency(2)),
+    ("UGX", Kind::Currency(0)),
+    ("USD", Kind::Currency(2)),
+    ("USN", Kind::Fund),
+    ("UYI", Kind::Fund),
+    ("UYU", Kind::Currency(2)),
+    ("UYW", Kind::Fund),
+    ("UZS", Kind::Currency(2)),
+    ("VED", Kind::Currency(2)),
+    ("VES", Kind::Currency(2)),
+    ("VND", Kind::Currency(0)),
+    ("VUV", Kind::Currency(0)),
+    ("WST", Kind::Currency(2)),
+    ("XAD", Kind::UnitOfAccount),
+    ("XAF", Kind::Currency(0)),
+    ("XAG", Kind::PreciousMetal),
+    ("XAU", Kind::PreciousMetal),
+    ("XBA", Kind::UnitOfAccount),
+    ("XBB", Kind::UnitOfAccount),
+    ("XBC", Kind::UnitOfAccount),
+    ("XBD", Kind::UnitOfAccount),
+    ("XCD", Kind::Currency(2)),
+    ("XCG", Kind::Currency(2)),
+    ("XDR", Kind::UnitOfAccount),
+    ("XOF", Kind::Currency(0)),
+    ("XPD", Kind::PreciousMetal),
+    ("XPF", Kind::Currency(0)),
+    ("XPT", Kind::PreciousMetal),
+    ("XSU", Kind::UnitOfAccount),
+    ("XTS", Kind::Testing),
+    ("XUA", Kind::UnitOfAccount),
+    ("XXX", Kind::NoCurrency),
+    ("YER", Kind::Currency(2)),
+    ("ZAR", Kind::Currency(2)),
+    ("ZMW", Kind::Currency(2)),
+    ("ZWG", Kind::Currency(2)),
 ];
 
 /// An active ISO 4217 alphabetic currency code, e.g. `SAR`.
 ///
-/// Only codes in the built-in list of active codes parse; the code must be exactly three ASCII
-/// uppercase letters (lowercase input is refused rather than guessed).
+/// Only the currencies of the built-in ISO 4217 table parse (not its funds, metals, units of
+/// account, `XTS` or `XXX`); the code must be exactly three ASCII uppercase letters (lowercase
+/// input is refused rather than guessed).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Currency(&'static str);
 
@@ -53,6 +259,15 @@ pub enum CurrencyError {
     /// Well formed, but not an active ISO 4217 code.
     #[error("{0} is not an active ISO 4217 currency code")]
     Unknown(String),
+    /// An active ISO 4217 code that is not a currency: a fund, a precious metal, a unit of
+    /// account, the testing code or "no currency".
+    #[error("{code} is the ISO 4217 code of {what}, not a currency")]
+    NotACurrency {
+        /// The code.
+        code: String,
+        /// What it stands for, e.g. "a precious metal".
+        what: &'static str,
+    },
 }
 
 impl Currency {
@@ -69,15 +284,31 @@ impl Currency {
     ///
     /// # Errors
     /// [`CurrencyError::Malformed`] unless `code` is three ASCII uppercase letters;
-    /// [`CurrencyError::Unknown`] if it is not an active code.
+    /// [`CurrencyError::Unknown`] if it is not an active code; [`CurrencyError::NotACurrency`]
+    /// if it is an active code of something else than a currency.
     pub fn parse(code: &str) -> Result<Self, CurrencyError> {
         if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(CurrencyError::Malformed(code.chars().take(16).collect()));
         }
-        ACTIVE_CODES
-            .binary_search(&code)
-            .map(|index| Self(ACTIVE_CODES[index]))
-            .map_err(|_| CurrencyError::Unknown(code.to_owned()))
+        let (code, kind) = entry(code).ok_or_else(|| CurrencyError::Unknown(code.to_owned()))?;
+        match kind {
+            Kind::Currency(_) => Ok(Self(code)),
+            other => Err(CurrencyError::NotACurrency {
+                code: code.to_owned(),
+                what: other.describe(),
+            }),
+        }
+    }
+
+    /// Its ISO 4217 minor unit: the decimal places an amount in it may have (3 for KWD, 0 for JPY,
+    /// 2 for SAR).
+    #[must_use]
+    pub fn minor_units(&self) -> u32 {
+        match entry(self.0) {
+            Some((_, Kind::Currency(places))) => places,
+            // A `Currency` is made only from a currency entry of the table.
+            _ => 2,
+        }
     }
 
     /// The three-letter code.
@@ -86,10 +317,21 @@ impl Currency {
         self.0
     }
 
-    /// Every active code, sorted.
+    /// Every active currency, sorted by code.
     pub fn all() -> impl Iterator<Item = Self> {
-        ACTIVE_CODES.iter().map(|code| Self(code))
+        ISO_4217
+            .iter()
+            .filter(|(_, kind)| matches!(kind, Kind::Currency(_)))
+            .map(|(code, _)| Self(code))
     }
+}
+
+/// The table's entry for `code`.
+fn entry(code: &str) -> Option<(&'static str, Kind)> {
+    ISO_4217
+        .binary_search_by(|(listed, _)| (*listed).cmp(code))
+        .ok()
+        .map(|index| ISO_4217[index])
 }
 
 impl fmt::Debug for Currency {
@@ -297,23 +539,72 @@ mod tests {
 
     #[test]
     fn the_code_list_is_sorted_and_unique_so_binary_search_works() {
-        assert!(ACTIVE_CODES.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(ISO_4217.windows(2).all(|pair| pair[0].0 < pair[1].0));
         assert!(
-            ACTIVE_CODES
+            ISO_4217
                 .iter()
-                .all(|code| code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()))
+                .all(|(code, _)| code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()))
         );
     }
 
     #[test]
-    fn every_listed_code_parses_and_the_constants_are_listed() {
-        for code in ACTIVE_CODES {
-            assert_eq!(Currency::parse(code).unwrap().as_str(), *code);
+    fn every_currency_parses_and_the_constants_are_currencies() {
+        for (code, kind) in ISO_4217 {
+            if let Kind::Currency(_) = kind {
+                assert_eq!(Currency::parse(code).unwrap().as_str(), *code);
+            }
         }
         for constant in [Currency::SAR, Currency::USD, Currency::EUR, Currency::GBP] {
             assert_eq!(Currency::parse(constant.as_str()).unwrap(), constant);
         }
-        assert_eq!(Currency::all().count(), ACTIVE_CODES.len());
+        assert_eq!(Currency::all().count(), 155);
+    }
+
+    #[test]
+    fn codes_of_things_other_than_currencies_are_refused_saying_what_they_are() {
+        for (code, what) in [
+            ("XXX", "\"no currency\""),
+            ("XTS", "testing"),
+            ("XAU", "a precious metal"),
+            ("XAG", "a precious metal"),
+            ("XPT", "a precious metal"),
+            ("XPD", "a precious metal"),
+            ("CHE", "a fund (an index or settlement unit)"),
+            ("CLF", "a fund (an index or settlement unit)"),
+            ("USN", "a fund (an index or settlement unit)"),
+            ("XDR", "a unit of account"),
+            ("XBA", "a unit of account"),
+            ("XUA", "a unit of account"),
+        ] {
+            let error = Currency::parse(code).unwrap_err();
+            assert_eq!(
+                error,
+                CurrencyError::NotACurrency {
+                    code: code.to_owned(),
+                    what
+                }
+            );
+            assert!(error.to_string().starts_with(code), "{error}");
+        }
+        assert!(Currency::all().all(|c| !["XAU", "XXX", "XTS", "XDR"].contains(&c.as_str())));
+    }
+
+    #[test]
+    fn each_currency_has_its_iso_4217_minor_unit() {
+        let places = |code: &str| Currency::parse(code).unwrap().minor_units();
+        for code in ["KWD", "BHD", "OMR", "JOD", "LYD", "IQD", "TND"] {
+            assert_eq!(places(code), 3, "{code}");
+        }
+        for code in [
+            "JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "XPF", "UGX",
+        ] {
+            assert_eq!(places(code), 0, "{code}");
+        }
+        for code in [
+            "SAR", "USD", "EUR", "GBP", "AED", "QAR", "EGP", "IDR", "XCD", "XCG",
+        ] {
+            assert_eq!(places(code), 2, "{code}");
+        }
     }
 
     #[test]

@@ -143,7 +143,7 @@ fn positions() -> Vec<CreditorPosition> {
                     "guarantee_or_letter_of_credit",
                     "USD",
                     "10000.00",
-                    "0.0120",
+                    "0.30",
                     "0",
                     "0",
                     "unsecured",
@@ -213,14 +213,14 @@ fn three_creditors_in_sar_usd_and_eur_can_be_checked_by_hand() {
     assert!(!a.related_party);
 
     // Bank B.
-    //   B-LC-001: 10,000.00 + 0.0120 = 10,000.0120 USD × 3.75 = 37,500.045
-    //             → 37,500.05 SAR (midpoint away from zero; banker's rounding would give .04)
+    //   B-LC-001: 10,000.00 + 0.30 = 10,000.30 USD × 3.75 = 37,501.125
+    //             → 37,501.13 SAR (midpoint away from zero; banker's rounding would give .12)
     //   B-TL-007: 2,000,000.00 + 10,000.10 + 1,000.00 = 2,011,000.10 EUR
     //             × 4.0525 = 8,149,577.90525 → 8,149,577.91 SAR
-    //   total:    37,500.05 + 8,149,577.91 = 8,187,077.96
+    //   total:    37,501.13 + 8,149,577.91 = 8,187,079.04
     assert_eq!(b.creditor, bank(2));
     assert_eq!(b.facilities[0].reference, "B-LC-001");
-    assert_eq!(b.facilities[0].base_exposure, sar("37500.05"));
+    assert_eq!(b.facilities[0].base_exposure, sar("37501.13"));
     assert_eq!(b.facilities[1].reference, "B-TL-007");
     assert_eq!(
         b.facilities[1].exposure,
@@ -228,8 +228,8 @@ fn three_creditors_in_sar_usd_and_eur_can_be_checked_by_hand() {
     );
     assert_eq!(b.facilities[1].rate, dec("4.0525"));
     assert_eq!(b.facilities[1].base_exposure, sar("8149577.91"));
-    assert_eq!(b.exposure, sar("8187077.96"));
-    assert_eq!(class_amounts(b), [("unsecured", sar("8187077.96"))]);
+    assert_eq!(b.exposure, sar("8187079.04"));
+    assert_eq!(class_amounts(b), [("unsecured", sar("8187079.04"))]);
 
     // Bank C: 500,000.00 + 1,234.56 = 501,234.56 SAR, a related party.
     assert_eq!(c.creditor, bank(3));
@@ -237,11 +237,11 @@ fn three_creditors_in_sar_usd_and_eur_can_be_checked_by_hand() {
     assert_eq!(class_amounts(c), [("related_party", sar("501234.56"))]);
     assert!(c.related_party);
 
-    // Totals: 13,889,375.94 + 8,187,077.96 + 501,234.56 = 22,577,688.46
+    // Totals: 13,889,375.94 + 8,187,079.04 + 501,234.56 = 22,577,689.54
     //   related_party 501,234.56
     //   secured       10,130,000.00
-    //   unsecured     3,759,375.94 + 37,500.05 + 8,149,577.91 = 11,946,453.90
-    assert_eq!(snapshot.total(), sar("22577688.46"));
+    //   unsecured     3,759,375.94 + 37,501.13 + 8,149,577.91 = 11,946,454.98
+    assert_eq!(snapshot.total(), sar("22577689.54"));
     let totals: Vec<(&str, Money)> = snapshot
         .total_by_class()
         .iter()
@@ -252,7 +252,7 @@ fn three_creditors_in_sar_usd_and_eur_can_be_checked_by_hand() {
         [
             ("related_party", sar("501234.56")),
             ("secured", sar("10130000.00")),
-            ("unsecured", sar("11946453.90")),
+            ("unsecured", sar("11946454.98")),
         ]
     );
 
@@ -286,7 +286,7 @@ fn the_snapshot_serializes_amounts_as_strings_and_reads_back_only_if_untouched()
     let json = serde_json::to_value(&snapshot).unwrap();
     assert_eq!(
         json["total"],
-        serde_json::json!({"amount": "22577688.46", "currency": "SAR"})
+        serde_json::json!({"amount": "22577689.54", "currency": "SAR"})
     );
     assert_eq!(
         json["rates"][0],
@@ -294,7 +294,7 @@ fn the_snapshot_serializes_amounts_as_strings_and_reads_back_only_if_untouched()
     );
     assert_eq!(
         json["creditors"][1]["facilities"][0]["base_exposure"]["amount"],
-        "37500.05"
+        "37501.13"
     );
     assert_eq!(json["content_hash"], snapshot.content_hash());
     assert_eq!(
@@ -307,7 +307,7 @@ fn the_snapshot_serializes_amounts_as_strings_and_reads_back_only_if_untouched()
         serde_json::json!("1002500.26");
     assert!(serde_json::from_value::<Snapshot>(edited_amount).is_err());
     let mut edited_total = json.clone();
-    edited_total["total"]["amount"] = serde_json::json!("22577688.47");
+    edited_total["total"]["amount"] = serde_json::json!("22577689.55");
     assert!(serde_json::from_value::<Snapshot>(edited_total).is_err());
     let mut edited_hash = json;
     edited_hash["content_hash"] = serde_json::json!("0".repeat(64));
@@ -381,7 +381,7 @@ fn the_hash_changes_when_one_amount_changes_by_one_cent_or_a_rate_changes() {
     }
     .terms();
     let one_cent_more = snapshot(&changed);
-    assert_eq!(one_cent_more.total(), sar("22577688.47"));
+    assert_eq!(one_cent_more.total(), sar("22577689.55"));
     assert_ne!(one_cent_more.content_hash(), original.content_hash());
 
     let other_rate = FxTable::new(Currency::SAR, record_date())
@@ -489,7 +489,8 @@ fn inconsistent_input_is_refused() {
     );
 }
 
-/// A random facility: a currency among four, amounts of 0–10^12 with 2 or 4 decimal places.
+/// A random facility: a currency among four (each with 2 minor units), amounts of 0–10^12 with 0
+/// or 2 decimal places.
 fn any_facility(reference: String) -> impl Strategy<Value = FacilityTerms> {
     (
         prop::sample::select(vec!["SAR", "USD", "EUR", "GBP"]),
@@ -501,8 +502,8 @@ fn any_facility(reference: String) -> impl Strategy<Value = FacilityTerms> {
         prop::bool::ANY,
     )
         .prop_map(
-            move |(currency, principal, interest, fees, four_places, class, related_party)| {
-                let scale = if four_places { 4 } else { 2 };
+            move |(currency, principal, interest, fees, whole_units, class, related_party)| {
+                let scale = if whole_units { 0 } else { 2 };
                 let text = |units: i64| Decimal::new(units, scale).to_string();
                 FacilityInput {
                     reference: reference.clone(),

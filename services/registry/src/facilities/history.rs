@@ -1,7 +1,8 @@
 //! A facility's history: every version, withdrawals included.
 //!
 //! Rules: the same visibility as the list (a creditor reads only its own facilities' histories;
-//! another's answers 404); a facility without versions is not found.
+//! another's answers 404); a facility without versions is not found. A withdrawal shows the reason
+//! its creditor gave.
 
 use actix_web::{HttpResponse, get, web};
 use workout_http::{ApiError, Caller};
@@ -36,11 +37,13 @@ pub async fn facility_history(
     let mut versions = Vec::new();
     for row in rows {
         let (version, valid_from, valid_to) = (row.version, row.valid_from, row.valid_to);
+        let reason = row.withdrawal_reason.clone();
         versions.push(FacilityVersion {
             version,
             valid_from,
             valid_to,
             withdrawn: row.terms.is_none(),
+            reason,
             facility: to_facility(row, &classes)?,
         });
     }

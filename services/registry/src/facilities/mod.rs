@@ -1,6 +1,6 @@
 //! Creditors' facilities in a workout, with a dated history: entering one, editing and withdrawing
-//! it, listing them as of a date, reading one's history, and importing a creditor's schedule as
-//! CSV.
+//! it, listing them as of a date, reading one (with the `ETag` an edit needs) and its history, and
+//! importing a creditor's schedule as CSV, and their collateral and guarantees as a second CSV.
 //!
 //! Rules: a creditor enters and edits only its own facilities (another creditor's facility answers
 //! 404); every edit closes the current version and opens a new one at the same instant, so the
@@ -14,7 +14,9 @@
 pub mod create;
 pub mod history;
 pub mod import;
+pub mod import_security;
 pub mod list;
+pub mod show;
 pub mod terms;
 pub mod update;
 pub mod versions;
@@ -41,7 +43,9 @@ pub struct FacilityPath {
 pub fn routes(cfg: &mut Routes<'_>) {
     cfg.service(create::create_facility)
         .service(list::list_facilities)
+        .service(show::show_facility)
         .service(import::import_facilities)
+        .service(import_security::import_security)
         .service(update::update_facility)
         .service(history::facility_history)
         .service(withdraw::withdraw_facility);

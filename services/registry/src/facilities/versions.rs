@@ -6,6 +6,8 @@
 //! withdrawal (the facility no longer counts from then on). A version is written only over the one
 //! the caller named, when it named one (a stale one answers 412).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -50,6 +52,10 @@ pub struct FacilityVersion {
     pub valid_to: Option<DateTime<Utc>>,
     /// Whether this version withdrew the facility.
     pub withdrawn: bool,
+    /// Why it was withdrawn, as its creditor said (withdrawals only; absent for withdrawals
+    /// recorded before reasons were kept here, whose reason is in the audit chain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The facility as it stood (absent for a withdrawal).
     pub facility: Option<Facility>,
 }
@@ -68,6 +74,7 @@ pub(super) struct VersionRow {
     pub(super) valid_from: DateTime<Utc>,
     pub(super) valid_to: Option<DateTime<Utc>>,
     pub(super) terms: Option<serde_json::Value>,
+    pub(super) withdrawal_reason: Option<String>,
 }
 
 /// The current version of a facility, as [`supersede`] closes it.
@@ -187,6 +194,27 @@ pub(super) async fn history(
     Ok(query.load(conn).await?)
 }
 
+/// The version of facility `facility` of `workout` (of `creditor`'s, when given) in force now: its
+/// terms, or none when it was withdrawn; `None` when there is no such facility.
+pub(super) async fn current_version(
+    conn: &mut AsyncPgConnection,
+    workout: WorkoutId,
+    facility: Uuid,
+    creditor: Option<InstitutionId>,
+) -> Result<Option<VersionRow>, ApiError> {
+    let mut query = facilities::table
+        .inner_join(facility_versions::table)
+        .filter(facilities::id.eq(facility))
+        .filter(facilities::workout_id.eq(workout.into_uuid()))
+        .filter(facility_versions::valid_to.is_null())
+        .select(VersionRow::as_select())
+        .into_boxed();
+    if let Some(creditor) = creditor {
+        query = query.filter(facilities::creditor_id.eq(creditor.into_uuid()));
+    }
+    Ok(query.first(conn).await.optional()?)
+}
+
 /// Writes `terms` as the new current version of the creditor's facility with that reference
 /// (creating the facility if new); `expected` is the version the caller replaces, if it named one.
 /// Returns the closed version (as recorded for the audit) and the facility as now in force.
@@ -198,60 +226,158 @@ pub(super) async fn write_version(
     expected: Option<i32>,
     recorded_by: Uuid,
 ) -> Result<(Option<serde_json::Value>, Facility), ApiError> {
+    let mut written =
+        write_versions(conn, workout, creditor, &[(terms, expected)], recorded_by).await?;
+    written
+        .pop()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a written version went missing")))
+}
+
+/// Rows per multi-row statement: far below PostgreSQL's 65,535 bind parameters.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// [`write_version`] for many facilities of one creditor at once (their references distinct), in
+/// a few statements whatever their number: a 5,000-row schedule must not take 5,000 round trips
+/// per step. Returns, in the order given, each closed version and the facility as now in force.
+pub(super) async fn write_versions(
+    conn: &mut AsyncPgConnection,
+    workout: WorkoutId,
+    creditor: InstitutionId,
+    items: &[(&FacilityTerms, Option<i32>)],
+    recorded_by: Uuid,
+) -> Result<Vec<(Option<serde_json::Value>, Facility)>, ApiError> {
     let now = Utc::now();
-    let existing: Option<Uuid> = facilities::table
-        .filter(facilities::workout_id.eq(workout.into_uuid()))
-        .filter(facilities::creditor_id.eq(creditor.into_uuid()))
-        .filter(facilities::reference.eq(terms.reference()))
-        .select(facilities::id)
-        .first(conn)
-        .await
-        .optional()?;
-    let (id, version, before) = match existing {
-        None => {
-            let id = Uuid::now_v7();
-            diesel::insert_into(facilities::table)
-                .values((
+    let references: Vec<&str> = items.iter().map(|(terms, _)| terms.reference()).collect();
+    let mut ids: HashMap<String, Uuid> = HashMap::new();
+    for chunk in references.chunks(ROWS_PER_STATEMENT) {
+        let found: Vec<(String, Uuid)> = facilities::table
+            .filter(facilities::workout_id.eq(workout.into_uuid()))
+            .filter(facilities::creditor_id.eq(creditor.into_uuid()))
+            .filter(facilities::reference.eq_any(chunk))
+            .select((facilities::reference, facilities::id))
+            .load(conn)
+            .await?;
+        ids.extend(found);
+    }
+    let existing: Vec<Uuid> = ids.values().copied().collect();
+    // Close the current versions of the facilities that exist, checking `expected`.
+    let mut closed: HashMap<Uuid, CurrentVersion> = HashMap::new();
+    for chunk in existing.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(Uuid, CurrentVersion)> = diesel::update(
+            facility_versions::table
+                .filter(facility_versions::facility_id.eq_any(chunk))
+                .filter(facility_versions::valid_to.is_null()),
+        )
+        .set(facility_versions::valid_to.eq(now))
+        .returning((
+            facility_versions::facility_id,
+            CurrentVersion::as_returning(),
+        ))
+        .get_results(conn)
+        .await?;
+        closed.extend(rows);
+    }
+    let mut new_facilities = Vec::new();
+    let mut versions = Vec::with_capacity(items.len());
+    let mut written = Vec::with_capacity(items.len());
+    for (terms, expected) in items {
+        let (id, version, before) = match ids.get(terms.reference()) {
+            None => {
+                let id = Uuid::now_v7();
+                new_facilities.push((
                     facilities::id.eq(id),
                     facilities::workout_id.eq(workout.into_uuid()),
                     facilities::creditor_id.eq(creditor.into_uuid()),
                     facilities::reference.eq(terms.reference()),
-                ))
-                .execute(conn)
-                .await?;
-            (id, 1, None)
-        }
-        Some(id) => {
-            let (version, before) = supersede(conn, id, expected, now).await?;
-            (id, version, Some(before))
-        }
-    };
-    diesel::insert_into(facility_versions::table)
-        .values((
+                ));
+                (id, 1, None)
+            }
+            Some(&id) => {
+                let current = closed.remove(&id).ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!("facility {id} has no current version"))
+                })?;
+                if let Some(expected) = expected {
+                    // An error here rolls the whole use case back, the closing included.
+                    check_version("facility", *expected, current.version)?;
+                }
+                let before = serde_json::json!({
+                    "id": id, "version": current.version, "valid_from": current.valid_from,
+                    "valid_to": now, "terms": current.terms,
+                });
+                (id, current.version + 1, Some(before))
+            }
+        };
+        versions.push((
             facility_versions::facility_id.eq(id),
             facility_versions::version.eq(version),
             facility_versions::valid_from.eq(now),
             facility_versions::terms.eq(to_json(&terms.to_input())?),
             facility_versions::recorded_by.eq(recorded_by),
+        ));
+        written.push((
+            before,
+            Facility {
+                id,
+                workout_id: workout.into_uuid(),
+                creditor_id: creditor.into_uuid(),
+                version,
+                valid_from: now,
+                valid_to: None,
+                exposure: terms.exposure(),
+                terms: (*terms).clone(),
+            },
+        ));
+    }
+    for chunk in new_facilities.chunks(ROWS_PER_STATEMENT) {
+        diesel::insert_into(facilities::table)
+            .values(chunk)
+            .execute(conn)
+            .await?;
+    }
+    for chunk in versions.chunks(ROWS_PER_STATEMENT) {
+        diesel::insert_into(facility_versions::table)
+            .values(chunk)
+            .execute(conn)
+            .await?;
+    }
+    Ok(written)
+}
+
+/// Withdraws facility `id` (checking `expected` against its current version, if given): closes
+/// the current version and opens one without terms that keeps `reason`. Returns the withdrawing
+/// version and the closed one, as recorded for the audit; 409 if it is already withdrawn.
+pub(super) async fn write_withdrawal(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    expected: Option<i32>,
+    reason: &str,
+    recorded_by: Uuid,
+) -> Result<(i32, DateTime<Utc>, serde_json::Value), ApiError> {
+    let now = Utc::now();
+    let (version, before) = supersede(conn, id, expected, now).await?;
+    if before["terms"].is_null() {
+        return Err(ApiError::conflict(
+            "already_withdrawn",
+            "this facility is already withdrawn",
+        ));
+    }
+    diesel::insert_into(facility_versions::table)
+        .values((
+            facility_versions::facility_id.eq(id),
+            facility_versions::version.eq(version),
+            facility_versions::valid_from.eq(now),
+            facility_versions::terms.eq(None::<serde_json::Value>),
+            facility_versions::recorded_by.eq(recorded_by),
+            facility_versions::withdrawal_reason.eq(Some(reason)),
         ))
         .execute(conn)
         .await?;
-    let after = Facility {
-        id,
-        workout_id: workout.into_uuid(),
-        creditor_id: creditor.into_uuid(),
-        version,
-        valid_from: now,
-        valid_to: None,
-        exposure: terms.exposure(),
-        terms: terms.clone(),
-    };
-    Ok((before, after))
+    Ok((version, now, before))
 }
 
 /// Closes facility `id`'s current version at `now` (checking `expected` against it, if given);
 /// returns the next version number and the closed version, as recorded for the audit.
-pub(super) async fn supersede(
+async fn supersede(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     expected: Option<i32>,

@@ -2,10 +2,10 @@
 //!
 //! Rules: only the facility's own creditor withdraws it (another creditor's answers 404), naming
 //! the version it replaces and a reason (1 to 500 characters); a facility is withdrawn once. It
-//! stops counting from now on; its history stays, ending with a version without terms.
+//! stops counting from now on; its history stays, ending with a version without terms that shows
+//! the reason.
 
 use actix_web::{HttpResponse, post, web};
-use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
@@ -15,9 +15,9 @@ use workout_http::precondition::{etag, if_match};
 use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 
-use super::versions::{FacilityVersion, supersede};
+use super::versions::{FacilityVersion, write_withdrawal};
 use super::{FacilityPath, creditor_of};
-use crate::schema::{facilities, facility_versions};
+use crate::schema::facilities;
 use crate::workouts::membership::Decider;
 
 /// Why a facility is withdrawn.
@@ -66,24 +66,14 @@ pub async fn withdraw_facility(
                     "must be 1 to 500 characters",
                 ));
             }
-            let now = Utc::now();
-            let (version, before) = supersede(conn, facility, Some(expected), now).await?;
-            if before["terms"].is_null() {
-                return Err(ApiError::conflict(
-                    "already_withdrawn",
-                    "this facility is already withdrawn",
-                ));
-            }
-            diesel::insert_into(facility_versions::table)
-                .values((
-                    facility_versions::facility_id.eq(facility),
-                    facility_versions::version.eq(version),
-                    facility_versions::valid_from.eq(now),
-                    facility_versions::terms.eq(None::<serde_json::Value>),
-                    facility_versions::recorded_by.eq(decider.caller.user_id.into_uuid()),
-                ))
-                .execute(conn)
-                .await?;
+            let (version, now, before) = write_withdrawal(
+                conn,
+                facility,
+                Some(expected),
+                &reason,
+                decider.caller.user_id.into_uuid(),
+            )
+            .await?;
             let after = FacilityWithdrawn {
                 id: facility,
                 version,
@@ -98,6 +88,7 @@ pub async fn withdraw_facility(
                 valid_from: now,
                 valid_to: None,
                 withdrawn: true,
+                reason: Some(reason.clone()),
                 facility: None,
             })?
             .with_etag(etag(version)))

@@ -45,6 +45,7 @@ pub mod registry {
             valid_to -> Nullable<Timestamptz>,
             terms -> Nullable<Jsonb>,
             recorded_by -> Uuid,
+            withdrawal_reason -> Nullable<Text>,
         }
     }
 

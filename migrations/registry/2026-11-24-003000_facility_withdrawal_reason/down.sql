@@ -1,0 +1,2 @@
+ALTER TABLE facility_versions DROP CONSTRAINT facility_versions_reason_only_on_withdrawal;
+ALTER TABLE facility_versions DROP COLUMN withdrawal_reason;
