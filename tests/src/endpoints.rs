@@ -315,4 +315,26 @@ impl TestApp {
         )
         .await
     }
+
+    /// `GET /workouts/{id}/fx-rates/{date}`: the current version of a date's rates.
+    pub async fn fx_rates(&self, actor: &Actor, workout: Uuid, date: &str) -> Answer {
+        self.get(&workout_path(workout, &format!("/fx-rates/{date}")), actor)
+            .await
+    }
+
+    /// `GET /workouts/{id}/fx-rates/{date}/versions{query}`: a page of a date's rate versions
+    /// (`query` empty or starting with `?`).
+    pub async fn fx_rate_versions(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        date: &str,
+        query: &str,
+    ) -> Answer {
+        self.get(
+            &workout_path(workout, &format!("/fx-rates/{date}/versions{query}")),
+            actor,
+        )
+        .await
+    }
 }

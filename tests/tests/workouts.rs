@@ -425,7 +425,7 @@ fn write_bodies(borrower: Uuid, institution: Uuid) -> BTreeMap<&'static str, Bod
         ),
         (
             "PUT /registry/v1/workouts/{workout_id}/fx-rates/{date}",
-            Body::Json(json!({"rates": {"USD": "3.75"}})),
+            Body::Json(json!({"rates": {"USD": "3.75"}, "source": "SAMA reference rate"})),
         ),
         (
             "POST /registry/v1/workouts/{workout_id}/information-requests",

@@ -148,13 +148,20 @@ pub mod events {
         pub appointed_by_service: String,
     }
 
-    /// `registry.fx_rates_set`: the rates of a date as they now stand.
+    /// `registry.fx_rates_set`: a new version of the rates of a date, as they now stand.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
     pub struct FxRatesSet {
         /// The rate date.
         pub date: NaiveDate,
+        /// The version of the date's rates (1 for the first rates of the date).
+        pub version: i32,
         /// Units of the base currency per unit of each currency.
         pub rates: BTreeMap<String, String>,
+        /// Where the rates come from, e.g. `SAMA reference rate`.
+        pub source: String,
+        /// Why the rates were set again (absent for a first version without one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub reason: Option<String>,
     }
 
     /// `registry.facility_withdrawn`.

@@ -3,8 +3,9 @@
 //! other services (voting weights come from it).
 //!
 //! Rules: a snapshot as of a date uses the facilities in force at the end of that date and the
-//! rates of the latest date on or before it on which rates were entered — every currency that
-//! occurs needs a rate there, and a missing one is a 422 naming the currencies, never a silent
+//! rates as recorded by the end of that date (see [`super::fx_rates`]: the latest rate date on or
+//! before it, in the version then current), so corrections made later never change it — every
+//! currency that occurs needs a rate there, and a missing one is a 422 naming the currencies, never a silent
 //! 1.0. The coordinator and the borrower see every creditor's line; a creditor sees its own line
 //! and the totals; other participants get 403.
 
@@ -13,17 +14,15 @@ use workout_domain::registry_api::Workout;
 
 use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
 use workout_domain::exposure::{self, CreditorPosition, CreditorSnapshot, FxTable, Snapshot};
 use workout_domain::{CreditorClass, Currency, InstitutionId, PositionView, WorkoutId};
 use workout_http::{ApiError, Caller, ServiceCaller};
 
-use super::fx_rates::{base_of, rates_on, table_of};
+use super::fx_rates::{base_of, rates_as_recorded, table_of};
 use crate::RegistryState;
 use crate::facilities::versions::{end_of, facilities_at};
-use crate::schema::fx_rates;
 use crate::workouts::membership::{load_workout, membership};
 
 /// The snapshot of `workout` as of `as_of`, in its base currency and classes.
@@ -49,14 +48,8 @@ pub async fn snapshot(
         .collect();
     let facilities =
         facilities_at(conn, workout, None, Some(end_of(as_of)), &classes, None).await?;
-    let rates_date: Option<NaiveDate> = fx_rates::table
-        .filter(fx_rates::workout_id.eq(workout.into_uuid()))
-        .filter(fx_rates::rate_date.le(as_of))
-        .select(diesel::dsl::max(fx_rates::rate_date))
-        .first(conn)
-        .await?;
-    let fx = match rates_date {
-        Some(date) => table_of(base, date, &rates_on(conn, workout, date).await?)?,
+    let fx = match rates_as_recorded(conn, workout, as_of).await? {
+        Some((date, rates)) => table_of(base, date, &rates)?,
         None => FxTable::new(base, as_of),
     };
     let mut positions: BTreeMap<InstitutionId, Vec<_>> = BTreeMap::new();

@@ -23,13 +23,25 @@ pub mod registry {
     }
 
     diesel::table! {
-        registry.fx_rates (workout_id, currency, rate_date) {
+        registry.fx_rate_versions (id) {
+            id -> Uuid,
+            workout_id -> Uuid,
+            rate_date -> Date,
+            version -> Int4,
+            source -> Text,
+            reason -> Nullable<Text>,
+            entered_by -> Uuid,
+            entered_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        registry.fx_rates (workout_id, rate_date, version, currency) {
             workout_id -> Uuid,
             currency -> Text,
             rate_date -> Date,
             rate -> Numeric,
-            entered_by -> Uuid,
-            entered_at -> Timestamptz,
+            version -> Int4,
         }
     }
 
@@ -160,6 +172,7 @@ pub mod registry {
     diesel::joinable!(facilities -> institutions (creditor_id));
     diesel::joinable!(facilities -> workouts (workout_id));
     diesel::joinable!(facility_versions -> facilities (facility_id));
+    diesel::joinable!(fx_rate_versions -> workouts (workout_id));
     diesel::joinable!(fx_rates -> workouts (workout_id));
     diesel::joinable!(information_requests -> workouts (workout_id));
     diesel::joinable!(notice_contacts -> participants (participant_id));
@@ -172,6 +185,7 @@ pub mod registry {
     diesel::allow_tables_to_appear_in_same_query!(
         facilities,
         facility_versions,
+        fx_rate_versions,
         fx_rates,
         information_requests,
         institutions,

@@ -1,0 +1,175 @@
+//! Snapshots that do not change after the fact: FX rates kept as versions (a correction never
+//! rewrites a past snapshot) and frozen record-date snapshots signed by the registry.
+
+use chrono::{Days, Utc};
+use diesel_async::SimpleAsyncConnection;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use workout_tests::{Actor, TestApp, id_of};
+
+struct Case {
+    workout: Uuid,
+    coordinator: Actor,
+    creditors: Vec<Actor>,
+    borrower: Actor,
+}
+
+async fn open_case(app: &TestApp, creditor_count: usize) -> Case {
+    let coordinator = app.bank_admin("Coordinator Bank").await;
+    let borrower_id = app.institution("borrower", "Distressed Co").await;
+    let borrower = app.user(borrower_id, "member").await;
+    let opened = app
+        .open_workout(
+            &coordinator,
+            &json!({"reference": "WO-FROZEN", "borrower_id": borrower_id, "base_currency": "SAR",
+                    "governing_law": "Kingdom of Saudi Arabia", "opened_on": "2026-11-02"}),
+        )
+        .await;
+    let workout = id_of(&opened.json());
+    let mut creditors = Vec::new();
+    for n in 0..creditor_count {
+        let creditor = app.bank_admin(&format!("Creditor Bank {n}")).await;
+        let added = app
+            .add_participant(
+                &coordinator,
+                workout,
+                &json!({"institution_id": creditor.institution_id, "role": "creditor",
+                        "contacts": [{"name": "Desk", "email": format!("desk{n}@creditor.test"), "language": "en"}]}),
+            )
+            .await;
+        assert_eq!(added.status, 201, "{:?}", added.json());
+        creditors.push(creditor);
+    }
+    Case {
+        workout,
+        coordinator,
+        creditors,
+        borrower,
+    }
+}
+
+fn facility(reference: &str, currency: &str, principal: &str, class: &str) -> Value {
+    json!({
+        "reference": reference, "facility_type": "term_loan", "currency": currency, "committed": principal,
+        "outstanding_principal": principal, "accrued_interest": "0", "past_due": "0", "days_past_due": 0,
+        "fees_and_penalties": "0", "secured": class == "secured", "class": class, "related_party": false,
+        "collateral": [], "guarantees": []
+    })
+}
+
+fn days_ago(days: u64) -> String {
+    (Utc::now().date_naive() - Days::new(days)).to_string()
+}
+
+fn today() -> String {
+    days_ago(0)
+}
+
+/// Moves everything recorded so far (facility versions, rate versions) `days` days back, as if it
+/// had been entered then.
+async fn backdate_everything(app: &TestApp, days: u32) {
+    let mut conn = app.pool("registry").get().await.unwrap();
+    conn.batch_execute(&format!(
+        "UPDATE facility_versions SET valid_from = valid_from - interval '{days} days';
+         UPDATE fx_rate_versions SET entered_at = entered_at - interval '{days} days';"
+    ))
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_rate_correction_makes_a_new_version_and_never_rewrites_a_past_snapshot() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 1).await;
+    let w = case.workout;
+    let created = app
+        .create_facility(
+            &case.creditors[0],
+            w,
+            &facility("A-1", "USD", "1000", "unsecured"),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let then = days_ago(2);
+    let first = app
+        .set_fx_rates(
+            &case.coordinator,
+            w,
+            &then,
+            &json!({"rates": {"USD": "3.75", "EUR": "4.05"}, "source": "SAMA reference rate"}),
+        )
+        .await;
+    assert_eq!(first.status, 200, "{:?}", first.json());
+    assert_eq!(first.json()["version"], 1);
+    backdate_everything(&app, 3).await;
+
+    let past = app.snapshot(&case.coordinator, w, &then).await;
+    assert_eq!(past.status, 200, "{:?}", past.json());
+    assert_eq!(past.json()["total"]["amount"], "3750.00");
+
+    // A correction must say why; nothing changes without one.
+    let correction = json!({"rates": {"USD": "3.76"}, "source": "SAMA reference rate"});
+    let refused = app
+        .set_fx_rates(&case.coordinator, w, &then, &correction)
+        .await;
+    refused.assert_problem(422, "validation_failed");
+    assert_eq!(refused.json()["errors"][0]["field"], "reason");
+    let corrected = app
+        .set_fx_rates(
+            &case.coordinator,
+            w,
+            &then,
+            &json!({"rates": {"USD": "3.76"}, "source": "SAMA reference rate (revised)",
+                    "reason": "Typo in the USD rate"}),
+        )
+        .await;
+    assert_eq!(corrected.status, 200, "{:?}", corrected.json());
+    let corrected = corrected.json();
+    assert_eq!(corrected["version"], 2);
+    assert_eq!(
+        corrected["rates"],
+        json!({"EUR": "4.05", "USD": "3.76"}),
+        "currencies not named keep their rate"
+    );
+    assert_eq!(corrected["entered_by"], json!(case.coordinator.user_id));
+
+    let again = app.snapshot(&case.coordinator, w, &then).await;
+    assert_eq!(
+        again.bytes, past.bytes,
+        "the past snapshot reproduces byte for byte"
+    );
+    assert_eq!(again.json()["content_hash"], past.json()["content_hash"]);
+    let now = app.snapshot(&case.coordinator, w, &today()).await.json();
+    assert_eq!(now["total"]["amount"], "3760.00", "a new snapshot shows it");
+    assert_eq!(now["rates_date"], then.as_str());
+    assert_ne!(now["content_hash"], past.json()["content_hash"]);
+
+    // The current version, and the history a page at a time.
+    let current = app.fx_rates(&case.creditors[0], w, &then).await.json();
+    assert_eq!(current["version"], 2);
+    assert_eq!(current["reason"], "Typo in the USD rate");
+    let page = app
+        .fx_rate_versions(&case.borrower, w, &then, "?limit=1")
+        .await
+        .json();
+    assert_eq!(page["items"][0]["version"], 1);
+    assert_eq!(page["items"][0]["rates"]["USD"], "3.75");
+    assert_eq!(page["items"][0]["source"], "SAMA reference rate");
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let rest = app
+        .fx_rate_versions(
+            &case.borrower,
+            w,
+            &then,
+            &format!("?limit=1&cursor={cursor}"),
+        )
+        .await
+        .json();
+    assert_eq!(rest["items"][0]["version"], 2);
+    assert!(rest.get("next_cursor").is_none());
+    app.fx_rates(&case.coordinator, w, &days_ago(5))
+        .await
+        .assert_problem(404, "not_found");
+    let chain = String::from_utf8(app.workout_audit(&case.coordinator, w).await.bytes).unwrap();
+    assert!(chain.contains("fx_rates_set") && chain.contains("Typo in the USD rate"));
+}
