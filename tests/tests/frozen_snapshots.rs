@@ -173,3 +173,166 @@ async fn a_rate_correction_makes_a_new_version_and_never_rewrites_a_past_snapsho
     let chain = String::from_utf8(app.workout_audit(&case.coordinator, w).await.bytes).unwrap();
     assert!(chain.contains("fx_rates_set") && chain.contains("Typo in the USD rate"));
 }
+
+/// The JWS `signature` verified with the key of its `kid` in the JWKS the registry publishes;
+/// returns its payload.
+async fn verified_claims(app: &TestApp, signature: &str) -> Value {
+    use jsonwebtoken::jwk::JwkSet;
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+    let jwks = app
+        .call(
+            reqwest::Method::GET,
+            "/registry/v1/.well-known/jwks.json",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(jwks.status, 200);
+    let set: JwkSet = serde_json::from_slice(&jwks.bytes).unwrap();
+    let kid = decode_header(signature).unwrap().kid.unwrap();
+    let jwk = set.find(&kid).expect("the signing key is published");
+    let key = DecodingKey::from_jwk(jwk).unwrap();
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.leeway = 0;
+    decode::<Value>(signature, &key, &validation)
+        .unwrap()
+        .claims
+}
+
+#[tokio::test]
+async fn a_frozen_snapshot_reads_the_same_after_edits_and_corrections_and_its_signature_verifies() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 2).await;
+    let w = case.workout;
+    let created = app
+        .create_facility(
+            &case.creditors[0],
+            w,
+            &facility("A-1", "USD", "1000", "unsecured"),
+        )
+        .await;
+    let a1 = id_of(&created.json());
+    app.create_facility(
+        &case.creditors[1],
+        w,
+        &facility("B-1", "SAR", "500", "secured"),
+    )
+    .await;
+    let then = days_ago(2);
+    app.set_fx_rates(
+        &case.coordinator,
+        w,
+        &then,
+        &json!({"rates": {"USD": "3.75"}, "source": "SAMA reference rate"}),
+    )
+    .await;
+    backdate_everything(&app, 3).await;
+
+    // Only the coordinator freezes, and only a day that has begun.
+    app.freeze_snapshot(&case.creditors[0], w, &then)
+        .await
+        .assert_problem(403, "forbidden");
+    let tomorrow = (Utc::now().date_naive() + Days::new(2)).to_string();
+    app.freeze_snapshot(&case.coordinator, w, &tomorrow)
+        .await
+        .assert_problem(422, "record_date_in_future");
+    let frozen = app.freeze_snapshot(&case.coordinator, w, &then).await;
+    assert_eq!(frozen.status, 201, "{:?}", frozen.json());
+    let body = frozen.json();
+    let id = id_of(&body);
+    assert_eq!(
+        frozen.headers["location"],
+        format!("/registry/v1/workouts/{w}/snapshots/{id}").as_str()
+    );
+    assert_eq!(body["snapshot"]["total"]["amount"], "4250.00");
+    assert_eq!(body["content_hash"], body["snapshot"]["content_hash"]);
+    let read = app.frozen_snapshot(&case.coordinator, w, id, "").await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.bytes, frozen.bytes, "read back as frozen");
+    let again = app.freeze_snapshot(&case.coordinator, w, &then).await;
+    assert_eq!(again.status, 200, "the same content is not frozen twice");
+    assert_eq!(again.bytes, frozen.bytes);
+
+    // A facility edit and a rate correction later, it reads the same bytes.
+    let edited = app
+        .edit_facility(
+            &case.creditors[0],
+            w,
+            a1,
+            &facility("A-1", "USD", "400", "unsecured"),
+            Some(1),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{:?}", edited.json());
+    let corrected = app
+        .set_fx_rates(
+            &case.coordinator,
+            w,
+            &then,
+            &json!({"rates": {"USD": "3.80"}, "source": "SAMA reference rate", "reason": "Revised"}),
+        )
+        .await;
+    assert_eq!(corrected.status, 200, "{:?}", corrected.json());
+    let later = app.frozen_snapshot(&case.coordinator, w, id, "").await;
+    assert_eq!(later.bytes, frozen.bytes, "frozen means frozen");
+    let now = app.freeze_snapshot(&case.coordinator, w, &today()).await;
+    assert_eq!(now.status, 201, "{:?}", now.json());
+    assert_eq!(now.json()["snapshot"]["total"]["amount"], "2020.00");
+    assert_ne!(now.json()["content_hash"], body["content_hash"]);
+
+    // The signature verifies with the published JWKS and names this snapshot and its hash.
+    let claims = verified_claims(&app, body["signature"].as_str().unwrap()).await;
+    assert_eq!(claims["purpose"], "workout-record-date-snapshot");
+    assert_eq!(claims["snapshot_id"], json!(id));
+    assert_eq!(claims["workout"], json!(w));
+    assert_eq!(claims["as_of"], then.as_str());
+    assert_eq!(claims["content_hash"], body["content_hash"]);
+    assert_eq!(claims["frozen_at"], body["frozen_at"]);
+
+    // A creditor sees its own line and the totals, with the same hash and signature.
+    let own = app
+        .frozen_snapshot(&case.creditors[1], w, id, "")
+        .await
+        .json();
+    let lines = own["snapshot"]["creditors"].as_array().unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        lines[0]["creditor"],
+        json!(case.creditors[1].institution_id)
+    );
+    assert_eq!(own["snapshot"]["total"]["amount"], "4250.00");
+    assert_eq!(own["snapshot"]["view"], "own_line_and_totals");
+    assert_eq!(own["signature"], body["signature"]);
+    assert_eq!(
+        verified_claims(&app, own["signature"].as_str().unwrap()).await["content_hash"],
+        own["snapshot"]["content_hash"]
+    );
+    assert_eq!(
+        app.frozen_snapshot(&case.borrower, w, id, "").await.bytes,
+        frozen.bytes
+    );
+    app.frozen_snapshot(&case.coordinator, w, Uuid::now_v7(), "")
+        .await
+        .assert_problem(404, "not_found");
+
+    // Listed a page at a time; served whole to other services.
+    let page = app
+        .frozen_snapshots(&case.creditors[0], w, "?limit=1")
+        .await
+        .json();
+    assert_eq!(page["items"][0]["id"], json!(id));
+    assert_eq!(page["items"][0]["content_hash"], body["content_hash"]);
+    assert!(page["next_cursor"].is_string());
+    let service = app.service_token("voting").await;
+    let internal = app.internal_frozen_snapshot(&service, w, id).await;
+    assert_eq!(internal.status, 200);
+    assert_eq!(internal.bytes, frozen.bytes);
+    app.internal_frozen_snapshot(&case.coordinator.token, w, id)
+        .await
+        .assert_problem(401, "invalid_token");
+    let chain = String::from_utf8(app.workout_audit(&case.coordinator, w).await.bytes).unwrap();
+    assert!(chain.contains("snapshot_frozen"));
+}

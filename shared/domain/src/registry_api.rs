@@ -164,6 +164,22 @@ pub mod events {
         pub reason: Option<String>,
     }
 
+    /// `registry.snapshot_frozen`: a record-date snapshot frozen by the coordinator; other services
+    /// read it whole with `GET /registry/v1/internal/workouts/{workout}/snapshots/{id}`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SnapshotFrozen {
+        /// The frozen snapshot's id.
+        pub id: Uuid,
+        /// Its record date.
+        pub as_of: NaiveDate,
+        /// The snapshot's content hash.
+        pub content_hash: String,
+        /// The id of the registry key that signed it.
+        pub kid: String,
+        /// When it was frozen.
+        pub frozen_at: chrono::DateTime<chrono::Utc>,
+    }
+
     /// `registry.facility_withdrawn`.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
     pub struct FacilityWithdrawn {

@@ -263,6 +263,8 @@ pub enum Action {
     ReadInformationRequests,
     /// Export the workout's audit chain.
     ExportAudit,
+    /// Freeze the record-date snapshot of a date (immutable and signed).
+    FreezeSnapshot,
 }
 
 impl Action {
@@ -283,7 +285,8 @@ impl Action {
             | Self::ChangeOthersContacts
             | Self::SetFxRates
             | Self::ReadDrift
-            | Self::SendInformationRequest => &[Coordinator],
+            | Self::SendInformationRequest
+            | Self::FreezeSnapshot => &[Coordinator],
             Self::EnterFacilities => &[Creditor],
             Self::AnswerInformationRequest | Self::ReadInformationRequests => {
                 &[Coordinator, Borrower]
@@ -311,6 +314,7 @@ impl Action {
             Self::AnswerInformationRequest => "record answers to information requests",
             Self::ReadInformationRequests => "read information requests",
             Self::ExportAudit => "export the audit chain",
+            Self::FreezeSnapshot => "freeze a record-date snapshot",
         }
     }
 

@@ -11,6 +11,7 @@
 //! are read from facilities; nothing here changes them.
 
 pub mod drift;
+pub mod frozen;
 pub mod fx_rates;
 pub mod snapshots;
 
@@ -23,5 +24,9 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(fx_rates::rate_versions)
         .service(snapshots::get_snapshot)
         .service(snapshots::internal_snapshot)
-        .service(drift::get_drift);
+        .service(drift::get_drift)
+        .service(frozen::freeze_snapshot)
+        .service(frozen::list_frozen_snapshots)
+        .service(frozen::get_frozen_snapshot)
+        .service(frozen::internal_frozen_snapshot);
 }

@@ -75,6 +75,22 @@ pub async fn snapshot(
     })
 }
 
+/// 422 `record_date_in_future` if `as_of` lies after today in `workout`'s calendar: such a
+/// snapshot would change as the days up to it are recorded, so none is given (nor frozen).
+pub(super) fn refuse_future(workout: &Workout, as_of: NaiveDate) -> Result<(), ApiError> {
+    let today = crate::cooperation::watch::today_in(&workout.calendar)?;
+    if as_of > today {
+        return Err(ApiError::unprocessable(
+            "record_date_in_future",
+            format!(
+                "as_of {as_of} lies in the future (today is {today} in the workout's calendar): \
+                 a snapshot is only given for a day that has begun"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `?as_of=DATE` (required).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct RecordDate {
@@ -107,6 +123,7 @@ pub async fn get_snapshot(
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
     let view = member.positions()?;
+    refuse_future(&member.workout, query.as_of)?;
     let snapshot = snapshot_of(&mut conn, &member.workout, query.as_of).await?;
     Ok(HttpResponse::Ok().json(match view {
         PositionView::Own(creditor) => SnapshotAnswer::OwnLine(snapshot.for_creditor(creditor)),

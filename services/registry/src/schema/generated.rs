@@ -23,6 +23,20 @@ pub mod registry {
     }
 
     diesel::table! {
+        registry.frozen_snapshots (id) {
+            id -> Uuid,
+            workout_id -> Uuid,
+            as_of -> Date,
+            content_hash -> Text,
+            snapshot -> Text,
+            signature -> Text,
+            kid -> Text,
+            frozen_by -> Uuid,
+            frozen_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         registry.fx_rate_versions (id) {
             id -> Uuid,
             workout_id -> Uuid,
@@ -172,6 +186,8 @@ pub mod registry {
     diesel::joinable!(facilities -> institutions (creditor_id));
     diesel::joinable!(facilities -> workouts (workout_id));
     diesel::joinable!(facility_versions -> facilities (facility_id));
+    diesel::joinable!(frozen_snapshots -> signing_keys (kid));
+    diesel::joinable!(frozen_snapshots -> workouts (workout_id));
     diesel::joinable!(fx_rate_versions -> workouts (workout_id));
     diesel::joinable!(fx_rates -> workouts (workout_id));
     diesel::joinable!(information_requests -> workouts (workout_id));
@@ -185,6 +201,7 @@ pub mod registry {
     diesel::allow_tables_to_appear_in_same_query!(
         facilities,
         facility_versions,
+        frozen_snapshots,
         fx_rate_versions,
         fx_rates,
         information_requests,
