@@ -249,6 +249,31 @@ async fn a_frozen_snapshot_reads_the_same_after_edits_and_corrections_and_its_si
     );
     assert_eq!(body["snapshot"]["total"]["amount"], "4250.00");
     assert_eq!(body["content_hash"], body["snapshot"]["content_hash"]);
+    // Each creditor by name, with its share of the total and of its class: 3,750 and 500 of 4,250.
+    let lines: Vec<(Value, Value, Value)> = body["snapshot"]["creditors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| {
+            (
+                line["name"].clone(),
+                line["share_of_total"].clone(),
+                line["by_class"][0]["share_of_class"].clone(),
+            )
+        })
+        .collect();
+    assert!(
+        lines.contains(&(
+            json!("Creditor Bank 0"),
+            json!("88.2352941176"),
+            json!("100")
+        )) && lines.contains(&(
+            json!("Creditor Bank 1"),
+            json!("11.7647058824"),
+            json!("100")
+        )),
+        "{lines:?}"
+    );
     let read = app.frozen_snapshot(&case.coordinator, w, id, "").await;
     assert_eq!(read.status, 200);
     assert_eq!(read.bytes, frozen.bytes, "read back as frozen");
@@ -305,6 +330,18 @@ async fn a_frozen_snapshot_reads_the_same_after_edits_and_corrections_and_its_si
     );
     assert_eq!(own["snapshot"]["total"]["amount"], "4250.00");
     assert_eq!(own["snapshot"]["view"], "own_line_and_totals");
+    assert_eq!(lines[0]["name"], "Creditor Bank 1");
+    assert_eq!(lines[0]["share_of_total"], "11.7647058824");
+    let own_text = String::from_utf8(
+        app.frozen_snapshot(&case.creditors[1], w, id, "")
+            .await
+            .bytes,
+    )
+    .unwrap();
+    assert!(
+        !own_text.contains("Creditor Bank 0") && !own_text.contains("88.2352941176"),
+        "nothing of the other creditor"
+    );
     assert_eq!(own["signature"], body["signature"]);
     assert_eq!(
         verified_claims(&app, own["signature"].as_str().unwrap()).await["content_hash"],

@@ -32,8 +32,8 @@ pub use deadline::{Deadline, DeadlineRule, Direction, Period, Roll};
 pub use email::{Email, EmailError};
 pub use events::{RegistryTopic, Topic};
 pub use exposure::{
-    ClassAmount, CreditorDrift, CreditorExposure, CreditorPosition, CreditorSnapshot,
-    ExposureError, FacilityExposure, FxTable, RateUsed, Snapshot, convert, drift,
+    ClassAmount, CreditorClassAmount, CreditorDrift, CreditorExposure, CreditorPosition,
+    CreditorSnapshot, ExposureError, FacilityExposure, FxTable, RateUsed, Snapshot, convert, drift,
 };
 pub use facility::{
     Collateral, CreditorClass, CreditorClassError, FacilityInput, FacilityTerms, FacilityType,

@@ -6,7 +6,9 @@
 //! rates as recorded by the end of that date (see [`super::fx_rates`]: the latest rate date on or
 //! before it, in the version then current), so corrections made later never change it — every
 //! currency that occurs needs a rate there, and a missing one is a 422 naming the currencies, never a silent
-//! 1.0. The coordinator and the borrower see every creditor's line; a creditor sees its own line
+//! 1.0. Each creditor line names the creditor's institution (its name when the snapshot is
+//! computed) and gives its share of the total and of each of its classes (exact decimal
+//! percentages, 10 places). The coordinator and the borrower see every creditor's line; a creditor sees its own line
 //! and the totals; other participants get 403.
 
 use std::collections::BTreeMap;
@@ -14,7 +16,8 @@ use workout_domain::registry_api::Workout;
 
 use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
-use diesel_async::AsyncPgConnection;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use workout_domain::exposure::{self, CreditorPosition, CreditorSnapshot, FxTable, Snapshot};
 use workout_domain::{CreditorClass, Currency, InstitutionId, PositionView, WorkoutId};
@@ -23,6 +26,7 @@ use workout_http::{ApiError, Caller, ServiceCaller};
 use super::fx_rates::{base_of, rates_as_recorded, table_of};
 use crate::RegistryState;
 use crate::facilities::versions::{end_of, facilities_at};
+use crate::schema::institutions;
 use crate::workouts::membership::{load_workout, membership};
 
 /// The snapshot of `workout` as of `as_of`, in its base currency and classes.
@@ -59,9 +63,21 @@ pub async fn snapshot(
             .or_default()
             .push(facility.terms);
     }
+    let ids: Vec<uuid::Uuid> = positions.keys().map(|id| id.into_uuid()).collect();
+    let names: BTreeMap<uuid::Uuid, String> = institutions::table
+        .filter(institutions::id.eq_any(&ids))
+        .select((institutions::id, institutions::name))
+        .load(conn)
+        .await?
+        .into_iter()
+        .collect();
     let positions: Vec<CreditorPosition> = positions
         .into_iter()
         .map(|(creditor, facilities)| CreditorPosition {
+            name: names
+                .get(&creditor.into_uuid())
+                .cloned()
+                .unwrap_or_default(),
             creditor,
             facilities,
         })
