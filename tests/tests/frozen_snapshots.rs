@@ -373,3 +373,37 @@ async fn a_frozen_snapshot_reads_the_same_after_edits_and_corrections_and_its_si
     let chain = String::from_utf8(app.workout_audit(&case.coordinator, w).await.bytes).unwrap();
     assert!(chain.contains("snapshot_frozen"));
 }
+
+#[tokio::test]
+async fn a_snapshot_of_a_future_date_is_refused_live_and_frozen() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 1).await;
+    let w = case.workout;
+    app.create_facility(
+        &case.creditors[0],
+        w,
+        &facility("A-1", "SAR", "1000", "unsecured"),
+    )
+    .await;
+    // Two days ahead is after today in every time zone, the workout's (Asia/Riyadh) included.
+    let ahead = (Utc::now().date_naive() + Days::new(2)).to_string();
+    let live = app.snapshot(&case.coordinator, w, &ahead).await;
+    live.assert_problem(422, "record_date_in_future");
+    assert!(
+        live.json()["detail"].as_str().unwrap().contains(&ahead),
+        "{:?}",
+        live.json()
+    );
+    app.snapshot(&case.creditors[0], w, &ahead)
+        .await
+        .assert_problem(422, "record_date_in_future");
+    app.freeze_snapshot(&case.coordinator, w, &ahead)
+        .await
+        .assert_problem(422, "record_date_in_future");
+    let listed = app.frozen_snapshots(&case.coordinator, w, "").await.json();
+    assert_eq!(listed["items"], json!([]), "nothing frozen");
+    // Today is a day that has begun: given, and frozen as it stands.
+    let today = app.snapshot(&case.coordinator, w, &today()).await;
+    assert_eq!(today.status, 200, "{:?}", today.json());
+    assert_eq!(today.json()["total"]["amount"], "1000.00");
+}
