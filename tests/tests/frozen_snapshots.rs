@@ -407,3 +407,166 @@ async fn a_snapshot_of_a_future_date_is_refused_live_and_frozen() {
     assert_eq!(today.status, 200, "{:?}", today.json());
     assert_eq!(today.json()["total"]["amount"], "1000.00");
 }
+
+/// The rows of a CSV export whose `row` column (the fifth) is `kind`, as cells (no quoted commas
+/// in these tests).
+fn csv_rows(text: &str, kind: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .skip(1)
+        .map(|line| line.split(',').map(str::to_owned).collect::<Vec<_>>())
+        .filter(|cells| cells[4] == kind)
+        .collect()
+}
+
+#[tokio::test]
+async fn snapshots_export_as_csv_and_excel_with_the_same_need_to_know_as_the_json() {
+    let app = TestApp::spawn().await;
+    let coordinator = app.bank_admin("Coordinator Bank").await;
+    let borrower_id = app.institution("borrower", "Distressed Co").await;
+    let opened = app
+        .open_workout(
+            &coordinator,
+            &json!({"reference": "WO-EXPORT", "borrower_id": borrower_id, "base_currency": "SAR",
+                    "governing_law": "KSA", "opened_on": "2026-11-02"}),
+        )
+        .await;
+    let w = id_of(&opened.json());
+    // A bank whose name a spreadsheet would run as a formula.
+    let sly = app.bank_admin("=1+2 Sly Bank").await;
+    let plain = app.bank_admin("Plain Bank").await;
+    for (n, creditor) in [&sly, &plain].into_iter().enumerate() {
+        let added = app
+            .add_participant(
+                &coordinator,
+                w,
+                &json!({"institution_id": creditor.institution_id, "role": "creditor",
+                        "contacts": [{"name": "Desk", "email": format!("desk{n}@x.test"), "language": "en"}]}),
+            )
+            .await;
+        assert_eq!(added.status, 201, "{:?}", added.json());
+    }
+    app.create_facility(&sly, w, &facility("S-1", "USD", "1000", "unsecured"))
+        .await;
+    app.create_facility(&plain, w, &facility("P-1", "SAR", "1250", "unsecured"))
+        .await;
+    let date = today();
+    app.set_fx_rates(
+        &coordinator,
+        w,
+        &date,
+        &json!({"rates": {"USD": "3.75"}, "source": "SAMA reference rate"}),
+    )
+    .await;
+
+    let live = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/exposures/export.csv?as_of={date}"),
+            &coordinator,
+        )
+        .await;
+    assert_eq!(live.status, 200, "{}", String::from_utf8_lossy(&live.bytes));
+    assert_eq!(live.content_type(), "text/csv; charset=utf-8");
+    assert_eq!(
+        live.headers["content-disposition"],
+        format!("attachment; filename=\"exposures-{date}.csv\"").as_str()
+    );
+    let text = String::from_utf8(live.bytes.clone()).unwrap();
+    assert!(text.starts_with("as_of,base,rates_date,content_hash,row,"));
+    // 3,750.00 + 1,250.00 = 5,000.00: 75 % and 25 %.
+    let creditors = csv_rows(&text, "creditor");
+    let shares: Vec<(&str, &str, &str)> = creditors
+        .iter()
+        .map(|c| (c[6].as_str(), c[14].as_str(), c[15].as_str()))
+        .collect();
+    assert!(
+        shares.contains(&("'=1+2 Sly Bank", "3750.00", "75"))
+            && shares.contains(&("Plain Bank", "1250.00", "25")),
+        "{shares:?}"
+    );
+    assert!(!text.contains(",=1+2"), "no cell starts a formula: {text}");
+    assert_eq!(csv_rows(&text, "total")[0][14], "5000.00");
+    let hash = app.snapshot(&coordinator, w, &date).await.json()["content_hash"].clone();
+    assert_eq!(json!(csv_rows(&text, "total")[0][3]), hash);
+
+    // A creditor's export holds its own line and the totals only.
+    let own = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/exposures/export.csv?as_of={date}"),
+            &plain,
+        )
+        .await;
+    let own_text = String::from_utf8(own.bytes).unwrap();
+    assert_eq!(csv_rows(&own_text, "creditor").len(), 1);
+    assert_eq!(csv_rows(&own_text, "total")[0][14], "5000.00");
+    for secret in [
+        "Sly Bank",
+        "S-1",
+        "3750.00",
+        &sly.institution_id.to_string(),
+    ] {
+        assert!(!own_text.contains(secret), "{secret} in {own_text}");
+    }
+
+    // The frozen snapshot exports the same way, and the same file every time.
+    let frozen = app.freeze_snapshot(&coordinator, w, &date).await;
+    assert_eq!(frozen.status, 201, "{:?}", frozen.json());
+    let id = id_of(&frozen.json());
+    let frozen_csv = app
+        .frozen_snapshot(&coordinator, w, id, "/export.csv")
+        .await;
+    assert_eq!(frozen_csv.status, 200);
+    assert_eq!(frozen_csv.bytes, live.bytes, "nothing changed since");
+    assert_eq!(
+        frozen_csv.headers["content-disposition"],
+        format!("attachment; filename=\"snapshot-{date}-{id}.csv\"").as_str()
+    );
+    let own_frozen = app.frozen_snapshot(&plain, w, id, "/export.csv").await;
+    assert_eq!(String::from_utf8(own_frozen.bytes).unwrap(), own_text);
+
+    let xlsx_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let book = app
+        .frozen_snapshot(&coordinator, w, id, "/export.xlsx")
+        .await;
+    assert_eq!(book.status, 200);
+    assert_eq!(book.content_type(), xlsx_type);
+    assert_eq!(
+        book.headers["content-disposition"],
+        format!("attachment; filename=\"snapshot-{date}-{id}.xlsx\"").as_str()
+    );
+    assert!(book.bytes.starts_with(b"PK\x03\x04"), "a zip package");
+    let again = app
+        .frozen_snapshot(&coordinator, w, id, "/export.xlsx")
+        .await;
+    assert_eq!(again.bytes, book.bytes, "the same workbook every time");
+    let own_book = app.frozen_snapshot(&plain, w, id, "/export.xlsx").await;
+    assert_eq!(own_book.content_type(), xlsx_type);
+    assert_ne!(own_book.bytes, book.bytes, "a creditor's own workbook");
+    let live_book = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/exposures/export.xlsx?as_of={date}"),
+            &coordinator,
+        )
+        .await;
+    assert_eq!(live_book.status, 200);
+    assert_eq!(live_book.content_type(), xlsx_type);
+
+    // Who may not see the snapshot may not export it.
+    let advisor_id = app.institution("advisor", "Counsel").await;
+    let advisor = app.user(advisor_id, "member").await;
+    app.add_participant(
+        &coordinator,
+        w,
+        &json!({"institution_id": advisor_id, "role": "advisor",
+                "contacts": [{"name": "C", "email": "c@counsel.test", "language": "en"}]}),
+    )
+    .await;
+    app.frozen_snapshot(&advisor, w, id, "/export.xlsx")
+        .await
+        .assert_problem(403, "forbidden");
+    app.get(
+        &format!("/registry/v1/workouts/{w}/exposures/export.csv?as_of={date}"),
+        &advisor,
+    )
+    .await
+    .assert_problem(403, "forbidden");
+}

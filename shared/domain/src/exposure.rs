@@ -714,6 +714,48 @@ pub struct CreditorSnapshot {
 }
 
 impl CreditorSnapshot {
+    /// The workout.
+    #[must_use]
+    pub const fn workout(&self) -> WorkoutId {
+        self.workout
+    }
+
+    /// The record date.
+    #[must_use]
+    pub const fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    /// The base currency.
+    #[must_use]
+    pub const fn base(&self) -> Currency {
+        self.base
+    }
+
+    /// The date of the FX rates.
+    #[must_use]
+    pub const fn rates_date(&self) -> NaiveDate {
+        self.rates_date
+    }
+
+    /// The rates used, by currency.
+    #[must_use]
+    pub fn rates(&self) -> &[RateUsed] {
+        &self.rates
+    }
+
+    /// The creditor's own line, or none: never another creditor's.
+    #[must_use]
+    pub fn lines(&self) -> &[CreditorExposure] {
+        &self.creditors
+    }
+
+    /// The total per class.
+    #[must_use]
+    pub fn total_by_class(&self) -> &[ClassAmount] {
+        &self.total_by_class
+    }
+
     /// The creditor's own line, if it holds anything at the record date.
     #[must_use]
     pub fn own_line(&self) -> Option<&CreditorExposure> {

@@ -11,6 +11,7 @@
 //! are read from facilities; nothing here changes them.
 
 pub mod drift;
+pub mod export;
 pub mod frozen;
 pub mod fx_rates;
 pub mod snapshots;
@@ -28,5 +29,9 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(frozen::freeze_snapshot)
         .service(frozen::list_frozen_snapshots)
         .service(frozen::get_frozen_snapshot)
-        .service(frozen::internal_frozen_snapshot);
+        .service(frozen::internal_frozen_snapshot)
+        .service(export::live_csv)
+        .service(export::live_xlsx)
+        .service(export::frozen_csv)
+        .service(export::frozen_xlsx);
 }
