@@ -375,7 +375,7 @@ async fn a_frozen_snapshot_reads_the_same_after_edits_and_corrections_and_its_si
 }
 
 #[tokio::test]
-async fn a_snapshot_of_a_future_date_is_refused_live_and_frozen() {
+async fn a_snapshot_of_a_future_date_is_refused_live_and_frozen_and_today_freezes_once() {
     let app = TestApp::spawn().await;
     let case = open_case(&app, 1).await;
     let w = case.workout;
@@ -403,9 +403,44 @@ async fn a_snapshot_of_a_future_date_is_refused_live_and_frozen() {
     let listed = app.frozen_snapshots(&case.coordinator, w, "").await.json();
     assert_eq!(listed["items"], json!([]), "nothing frozen");
     // Today is a day that has begun: given, and frozen as it stands.
-    let today = app.snapshot(&case.coordinator, w, &today()).await;
-    assert_eq!(today.status, 200, "{:?}", today.json());
-    assert_eq!(today.json()["total"]["amount"], "1000.00");
+    let live = app.snapshot(&case.coordinator, w, &today()).await;
+    assert_eq!(live.status, 200, "{:?}", live.json());
+    assert_eq!(live.json()["total"]["amount"], "1000.00");
+    // Freezing honours Idempotency-Key: a retry replays the first answer.
+    let path = format!("/registry/v1/workouts/{w}/snapshots");
+    let body = json!({"as_of": today()});
+    let headers = [("idempotency-key", "freeze-today-1")];
+    let first = app
+        .call_with(
+            reqwest::Method::POST,
+            &path,
+            Some(&case.coordinator.token),
+            Some(&body),
+            &headers,
+        )
+        .await;
+    assert_eq!(first.status, 201, "{:?}", first.json());
+    let retry = app
+        .call_with(
+            reqwest::Method::POST,
+            &path,
+            Some(&case.coordinator.token),
+            Some(&body),
+            &headers,
+        )
+        .await;
+    assert_eq!(retry.status, 201);
+    assert!(retry.headers.contains_key("idempotent-replayed"));
+    assert_eq!(retry.bytes, first.bytes);
+    assert_eq!(
+        app.frozen_snapshots(&case.coordinator, w, "")
+            .await
+            .items()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// The rows of a CSV export whose `row` column (the fifth) is `kind`, as cells (no quoted commas
