@@ -442,4 +442,74 @@ impl TestApp {
         )
         .await
     }
+
+    /// `GET /workouts/{id}/fx-rates/{date}`: the current version of a date's rates.
+    pub async fn fx_rates(&self, actor: &Actor, workout: Uuid, date: &str) -> Answer {
+        self.get(&workout_path(workout, &format!("/fx-rates/{date}")), actor)
+            .await
+    }
+
+    /// `GET /workouts/{id}/fx-rates/{date}/versions{query}`: a page of a date's rate versions
+    /// (`query` empty or starting with `?`).
+    pub async fn fx_rate_versions(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        date: &str,
+        query: &str,
+    ) -> Answer {
+        self.get(
+            &workout_path(workout, &format!("/fx-rates/{date}/versions{query}")),
+            actor,
+        )
+        .await
+    }
+
+    /// `POST /workouts/{id}/snapshots`: the coordinator freezes the snapshot of a record date.
+    pub async fn freeze_snapshot(&self, actor: &Actor, workout: Uuid, as_of: &str) -> Answer {
+        self.post(
+            &workout_path(workout, "/snapshots"),
+            actor,
+            &serde_json::json!({ "as_of": as_of }),
+        )
+        .await
+    }
+
+    /// `GET /workouts/{id}/snapshots{query}`: a page of the frozen snapshots.
+    pub async fn frozen_snapshots(&self, actor: &Actor, workout: Uuid, query: &str) -> Answer {
+        self.get(&workout_path(workout, &format!("/snapshots{query}")), actor)
+            .await
+    }
+
+    /// `GET /workouts/{id}/snapshots/{snapshot}{rest}`: a frozen snapshot (`rest` empty) or one
+    /// of its exports.
+    pub async fn frozen_snapshot(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        snapshot: Uuid,
+        rest: &str,
+    ) -> Answer {
+        self.get(
+            &workout_path(workout, &format!("/snapshots/{snapshot}{rest}")),
+            actor,
+        )
+        .await
+    }
+
+    /// `GET /internal/workouts/{id}/snapshots/{snapshot}` (service token): a whole frozen snapshot.
+    pub async fn internal_frozen_snapshot(
+        &self,
+        token: &str,
+        workout: Uuid,
+        snapshot: Uuid,
+    ) -> Answer {
+        self.call(
+            Method::GET,
+            &format!("/registry/v1/internal/workouts/{workout}/snapshots/{snapshot}"),
+            Some(token),
+            None,
+        )
+        .await
+    }
 }

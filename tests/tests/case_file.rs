@@ -128,7 +128,7 @@ async fn five_creditors_in_three_currencies_give_a_snapshot_a_person_can_check()
             &case.coordinator,
             w,
             &date,
-            &json!({"rates": {"USD": "3.75", "EUR": "4.0512"}}),
+            &json!({"rates": {"USD": "3.75", "EUR": "4.0512"}, "source": "SAMA reference rate"}),
         )
         .await;
     assert_eq!(rates.status, 200, "{:?}", rates.json());

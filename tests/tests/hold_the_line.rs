@@ -54,17 +54,27 @@ async fn a_cancelled_commitment_is_a_reduction_and_an_fx_move_is_not() {
         .create_facility(dollar_bank, w, &facility("USD-1", "USD", "1000", "1000"))
         .await;
     assert_eq!(loan.status, 201, "{:?}", loan.json());
-    // Both facilities as if entered three days ago, before the reference date.
-    let mut conn = app.pool("registry").get().await.unwrap();
-    conn.batch_execute("UPDATE facility_versions SET valid_from = valid_from - interval '3 days'")
-        .await
-        .unwrap();
     for (date, usd) in [(reference.as_str(), "3.75"), (&today.to_string(), "3.50")] {
         let set = app
-            .set_fx_rates(&coordinator, w, date, &json!({"rates": {"USD": usd}}))
+            .set_fx_rates(
+                &coordinator,
+                w,
+                date,
+                &json!({"rates": {"USD": usd}, "source": "SAMA reference rate"}),
+            )
             .await;
         assert_eq!(set.status, 200, "{:?}", set.json());
     }
+    // Both facilities and the reference date's rates as if entered three days ago, before the
+    // reference date.
+    let mut conn = app.pool("registry").get().await.unwrap();
+    conn.batch_execute(&format!(
+        "UPDATE facility_versions SET valid_from = valid_from - interval '3 days';
+         UPDATE fx_rate_versions SET entered_at = entered_at - interval '3 days'
+          WHERE rate_date = '{reference}';"
+    ))
+    .await
+    .unwrap();
     // The SAR bank cancels 400 of its undrawn commitment; the dollar loan stays as it was.
     let cancelled = app
         .edit_facility(

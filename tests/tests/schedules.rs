@@ -433,7 +433,7 @@ async fn a_currency_must_be_an_active_iso_4217_currency_and_amounts_fit_its_mino
             &case.coordinator,
             w,
             "2026-11-20",
-            &json!({"rates": {"XAU": "9000"}}),
+            &json!({"rates": {"XAU": "9000"}, "source": "SAMA reference rate"}),
         )
         .await;
     assert_eq!(error_fields(&rates), ["rates.XAU"]);
@@ -521,7 +521,7 @@ async fn snapshot_amounts_round_to_the_base_currencys_minor_unit() {
             &case.coordinator,
             w,
             "2026-11-20",
-            &json!({"rates": {"USD": "0.3075"}}),
+            &json!({"rates": {"USD": "0.3075"}, "source": "CBK reference rate"}),
         )
         .await;
     assert_eq!(rates.status, 200, "{:?}", rates.json());
@@ -562,7 +562,7 @@ async fn snapshot_amounts_round_to_the_base_currencys_minor_unit() {
         &case.coordinator,
         yen,
         "2026-11-20",
-        &json!({"rates": {"USD": "150.5"}}),
+        &json!({"rates": {"USD": "150.5"}, "source": "BOJ reference rate"}),
     )
     .await;
     let snapshot = app.snapshot(&case.coordinator, yen, &today()).await.json();

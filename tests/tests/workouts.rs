@@ -431,11 +431,15 @@ fn write_bodies(borrower: Uuid, institution: Uuid) -> BTreeMap<&'static str, Bod
         ),
         (
             "PUT /registry/v1/workouts/{workout_id}/fx-rates/{date}",
-            Body::Json(json!({"rates": {"USD": "3.75"}})),
+            Body::Json(json!({"rates": {"USD": "3.75"}, "source": "SAMA reference rate"})),
         ),
         (
             "POST /registry/v1/workouts/{workout_id}/information-requests",
             Body::Json(json!({"subject": "Accounts", "sent_on": "2026-11-20"})),
+        ),
+        (
+            "POST /registry/v1/workouts/{workout_id}/snapshots",
+            Body::Json(json!({"as_of": "2026-11-20"})),
         ),
         (
             "POST /registry/v1/workouts/{workout_id}/information-requests/{request_id}/answer",
@@ -648,6 +652,9 @@ async fn every_workout_endpoint_answers_an_outsider_as_if_the_workout_did_not_ex
         )
         .await;
     assert_eq!(facility.status, 201, "{:?}", facility.json());
+    let today = chrono::Utc::now().date_naive().to_string();
+    let frozen = app.freeze_snapshot(&case.coordinator, w, &today).await;
+    assert_eq!(frozen.status, 201, "{:?}", frozen.json());
     let request = app
         .send_information_request(
             &case.coordinator,
@@ -682,6 +689,7 @@ async fn every_workout_endpoint_answers_an_outsider_as_if_the_workout_did_not_ex
         ),
         ("claim_id", id_of(&claim.json()).to_string()),
         ("date", "2026-11-20".to_owned()),
+        ("snapshot_id", id_of(&frozen.json()).to_string()),
     ]);
     let missing: BTreeMap<&str, String> = real
         .iter()
@@ -751,6 +759,7 @@ async fn sweep_with_token(app: &TestApp, token: Option<&str>, code: &str) -> usi
         "user_id",
         "session_id",
         "kid",
+        "snapshot_id",
     ]
     .into_iter()
     .map(|name| (name, Uuid::now_v7().to_string()))

@@ -78,6 +78,8 @@ topics!(
         FacilityWithdrawn => "registry.facility_withdrawn",
         /// FX rates of a date were set.
         FxRatesSet => "registry.fx_rates_set",
+        /// A record-date snapshot was frozen (stored immutably and signed).
+        SnapshotFrozen => "registry.snapshot_frozen",
         /// An information request was sent to the borrower.
         InformationRequestSent => "registry.information_request_sent",
         /// The borrower's answer was recorded.

@@ -37,6 +37,14 @@
 //!   derived from the lines and are therefore covered by it.
 //! - A snapshot read back (deserialized) is recomputed from its facility lines and refused unless
 //!   its conversions, sums and hash all match: a stored snapshot cannot be edited unnoticed.
+//! - Each creditor line names the creditor (its institution's name, as given to the snapshot) and
+//!   gives its **share** of the total and, per class, of that class's total, as [`Percentage`]s:
+//!   `amount / total × 100`, computed in decimal (never floats) and rounded once to
+//!   [`SHARE_DECIMAL_PLACES`] places, half away from zero (so `25`, `33.3333333333`); a share of
+//!   a total of 0 is 0. Shares are derived from the amounts (so covered by the hash through them)
+//!   and are for reading: weights are compared by amounts, never by rounded shares. Names are
+//!   labels, not content: they are not in the canonical text, so renaming an institution never
+//!   changes a hash.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -49,10 +57,14 @@ use thiserror::Error;
 use crate::facility::{CreditorClass, FacilityTerms, FacilityType};
 use crate::ids::{InstitutionId, WorkoutId};
 use crate::money::{Currency, Money};
+use crate::percentage::Percentage;
 
 /// Decimal places of the amounts in a base currency with the usual 2 minor units (SAR, USD, EUR);
 /// a base currency's own are its [`Currency::minor_units`].
 pub const BASE_DECIMAL_PLACES: u32 = 2;
+
+/// Decimal places of a creditor's share of a total, in percent.
+pub const SHARE_DECIMAL_PLACES: u32 = 10;
 
 /// The first line of the canonical text; changes whenever the text's format changes.
 const CANONICAL_VERSION: &str = "workout-record-date-snapshot v1";
@@ -288,6 +300,8 @@ fn convert_at(money: Money, rate: Decimal, base: Currency) -> Result<Money, Expo
 pub struct CreditorPosition {
     /// The creditor.
     pub creditor: InstitutionId,
+    /// Its institution's name.
+    pub name: String,
     /// Its facilities, each with its own reference.
     pub facilities: Vec<FacilityTerms>,
 }
@@ -299,6 +313,18 @@ pub struct ClassAmount {
     pub class: CreditorClass,
     /// The amount, in the base currency.
     pub amount: Money,
+}
+
+/// An amount one creditor holds in one class, with its share of the class.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CreditorClassAmount {
+    /// The class.
+    pub class: CreditorClass,
+    /// The amount, in the base currency.
+    pub amount: Money,
+    /// `amount` as a percentage of the class's total (see the module documentation).
+    #[schema(value_type = String, example = "33.3333333333")]
+    pub share_of_class: Percentage,
 }
 
 /// A rate a snapshot used.
@@ -336,10 +362,15 @@ pub struct FacilityExposure {
 pub struct CreditorExposure {
     /// The creditor.
     pub creditor: InstitutionId,
+    /// Its institution's name.
+    pub name: String,
     /// The sum of its facilities' `base_exposure`.
     pub exposure: Money,
-    /// The same sum per class, by class name; only classes it holds.
-    pub by_class: Vec<ClassAmount>,
+    /// `exposure` as a percentage of the snapshot's total (see the module documentation).
+    #[schema(value_type = String, example = "25")]
+    pub share_of_total: Percentage,
+    /// The same sum per class, by class name, with its share of the class; only classes it holds.
+    pub by_class: Vec<CreditorClassAmount>,
     /// True if any of its facilities is held as a related party.
     pub related_party: bool,
     /// Its facilities, by reference.
@@ -408,7 +439,7 @@ impl Snapshot {
         if !missing.is_empty() {
             return Err(ExposureError::MissingRates(missing.into_iter().collect()));
         }
-        let mut creditors: Vec<(InstitutionId, Vec<LineInput>)> = Vec::new();
+        let mut creditors: Vec<(InstitutionId, String, Vec<LineInput>)> = Vec::new();
         for position in positions {
             let mut lines = Vec::with_capacity(position.facilities.len());
             for facility in &position.facilities {
@@ -424,7 +455,7 @@ impl Snapshot {
                         .ok_or(ExposureError::MissingRate { currency })?,
                 });
             }
-            creditors.push((position.creditor, lines));
+            creditors.push((position.creditor, position.name.clone(), lines));
         }
         Self::assemble(workout, as_of, base, fx.date, creditors)
     }
@@ -436,9 +467,9 @@ impl Snapshot {
         as_of: NaiveDate,
         base: Currency,
         rates_date: NaiveDate,
-        mut creditors: Vec<(InstitutionId, Vec<LineInput>)>,
+        mut creditors: Vec<(InstitutionId, String, Vec<LineInput>)>,
     ) -> Result<Self, ExposureError> {
-        creditors.sort_by_key(|(creditor, _)| *creditor);
+        creditors.sort_by_key(|(creditor, _, _)| *creditor);
         if let Some(pair) = creditors.windows(2).find(|pair| pair[0].0 == pair[1].0) {
             return Err(ExposureError::DuplicateCreditor(pair[0].0));
         }
@@ -446,7 +477,8 @@ impl Snapshot {
         let mut total = Decimal::ZERO;
         let mut total_by_class: BTreeMap<CreditorClass, Decimal> = BTreeMap::new();
         let mut creditor_lines = Vec::with_capacity(creditors.len());
-        for (creditor, mut lines) in creditors {
+        let mut class_sums = Vec::with_capacity(creditors.len());
+        for (creditor, name, mut lines) in creditors {
             lines.sort_by(|a, b| a.reference.cmp(&b.reference));
             if let Some(pair) = lines
                 .windows(2)
@@ -494,13 +526,31 @@ impl Snapshot {
                 });
             }
             total = checked_add(total, exposure)?;
+            class_sums.push(by_class);
             creditor_lines.push(CreditorExposure {
                 creditor,
+                name,
                 exposure: Money::new(exposure, base),
-                by_class: class_amounts(by_class, base),
+                share_of_total: Percentage::ZERO,
+                by_class: Vec::new(),
                 related_party: facilities.iter().any(|facility| facility.related_party),
                 facilities,
             });
+        }
+        // Shares once every total is known.
+        for (line, by_class) in creditor_lines.iter_mut().zip(class_sums) {
+            line.share_of_total = share(line.exposure.amount, total)?;
+            line.by_class = by_class
+                .into_iter()
+                .map(|(class, amount)| {
+                    let class_total = total_by_class.get(&class).copied().unwrap_or_default();
+                    Ok(CreditorClassAmount {
+                        share_of_class: share(amount, class_total)?,
+                        class,
+                        amount: Money::new(amount, base),
+                    })
+                })
+                .collect::<Result<_, ExposureError>>()?;
         }
         let rates: Vec<RateUsed> = rates
             .into_iter()
@@ -656,6 +706,48 @@ pub struct CreditorSnapshot {
 }
 
 impl CreditorSnapshot {
+    /// The workout.
+    #[must_use]
+    pub const fn workout(&self) -> WorkoutId {
+        self.workout
+    }
+
+    /// The record date.
+    #[must_use]
+    pub const fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    /// The base currency.
+    #[must_use]
+    pub const fn base(&self) -> Currency {
+        self.base
+    }
+
+    /// The date of the FX rates.
+    #[must_use]
+    pub const fn rates_date(&self) -> NaiveDate {
+        self.rates_date
+    }
+
+    /// The rates used, by currency.
+    #[must_use]
+    pub fn rates(&self) -> &[RateUsed] {
+        &self.rates
+    }
+
+    /// The creditor's own line, or none: never another creditor's.
+    #[must_use]
+    pub fn lines(&self) -> &[CreditorExposure] {
+        &self.creditors
+    }
+
+    /// The total per class.
+    #[must_use]
+    pub fn total_by_class(&self) -> &[ClassAmount] {
+        &self.total_by_class
+    }
+
     /// The creditor's own line, if it holds anything at the record date.
     #[must_use]
     pub fn own_line(&self) -> Option<&CreditorExposure> {
@@ -692,6 +784,21 @@ impl Snapshot {
             view: "own_line_and_totals",
         }
     }
+}
+
+/// `part / whole × 100`, rounded to [`SHARE_DECIMAL_PLACES`] (half away from zero), normalized;
+/// 0 when `whole` is 0.
+fn share(part: Decimal, whole: Decimal) -> Result<Percentage, ExposureError> {
+    if whole.is_zero() {
+        return Ok(Percentage::ZERO);
+    }
+    let percent = part
+        .checked_div(whole)
+        .and_then(|fraction| fraction.checked_mul(Decimal::ONE_HUNDRED))
+        .ok_or(ExposureError::Overflow)?
+        .round_dp_with_strategy(SHARE_DECIMAL_PLACES, RoundingStrategy::MidpointAwayFromZero)
+        .normalize();
+    Percentage::new(percent).map_err(|e| ExposureError::Inconsistent(format!("a share: {e}")))
 }
 
 fn checked_add(left: Decimal, right: Decimal) -> Result<Decimal, ExposureError> {
@@ -752,7 +859,7 @@ impl TryFrom<SnapshotRecord> for Snapshot {
                         rate: facility.rate,
                     })
                     .collect();
-                (creditor.creditor, lines)
+                (creditor.creditor, creditor.name.clone(), lines)
             })
             .collect();
         let recomputed = Self::assemble(

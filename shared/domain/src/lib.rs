@@ -34,8 +34,8 @@ pub use deadline::{Deadline, DeadlineRule, Direction, Period, Roll};
 pub use email::{Email, EmailError};
 pub use events::{RegistryTopic, Topic};
 pub use exposure::{
-    ClassAmount, CreditorExposure, CreditorPosition, CreditorSnapshot, ExposureError,
-    FacilityExposure, FxTable, RateUsed, Snapshot, convert,
+    ClassAmount, CreditorClassAmount, CreditorExposure, CreditorPosition, CreditorSnapshot,
+    ExposureError, FacilityExposure, FxTable, RateUsed, Snapshot, convert,
 };
 pub use facility::{
     Collateral, CreditorClass, CreditorClassError, FacilityInput, FacilityTerms, FacilityType,

@@ -148,13 +148,36 @@ pub mod events {
         pub appointed_by_service: String,
     }
 
-    /// `registry.fx_rates_set`: the rates of a date as they now stand.
+    /// `registry.fx_rates_set`: a new version of the rates of a date, as they now stand.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
     pub struct FxRatesSet {
         /// The rate date.
         pub date: NaiveDate,
+        /// The version of the date's rates (1 for the first rates of the date).
+        pub version: i32,
         /// Units of the base currency per unit of each currency.
         pub rates: BTreeMap<String, String>,
+        /// Where the rates come from, e.g. `SAMA reference rate`.
+        pub source: String,
+        /// Why the rates were set again (absent for a first version without one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub reason: Option<String>,
+    }
+
+    /// `registry.snapshot_frozen`: a record-date snapshot frozen by the coordinator; other services
+    /// read it whole with `GET /registry/v1/internal/workouts/{workout}/snapshots/{id}`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SnapshotFrozen {
+        /// The frozen snapshot's id.
+        pub id: Uuid,
+        /// Its record date.
+        pub as_of: NaiveDate,
+        /// The snapshot's content hash.
+        pub content_hash: String,
+        /// The id of the registry key that signed it.
+        pub kid: String,
+        /// When it was frozen.
+        pub frozen_at: DateTime<Utc>,
     }
 
     /// `registry.facility_withdrawn`.

@@ -275,6 +275,8 @@ pub enum Action {
     ReadOtherClaims,
     /// Decide whether a creditor is a related party of the borrower.
     DecideRelatedParty,
+    /// Freeze the record-date snapshot of a date (immutable and signed).
+    FreezeSnapshot,
 }
 
 impl Action {
@@ -300,7 +302,8 @@ impl Action {
             | Self::CancelInformationRequest
             | Self::ClassifyBorrower
             | Self::RecordOtherClaims
-            | Self::DecideRelatedParty => &[Coordinator],
+            | Self::DecideRelatedParty
+            | Self::FreezeSnapshot => &[Coordinator],
             Self::EnterFacilities => &[Creditor],
             Self::AnswerInformationRequest | Self::ReadInformationRequests => {
                 &[Coordinator, Borrower]
@@ -337,6 +340,7 @@ impl Action {
             Self::RecordOtherClaims => "record claims of creditors not on the platform",
             Self::ReadOtherClaims => "read claims of creditors not on the platform",
             Self::DecideRelatedParty => "decide whether a creditor is a related party",
+            Self::FreezeSnapshot => "freeze a record-date snapshot",
         }
     }
 

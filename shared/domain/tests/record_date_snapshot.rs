@@ -102,6 +102,7 @@ fn positions() -> Vec<CreditorPosition> {
     vec![
         CreditorPosition {
             creditor: bank(1),
+            name: "Bank 1".to_owned(),
             facilities: vec![
                 entry(
                     "A-TL-001",
@@ -127,6 +128,7 @@ fn positions() -> Vec<CreditorPosition> {
         },
         CreditorPosition {
             creditor: bank(2),
+            name: "Bank 2".to_owned(),
             facilities: vec![
                 entry(
                     "B-TL-007",
@@ -152,6 +154,7 @@ fn positions() -> Vec<CreditorPosition> {
         },
         CreditorPosition {
             creditor: bank(3),
+            name: "Bank 3".to_owned(),
             facilities: vec![entry(
                 "C-OD-001",
                 "overdraft",
@@ -489,6 +492,69 @@ fn inconsistent_input_is_refused() {
     );
 }
 
+#[test]
+fn each_creditor_is_named_with_its_share_of_the_total_and_of_each_class() {
+    let snapshot = snapshot(&positions());
+    let [a, b, c] = snapshot.creditors() else {
+        panic!("three creditors expected");
+    };
+    assert_eq!((a.name.as_str(), b.name.as_str()), ("Bank 1", "Bank 2"));
+    // 13,889,375.94 / 22,577,689.54 × 100 = 61.51814566943… → 61.5181456694 (10 places).
+    let shares = |line: &CreditorExposure| {
+        (
+            line.share_of_total.value().to_string(),
+            line.by_class
+                .iter()
+                .map(|c| {
+                    (
+                        c.class.as_str().to_owned(),
+                        c.share_of_class.value().to_string(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        shares(a),
+        (
+            "61.5181456694".to_owned(),
+            vec![
+                ("secured".to_owned(), "100".to_owned()),
+                // 3,759,375.94 / 11,946,454.98 × 100
+                ("unsecured".to_owned(), "31.4685481701".to_owned()),
+            ]
+        )
+    );
+    assert_eq!(
+        shares(b),
+        (
+            "36.2618106937".to_owned(),
+            vec![("unsecured".to_owned(), "68.5314518299".to_owned())]
+        )
+    );
+    assert_eq!(
+        shares(c),
+        (
+            "2.2200436369".to_owned(),
+            vec![("related_party".to_owned(), "100".to_owned())]
+        )
+    );
+    // Names are labels: renaming a creditor changes no hash.
+    let mut renamed = positions();
+    renamed[0].name = "Bank One (renamed)".to_owned();
+    assert_eq!(
+        Snapshot::compute(workout(), record_date(), Currency::SAR, &rates(), &renamed)
+            .unwrap()
+            .content_hash(),
+        snapshot.content_hash()
+    );
+    // Read back, names and shares are kept and checked.
+    let json = serde_json::to_string(&snapshot).unwrap();
+    assert_eq!(serde_json::from_str::<Snapshot>(&json).unwrap(), snapshot);
+    let forged = json.replace("\"61.5181456694\"", "\"70\"");
+    assert!(serde_json::from_str::<Snapshot>(&forged).is_err());
+}
+
 /// A random facility: a currency among four (each with 2 minor units), amounts of 0–10^12 with 0
 /// or 2 decimal places.
 fn any_facility(reference: String) -> impl Strategy<Value = FacilityTerms> {
@@ -539,6 +605,7 @@ fn any_positions() -> impl Strategy<Value = Vec<CreditorPosition>> {
                     })
                     .prop_map(move |facilities| CreditorPosition {
                         creditor: bank(n),
+                        name: format!("Bank {n}"),
                         facilities,
                     })
             })
@@ -637,6 +704,7 @@ fn a_workout_may_name_its_own_classes() {
     .unwrap();
     let snapshot = snapshot(&[CreditorPosition {
         creditor: bank(9),
+        name: "Bank 9".to_owned(),
         facilities: vec![terms],
     }]);
     assert_eq!(snapshot.total_by_class()[0].class, mezzanine);
@@ -672,6 +740,10 @@ fn a_creditors_view_never_contains_another_creditors_line_whatever_the_field_nam
             assert!(
                 !seen.contains(&other.creditor.to_string()),
                 "another creditor's id"
+            );
+            assert!(
+                !seen.iter().any(|text| text.contains(&other.name)),
+                "another creditor's name"
             );
             for facility in &other.facilities {
                 assert!(

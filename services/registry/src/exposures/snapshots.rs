@@ -3,9 +3,12 @@
 //! other services (voting weights come from it).
 //!
 //! Rules: a snapshot as of a date uses the facilities in force at the end of that date and the
-//! rates of the latest date on or before it on which rates were entered — every currency that
-//! occurs needs a rate there, and a missing one is a 422 naming the currencies, never a silent
-//! 1.0. The coordinator and the borrower see every creditor's line; a creditor sees its own line
+//! rates as recorded by the end of that date (see [`super::fx_rates`]: the latest rate date on or
+//! before it, in the version then current), so corrections made later never change it — every
+//! currency that occurs needs a rate there, and a missing one is a 422 naming the currencies, never a silent
+//! 1.0. Each creditor line names the creditor's institution (its name when the snapshot is
+//! computed) and gives its share of the total and of each of its classes (exact decimal
+//! percentages, 10 places). The coordinator and the borrower see every creditor's line; a creditor sees its own line
 //! and the totals; other participants get 403.
 
 use std::collections::BTreeMap;
@@ -20,11 +23,11 @@ use workout_domain::exposure::{self, CreditorPosition, CreditorSnapshot, FxTable
 use workout_domain::{Currency, InstitutionId, PositionView, WorkoutId};
 use workout_http::{ApiError, Caller, ServiceCaller};
 
-use super::fx_rates::{base_of, rates_on, table_of};
+use super::fx_rates::{base_of, rates_as_recorded, table_of};
 use crate::RegistryState;
 use crate::facilities::terms::known_classes;
 use crate::facilities::versions::{end_of, facilities_at};
-use crate::schema::fx_rates;
+use crate::schema::institutions;
 use crate::workouts::membership::{load_workout, membership};
 
 /// The snapshot of `workout` as of `as_of`, in its base currency and classes.
@@ -55,9 +58,21 @@ pub async fn snapshot(
             .or_default()
             .push(facility.terms);
     }
+    let ids: Vec<uuid::Uuid> = positions.keys().map(|id| id.into_uuid()).collect();
+    let names: BTreeMap<uuid::Uuid, String> = institutions::table
+        .filter(institutions::id.eq_any(&ids))
+        .select((institutions::id, institutions::name))
+        .load(conn)
+        .await?
+        .into_iter()
+        .collect();
     let positions: Vec<CreditorPosition> = positions
         .into_iter()
         .map(|(creditor, facilities)| CreditorPosition {
+            name: names
+                .get(&creditor.into_uuid())
+                .cloned()
+                .unwrap_or_default(),
             creditor,
             facilities,
         })
@@ -70,22 +85,16 @@ pub async fn snapshot(
     })
 }
 
-/// The rates a snapshot as of `as_of` uses: those of the latest date on or before it on which
-/// rates were entered (an empty table, only the base currency, if there is none).
+/// The rates a snapshot as of `as_of` uses: those of the latest date on or before it with rates,
+/// as recorded by the end of `as_of` (an empty table, only the base currency, if there is none).
 pub(super) async fn rates_as_of(
     conn: &mut AsyncPgConnection,
     workout: WorkoutId,
     base: Currency,
     as_of: NaiveDate,
 ) -> Result<FxTable, ApiError> {
-    let rates_date: Option<NaiveDate> = fx_rates::table
-        .filter(fx_rates::workout_id.eq(workout.into_uuid()))
-        .filter(fx_rates::rate_date.le(as_of))
-        .select(diesel::dsl::max(fx_rates::rate_date))
-        .first(conn)
-        .await?;
-    match rates_date {
-        Some(date) => table_of(base, date, &rates_on(conn, workout, date).await?),
+    match rates_as_recorded(conn, workout, as_of).await? {
+        Some((date, rates)) => table_of(base, date, &rates),
         None => Ok(FxTable::new(base, as_of)),
     }
 }
@@ -98,6 +107,22 @@ pub(super) fn missing_rates(error: &exposure::ExposureError, as_of: NaiveDate) -
             "{error} on or before {as_of}; the coordinator must enter it before a snapshot can be taken"
         ),
     )
+}
+
+/// 422 `record_date_in_future` if `as_of` lies after today in `workout`'s calendar: such a
+/// snapshot would change as the days up to it are recorded, so none is given (nor frozen).
+pub(super) fn refuse_future(workout: &Workout, as_of: NaiveDate) -> Result<(), ApiError> {
+    let today = crate::cooperation::watch::today_in(&workout.calendar)?;
+    if as_of > today {
+        return Err(ApiError::unprocessable(
+            "record_date_in_future",
+            format!(
+                "as_of {as_of} lies in the future (today is {today} in the workout's calendar): \
+                 a snapshot is only given for a day that has begun"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `?as_of=DATE` (required).
@@ -132,6 +157,7 @@ pub async fn get_snapshot(
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
     let view = member.positions()?;
+    refuse_future(&member.workout, query.as_of)?;
     let snapshot = snapshot_of(&mut conn, &member.workout, query.as_of).await?;
     Ok(HttpResponse::Ok().json(match view {
         PositionView::Own(creditor) => SnapshotAnswer::OwnLine(snapshot.for_creditor(creditor)),

@@ -50,13 +50,39 @@ pub mod registry {
     }
 
     diesel::table! {
-        registry.fx_rates (workout_id, currency, rate_date) {
+        registry.frozen_snapshots (id) {
+            id -> Uuid,
+            workout_id -> Uuid,
+            as_of -> Date,
+            content_hash -> Text,
+            snapshot -> Text,
+            signature -> Text,
+            kid -> Text,
+            frozen_by -> Uuid,
+            frozen_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        registry.fx_rate_versions (id) {
+            id -> Uuid,
+            workout_id -> Uuid,
+            rate_date -> Date,
+            version -> Int4,
+            source -> Text,
+            reason -> Nullable<Text>,
+            entered_by -> Uuid,
+            entered_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        registry.fx_rates (workout_id, rate_date, version, currency) {
             workout_id -> Uuid,
             currency -> Text,
             rate_date -> Date,
             rate -> Numeric,
-            entered_by -> Uuid,
-            entered_at -> Timestamptz,
+            version -> Int4,
         }
     }
 
@@ -225,6 +251,9 @@ pub mod registry {
     diesel::joinable!(facilities -> institutions (creditor_id));
     diesel::joinable!(facilities -> workouts (workout_id));
     diesel::joinable!(facility_versions -> facilities (facility_id));
+    diesel::joinable!(frozen_snapshots -> signing_keys (kid));
+    diesel::joinable!(frozen_snapshots -> workouts (workout_id));
+    diesel::joinable!(fx_rate_versions -> workouts (workout_id));
     diesel::joinable!(fx_rates -> workouts (workout_id));
     diesel::joinable!(information_requests -> workouts (workout_id));
     diesel::joinable!(notice_contacts -> participants (participant_id));
@@ -242,6 +271,8 @@ pub mod registry {
         borrower_classifications,
         facilities,
         facility_versions,
+        frozen_snapshots,
+        fx_rate_versions,
         fx_rates,
         information_requests,
         institutions,
