@@ -206,3 +206,100 @@ async fn the_coordinator_decides_who_is_a_related_party_and_the_decisions_are_ke
     let audit = String::from_utf8(app.workout_audit(&coordinator, w).await.bytes).unwrap();
     assert_eq!(audit.matches("related_party_decided").count(), 2, "{audit}");
 }
+
+fn facility(reference: &str, facility_type: &str, amount: &str) -> serde_json::Value {
+    json!({
+        "reference": reference, "facility_type": facility_type, "currency": "SAR",
+        "committed": amount, "outstanding_principal": amount, "accrued_interest": "0",
+        "past_due": "0", "days_past_due": 0, "fees_and_penalties": "0", "secured": false,
+        "class": "unsecured", "related_party": false, "collateral": [], "guarantees": []
+    })
+}
+
+#[tokio::test]
+async fn the_snapshot_shows_contingents_apart_the_coordinators_related_parties_and_the_whole_debt() {
+    let app = TestApp::spawn().await;
+    let coordinator = app.bank_admin("Coordinator Bank").await;
+    let borrower_id = app.institution("borrower", "Distressed Co").await;
+    let opened = app
+        .open_workout(
+            &coordinator,
+            &json!({"reference": "WO-PICTURE", "borrower_id": borrower_id, "base_currency": "SAR",
+                    "governing_law": "KSA", "opened_on": "2026-11-02"}),
+        )
+        .await;
+    let w = id_of(&opened.json());
+    let mut banks = Vec::new();
+    for name in ["Lender Bank", "Group Bank"] {
+        let bank = app.bank_admin(name).await;
+        let added = app
+            .add_participant(
+                &coordinator,
+                w,
+                &json!({"institution_id": bank.institution_id, "role": "creditor",
+                        "contacts": [{"name": "Desk", "email": "desk@bank.test", "language": "en"}]}),
+            )
+            .await;
+        assert_eq!(added.status, 201, "{:?}", added.json());
+        banks.push(bank);
+    }
+    let (lender, group) = (&banks[0], &banks[1]);
+    for (bank, body) in [
+        (lender, facility("L-1", "term_loan", "1000")),
+        (group, facility("G-1", "term_loan", "200")),
+        (group, facility("G-LG", "guarantee_or_letter_of_credit", "500")),
+    ] {
+        let created = app.create_facility(bank, w, &body).await;
+        assert_eq!(created.status, 201, "{:?}", created.json());
+    }
+    let related = app
+        .put(
+            &workout_path(w, &format!("/related-parties/{}", group.institution_id)),
+            &coordinator,
+            &json!({"related_party": true, "reason": "Same group as the borrower"}),
+        )
+        .await;
+    assert_eq!(related.status, 200, "{:?}", related.json());
+    let claim = app
+        .post(
+            &workout_path(w, "/other-claims"),
+            &coordinator,
+            &json!({"claimant": "ZATCA", "kind": "tax_and_zakat", "currency": "SAR", "amount": "300"}),
+        )
+        .await;
+    assert_eq!(claim.status, 201, "{:?}", claim.json());
+
+    let today = Utc::now().date_naive().to_string();
+    let whole = app.snapshot(&coordinator, w, &today).await;
+    assert_eq!(whole.status, 200, "{:?}", whole.json());
+    let whole = whole.json();
+    let line = |bank: &workout_tests::Actor| {
+        whole["creditors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|line| line["creditor"] == json!(bank.institution_id))
+            .cloned()
+            .unwrap()
+    };
+    let group_line = line(group);
+    assert_eq!(group_line["funded"]["amount"], "200.00");
+    assert_eq!(group_line["contingent"]["amount"], "500.00");
+    assert_eq!(group_line["exposure"]["amount"], "700.00", "contingents count at 100%");
+    assert_eq!(group_line["related_party"], true, "the coordinator's decision");
+    assert_eq!(line(lender)["related_party"], false);
+    assert_eq!(whole["weighting"]["contingent_weight"], "100");
+    assert_eq!(whole["total"]["amount"], "1700.00");
+    assert_eq!(whole["total_contingent"]["amount"], "500.00");
+    assert_eq!(whole["total_other_claims"]["amount"], "300.00");
+    assert_eq!(whole["total_debt"]["amount"], "2000.00");
+    assert_eq!(whole["other_claims"][0]["claimant"], "ZATCA");
+    assert_eq!(whole["other_claims"][0]["preferential"], true);
+
+    // A creditor sees the claims and the whole debt, but not the contingent total, which here
+    // is the other creditor's own figure.
+    let own = app.snapshot(lender, w, &today).await.json();
+    assert_eq!(own["total_debt"]["amount"], "2000.00");
+    assert!(own.get("total_contingent").is_none(), "{own}");
+    assert!(!own.to_string().contains("500.00"), "{own}");
+}

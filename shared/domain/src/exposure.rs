@@ -54,6 +54,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::claims::{ClaimantKind, OtherClaim};
 use crate::facility::{CreditorClass, FacilityTerms, FacilityType};
 use crate::ids::{InstitutionId, WorkoutId};
 use crate::money::{Currency, Money};
@@ -67,7 +68,7 @@ pub const BASE_DECIMAL_PLACES: u32 = 2;
 pub const SHARE_DECIMAL_PLACES: u32 = 10;
 
 /// The first line of the canonical text; changes whenever the text's format changes.
-const CANONICAL_VERSION: &str = "workout-record-date-snapshot v1";
+const CANONICAL_VERSION: &str = "workout-record-date-snapshot v2";
 
 /// Why rates could not be recorded, an amount converted or a snapshot computed or read back.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -302,8 +303,56 @@ pub struct CreditorPosition {
     pub creditor: InstitutionId,
     /// Its institution's name.
     pub name: String,
+    /// Whether the coordinator decided it is a related party of the borrower.
+    pub related_party: bool,
     /// Its facilities, each with its own reference.
     pub facilities: Vec<FacilityTerms>,
+}
+
+/// How a snapshot counts what it shows: the workout's settings at the record date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Weighting {
+    /// The part of a contingent facility's face amount (a guarantee or a letter of credit not
+    /// called) that counts towards the creditor's exposure, in percent; 100 unless the creditors
+    /// agreed otherwise.
+    #[schema(value_type = String, example = "100")]
+    pub contingent_weight: Percentage,
+}
+
+impl Default for Weighting {
+    fn default() -> Self {
+        Self {
+            contingent_weight: Percentage::HUNDRED,
+        }
+    }
+}
+
+/// What a snapshot shows besides the creditors' facilities.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// How contingents count.
+    pub weighting: Weighting,
+    /// Claims of creditors that do not take part on the platform (never weighted, never voting).
+    pub other_claims: Vec<OtherClaim>,
+}
+
+/// A claim of a creditor that does not take part on the platform, converted: shown in the
+/// totals of the debt, never in a creditor's exposure or a vote.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OtherClaimExposure {
+    /// Who is owed.
+    pub claimant: String,
+    /// The kind of claimant.
+    pub kind: ClaimantKind,
+    /// Whether it is a priority claim (5.1.5 B).
+    pub preferential: bool,
+    /// The amount owed, in its currency.
+    pub amount: Money,
+    /// The rate used (1 for the base currency).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+    /// `amount × rate`, rounded to the base currency's minor unit.
+    pub base_amount: Money,
 }
 
 /// An amount held in one creditor class.
@@ -355,6 +404,11 @@ pub struct FacilityExposure {
     pub rate: Decimal,
     /// `exposure × rate`, rounded to the base currency's minor unit, in the base currency.
     pub base_exposure: Money,
+    /// True for a guarantee or letter of credit: its face amount is a contingent exposure.
+    pub contingent: bool,
+    /// What counts towards the creditor's exposure: `base_exposure`, or for a contingent facility
+    /// `base_exposure × contingent_weight`, rounded to the base currency's minor unit.
+    pub counted: Money,
 }
 
 /// One creditor in a snapshot.
@@ -364,14 +418,21 @@ pub struct CreditorExposure {
     pub creditor: InstitutionId,
     /// Its institution's name.
     pub name: String,
-    /// The sum of its facilities' `base_exposure`.
+    /// What counts (the voting weight): the sum of its facilities' `counted`.
     pub exposure: Money,
+    /// The sum of its funded facilities' `base_exposure` (all but guarantees and letters of
+    /// credit).
+    pub funded: Money,
+    /// The face amount of its contingent facilities (guarantees, letters of credit), in the base
+    /// currency, before weighting.
+    pub contingent: Money,
     /// `exposure` as a percentage of the snapshot's total (see the module documentation).
     #[schema(value_type = String, example = "25")]
     pub share_of_total: Percentage,
     /// The same sum per class, by class name, with its share of the class; only classes it holds.
     pub by_class: Vec<CreditorClassAmount>,
-    /// True if any of its facilities is held as a related party.
+    /// True if the coordinator decided it is a related party of the borrower (not a creditor's
+    /// own declaration on a facility).
     pub related_party: bool,
     /// Its facilities, by reference.
     pub facilities: Vec<FacilityExposure>,
@@ -387,10 +448,30 @@ pub struct Snapshot {
     base: Currency,
     rates_date: NaiveDate,
     rates: Vec<RateUsed>,
+    weighting: Weighting,
     creditors: Vec<CreditorExposure>,
     total: Money,
     total_by_class: Vec<ClassAmount>,
+    total_funded: Money,
+    total_contingent: Money,
+    other_claims: Vec<OtherClaimExposure>,
+    total_other_claims: Money,
+    total_debt: Money,
     content_hash: String,
+}
+
+/// One creditor before conversion and aggregation.
+struct CreditorInput {
+    creditor: InstitutionId,
+    name: String,
+    related_party: bool,
+    lines: Vec<LineInput>,
+}
+
+/// One claim of a creditor not on the platform before conversion.
+struct ClaimInput {
+    claim: OtherClaim,
+    rate: Decimal,
 }
 
 /// One facility line before conversion and aggregation.
@@ -418,6 +499,23 @@ impl Snapshot {
         fx: &FxTable,
         positions: &[CreditorPosition],
     ) -> Result<Self, ExposureError> {
+        Self::compute_with(workout, as_of, base, fx, positions, &Extras::default())
+    }
+
+    /// [`compute`](Self::compute) with the workout's weighting and the claims of creditors not on
+    /// the platform.
+    ///
+    /// # Errors
+    /// As [`compute`](Self::compute); a claim's currency without a rate is listed with the
+    /// others.
+    pub fn compute_with(
+        workout: WorkoutId,
+        as_of: NaiveDate,
+        base: Currency,
+        fx: &FxTable,
+        positions: &[CreditorPosition],
+        extras: &Extras,
+    ) -> Result<Self, ExposureError> {
         if fx.base != base {
             return Err(ExposureError::BaseMismatch {
                 expected: base,
@@ -434,12 +532,22 @@ impl Snapshot {
             .iter()
             .flat_map(|position| &position.facilities)
             .map(FacilityTerms::currency)
+            .chain(
+                extras
+                    .other_claims
+                    .iter()
+                    .map(|claim| claim.amount.currency),
+            )
             .filter(|currency| fx.rate(*currency).is_none())
             .collect();
         if !missing.is_empty() {
             return Err(ExposureError::MissingRates(missing.into_iter().collect()));
         }
-        let mut creditors: Vec<(InstitutionId, String, Vec<LineInput>)> = Vec::new();
+        let rate_of = |currency: Currency| {
+            fx.rate(currency)
+                .ok_or(ExposureError::MissingRate { currency })
+        };
+        let mut creditors = Vec::with_capacity(positions.len());
         for position in positions {
             let mut lines = Vec::with_capacity(position.facilities.len());
             for facility in &position.facilities {
@@ -450,35 +558,59 @@ impl Snapshot {
                     class: facility.class().clone(),
                     related_party: facility.related_party(),
                     exposure: facility.exposure(),
-                    rate: fx
-                        .rate(currency)
-                        .ok_or(ExposureError::MissingRate { currency })?,
+                    rate: rate_of(currency)?,
                 });
             }
-            creditors.push((position.creditor, position.name.clone(), lines));
+            creditors.push(CreditorInput {
+                creditor: position.creditor,
+                name: position.name.clone(),
+                related_party: position.related_party,
+                lines,
+            });
         }
-        Self::assemble(workout, as_of, base, fx.date, creditors)
+        let claims = extras
+            .other_claims
+            .iter()
+            .map(|claim| {
+                Ok(ClaimInput {
+                    claim: claim.clone(),
+                    rate: rate_of(claim.amount.currency)?,
+                })
+            })
+            .collect::<Result<_, ExposureError>>()?;
+        let dates = (workout, as_of, base, fx.date);
+        Self::assemble(dates, extras.weighting, creditors, claims)
     }
 
     /// Sorts, converts, sums and hashes: the one path by which a snapshot is made, whether
     /// computed or read back.
     fn assemble(
-        workout: WorkoutId,
-        as_of: NaiveDate,
-        base: Currency,
-        rates_date: NaiveDate,
-        mut creditors: Vec<(InstitutionId, String, Vec<LineInput>)>,
+        (workout, as_of, base, rates_date): (WorkoutId, NaiveDate, Currency, NaiveDate),
+        weighting: Weighting,
+        mut creditors: Vec<CreditorInput>,
+        mut claims: Vec<ClaimInput>,
     ) -> Result<Self, ExposureError> {
-        creditors.sort_by_key(|(creditor, _, _)| *creditor);
-        if let Some(pair) = creditors.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-            return Err(ExposureError::DuplicateCreditor(pair[0].0));
+        creditors.sort_by_key(|input| input.creditor);
+        if let Some(pair) = creditors
+            .windows(2)
+            .find(|pair| pair[0].creditor == pair[1].creditor)
+        {
+            return Err(ExposureError::DuplicateCreditor(pair[0].creditor));
         }
         let mut rates: BTreeMap<Currency, Decimal> = BTreeMap::new();
         let mut total = Decimal::ZERO;
         let mut total_by_class: BTreeMap<CreditorClass, Decimal> = BTreeMap::new();
         let mut creditor_lines = Vec::with_capacity(creditors.len());
         let mut class_sums = Vec::with_capacity(creditors.len());
-        for (creditor, name, mut lines) in creditors {
+        let mut total_funded = Decimal::ZERO;
+        let mut total_contingent = Decimal::ZERO;
+        for CreditorInput {
+            creditor,
+            name,
+            related_party,
+            mut lines,
+        } in creditors
+        {
             lines.sort_by(|a, b| a.reference.cmp(&b.reference));
             if let Some(pair) = lines
                 .windows(2)
@@ -490,31 +622,28 @@ impl Snapshot {
                 });
             }
             let mut exposure = Decimal::ZERO;
+            let mut funded = Decimal::ZERO;
+            let mut contingent = Decimal::ZERO;
             let mut by_class: BTreeMap<CreditorClass, Decimal> = BTreeMap::new();
             let mut facilities = Vec::with_capacity(lines.len());
             for line in lines {
-                let currency = line.exposure.currency;
-                if currency == base && line.rate != Decimal::ONE {
-                    return Err(ExposureError::BaseRateNotOne {
-                        currency,
-                        rate: line.rate,
-                    });
-                }
-                if line.rate <= Decimal::ZERO {
-                    return Err(ExposureError::NonPositiveRate {
-                        currency,
-                        rate: line.rate,
-                    });
-                }
-                if *rates.entry(currency).or_insert(line.rate) != line.rate {
-                    return Err(ExposureError::Inconsistent(format!(
-                        "{currency} is converted at two different rates"
-                    )));
-                }
+                use_rate(&mut rates, base, line.exposure.currency, line.rate)?;
                 let base_exposure = convert_at(line.exposure, line.rate, base)?;
-                exposure = checked_add(exposure, base_exposure.amount)?;
-                add_to_class(&mut by_class, &line.class, base_exposure.amount)?;
-                add_to_class(&mut total_by_class, &line.class, base_exposure.amount)?;
+                let is_contingent = line.facility_type == FacilityType::GuaranteeOrLetterOfCredit;
+                let counted = if is_contingent {
+                    contingent = checked_add(contingent, base_exposure.amount)?;
+                    convert_at(
+                        base_exposure,
+                        weighting.contingent_weight.as_fraction(),
+                        base,
+                    )?
+                } else {
+                    funded = checked_add(funded, base_exposure.amount)?;
+                    base_exposure
+                };
+                exposure = checked_add(exposure, counted.amount)?;
+                add_to_class(&mut by_class, &line.class, counted.amount)?;
+                add_to_class(&mut total_by_class, &line.class, counted.amount)?;
                 facilities.push(FacilityExposure {
                     reference: line.reference,
                     facility_type: line.facility_type,
@@ -523,17 +652,23 @@ impl Snapshot {
                     exposure: line.exposure,
                     rate: line.rate,
                     base_exposure,
+                    contingent: is_contingent,
+                    counted,
                 });
             }
             total = checked_add(total, exposure)?;
+            total_funded = checked_add(total_funded, funded)?;
+            total_contingent = checked_add(total_contingent, contingent)?;
             class_sums.push(by_class);
             creditor_lines.push(CreditorExposure {
                 creditor,
                 name,
                 exposure: Money::new(exposure, base),
+                funded: Money::new(funded, base),
+                contingent: Money::new(contingent, base),
                 share_of_total: Percentage::ZERO,
                 by_class: Vec::new(),
-                related_party: facilities.iter().any(|facility| facility.related_party),
+                related_party,
                 facilities,
             });
         }
@@ -552,6 +687,26 @@ impl Snapshot {
                 })
                 .collect::<Result<_, ExposureError>>()?;
         }
+        claims.sort_by(|a, b| claim_order(&a.claim).cmp(&claim_order(&b.claim)));
+        let mut total_other_claims = Decimal::ZERO;
+        let mut other_claims = Vec::with_capacity(claims.len());
+        for ClaimInput { claim, rate } in claims {
+            use_rate(&mut rates, base, claim.amount.currency, rate)?;
+            let base_amount = convert_at(claim.amount, rate, base)?;
+            total_other_claims = checked_add(total_other_claims, base_amount.amount)?;
+            other_claims.push(OtherClaimExposure {
+                claimant: claim.claimant,
+                kind: claim.kind,
+                preferential: claim.preferential,
+                amount: claim.amount,
+                rate,
+                base_amount,
+            });
+        }
+        let total_debt = checked_add(
+            checked_add(total_funded, total_contingent)?,
+            total_other_claims,
+        )?;
         let rates: Vec<RateUsed> = rates
             .into_iter()
             .map(|(currency, rate)| RateUsed { currency, rate })
@@ -562,9 +717,15 @@ impl Snapshot {
             base,
             rates_date,
             rates,
+            weighting,
             creditors: creditor_lines,
             total: Money::new(total, base),
             total_by_class: class_amounts(total_by_class, base),
+            total_funded: Money::new(total_funded, base),
+            total_contingent: Money::new(total_contingent, base),
+            other_claims,
+            total_other_claims: Money::new(total_other_claims, base),
+            total_debt: Money::new(total_debt, base),
             content_hash: String::new(),
         };
         snapshot.content_hash = hex::encode(Sha256::digest(snapshot.canonical_text()));
@@ -581,10 +742,18 @@ impl Snapshot {
     /// base <currency>
     /// rates_date <YYYY-MM-DD>
     /// rate <currency> <rate>                       (one per rate used, by currency)
+    /// contingent_weight <percent>
+    /// creditor <creditor uuid> <related_party 0|1>  (one per creditor, before its facilities)
     /// facility <creditor uuid> <byte length>:<reference> <facility_type> <class>
     ///          <related_party 0|1> <exposure> <currency> <rate> <base_exposure>
     ///                                              (one line per facility, in snapshot order)
+    /// claim <byte length>:<claimant> <kind> <preferential 0|1> <amount> <currency> <rate>
+    ///       <base_amount>                          (one per claim of a creditor not on the
+    ///                                              platform, in snapshot order)
     /// ```
+    ///
+    /// What is derived (a contingent facility's `counted`, sums, shares) is covered through what
+    /// it is derived from.
     ///
     /// Decimals are normalized (no trailing zeros) except `base_exposure`, written with exactly
     /// the base currency's minor unit (2 places for SAR, 3 for KWD). The reference is length-prefixed so that no reference can imitate a separator.
@@ -601,7 +770,16 @@ impl Snapshot {
                 rate.rate.normalize()
             ));
         }
+        text.push_str(&format!(
+            "contingent_weight {}\n",
+            self.weighting.contingent_weight.value().normalize()
+        ));
         for creditor in &self.creditors {
+            text.push_str(&format!(
+                "creditor {} {}\n",
+                creditor.creditor,
+                u8::from(creditor.related_party)
+            ));
             for facility in &creditor.facilities {
                 let mut base_exposure = facility.base_exposure.amount;
                 base_exposure.rescale(self.base.minor_units());
@@ -619,6 +797,21 @@ impl Snapshot {
                     base_exposure,
                 ));
             }
+        }
+        for claim in &self.other_claims {
+            let mut base_amount = claim.base_amount.amount;
+            base_amount.rescale(self.base.minor_units());
+            text.push_str(&format!(
+                "claim {}:{} {} {} {} {} {} {}\n",
+                claim.claimant.len(),
+                claim.claimant,
+                claim.kind,
+                u8::from(claim.preferential),
+                claim.amount.amount.normalize(),
+                claim.amount.currency,
+                claim.rate.normalize(),
+                base_amount,
+            ));
         }
         text
     }
@@ -685,6 +878,25 @@ impl Snapshot {
     pub fn content_hash(&self) -> &str {
         &self.content_hash
     }
+
+    /// How contingents were counted.
+    #[must_use]
+    pub const fn weighting(&self) -> Weighting {
+        self.weighting
+    }
+
+    /// The claims of creditors not on the platform, in snapshot order.
+    #[must_use]
+    pub fn other_claims(&self) -> &[OtherClaimExposure] {
+        &self.other_claims
+    }
+
+    /// The whole debt: every creditor's funded and contingent (face) amounts and the claims of
+    /// creditors not on the platform.
+    #[must_use]
+    pub const fn total_debt(&self) -> Money {
+        self.total_debt
+    }
 }
 
 /// What one creditor may see of a [`Snapshot`]: its own line and the totals, never another
@@ -697,10 +909,14 @@ pub struct CreditorSnapshot {
     base: Currency,
     rates_date: NaiveDate,
     rates: Vec<RateUsed>,
+    weighting: Weighting,
     /// At most one line: the creditor's own (absent when it holds nothing at the date).
     creditors: Vec<CreditorExposure>,
     total: Money,
     total_by_class: Vec<ClassAmount>,
+    other_claims: Vec<OtherClaimExposure>,
+    total_other_claims: Money,
+    total_debt: Money,
     content_hash: String,
     view: &'static str,
 }
@@ -777,9 +993,15 @@ impl Snapshot {
             base: self.base,
             rates_date: self.rates_date,
             rates: self.rates.clone(),
+            weighting: self.weighting,
             creditors: self.creditor(creditor).cloned().into_iter().collect(),
             total: self.total,
             total_by_class: self.total_by_class.clone(),
+            // Not the funded and contingent totals: where few creditors hold contingents, they
+            // would show another creditor's amounts.
+            other_claims: self.other_claims.clone(),
+            total_other_claims: self.total_other_claims,
+            total_debt: self.total_debt,
             content_hash: self.content_hash.clone(),
             view: "own_line_and_totals",
         }
@@ -799,6 +1021,40 @@ fn share(part: Decimal, whole: Decimal) -> Result<Percentage, ExposureError> {
         .round_dp_with_strategy(SHARE_DECIMAL_PLACES, RoundingStrategy::MidpointAwayFromZero)
         .normalize();
     Percentage::new(percent).map_err(|e| ExposureError::Inconsistent(format!("a share: {e}")))
+}
+
+/// Records `rate` as the one `currency` converts at: above 0, exactly 1 for `base`, and the same
+/// every time the currency occurs.
+fn use_rate(
+    rates: &mut BTreeMap<Currency, Decimal>,
+    base: Currency,
+    currency: Currency,
+    rate: Decimal,
+) -> Result<(), ExposureError> {
+    if currency == base && rate != Decimal::ONE {
+        return Err(ExposureError::BaseRateNotOne { currency, rate });
+    }
+    if rate <= Decimal::ZERO {
+        return Err(ExposureError::NonPositiveRate { currency, rate });
+    }
+    if *rates.entry(currency).or_insert(rate) != rate {
+        return Err(ExposureError::Inconsistent(format!(
+            "{currency} is converted at two different rates"
+        )));
+    }
+    Ok(())
+}
+
+/// The order of claims in a snapshot (so that the hash does not depend on the input's order):
+/// by kind, claimant, currency and amount.
+fn claim_order(claim: &OtherClaim) -> (ClaimantKind, &str, Currency, Decimal, bool) {
+    (
+        claim.kind,
+        &claim.claimant,
+        claim.amount.currency,
+        claim.amount.amount.normalize(),
+        claim.preferential,
+    )
 }
 
 fn checked_add(left: Decimal, right: Decimal) -> Result<Decimal, ExposureError> {
@@ -833,9 +1089,15 @@ struct SnapshotRecord {
     base: Currency,
     rates_date: NaiveDate,
     rates: Vec<RateUsed>,
+    weighting: Weighting,
     creditors: Vec<CreditorExposure>,
     total: Money,
     total_by_class: Vec<ClassAmount>,
+    total_funded: Money,
+    total_contingent: Money,
+    other_claims: Vec<OtherClaimExposure>,
+    total_other_claims: Money,
+    total_debt: Money,
     content_hash: String,
 }
 
@@ -859,25 +1121,45 @@ impl TryFrom<SnapshotRecord> for Snapshot {
                         rate: facility.rate,
                     })
                     .collect();
-                (creditor.creditor, creditor.name.clone(), lines)
+                CreditorInput {
+                    creditor: creditor.creditor,
+                    name: creditor.name.clone(),
+                    related_party: creditor.related_party,
+                    lines,
+                }
             })
             .collect();
-        let recomputed = Self::assemble(
-            record.workout,
-            record.as_of,
-            record.base,
-            record.rates_date,
-            creditors,
-        )?;
+        let claims = record
+            .other_claims
+            .iter()
+            .map(|claim| ClaimInput {
+                claim: OtherClaim {
+                    claimant: claim.claimant.clone(),
+                    kind: claim.kind,
+                    amount: claim.amount,
+                    preferential: claim.preferential,
+                    note: None,
+                },
+                rate: claim.rate,
+            })
+            .collect();
+        let dates = (record.workout, record.as_of, record.base, record.rates_date);
+        let recomputed = Self::assemble(dates, record.weighting, creditors, claims)?;
         let stored = Self {
             workout: record.workout,
             as_of: record.as_of,
             base: record.base,
             rates_date: record.rates_date,
             rates: record.rates,
+            weighting: record.weighting,
             creditors: record.creditors,
             total: record.total,
             total_by_class: record.total_by_class,
+            total_funded: record.total_funded,
+            total_contingent: record.total_contingent,
+            other_claims: record.other_claims,
+            total_other_claims: record.total_other_claims,
+            total_debt: record.total_debt,
             content_hash: record.content_hash,
         };
         if stored == recomputed {

@@ -103,6 +103,7 @@ fn positions() -> Vec<CreditorPosition> {
         CreditorPosition {
             creditor: bank(1),
             name: "Bank 1".to_owned(),
+            related_party: false,
             facilities: vec![
                 entry(
                     "A-TL-001",
@@ -129,6 +130,7 @@ fn positions() -> Vec<CreditorPosition> {
         CreditorPosition {
             creditor: bank(2),
             name: "Bank 2".to_owned(),
+            related_party: false,
             facilities: vec![
                 entry(
                     "B-TL-007",
@@ -155,6 +157,7 @@ fn positions() -> Vec<CreditorPosition> {
         CreditorPosition {
             creditor: bank(3),
             name: "Bank 3".to_owned(),
+            related_party: true,
             facilities: vec![entry(
                 "C-OD-001",
                 "overdraft",
@@ -606,6 +609,7 @@ fn any_positions() -> impl Strategy<Value = Vec<CreditorPosition>> {
                     .prop_map(move |facilities| CreditorPosition {
                         creditor: bank(n),
                         name: format!("Bank {n}"),
+                        related_party: n % 2 == 0,
                         facilities,
                     })
             })
@@ -705,6 +709,7 @@ fn a_workout_may_name_its_own_classes() {
     let snapshot = snapshot(&[CreditorPosition {
         creditor: bank(9),
         name: "Bank 9".to_owned(),
+        related_party: false,
         facilities: vec![terms],
     }]);
     assert_eq!(snapshot.total_by_class()[0].class, mezzanine);

@@ -19,14 +19,18 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
-use workout_domain::exposure::{self, CreditorPosition, CreditorSnapshot, FxTable, Snapshot};
+use workout_domain::exposure::{
+    self, CreditorPosition, CreditorSnapshot, Extras, FxTable, Snapshot, Weighting,
+};
 use workout_domain::{Currency, InstitutionId, PositionView, WorkoutId};
 use workout_http::{ApiError, Caller, ServiceCaller};
 
 use super::fx_rates::{base_of, rates_as_recorded, table_of};
 use crate::RegistryState;
+use crate::claims::claims_at;
 use crate::facilities::terms::known_classes;
 use crate::facilities::versions::{end_of, facilities_at};
+use crate::participants::related::related_parties_at;
 use crate::schema::institutions;
 use crate::workouts::membership::{load_workout, membership};
 
@@ -66,6 +70,7 @@ pub async fn snapshot(
         .await?
         .into_iter()
         .collect();
+    let related = related_parties_at(conn, workout, Some(end_of(as_of))).await?;
     let positions: Vec<CreditorPosition> = positions
         .into_iter()
         .map(|(creditor, facilities)| CreditorPosition {
@@ -73,15 +78,25 @@ pub async fn snapshot(
                 .get(&creditor.into_uuid())
                 .cloned()
                 .unwrap_or_default(),
+            related_party: related.contains(&creditor),
             creditor,
             facilities,
         })
         .collect();
-    Snapshot::compute(workout, as_of, base, &fx, &positions).map_err(|error| match error {
-        exposure::ExposureError::MissingRates(_) | exposure::ExposureError::MissingRate { .. } => {
-            missing_rates(&error, as_of)
+    let extras = Extras {
+        weighting: Weighting::default(),
+        other_claims: claims_at(conn, workout, Some(end_of(as_of)), false, None)
+            .await?
+            .into_iter()
+            .map(|recorded| recorded.claim)
+            .collect(),
+    };
+    Snapshot::compute_with(workout, as_of, base, &fx, &positions, &extras).map_err(|error| {
+        match error {
+            exposure::ExposureError::MissingRates(_)
+            | exposure::ExposureError::MissingRate { .. } => missing_rates(&error, as_of),
+            other => ApiError::Internal(anyhow::anyhow!("computing the snapshot: {other}")),
         }
-        other => ApiError::Internal(anyhow::anyhow!("computing the snapshot: {other}")),
     })
 }
 
