@@ -217,7 +217,8 @@ fn facility(reference: &str, facility_type: &str, amount: &str) -> serde_json::V
 }
 
 #[tokio::test]
-async fn the_snapshot_shows_contingents_apart_the_coordinators_related_parties_and_the_whole_debt() {
+async fn the_snapshot_shows_contingents_apart_the_coordinators_related_parties_and_the_whole_debt()
+{
     let app = TestApp::spawn().await;
     let coordinator = app.bank_admin("Coordinator Bank").await;
     let borrower_id = app.institution("borrower", "Distressed Co").await;
@@ -247,7 +248,10 @@ async fn the_snapshot_shows_contingents_apart_the_coordinators_related_parties_a
     for (bank, body) in [
         (lender, facility("L-1", "term_loan", "1000")),
         (group, facility("G-1", "term_loan", "200")),
-        (group, facility("G-LG", "guarantee_or_letter_of_credit", "500")),
+        (
+            group,
+            facility("G-LG", "guarantee_or_letter_of_credit", "500"),
+        ),
     ] {
         let created = app.create_facility(bank, w, &body).await;
         assert_eq!(created.status, 201, "{:?}", created.json());
@@ -285,8 +289,14 @@ async fn the_snapshot_shows_contingents_apart_the_coordinators_related_parties_a
     let group_line = line(group);
     assert_eq!(group_line["funded"]["amount"], "200.00");
     assert_eq!(group_line["contingent"]["amount"], "500.00");
-    assert_eq!(group_line["exposure"]["amount"], "700.00", "contingents count at 100%");
-    assert_eq!(group_line["related_party"], true, "the coordinator's decision");
+    assert_eq!(
+        group_line["exposure"]["amount"], "700.00",
+        "contingents count at 100%"
+    );
+    assert_eq!(
+        group_line["related_party"], true,
+        "the coordinator's decision"
+    );
     assert_eq!(line(lender)["related_party"], false);
     assert_eq!(whole["weighting"]["contingent_weight"], "100");
     assert_eq!(whole["total"]["amount"], "1700.00");
@@ -295,6 +305,26 @@ async fn the_snapshot_shows_contingents_apart_the_coordinators_related_parties_a
     assert_eq!(whole["total_debt"]["amount"], "2000.00");
     assert_eq!(whole["other_claims"][0]["claimant"], "ZATCA");
     assert_eq!(whole["other_claims"][0]["preferential"], true);
+
+    let csv = app
+        .get(
+            &workout_path(w, &format!("/exposures/export.csv?as_of={today}")),
+            &coordinator,
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    let csv = String::from_utf8(csv.bytes).unwrap();
+    assert!(
+        csv.lines().any(|row| row.contains(",other_claim,")
+            && row.contains("ZATCA")
+            && row.ends_with(",300.00,")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|row| row.contains(",total_debt,") && row.contains("2000.00")),
+        "{csv}"
+    );
 
     // A creditor sees the claims and the whole debt, but not the contingent total, which here
     // is the other creditor's own figure.

@@ -981,6 +981,18 @@ impl CreditorSnapshot {
     pub fn content_hash(&self) -> &str {
         &self.content_hash
     }
+
+    /// The claims of creditors not on the platform.
+    #[must_use]
+    pub fn other_claims(&self) -> &[OtherClaimExposure] {
+        &self.other_claims
+    }
+
+    /// The whole debt.
+    #[must_use]
+    pub const fn total_debt(&self) -> Money {
+        self.total_debt
+    }
 }
 
 impl Snapshot {

@@ -31,7 +31,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use uuid::Uuid;
 use workout_domain::exposure::{
-    ClassAmount, CreditorExposure, CreditorSnapshot, RateUsed, Snapshot,
+    ClassAmount, CreditorExposure, CreditorSnapshot, OtherClaimExposure, RateUsed, Snapshot,
 };
 use workout_domain::{Money, PositionView, WorkoutId};
 use workout_http::{ApiError, Caller};
@@ -88,6 +88,8 @@ struct Sheet<'a> {
     creditors: &'a [CreditorExposure],
     total: Money,
     total_by_class: &'a [ClassAmount],
+    other_claims: &'a [OtherClaimExposure],
+    total_debt: Money,
     frozen: Option<Frozen>,
 }
 
@@ -105,6 +107,8 @@ impl View {
                 creditors: s.creditors(),
                 total: s.total(),
                 total_by_class: s.total_by_class(),
+                other_claims: s.other_claims(),
+                total_debt: s.total_debt(),
                 frozen,
             },
             Self::Own(s) => Sheet {
@@ -118,6 +122,8 @@ impl View {
                 creditors: s.lines(),
                 total: s.total(),
                 total_by_class: s.total_by_class(),
+                other_claims: s.other_claims(),
+                total_debt: s.total_debt(),
                 frozen,
             },
         }
@@ -185,7 +191,8 @@ fn csv_bytes(sheet: &Sheet<'_>) -> Result<Vec<u8>, ApiError> {
             row[7] = facility.exposure.currency.to_string();
             row[8] = facility.exposure.amount.to_string();
             row[9] = facility.rate.normalize().to_string();
-            row[10] = facility.base_exposure.amount.to_string();
+            // What counts: a contingent facility at the workout's weight.
+            row[10] = facility.counted.amount.to_string();
             rows.push(row);
         }
         for class in &line.by_class {
@@ -208,6 +215,20 @@ fn csv_bytes(sheet: &Sheet<'_>) -> Result<Vec<u8>, ApiError> {
     }
     let mut row = cells("total");
     row[10] = sheet.total.amount.to_string();
+    rows.push(row);
+    for claim in sheet.other_claims {
+        let mut row = cells("other_claim");
+        row[2] = inert(&claim.claimant);
+        row[3] = claim.kind.to_string();
+        row[6] = claim.preferential.to_string();
+        row[7] = claim.amount.currency.to_string();
+        row[8] = claim.amount.amount.to_string();
+        row[9] = claim.rate.normalize().to_string();
+        row[10] = claim.base_amount.amount.to_string();
+        rows.push(row);
+    }
+    let mut row = cells("total_debt");
+    row[10] = sheet.total_debt.amount.to_string();
     rows.push(row);
 
     let mut writer = csv::Writer::from_writer(Vec::new());
