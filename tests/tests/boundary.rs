@@ -203,6 +203,7 @@ async fn every_documented_endpoint_refuses_a_missing_or_bad_token() {
     let public = [
         "/registry/v1/auth/token",
         "/registry/v1/.well-known/jwks.json",
+        "/registry/v1/.well-known/document-keys.json",
     ];
     let mut checked = 0;
     for service in ["registry", "mandates", "voting", "minutes", "notifications"] {

@@ -177,16 +177,14 @@ async fn a_rate_correction_makes_a_new_version_and_never_rewrites_a_past_snapsho
 /// The JWS `signature` verified with the key of its `kid` in the JWKS the registry publishes;
 /// returns its payload.
 async fn verified_claims(app: &TestApp, signature: &str) -> Value {
+    verified_with(app, "/registry/v1/.well-known/jwks.json", signature).await
+}
+
+/// The JWS `signature` verified with the key of its `kid` in the key set at `keys`.
+async fn verified_with(app: &TestApp, keys: &str, signature: &str) -> Value {
     use jsonwebtoken::jwk::JwkSet;
     use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
-    let jwks = app
-        .call(
-            reqwest::Method::GET,
-            "/registry/v1/.well-known/jwks.json",
-            None,
-            None,
-        )
-        .await;
+    let jwks = app.call(reqwest::Method::GET, keys, None, None).await;
     assert_eq!(jwks.status, 200);
     let set: JwkSet = serde_json::from_slice(&jwks.bytes).unwrap();
     let kid = decode_header(signature).unwrap().kid.unwrap();
@@ -604,4 +602,50 @@ async fn snapshots_export_as_csv_and_excel_with_the_same_need_to_know_as_the_jso
     )
     .await
     .assert_problem(403, "forbidden");
+}
+
+#[tokio::test]
+async fn a_frozen_snapshot_stays_checkable_after_its_key_is_retired() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app, 1).await;
+    let frozen = app
+        .freeze_snapshot(&case.coordinator, case.workout, &today())
+        .await;
+    assert_eq!(frozen.status, 201, "{:?}", frozen.json());
+    let signature = frozen.json()["signature"].as_str().unwrap().to_owned();
+    let kid = frozen.json()["kid"].as_str().unwrap().to_owned();
+
+    let rotated = app
+        .post("/registry/v1/signing-keys", &app.admin, &json!({}))
+        .await;
+    assert_eq!(rotated.status, 201, "{:?}", rotated.json());
+    let retired = app
+        .post(
+            &format!("/registry/v1/signing-keys/{kid}/retire"),
+            &app.admin,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(retired.status, 204, "{:?}", retired.json());
+
+    let jwks = app
+        .call(
+            reqwest::Method::GET,
+            "/registry/v1/.well-known/jwks.json",
+            None,
+            None,
+        )
+        .await
+        .json();
+    assert!(
+        !jwks.to_string().contains(&kid),
+        "a retired key verifies no token"
+    );
+    let claims = verified_with(
+        &app,
+        "/registry/v1/.well-known/document-keys.json",
+        &signature,
+    )
+    .await;
+    assert_eq!(claims["content_hash"], frozen.json()["content_hash"]);
 }

@@ -341,8 +341,9 @@ enum Body {
 }
 
 /// Operations anyone may call without a token.
-const PUBLIC: [&str; 2] = [
+const PUBLIC: [&str; 3] = [
     "GET /registry/v1/.well-known/jwks.json",
+    "GET /registry/v1/.well-known/document-keys.json",
     "POST /registry/v1/auth/token",
 ];
 

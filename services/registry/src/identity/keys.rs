@@ -6,6 +6,10 @@
 //! until they expire; a retired key is no longer published, so tokens it signed stop verifying
 //! (the registry's own verifier forgets it at once). Rotations and retirements are audited on the
 //! platform chain.
+//!
+//! Documents the registry signs (frozen snapshots) must stay checkable after their key is
+//! retired: every key ever used, retired ones included, is published apart, at
+//! `GET /v1/.well-known/document-keys.json`. Tokens are never verified against that set.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use anyhow::{Context as _, anyhow};
@@ -101,12 +105,19 @@ pub async fn retire(conn: &mut AsyncPgConnection, kid: &str) -> QueryResult<usiz
 
 /// The active public keys as a JWKS.
 pub async fn key_set(conn: &mut AsyncPgConnection) -> QueryResult<JwkSet> {
-    let rows: Vec<(String, Vec<u8>)> = signing_keys::table
-        .filter(signing_keys::retired_at.is_null())
+    keys_of(conn, false).await
+}
+
+/// The public keys, newest first: the active ones, or every key ever used with `with_retired`.
+async fn keys_of(conn: &mut AsyncPgConnection, with_retired: bool) -> QueryResult<JwkSet> {
+    let mut query = signing_keys::table
         .order(signing_keys::created_at.desc())
         .select((signing_keys::kid, signing_keys::public_key))
-        .load(conn)
-        .await?;
+        .into_boxed();
+    if !with_retired {
+        query = query.filter(signing_keys::retired_at.is_null());
+    }
+    let rows: Vec<(String, Vec<u8>)> = query.load(conn).await?;
     let keys = rows
         .into_iter()
         .map(|(kid, public_key)| Jwk {
@@ -144,6 +155,20 @@ impl workout_http::auth::KeySource for DbKeySource {
 pub async fn jwks(state: web::Data<RegistryState>) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let set = key_set(&mut conn).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=60"))
+        .json(set))
+}
+
+/// `GET /registry/v1/.well-known/document-keys.json`: every public key the registry ever signed
+/// with, retired ones included, to check the documents it signed (a frozen snapshot's signature)
+/// after a rotation; not for tokens.
+#[utoipa::path(tag = "auth",
+    responses((status = 200, description = "JSON Web Key Set (RFC 7517) of every key ever used")))]
+#[get("/v1/.well-known/document-keys.json")]
+pub async fn document_keys(state: web::Data<RegistryState>) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let set = keys_of(&mut conn, true).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=60"))
         .json(set))

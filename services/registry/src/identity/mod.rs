@@ -23,6 +23,7 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(auth::sign_out)
         .service(auth::session_status)
         .service(keys::jwks)
+        .service(keys::document_keys)
         .service(keys::rotate_signing_key)
         .service(keys::retire_signing_key)
         .service(me::me)
