@@ -22,6 +22,7 @@ pub mod facilities;
 pub mod identity;
 pub mod participants;
 pub mod schema;
+pub mod text;
 pub mod workouts;
 
 use std::sync::Arc;

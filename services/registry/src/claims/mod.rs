@@ -25,6 +25,7 @@ use workout_store::record::to_json;
 use crate::RegistryState;
 use crate::facilities::versions::end_of;
 use crate::schema::other_claims;
+use crate::text::written;
 use crate::workouts::membership::{Decider, membership};
 
 /// The claim endpoints.
@@ -242,7 +243,7 @@ pub async fn withdraw_claim(
         workout_id: workout,
         claim_id: claim,
     } = path.into_inner();
-    let reason = body.value.reason.trim().to_owned();
+    let reason = &body.value.reason;
     let withdrawn_by = decider.caller.user_id.into_uuid();
     decider
         .decide(
@@ -250,15 +251,7 @@ pub async fn withdraw_claim(
             workout,
             Some(Action::RecordOtherClaims),
             async |conn, member| {
-                if reason.is_empty()
-                    || reason.chars().count() > 500
-                    || reason.chars().any(char::is_control)
-                {
-                    return Err(ApiError::invalid_field(
-                        "reason",
-                        "must be 1 to 500 characters, without control characters",
-                    ));
-                }
+                let reason = written("reason", reason, 500)?;
                 let before = load_claim(conn, workout, claim).await?;
                 let updated = diesel::update(
                     other_claims::table

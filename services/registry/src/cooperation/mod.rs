@@ -26,10 +26,10 @@ pub mod send;
 pub mod view;
 pub mod watch;
 
+pub use crate::text::written;
 use serde::Deserialize;
 use uuid::Uuid;
 use workout_domain::WorkoutId;
-use workout_http::ApiError;
 use workout_runtime::Routes;
 
 /// The cooperation endpoints.
@@ -51,16 +51,4 @@ pub struct RequestPath {
     pub workout_id: WorkoutId,
     /// One of its information requests.
     pub request_id: Uuid,
-}
-
-/// `text` trimmed, if it holds 1 to `max` characters; otherwise a 422 naming `field`.
-pub fn written(field: &str, text: &str, max: usize) -> Result<String, ApiError> {
-    let text = text.trim();
-    if text.is_empty() || text.chars().count() > max {
-        return Err(ApiError::invalid_field(
-            field,
-            format!("must be 1 to {max} characters"),
-        ));
-    }
-    Ok(text.to_owned())
 }

@@ -21,6 +21,7 @@ use workout_store::Reply;
 use super::view::{CooperationView, cooperation_view};
 use super::watch::schedule_overdue_check;
 use crate::schema::information_requests;
+use crate::text::written;
 use crate::workouts::membership::Decider;
 
 /// A request for information sent to the borrower.
@@ -48,19 +49,14 @@ pub async fn create_information_request(
     let body = body.parse()?;
     let workout = path.into_inner();
     let input = &body.value;
-    let subject = input.subject.trim().to_owned();
+    let subject = &input.subject;
     decider
         .decide(
             &body.fingerprint,
             workout,
             Some(Action::SendInformationRequest),
             async |conn, member| {
-                if subject.is_empty() || subject.chars().count() > 500 {
-                    return Err(ApiError::invalid_field(
-                        "subject",
-                        "must be 1 to 500 characters",
-                    ));
-                }
+                let subject = written("subject", subject, 500)?;
                 let today = super::watch::today_in(&member.workout.calendar)?;
                 if input.sent_on > today {
                     return Err(ApiError::invalid_field(

@@ -18,6 +18,7 @@ use workout_store::Reply;
 use super::versions::{FacilityVersion, write_withdrawal};
 use super::{FacilityPath, creditor_of};
 use crate::schema::facilities;
+use crate::text::written;
 use crate::workouts::membership::Decider;
 
 /// Why a facility is withdrawn.
@@ -46,7 +47,7 @@ pub async fn withdraw_facility(
         facility_id: facility,
     } = path.into_inner();
     let expected = if_match(&decider.req)?;
-    let reason = body.value.reason.trim().to_owned();
+    let reason = &body.value.reason;
     decider
         .decide(&body.fingerprint, workout, None, async |conn, member| {
             let creditor = creditor_of(&member)?;
@@ -60,12 +61,7 @@ pub async fn withdraw_facility(
             if owned == 0 {
                 return Err(ApiError::NotFound("facility"));
             }
-            if reason.is_empty() || reason.chars().count() > 500 {
-                return Err(ApiError::invalid_field(
-                    "reason",
-                    "must be 1 to 500 characters",
-                ));
-            }
+            let reason = written("reason", reason, 500)?;
             let (version, now, before) = write_withdrawal(
                 conn,
                 facility,

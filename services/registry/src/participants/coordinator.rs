@@ -20,6 +20,7 @@ use workout_store::{Reply, idempotency, record};
 use super::roster::{ParticipantFilter, load_participants};
 use crate::RegistryState;
 use crate::schema::participants;
+use crate::text::written;
 use crate::workouts::membership::{add_role, chain, load_workout, roles_of};
 
 /// `PUT /registry/v1/internal/workouts/{workout_id}/coordinator` (service token): the mandates
@@ -40,13 +41,7 @@ pub async fn appoint_coordinator(
     let workout = path.into_inner();
     let appointment = body.value;
     let appointee = InstitutionId::from_uuid(appointment.institution_id);
-    let reason = appointment.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ApiError::invalid_field(
-            "reason",
-            "must be 1 to 500 characters",
-        ));
-    }
+    let reason = written("reason", &appointment.reason, 500)?;
     idempotency::run(
         &state.pool,
         &req,

@@ -23,6 +23,7 @@ use workout_store::Reply;
 
 use crate::RegistryState;
 use crate::schema::related_party_decisions as decisions;
+use crate::text::written;
 use crate::workouts::membership::{Decider, membership, roles_of};
 
 /// One decision of the coordinator on a creditor's related-party status.
@@ -102,7 +103,7 @@ pub async fn decide_related_party(
         workout_id: workout,
         institution_id: creditor,
     } = path.into_inner();
-    let reason = body.value.reason.trim().to_owned();
+    let reason = &body.value.reason;
     let related_party = body.value.related_party;
     let decided_by = decider.caller.user_id.into_uuid();
     decider
@@ -111,15 +112,7 @@ pub async fn decide_related_party(
             workout,
             Some(Action::DecideRelatedParty),
             async |conn, member| {
-                if reason.is_empty()
-                    || reason.chars().count() > 500
-                    || reason.chars().any(char::is_control)
-                {
-                    return Err(ApiError::invalid_field(
-                        "reason",
-                        "must be 1 to 500 characters, without control characters",
-                    ));
-                }
+                let reason = written("reason", reason, 500)?;
                 let roles = roles_of(conn, workout, InstitutionId::from_uuid(creditor)).await?;
                 if !roles.contains(&ParticipantRole::Creditor) {
                     return Err(ApiError::invalid_field(

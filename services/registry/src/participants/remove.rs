@@ -17,6 +17,7 @@ use workout_store::record::to_json;
 use super::ParticipantPath;
 use super::roster::load_participant;
 use crate::schema::participants;
+use crate::text::written;
 use crate::workouts::membership::Decider;
 
 /// Why a participant is removed.
@@ -42,19 +43,14 @@ pub async fn remove_participant(
         workout_id: workout,
         participant_id: participant,
     } = path.into_inner();
-    let reason = body.value.reason.trim().to_owned();
+    let reason = &body.value.reason;
     decider
         .decide(
             &body.fingerprint,
             workout,
             Some(Action::RemoveParticipant),
             async |conn, member| {
-                if reason.is_empty() || reason.chars().count() > 500 {
-                    return Err(ApiError::invalid_field(
-                        "reason",
-                        "must be 1 to 500 characters",
-                    ));
-                }
+                let reason = written("reason", reason, 500)?;
                 let before = load_participant(conn, workout, participant).await?;
                 if before.removed_at.is_some() {
                     return Err(ApiError::conflict(
