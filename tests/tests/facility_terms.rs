@@ -3,6 +3,7 @@
 //! ("balances as at"); and the per-workout exposure settings, kept as history.
 
 use chrono::{Days, FixedOffset, Utc};
+use diesel_async::SimpleAsyncConnection;
 use serde_json::{Value, json};
 use uuid::Uuid;
 use workout_tests::{Actor, TestApp, id_of};
@@ -212,5 +213,114 @@ async fn a_position_date_after_today_is_refused_and_the_default_is_today() {
     // Reading it back gives the same date.
     let shown = app.facility(&case.creditor, case.workout, id).await;
     assert_eq!(shown.json()["terms"]["position_date"], today.to_string());
-    let _ = &case.coordinator;
+}
+
+#[tokio::test]
+async fn exposure_settings_are_recorded_as_history_by_the_coordinator_only_and_audited() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app).await;
+    let w = case.workout;
+    // No version yet: the defaults.
+    let shown = app.exposure_settings(&case.creditor, w, "").await;
+    assert_eq!(shown.status, 200, "{:?}", shown.json());
+    assert_eq!(shown.json()["current"]["contingent_weight"], "100");
+    assert_eq!(shown.json()["current"]["penalties_in_weight"], true);
+    assert_eq!(shown.json()["defaults"], true);
+
+    // A creditor cannot change them.
+    let change = json!({"contingent_weight": "50", "penalties_in_weight": false,
+                        "reason": "Creditors' meeting of 3 March 2027, minute 4"});
+    let refused = app.set_exposure_settings(&case.creditor, w, &change).await;
+    refused.assert_problem(403, "forbidden");
+    // The coordinator needs a reason, and a weight within 0-100.
+    let mut no_reason = change.clone();
+    no_reason["reason"] = json!(" ");
+    app.set_exposure_settings(&case.coordinator, w, &no_reason)
+        .await
+        .assert_problem(422, "validation_failed");
+    let mut too_much = change.clone();
+    too_much["contingent_weight"] = json!("100.5");
+    let refused = app
+        .set_exposure_settings(&case.coordinator, w, &too_much)
+        .await;
+    assert_eq!(refused.status, 422, "{:?}", refused.json());
+
+    let first = app
+        .set_exposure_settings(&case.coordinator, w, &change)
+        .await;
+    assert_eq!(first.status, 200, "{:?}", first.json());
+    assert_eq!(first.json()["contingent_weight"], "50");
+    let mut second = change.clone();
+    second["contingent_weight"] = json!("75");
+    second["reason"] = json!("Creditors' meeting of 10 March 2027, minute 2");
+    let second = app
+        .set_exposure_settings(&case.coordinator, w, &second)
+        .await;
+    assert_eq!(second.status, 200, "{:?}", second.json());
+
+    let shown = app.exposure_settings(&case.creditor, w, "").await;
+    let state = shown.json();
+    assert_eq!(state["defaults"], false);
+    assert_eq!(state["current"]["contingent_weight"], "75");
+    assert_eq!(state["current"]["penalties_in_weight"], false);
+    let history = state["history"]["items"].as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["contingent_weight"], "50");
+    assert_eq!(
+        history[0]["reason"],
+        "Creditors' meeting of 3 March 2027, minute 4"
+    );
+    assert_eq!(history[1]["contingent_weight"], "75");
+    // Paginated.
+    let page = app.exposure_settings(&case.creditor, w, "?limit=1").await;
+    assert_eq!(page.json()["history"]["items"].as_array().unwrap().len(), 1);
+    assert!(page.json()["history"]["next_cursor"].is_string());
+
+    let audit = app.workout_audit(&case.coordinator, w).await;
+    let audit = String::from_utf8_lossy(&audit.bytes).to_string();
+    assert_eq!(
+        audit.matches("exposure_settings_changed").count(),
+        2,
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn terms_stored_before_the_split_are_migrated_and_still_read() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app).await;
+    let mut body = facility("TL-OLD");
+    body["past_due_principal"] = json!("40000.00");
+    body["past_due_interest"] = json!("2500.00");
+    body["days_past_due"] = json!(45);
+    let created = app
+        .create_facility(&case.creditor, case.workout, &body)
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let id = id_of(&created.json());
+    // Make the stored terms look as the old code wrote them (a past_due total only, no penalties,
+    // no position date), recorded two days ago, then apply the migration's data step again.
+    let mut conn = app.pool("registry").get().await.unwrap();
+    conn.batch_execute(&format!(
+        "UPDATE facility_versions SET valid_from = valid_from - interval '2 days', \
+         terms = terms - 'past_due_principal' - 'past_due_interest' - 'past_due_fees' \
+         - 'penalties' - 'position_date' WHERE facility_id = '{id}'"
+    ))
+    .await
+    .unwrap();
+    conn.batch_execute(include_str!(
+        "../../migrations/registry/2026-11-24-005000_facility_terms_split/up.sql"
+    ))
+    .await
+    .unwrap();
+    let shown = app.facility(&case.creditor, case.workout, id).await;
+    assert_eq!(shown.status, 200, "{:?}", shown.json());
+    let terms = &shown.json()["terms"];
+    // The total is split principal first, capped at the principal.
+    assert_eq!(terms["past_due"], "42500.00");
+    assert_eq!(terms["past_due_principal"], "42500.00");
+    assert_eq!(terms["past_due_interest"], "0.00");
+    assert_eq!(terms["penalties"], "0");
+    let two_days_ago = riyadh_today().checked_sub_days(Days::new(2)).unwrap();
+    assert_eq!(terms["position_date"], two_days_ago.to_string());
 }
