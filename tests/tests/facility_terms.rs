@@ -6,6 +6,7 @@ use chrono::{Days, FixedOffset, Utc};
 use diesel_async::SimpleAsyncConnection;
 use serde_json::{Value, json};
 use uuid::Uuid;
+use workout_registry::workouts::settings::settings_at;
 use workout_tests::{Actor, TestApp, id_of};
 
 struct Case {
@@ -323,4 +324,42 @@ async fn terms_stored_before_the_split_are_migrated_and_still_read() {
     assert_eq!(terms["penalties"], "0");
     let two_days_ago = riyadh_today().checked_sub_days(Days::new(2)).unwrap();
     assert_eq!(terms["position_date"], two_days_ago.to_string());
+}
+
+#[tokio::test]
+async fn the_settings_in_force_at_an_instant_do_not_change_when_they_change_later() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app).await;
+    let w = case.workout;
+    let workout = workout_domain::WorkoutId::from_uuid(w);
+    let pool = app.pool("registry");
+    let mut conn = pool.get().await.unwrap();
+    let before_any = Utc::now();
+    let change = json!({"contingent_weight": "50", "penalties_in_weight": false,
+                        "reason": "Creditors' meeting of 3 March 2027, minute 4"});
+    let first = app
+        .set_exposure_settings(&case.coordinator, w, &change)
+        .await;
+    assert_eq!(first.status, 200, "{:?}", first.json());
+    let between = Utc::now();
+    let mut later = change.clone();
+    later["contingent_weight"] = json!("0");
+    later["penalties_in_weight"] = json!(true);
+    let second = app
+        .set_exposure_settings(&case.coordinator, w, &later)
+        .await;
+    assert_eq!(second.status, 200, "{:?}", second.json());
+
+    let defaults = settings_at(&mut conn, workout, Some(before_any))
+        .await
+        .unwrap();
+    assert_eq!(defaults, workout_domain::ExposureSettings::default());
+    let then = settings_at(&mut conn, workout, Some(between))
+        .await
+        .unwrap();
+    assert_eq!(then.contingent_weight.value().to_string(), "50");
+    assert!(!then.penalties_in_weight);
+    let now = settings_at(&mut conn, workout, None).await.unwrap();
+    assert_eq!(now.contingent_weight.value().to_string(), "0");
+    assert!(now.penalties_in_weight);
 }
