@@ -512,4 +512,21 @@ impl TestApp {
         )
         .await
     }
+
+    /// `PUT /workouts/{id}/settings`: records exposure settings (coordinator).
+    pub async fn set_exposure_settings(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        body: &Value,
+    ) -> Answer {
+        self.put(&workout_path(workout, "/settings"), actor, body)
+            .await
+    }
+
+    /// `GET /workouts/{id}/settings{query}`: the exposure settings in force and their history.
+    pub async fn exposure_settings(&self, actor: &Actor, workout: Uuid, query: &str) -> Answer {
+        self.get(&workout_path(workout, &format!("/settings{query}")), actor)
+            .await
+    }
 }

@@ -110,7 +110,7 @@ async fn five_creditors_in_three_currencies_give_a_snapshot_a_person_can_check()
         let created = app.create_facility(creditor, w, body).await;
         assert_eq!(created.status, 201, "{:?}", created.json());
     }
-    let csv = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party\n\
+    let csv = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due_principal,days_past_due,fees_and_penalties,secured,class,related_party\n\
                E-1,overdraft,USD,10000,8000,20,100,45,0,false,unsecured,false\n\
                E-2,term_loan,SAR,30000,30000,0,0,0,0,true,secured,no\n";
     let imported = app.import_facilities(&case.creditors[3], w, csv).await;

@@ -476,6 +476,13 @@ fn write_bodies(borrower: Uuid, institution: Uuid) -> BTreeMap<&'static str, Bod
             "PUT /registry/v1/workouts/{workout_id}/related-parties/{institution_id}",
             Body::Json(json!({"related_party": true, "reason": "Holds 35% of the shares"})),
         ),
+        (
+            "PUT /registry/v1/workouts/{workout_id}/settings",
+            Body::Json(
+                json!({"contingent_weight": "50", "penalties_in_weight": false,
+                              "reason": "Creditors' meeting of 3 March, minute 4"}),
+            ),
+        ),
     ];
     entries.into_iter().collect()
 }

@@ -102,6 +102,9 @@ topics!(
         OtherClaimWithdrawn => "registry.other_claim_withdrawn",
         /// The coordinator decided whether a creditor is a related party of the borrower.
         RelatedPartyDecided => "registry.related_party_decided",
+        /// The coordinator recorded new exposure settings (contingent weight, penalties) for the
+        /// workout, as agreed by the creditors.
+        ExposureSettingsChanged => "registry.exposure_settings_changed",
     }
 );
 

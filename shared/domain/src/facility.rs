@@ -24,9 +24,20 @@
 //! - `class` is one of the classes allowed in the workout (see [`CreditorClass`] and
 //!   [`DEFAULT_CLASSES`]). The `secured` and `related_party` flags are recorded as entered; they
 //!   are not derived from the class, because each workout names its own classes.
-//! - Consistency: `past_due` may not exceed the exposure (see below), and `days_past_due` is 0
-//!   exactly when `past_due` is 0. `committed` (the limit) is not compared with the outstanding
-//!   amount: an overdraft may exceed its limit.
+//! - Past due: what has fallen due and is unpaid is given split, `past_due_principal`,
+//!   `past_due_interest` (interest or profit) and `past_due_fees`, each 0 when not given and each
+//!   at most its own component (`outstanding_principal`, `accrued_interest`,
+//!   `fees_and_penalties`). `past_due` is their sum. For older clients `past_due` may still be
+//!   given: alone only as 0 (a non-zero amount must be split, so that each part can be checked),
+//!   with the split only as their exact sum. `days_past_due` is 0 exactly when `past_due` is 0.
+//!   `outstanding_principal` is all principal owed, **including** overdue principal;
+//!   `accrued_interest` and `fees_and_penalties` likewise include their overdue parts.
+//! - `penalties` (late-payment charges) are part of `fees_and_penalties` (at most it; default 0),
+//!   so that a workout can leave them out of voting weight.
+//! - `position_date` is the date the balances are as at (`YYYY-MM-DD`): when recorded, by default
+//!   the workout's local date, and never after it ([`FacilityInput::validate_on`]).
+//! - `committed` (the limit) is not compared with the outstanding amount: an overdraft may exceed
+//!   its limit.
 //! - Collateral and guarantees are recorded, not deducted: the exposure is gross. A collateral's
 //!   valuation may be in another currency than the facility; a guarantee covers a positive
 //!   amount. A facility lists at most [`MAX_COVER_ITEMS`] collateral items and as many
@@ -42,9 +53,9 @@
 //!
 //! exactly, in the facility's currency, without rounding. `past_due` is **not** added: it is the
 //! part of those amounts that has fallen due and is unpaid, so it is already inside them, and
-//! adding it would count it twice (hence the check `past_due ≤ exposure`). `committed` is not
+//! adding it would count it twice (hence the checks of each past-due part against its component). `committed` is not
 //! added either: an undrawn limit is not owed. Example: principal 1,000,000.00, accrued interest
-//! 12,500.00, past due 40,000.00, fees 750.00 → exposure 1,000,000.00 + 12,500.00 + 750.00 =
+//! 12,500.00, past due 40,000.00 (all principal), fees 750.00 → exposure 1,000,000.00 + 12,500.00 + 750.00 =
 //! 1,013,250.00.
 //!
 //! # CSV import
@@ -52,19 +63,23 @@
 //! UTF-8 text per RFC 4180: comma-separated fields; a field may be enclosed in double quotes, and
 //! then may contain commas, line breaks and doubled quotes (`""` for `"`); records end with CRLF,
 //! LF or a lone CR; a final line break is optional; empty (or blank) lines are skipped; a leading
-//! byte-order mark is ignored. The first non-empty line is the header, and must name each of the
-//! columns in [`CSV_COLUMNS`] exactly once, in any order, and no other column:
+//! byte-order mark is ignored. The first non-empty line is the header, and names each of the
+//! columns in [`CSV_COLUMNS`] at most once, in any order, and no other column; every column is
+//! required except those of [`CSV_OPTIONAL_COLUMNS`] (`past_due`, `past_due_principal`,
+//! `past_due_interest`, `past_due_fees`, `penalties`, `position_date`), which a file may leave
+//! out or leave empty with the same defaults as the JSON input (a file of the old format, with
+//! `past_due` 0 and no split, still imports):
 //!
 //! ```text
-//! reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party
-//! TL-0001,term_loan,SAR,1000000.00,950000.00,12500.00,40000.00,45,750.00,true,secured,false
+//! reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due_principal,past_due_interest,past_due_fees,days_past_due,fees_and_penalties,penalties,secured,class,related_party,position_date
+//! TL-0001,term_loan,SAR,1000000.00,950000.00,12500.00,40000.00,0,0,45,750.00,250.00,true,secured,false,2026-11-20
 //! ```
 //!
 //! Values are trimmed. `secured` and `related_party` are `true`/`false`, `yes`/`no` or `1`/`0`
 //! (any case); `days_past_due` is a whole number. Collateral and guarantees are not part of the
 //! CSV; they come in a second CSV, one row per item ([`parse_security_csv`]). A file has at most [`MAX_CSV_ROWS`] data rows and at least one, and no two rows may share
 //! a `reference`; such a file, its values unpadded, has at most [`MAX_CSV_BYTES`] bytes (about
-//! 2.46 MB), which an endpoint taking schedules must accept. Problems are reported as [`RowIssue`]s with the 1-based line number on which
+//! 3.07 MB), which an endpoint taking schedules must accept. Problems are reported as [`RowIssue`]s with the 1-based line number on which
 //! the record starts (the header is on line 1 when the file does not start with blank lines).
 //! The import succeeds only if every row is valid; otherwise every bad row is reported. When the
 //! header itself is wrong, only the header's problems (and syntax errors) are reported, because
@@ -95,22 +110,23 @@ pub const MAX_CSV_ROWS: usize = 5_000;
 /// The longest data row of a valid CSV file, in bytes, when each value is as long as a valid value
 /// can be without padding: a reference of 60 characters of 4 bytes each, quoted (242); the longest
 /// facility type, `guarantee_or_letter_of_credit` (29); a currency (3); five amounts of at most 28
-/// digits and a decimal point (5 × 29 = 145: below 10^18, 4 decimal places, and trailing zeros up
+/// digits and a decimal point (9 × 29 = 261: below 10^18, 4 decimal places, and trailing zeros up
 /// to the 28 digits a decimal holds); `days_past_due` up to 4294967295 (10); `secured` and
-/// `related_party` as `false` (2 × 5); a class of 40 characters (40); 11 commas and a CRLF (13).
-/// 492 bytes in all.
+/// `related_party` as `false` (2 × 5); a class of 40 characters (40); a position date (10);
+/// 16 commas and a CRLF (18). 613 bytes in all.
 pub const MAX_CSV_ROW_BYTES: usize = (MAX_REFERENCE_CHARS * 4 + 2)
     + "guarantee_or_letter_of_credit".len()
     + 3
-    + 5 * 29
+    + 9 * 29
     + 10
     + 2 * "false".len()
     + MAX_CLASS_CHARS
+    + "YYYY-MM-DD".len()
     + (CSV_COLUMNS.len() - 1)
     + 2;
 
 /// The largest CSV file of [`MAX_CSV_ROWS`] rows of [`MAX_CSV_ROW_BYTES`] each, with a byte-order
-/// mark and the header (the column names in any order, with CRLF): about 2.46 MB. An endpoint
+/// mark and the header (the column names in any order, with CRLF): about 3.07 MB. An endpoint
 /// that takes a schedule must accept a body of at least this size.
 pub const MAX_CSV_BYTES: usize = 3 + csv_header_bytes() + MAX_CSV_ROWS * MAX_CSV_ROW_BYTES;
 
@@ -124,8 +140,9 @@ const fn csv_header_bytes() -> usize {
     bytes
 }
 
-/// The columns of the CSV import, each required exactly once, in any order.
-pub const CSV_COLUMNS: [&str; 12] = [
+/// The columns of the CSV import, each at most once, in any order; all are required except
+/// [`CSV_OPTIONAL_COLUMNS`].
+pub const CSV_COLUMNS: [&str; 17] = [
     "reference",
     "facility_type",
     "currency",
@@ -138,6 +155,23 @@ pub const CSV_COLUMNS: [&str; 12] = [
     "secured",
     "class",
     "related_party",
+    "past_due_principal",
+    "past_due_interest",
+    "past_due_fees",
+    "penalties",
+    "position_date",
+];
+
+/// The columns of [`CSV_COLUMNS`] a file may leave out (as it may leave their values empty): the
+/// past-due split and `penalties` are then 0, `past_due` their sum, `position_date` the
+/// workout's local date of the import.
+pub const CSV_OPTIONAL_COLUMNS: [&str; 6] = [
+    "past_due",
+    "past_due_principal",
+    "past_due_interest",
+    "past_due_fees",
+    "penalties",
+    "position_date",
 ];
 
 /// The classes a workout has unless it configures its own.
@@ -432,18 +466,31 @@ pub struct FacilityInput {
     pub outstanding_principal: String,
     /// Interest accrued and not yet paid.
     pub accrued_interest: String,
-    /// The part of principal, interest and fees that is due and unpaid.
+    /// The part of principal, interest and fees that is due and unpaid: optional, the sum of
+    /// `past_due_principal`, `past_due_interest` and `past_due_fees`. Given alone it must be 0
+    /// (a non-zero amount must be split); given with the split it must equal their sum.
     pub past_due: String,
+    /// Principal due and unpaid, part of `outstanding_principal` (default 0).
+    pub past_due_principal: String,
+    /// Interest (profit) due and unpaid, part of `accrued_interest` (default 0).
+    pub past_due_interest: String,
+    /// Fees and penalties due and unpaid, part of `fees_and_penalties` (default 0).
+    pub past_due_fees: String,
     /// Days since the oldest unpaid amount fell due.
     pub days_past_due: Option<i64>,
     /// Fees and penalties charged and not yet paid.
     pub fees_and_penalties: String,
+    /// Late-payment charges (penalties), part of `fees_and_penalties` (default 0).
+    pub penalties: String,
     /// Whether the facility is secured.
     pub secured: Option<bool>,
     /// A [`CreditorClass`] allowed in the workout.
     pub class: String,
     /// Whether the creditor is related to the borrower for this facility.
     pub related_party: Option<bool>,
+    /// The date the balances are as at, `YYYY-MM-DD` (default: the workout's local date when
+    /// recorded; never after it).
+    pub position_date: String,
     /// Assets pledged for the facility.
     pub collateral: Vec<Collateral>,
     /// Guarantees given by third parties.
@@ -465,14 +512,25 @@ pub struct FacilityTerms {
     outstanding_principal: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
     accrued_interest: Decimal,
+    /// `past_due_principal + past_due_interest + past_due_fees`.
     #[serde(with = "rust_decimal::serde::str")]
     past_due: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    past_due_principal: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    past_due_interest: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    past_due_fees: Decimal,
     days_past_due: u32,
     #[serde(with = "rust_decimal::serde::str")]
     fees_and_penalties: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    penalties: Decimal,
     secured: bool,
     class: CreditorClass,
     related_party: bool,
+    /// The date the balances are as at.
+    position_date: NaiveDate,
     collateral: Vec<Collateral>,
     guarantees: Vec<GuaranteeCover>,
 }
@@ -526,10 +584,42 @@ impl FacilityTerms {
         Money::new(self.accrued_interest, self.currency)
     }
 
-    /// The part of the exposure that is due and unpaid.
+    /// The part of the exposure that is due and unpaid: `past_due_principal + past_due_interest
+    /// + past_due_fees`.
     #[must_use]
     pub const fn past_due(&self) -> Money {
         Money::new(self.past_due, self.currency)
+    }
+
+    /// Principal due and unpaid (part of [`outstanding_principal`](Self::outstanding_principal)).
+    #[must_use]
+    pub const fn past_due_principal(&self) -> Money {
+        Money::new(self.past_due_principal, self.currency)
+    }
+
+    /// Interest (profit) due and unpaid (part of [`accrued_interest`](Self::accrued_interest)).
+    #[must_use]
+    pub const fn past_due_interest(&self) -> Money {
+        Money::new(self.past_due_interest, self.currency)
+    }
+
+    /// Fees and penalties due and unpaid (part of [`fees_and_penalties`](Self::fees_and_penalties)).
+    #[must_use]
+    pub const fn past_due_fees(&self) -> Money {
+        Money::new(self.past_due_fees, self.currency)
+    }
+
+    /// Late-payment charges: the part of [`fees_and_penalties`](Self::fees_and_penalties) that
+    /// penalizes late payment (a workout may leave it out of voting weight).
+    #[must_use]
+    pub const fn penalties(&self) -> Money {
+        Money::new(self.penalties, self.currency)
+    }
+
+    /// The date the balances are as at ("position date").
+    #[must_use]
+    pub const fn position_date(&self) -> NaiveDate {
+        self.position_date
     }
 
     /// Days since the oldest unpaid amount fell due (0 when nothing is past due).
@@ -594,11 +684,16 @@ impl FacilityTerms {
             outstanding_principal: self.outstanding_principal.to_string(),
             accrued_interest: self.accrued_interest.to_string(),
             past_due: self.past_due.to_string(),
+            past_due_principal: self.past_due_principal.to_string(),
+            past_due_interest: self.past_due_interest.to_string(),
+            past_due_fees: self.past_due_fees.to_string(),
             days_past_due: Some(i64::from(self.days_past_due)),
             fees_and_penalties: self.fees_and_penalties.to_string(),
+            penalties: self.penalties.to_string(),
             secured: Some(self.secured),
             class: self.class.as_str().to_owned(),
             related_party: Some(self.related_party),
+            position_date: self.position_date.to_string(),
             collateral: self.collateral.clone(),
             guarantees: self.guarantees.clone(),
         }
@@ -606,13 +701,37 @@ impl FacilityTerms {
 }
 
 impl FacilityInput {
-    /// Checks every field and returns the validated terms, or every problem found.
+    /// Checks every field and returns the validated terms, or every problem found, for input
+    /// recorded on `today` (the workout's local date): a missing `position_date` is `today`, and
+    /// one after `today` is refused.
+    ///
+    /// # Errors
+    /// One [`FieldIssue`] per problem, in field order; never an empty list.
+    pub fn validate_on(
+        &self,
+        allowed_classes: &[CreditorClass],
+        today: NaiveDate,
+    ) -> Result<FacilityTerms, Vec<FieldIssue>> {
+        self.validate_with(allowed_classes, Some(today))
+    }
+
+    /// Checks every field as [`validate_on`](Self::validate_on) does, without a recording date:
+    /// `position_date` is required and not compared with any date (e.g. terms read back from
+    /// storage, which were checked when recorded).
     ///
     /// # Errors
     /// One [`FieldIssue`] per problem, in field order; never an empty list.
     pub fn validate(
         &self,
         allowed_classes: &[CreditorClass],
+    ) -> Result<FacilityTerms, Vec<FieldIssue>> {
+        self.validate_with(allowed_classes, None)
+    }
+
+    fn validate_with(
+        &self,
+        allowed_classes: &[CreditorClass],
+        today: Option<NaiveDate>,
     ) -> Result<FacilityTerms, Vec<FieldIssue>> {
         let days_past_due = self.days_past_due.map(|days| days.to_string());
         let secured = self.secured.map(bool_text);
@@ -631,10 +750,15 @@ impl FacilityInput {
                 Cow::Borrowed(secured.unwrap_or("")),
                 Cow::Borrowed(self.class.as_str()),
                 Cow::Borrowed(related_party.unwrap_or("")),
+                Cow::Borrowed(self.past_due_principal.as_str()),
+                Cow::Borrowed(self.past_due_interest.as_str()),
+                Cow::Borrowed(self.past_due_fees.as_str()),
+                Cow::Borrowed(self.penalties.as_str()),
+                Cow::Borrowed(self.position_date.as_str()),
             ],
         };
         let mut issues = Vec::new();
-        let terms = scalars.validate(allowed_classes, &mut issues);
+        let terms = scalars.validate(allowed_classes, today, &mut issues);
         let collateral = validate_collateral(&self.collateral, &mut issues);
         let guarantees = validate_guarantees(&self.guarantees, &mut issues);
         match terms {
@@ -652,17 +776,20 @@ const fn bool_text(value: bool) -> &'static str {
     if value { "true" } else { "false" }
 }
 
-/// The twelve scalar fields of a facility as text, in the order of [`CSV_COLUMNS`]: the common
-/// ground of the JSON input and the CSV import, so that both are checked by the same code.
+/// The scalar fields of a facility as text, in the order of [`CSV_COLUMNS`] (an optional column
+/// missing from a CSV file is empty): the common ground of the JSON input and the CSV import, so
+/// that both are checked by the same code.
 struct ScalarFields<'a> {
     values: [Cow<'a, str>; CSV_COLUMNS.len()],
 }
 
 impl ScalarFields<'_> {
-    /// Validates the scalar fields; the result has no collateral and no guarantees.
+    /// Validates the scalar fields; the result has no collateral and no guarantees. With `today`,
+    /// a missing `position_date` is `today` and a later one is refused; without, it is required.
     fn validate(
         &self,
         allowed_classes: &[CreditorClass],
+        today: Option<NaiveDate>,
         issues: &mut Vec<FieldIssue>,
     ) -> Option<FacilityTerms> {
         let [
@@ -678,6 +805,11 @@ impl ScalarFields<'_> {
             secured,
             class,
             related_party,
+            past_due_principal,
+            past_due_interest,
+            past_due_fees,
+            penalties,
+            position_date,
         ] = &self.values;
         let reference = check(
             issues,
@@ -702,6 +834,14 @@ impl ScalarFields<'_> {
                 None => Ok(value),
             })
         };
+        // An amount that is 0 when not given.
+        let optional = |text: &str| {
+            if text.trim().is_empty() {
+                Ok(Decimal::ZERO)
+            } else {
+                amount(text)
+            }
+        };
         let committed = check(issues, "committed", amount(committed));
         let outstanding_principal = check(
             issues,
@@ -709,44 +849,109 @@ impl ScalarFields<'_> {
             amount(outstanding_principal),
         );
         let accrued_interest = check(issues, "accrued_interest", amount(accrued_interest));
-        let past_due = check(issues, "past_due", amount(past_due));
+        let split_given = [past_due_principal, past_due_interest, past_due_fees]
+            .iter()
+            .any(|text| !text.trim().is_empty());
+        let past_due = if past_due.trim().is_empty() {
+            Some(None)
+        } else {
+            check(issues, "past_due", amount(past_due)).map(Some)
+        };
         let days_past_due = check(issues, "days_past_due", parse_days(days_past_due));
         let fees_and_penalties = check(issues, "fees_and_penalties", amount(fees_and_penalties));
         let secured = check(issues, "secured", parse_bool(secured));
         let class = check(issues, "class", parse_class(class, allowed_classes));
         let related_party = check(issues, "related_party", parse_bool(related_party));
+        let past_due_principal = check(issues, "past_due_principal", optional(past_due_principal));
+        let past_due_interest = check(issues, "past_due_interest", optional(past_due_interest));
+        let past_due_fees = check(issues, "past_due_fees", optional(past_due_fees));
+        let penalties = check(issues, "penalties", optional(penalties));
+        let position_date = check(
+            issues,
+            "position_date",
+            parse_position_date(position_date, today),
+        );
 
-        if let (Some(principal), Some(interest), Some(fees), Some(due)) = (
-            outstanding_principal,
-            accrued_interest,
-            fees_and_penalties,
-            past_due,
-        ) {
-            let exposure = principal + interest + fees;
-            if due > exposure {
+        // Each past-due part, and the penalties, within its own component.
+        let parts = [
+            (
+                "past_due_principal",
+                past_due_principal,
+                "outstanding_principal",
+                outstanding_principal,
+            ),
+            (
+                "past_due_interest",
+                past_due_interest,
+                "accrued_interest",
+                accrued_interest,
+            ),
+            (
+                "past_due_fees",
+                past_due_fees,
+                "fees_and_penalties",
+                fees_and_penalties,
+            ),
+            (
+                "penalties",
+                penalties,
+                "fees_and_penalties",
+                fees_and_penalties,
+            ),
+        ];
+        for (field, part, whole_field, whole) in parts {
+            if let (Some(part), Some(whole)) = (part, whole)
+                && part > whole
+            {
                 issues.push(FieldIssue::new(
-                    "past_due",
+                    field,
                     format!(
-                        "past_due ({due}) is part of the outstanding principal, interest and fees \
-                         and cannot exceed their sum ({exposure})"
+                        "{field} ({part}) is part of {whole_field} and cannot exceed it ({whole})"
                     ),
                 ));
             }
-            if let Some(days) = days_past_due {
-                if due.is_zero() && days > 0 {
-                    issues.push(FieldIssue::new(
-                        "days_past_due",
-                        "must be 0 when past_due is 0",
-                    ));
-                } else if !due.is_zero() && days == 0 {
-                    issues.push(FieldIssue::new(
-                        "days_past_due",
-                        "must be at least 1 when past_due is not 0",
-                    ));
-                }
+        }
+        let sum = match (past_due_principal, past_due_interest, past_due_fees) {
+            (Some(principal), Some(interest), Some(fees)) => Some(principal + interest + fees),
+            _ => None,
+        };
+        let mut past_due_refused = false;
+        if let (Some(Some(given)), Some(sum)) = (past_due, sum) {
+            past_due_refused = (!split_given && !given.is_zero()) || (split_given && given != sum);
+            if !split_given && !given.is_zero() {
+                issues.push(FieldIssue::new(
+                    "past_due",
+                    format!(
+                        "a past-due amount ({given}) must be given split into past_due_principal, \
+                         past_due_interest and past_due_fees (each checked against its own \
+                         component); past_due, if given, is their sum"
+                    ),
+                ));
+            } else if split_given && given != sum {
+                issues.push(FieldIssue::new(
+                    "past_due",
+                    format!(
+                        "past_due ({given}) must equal past_due_principal + past_due_interest + \
+                         past_due_fees ({sum}), or be left out"
+                    ),
+                ));
+            }
+        }
+        if let (Some(due), Some(days), false) = (sum, days_past_due, past_due_refused) {
+            if due.is_zero() && days > 0 {
+                issues.push(FieldIssue::new(
+                    "days_past_due",
+                    "must be 0 when nothing is past due",
+                ));
+            } else if !due.is_zero() && days == 0 {
+                issues.push(FieldIssue::new(
+                    "days_past_due",
+                    "must be at least 1 when something is past due",
+                ));
             }
         }
 
+        past_due?;
         Some(FacilityTerms {
             reference: reference?,
             facility_type: facility_type?,
@@ -754,15 +959,43 @@ impl ScalarFields<'_> {
             committed: committed?,
             outstanding_principal: outstanding_principal?,
             accrued_interest: accrued_interest?,
-            past_due: past_due?,
+            past_due: sum?,
+            past_due_principal: past_due_principal?,
+            past_due_interest: past_due_interest?,
+            past_due_fees: past_due_fees?,
             days_past_due: days_past_due?,
             fees_and_penalties: fees_and_penalties?,
+            penalties: penalties?,
             secured: secured?,
             class: class?,
             related_party: related_party?,
+            position_date: position_date?,
             collateral: Vec::new(),
             guarantees: Vec::new(),
         })
+    }
+}
+
+/// A position date written `YYYY-MM-DD`: with `today`, `today` when empty and never after it;
+/// without, required.
+fn parse_position_date(text: &str, today: Option<NaiveDate>) -> Result<NaiveDate, String> {
+    let text = text.trim();
+    let date = match (text.is_empty(), today) {
+        (true, Some(today)) => return Ok(today),
+        _ => required(text)?,
+    };
+    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
+        format!(
+            "is a date written YYYY-MM-DD; got {:?}",
+            date.chars().take(40).collect::<String>()
+        )
+    })?;
+    match today {
+        Some(today) if date > today => Err(format!(
+            "{date} is after today ({today} in the workout's calendar): balances cannot be as at a \
+             future date"
+        )),
+        _ => Ok(date),
     }
 }
 
@@ -1002,6 +1235,7 @@ fn parse_class(text: &str, allowed: &[CreditorClass]) -> Result<CreditorClass, S
 pub fn parse_facility_csv(
     text: &str,
     allowed_classes: &[CreditorClass],
+    today: NaiveDate,
 ) -> Result<Vec<FacilityTerms>, Vec<RowIssue>> {
     let (records, mut issues) = read_csv(text, MAX_CSV_ROWS + 1)?;
     let mut records = records.into_iter();
@@ -1016,7 +1250,7 @@ pub fn parse_facility_csv(
         });
         return Err(issues);
     };
-    let positions = match column_positions(&header, &CSV_COLUMNS) {
+    let positions = match column_positions(&header, &CSV_COLUMNS, &CSV_OPTIONAL_COLUMNS) {
         Ok(positions) => positions,
         Err(header_issues) => {
             issues.extend(header_issues);
@@ -1045,11 +1279,15 @@ pub fn parse_facility_csv(
         }
         let scalars = ScalarFields {
             values: positions.map(|position| {
-                Cow::Borrowed(record.fields.get(position).map_or("", String::as_str))
+                Cow::Borrowed(
+                    position
+                        .and_then(|position| record.fields.get(position))
+                        .map_or("", String::as_str),
+                )
             }),
         };
         let mut field_issues = Vec::new();
-        let terms = scalars.validate(allowed_classes, &mut field_issues);
+        let terms = scalars.validate(allowed_classes, Some(today), &mut field_issues);
         let reference = scalars.values[0].trim();
         if !reference.is_empty() {
             if let Some(first) = references.get(reference) {
@@ -1147,7 +1385,7 @@ pub fn parse_security_csv(text: &str) -> Result<Vec<CoverRow>, Vec<RowIssue>> {
         });
         return Err(issues);
     };
-    let positions = match column_positions(&header, &SECURITY_CSV_COLUMNS) {
+    let positions = match column_positions(&header, &SECURITY_CSV_COLUMNS, &[]) {
         Ok(positions) => positions,
         Err(header_issues) => {
             issues.extend(header_issues);
@@ -1180,7 +1418,11 @@ pub fn parse_security_csv(text: &str) -> Result<Vec<CoverRow>, Vec<RowIssue>> {
             valued_on,
             ranking,
             guarantor,
-        ] = positions.map(|position| record.fields.get(position).map_or("", String::as_str));
+        ] = positions.map(|position| {
+            position
+                .and_then(|position| record.fields.get(position))
+                .map_or("", String::as_str)
+        });
         let mut row_issues = Vec::new();
         let reference = check(
             &mut row_issues,
@@ -1377,11 +1619,12 @@ impl FacilityTerms {
     }
 }
 
-/// For each of `columns`, its position in the header.
+/// For each of `columns`, its position in the header (`None` for a missing `optional` column).
 fn column_positions<const N: usize>(
     header: &CsvRecord,
     columns: &[&str; N],
-) -> Result<[usize; N], Vec<RowIssue>> {
+    optional: &[&str],
+) -> Result<[Option<usize>; N], Vec<RowIssue>> {
     let mut positions = [None; N];
     let mut issues = Vec::new();
     let issue = |field: &str, message: String| RowIssue {
@@ -1409,12 +1652,12 @@ fn column_positions<const N: usize>(
         }
     }
     for (column, position) in columns.iter().zip(positions) {
-        if position.is_none() {
+        if position.is_none() && !optional.contains(column) {
             issues.push(issue(column, format!("the header has no column {column}")));
         }
     }
     if issues.is_empty() {
-        Ok(positions.map(|position| position.unwrap_or_default()))
+        Ok(positions)
     } else {
         Err(issues)
     }
@@ -1609,11 +1852,13 @@ mod tests {
             outstanding_principal: "1000000.00".to_owned(),
             accrued_interest: "12500.00".to_owned(),
             past_due: "40000.00".to_owned(),
+            past_due_principal: "40000.00".to_owned(),
             days_past_due: Some(45),
             fees_and_penalties: "750.00".to_owned(),
             secured: Some(true),
             class: "secured".to_owned(),
             related_party: Some(false),
+            position_date: "2026-11-20".to_owned(),
             collateral: vec![Collateral {
                 kind: "real_estate_mortgage".to_owned(),
                 description: "Warehouse, Riyadh".to_owned(),
@@ -1625,7 +1870,12 @@ mod tests {
                 guarantor: InstitutionId::new(),
                 amount: Money::new(dec("500000"), Currency::SAR),
             }],
+            ..FacilityInput::default()
         }
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
     }
 
     fn fields(issues: &[FieldIssue]) -> Vec<&str> {
@@ -1664,7 +1914,7 @@ mod tests {
         bad.committed = "-1".to_owned();
         bad.outstanding_principal = "1,000.00".to_owned();
         bad.accrued_interest = "1.00001".to_owned();
-        bad.past_due = String::new();
+        bad.past_due = "forty".to_owned();
         bad.days_past_due = None;
         bad.fees_and_penalties = "1e3".to_owned();
         bad.secured = None;
@@ -1781,25 +2031,137 @@ mod tests {
     }
 
     #[test]
-    fn past_due_cannot_exceed_the_exposure_and_needs_days_past_due() {
+    fn each_past_due_part_is_checked_against_its_own_component() {
         let mut entry = input();
-        entry.past_due = "1013250.01".to_owned();
+        entry.past_due = String::new();
+        // 40,000 of principal is past due; interest 12,500 and fees 750 are the components.
+        entry.past_due_interest = "12500.01".to_owned();
+        entry.past_due_fees = "750.01".to_owned();
+        let issues = entry.validate(DEFAULT_CLASSES).unwrap_err();
+        assert_eq!(fields(&issues), ["past_due_interest", "past_due_fees"]);
+        assert!(issues[0].message.contains("accrued_interest"), "{issues:?}");
+        entry.past_due_interest = "12500".to_owned();
+        entry.past_due_fees = "750".to_owned();
+        let terms = entry.validate(DEFAULT_CLASSES).unwrap();
+        assert_eq!(terms.past_due().to_string(), "53250.00 SAR");
+        assert_eq!(terms.past_due_interest().to_string(), "12500 SAR");
+        entry.past_due_principal = "1000000.01".to_owned();
+        assert_eq!(
+            fields(&entry.validate(DEFAULT_CLASSES).unwrap_err()),
+            ["past_due_principal"]
+        );
+    }
+
+    #[test]
+    fn past_due_alone_must_be_zero_and_with_the_split_their_sum() {
+        let mut entry = input();
+        entry.past_due_principal = String::new();
+        let issues = entry.validate(DEFAULT_CLASSES).unwrap_err();
+        assert_eq!(fields(&issues), ["past_due"]);
+        assert!(issues[0].message.contains("split"), "{issues:?}");
+        entry.past_due = "0".to_owned();
+        entry.days_past_due = Some(0);
+        assert!(
+            entry
+                .validate(DEFAULT_CLASSES)
+                .unwrap()
+                .past_due()
+                .amount
+                .is_zero()
+        );
+        entry.past_due = "40000".to_owned();
+        entry.past_due_principal = "30000".to_owned();
+        entry.days_past_due = Some(45);
         assert_eq!(
             fields(&entry.validate(DEFAULT_CLASSES).unwrap_err()),
             ["past_due"]
         );
-        entry.past_due = "0".to_owned();
-        assert_eq!(
-            fields(&entry.validate(DEFAULT_CLASSES).unwrap_err()),
-            ["days_past_due"]
-        );
-        entry.days_past_due = Some(0);
+        entry.past_due_fees = "750".to_owned();
+        entry.past_due = "30750".to_owned();
         assert!(entry.validate(DEFAULT_CLASSES).is_ok());
-        entry.past_due = "1".to_owned();
+        // days_past_due > 0 exactly when something is past due.
+        entry.days_past_due = Some(0);
         assert_eq!(
             fields(&entry.validate(DEFAULT_CLASSES).unwrap_err()),
             ["days_past_due"]
         );
+        entry.past_due = String::new();
+        entry.past_due_principal = "0".to_owned();
+        entry.past_due_fees = "0".to_owned();
+        entry.days_past_due = Some(1);
+        assert_eq!(
+            fields(&entry.validate(DEFAULT_CLASSES).unwrap_err()),
+            ["days_past_due"]
+        );
+    }
+
+    #[test]
+    fn penalties_are_part_of_fees_and_penalties() {
+        let mut entry = input();
+        assert!(
+            entry
+                .validate(DEFAULT_CLASSES)
+                .unwrap()
+                .penalties()
+                .amount
+                .is_zero()
+        );
+        entry.penalties = "750.01".to_owned();
+        assert_eq!(
+            fields(&entry.validate(DEFAULT_CLASSES).unwrap_err()),
+            ["penalties"]
+        );
+        entry.penalties = "250".to_owned();
+        let terms = entry.validate(DEFAULT_CLASSES).unwrap();
+        assert_eq!(terms.penalties().to_string(), "250 SAR");
+        assert_eq!(terms.to_input().validate(DEFAULT_CLASSES).unwrap(), terms);
+    }
+
+    #[test]
+    fn the_position_date_defaults_to_the_recording_date_and_is_not_after_it() {
+        let mut entry = input();
+        entry.position_date = String::new();
+        assert_eq!(
+            fields(&entry.validate(DEFAULT_CLASSES).unwrap_err()),
+            ["position_date"]
+        );
+        assert_eq!(
+            entry
+                .validate_on(DEFAULT_CLASSES, today())
+                .unwrap()
+                .position_date(),
+            today()
+        );
+        entry.position_date = "2026-11-25".to_owned();
+        let issues = entry.validate_on(DEFAULT_CLASSES, today()).unwrap_err();
+        assert_eq!(fields(&issues), ["position_date"]);
+        assert!(issues[0].message.contains("after today"), "{issues:?}");
+        entry.position_date = "24/11/2026".to_owned();
+        assert_eq!(
+            fields(&entry.validate_on(DEFAULT_CLASSES, today()).unwrap_err()),
+            ["position_date"]
+        );
+        entry.position_date = "2026-10-31".to_owned();
+        let terms = entry.validate_on(DEFAULT_CLASSES, today()).unwrap();
+        assert_eq!(terms.position_date().to_string(), "2026-10-31");
+    }
+
+    #[test]
+    fn a_csv_file_may_give_the_split_penalties_and_position_date() {
+        let text = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due_principal,past_due_interest,past_due_fees,days_past_due,fees_and_penalties,penalties,secured,class,related_party,position_date\n\
+                    TL-1,term_loan,SAR,100,100,10,5,2,1,30,3,1,false,unsecured,false,2026-11-01\n\
+                    TL-2,term_loan,SAR,100,100,10,0,0,0,0,3,,false,unsecured,false,\n";
+        let facilities = parse_facility_csv(text, DEFAULT_CLASSES, today()).unwrap();
+        assert_eq!(facilities[0].past_due().to_string(), "8 SAR");
+        assert_eq!(facilities[0].penalties().to_string(), "1 SAR");
+        assert_eq!(facilities[0].position_date().to_string(), "2026-11-01");
+        assert_eq!(facilities[1].position_date(), today());
+        let bad = text
+            .replace("2026-11-01", "2026-12-01")
+            .replace(",5,2,1,", ",5,11,1,");
+        let issues = parse_facility_csv(&bad, DEFAULT_CLASSES, today()).unwrap_err();
+        let found: Vec<_> = issues.iter().map(|i| i.field.as_deref()).collect();
+        assert_eq!(found, [Some("position_date"), Some("past_due_interest")]);
     }
 
     #[test]
@@ -1865,7 +2227,8 @@ mod tests {
             "fees_and_penalties": "0",
             "secured": false,
             "class": "unsecured",
-            "related_party": false
+            "related_party": false,
+            "position_date": "2026-11-01"
         });
         let input: FacilityInput = serde_json::from_value(json.clone()).unwrap();
         let terms = input.validate(DEFAULT_CLASSES).unwrap();
@@ -1883,11 +2246,11 @@ mod tests {
 
     #[test]
     fn a_csv_file_imports_with_columns_in_any_order() {
-        let text = "class,reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,related_party\r\n\
+        let text = "class,reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due_principal,days_past_due,fees_and_penalties,secured,related_party\r\n\
                     secured,TL-1,term_loan,SAR,100,100,1.5,0,0,0,yes,no\r\n\
                     \r\n\
                     unsecured,\"OD, \"\"main\"\"\",overdraft,USD,0,20.25,0,20.25,3,0,FALSE,0\r\n";
-        let facilities = parse_facility_csv(text, DEFAULT_CLASSES).unwrap();
+        let facilities = parse_facility_csv(text, DEFAULT_CLASSES, today()).unwrap();
         assert_eq!(facilities.len(), 2);
         assert_eq!(facilities[0].reference(), "TL-1");
         assert_eq!(facilities[0].exposure().to_string(), "101.5 SAR");
@@ -1907,7 +2270,7 @@ mod tests {
              \"TL-4\nsecond line\",term_loan,SAR,100,100,0,0,0,0,maybe,secured,false\n\
              TL-1,term_loan,SAR,100,100,0,0,0,0,true,secured,false\n"
         );
-        let issues = parse_facility_csv(&text, DEFAULT_CLASSES).unwrap_err();
+        let issues = parse_facility_csv(&text, DEFAULT_CLASSES, today()).unwrap_err();
         let found: Vec<(usize, Option<&str>)> = issues
             .iter()
             .map(|issue| (issue.line, issue.field.as_deref()))
@@ -1934,7 +2297,7 @@ mod tests {
     fn header_problems_are_reported_alone() {
         let text = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees,secured,class,class\n\
                     junk\n";
-        let issues = parse_facility_csv(text, DEFAULT_CLASSES).unwrap_err();
+        let issues = parse_facility_csv(text, DEFAULT_CLASSES, today()).unwrap_err();
         let messages: Vec<String> = issues.iter().map(ToString::to_string).collect();
         assert_eq!(issues.len(), 4, "{messages:#?}");
         assert!(issues.iter().all(|issue| issue.line == 1));
@@ -1947,16 +2310,17 @@ mod tests {
     #[test]
     fn empty_files_and_files_without_rows_are_refused() {
         assert_eq!(
-            parse_facility_csv("", DEFAULT_CLASSES).unwrap_err()[0].line,
+            parse_facility_csv("", DEFAULT_CLASSES, today()).unwrap_err()[0].line,
             1
         );
         assert_eq!(
-            parse_facility_csv("\n\n", DEFAULT_CLASSES)
+            parse_facility_csv("\n\n", DEFAULT_CLASSES, today())
                 .unwrap_err()
                 .len(),
             1
         );
-        let issues = parse_facility_csv(&format!("{HEADER}\n"), DEFAULT_CLASSES).unwrap_err();
+        let issues =
+            parse_facility_csv(&format!("{HEADER}\n"), DEFAULT_CLASSES, today()).unwrap_err();
         assert!(issues[0].message.contains("no data rows"));
     }
 
@@ -1968,11 +2332,13 @@ mod tests {
             text.push_str(&row(n));
         }
         assert_eq!(
-            parse_facility_csv(&text, DEFAULT_CLASSES).unwrap().len(),
+            parse_facility_csv(&text, DEFAULT_CLASSES, today())
+                .unwrap()
+                .len(),
             MAX_CSV_ROWS
         );
         text.push_str(&row(MAX_CSV_ROWS));
-        let issues = parse_facility_csv(&text, DEFAULT_CLASSES).unwrap_err();
+        let issues = parse_facility_csv(&text, DEFAULT_CLASSES, today()).unwrap_err();
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].line, MAX_CSV_ROWS + 2);
         assert!(issues[0].message.contains("more than 5000 data rows"));
@@ -1984,15 +2350,17 @@ mod tests {
         let classes = [CreditorClass::parse(&class).unwrap()];
         let reference = format!("\"{}\"", "\u{1d11e}".repeat(MAX_REFERENCE_CHARS));
         let amount = "999999999999999999.0000000000";
+        let zero = "000000000000000000.0000000000";
+        let header = CSV_COLUMNS.join(",");
         let row = format!(
             "{reference},guarantee_or_letter_of_credit,SAR,{amount},{amount},{amount},{amount},\
-             4294967295,{amount},false,{class},false\r\n"
+             4294967295,{amount},false,{class},false,{amount},{zero},{zero},{amount},2026-11-24\r\n"
         );
         assert_eq!(row.len(), MAX_CSV_ROW_BYTES);
-        let terms = parse_facility_csv(&format!("{HEADER}\r\n{row}"), &classes).unwrap();
+        let terms = parse_facility_csv(&format!("{header}\r\n{row}"), &classes, today()).unwrap();
         assert_eq!(terms[0].reference().chars().count(), MAX_REFERENCE_CHARS);
         assert_eq!(
-            format!("\u{feff}{HEADER}\r\n").len() + MAX_CSV_ROWS * row.len(),
+            format!("\u{feff}{header}\r\n").len() + MAX_CSV_ROWS * row.len(),
             MAX_CSV_BYTES
         );
     }
@@ -2051,7 +2419,7 @@ mod tests {
         let good = format!(
             "\u{feff}{HEADER}\r\n\"TL-1\",term_loan,SAR,100,100,0,0,0,0,true,secured,false\r\n"
         );
-        let facilities = parse_facility_csv(&good, DEFAULT_CLASSES).unwrap();
+        let facilities = parse_facility_csv(&good, DEFAULT_CLASSES, today()).unwrap();
         assert_eq!(facilities.len(), 1);
         assert_eq!(facilities[0].reference(), "TL-1");
 
@@ -2060,7 +2428,7 @@ mod tests {
              \"TL-1\r\nsecond line\",term_loan,SAR,100,100,0,0,0,0,true,secured,false\r\n\
              TL-2,term_loan,SAR,100,100,0,0,0,0,maybe,secured,false\r\n"
         );
-        let issues: Vec<String> = parse_facility_csv(&bad, DEFAULT_CLASSES)
+        let issues: Vec<String> = parse_facility_csv(&bad, DEFAULT_CLASSES, today())
             .unwrap_err()
             .iter()
             .map(ToString::to_string)
@@ -2074,7 +2442,7 @@ mod tests {
     fn quoting_slips_that_the_csv_crate_would_accept_are_syntax_errors() {
         let row = "term_loan,SAR,100,100,0,0,0,0,true,secured";
         let text = format!("{HEADER}\nTL-0,{row},false\n\"TL-1\" ,{row},false\nTL-2,{row},\"false");
-        let issues = parse_facility_csv(&text, DEFAULT_CLASSES).unwrap_err();
+        let issues = parse_facility_csv(&text, DEFAULT_CLASSES, today()).unwrap_err();
         assert_eq!(issues.len(), 2, "{issues:#?}");
         assert_eq!(issues[0].line, 3);
         assert!(

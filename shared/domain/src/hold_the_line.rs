@@ -371,6 +371,7 @@ mod tests {
             secured: Some(false),
             class: "unsecured".to_owned(),
             related_party: Some(false),
+            position_date: "2026-01-01".to_owned(),
             ..FacilityInput::default()
         }
         .validate(DEFAULT_CLASSES)

@@ -22,6 +22,7 @@ pub mod lei;
 pub mod money;
 pub mod percentage;
 pub mod registry_api;
+pub mod settings;
 pub mod workout;
 
 pub use calendar::{
@@ -48,6 +49,7 @@ pub use ids::{
 pub use lei::{Lei, LeiError};
 pub use money::{Currency, CurrencyError, Money, MoneyError};
 pub use percentage::{Percentage, PercentageError};
+pub use settings::ExposureSettings;
 pub use workout::{
     Action, InstitutionKind, ParticipantRole, PositionView, UnknownName, WorkoutStatus,
 };

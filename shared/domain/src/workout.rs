@@ -277,6 +277,8 @@ pub enum Action {
     DecideRelatedParty,
     /// Freeze the record-date snapshot of a date (immutable and signed).
     FreezeSnapshot,
+    /// Record the exposure settings the creditors agreed (contingent weight, penalties).
+    SetExposureSettings,
 }
 
 impl Action {
@@ -303,7 +305,8 @@ impl Action {
             | Self::ClassifyBorrower
             | Self::RecordOtherClaims
             | Self::DecideRelatedParty
-            | Self::FreezeSnapshot => &[Coordinator],
+            | Self::FreezeSnapshot
+            | Self::SetExposureSettings => &[Coordinator],
             Self::EnterFacilities => &[Creditor],
             Self::AnswerInformationRequest | Self::ReadInformationRequests => {
                 &[Coordinator, Borrower]
@@ -341,6 +344,7 @@ impl Action {
             Self::ReadOtherClaims => "read claims of creditors not on the platform",
             Self::DecideRelatedParty => "decide whether a creditor is a related party",
             Self::FreezeSnapshot => "freeze a record-date snapshot",
+            Self::SetExposureSettings => "record the exposure settings",
         }
     }
 

@@ -62,11 +62,13 @@ impl Entry<'_> {
             outstanding_principal: self.principal.to_owned(),
             accrued_interest: self.interest.to_owned(),
             past_due: self.past_due.to_owned(),
+            past_due_principal: self.past_due.to_owned(),
             days_past_due: Some(days_past_due),
             fees_and_penalties: self.fees.to_owned(),
             secured: Some(self.class == "secured"),
             class: self.class.to_owned(),
             related_party: Some(self.related_party),
+            position_date: "2026-01-01".to_owned(),
             ..FacilityInput::default()
         }
         .validate(DEFAULT_CLASSES)
@@ -587,6 +589,7 @@ fn any_facility(reference: String) -> impl Strategy<Value = FacilityTerms> {
                     secured: Some(false),
                     class: class.as_str().to_owned(),
                     related_party: Some(related_party),
+                    position_date: "2026-01-01".to_owned(),
                     ..FacilityInput::default()
                 }
                 .validate(DEFAULT_CLASSES)
@@ -702,6 +705,7 @@ fn a_workout_may_name_its_own_classes() {
         secured: Some(false),
         class: "mezzanine".to_owned(),
         related_party: Some(false),
+        position_date: "2026-01-01".to_owned(),
         ..FacilityInput::default()
     }
     .validate(&classes)

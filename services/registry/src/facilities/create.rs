@@ -12,7 +12,7 @@ use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 
 use super::creditor_of;
-use super::terms::{check_guarantors, classes_of, validate};
+use super::terms::{check_guarantors, validate};
 use super::versions::{Facility, write_version};
 use crate::schema::facilities;
 use crate::workouts::membership::Decider;
@@ -32,7 +32,7 @@ pub async fn create_facility(
     decider
         .decide(&body.fingerprint, workout, None, async |conn, member| {
             let creditor = creditor_of(&member)?;
-            let terms = validate(&body.value, &classes_of(&member))?;
+            let terms = validate(&body.value, &member)?;
             check_guarantors(conn, workout, &terms).await?;
             let taken: i64 = facilities::table
                 .filter(facilities::workout_id.eq(workout.into_uuid()))

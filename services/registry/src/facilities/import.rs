@@ -28,12 +28,13 @@ use workout_store::Reply;
 use super::creditor_of;
 use super::terms::classes_of;
 use super::versions::{Facility, facilities_at, write_versions, write_withdrawal};
+use crate::cooperation::watch::today_in;
 use crate::workouts::membership::Decider;
 
 /// The largest schedule this endpoint reads, in bytes: 4 MiB. It is the one endpoint whose body
 /// may exceed the platform's JSON limit ([`workout_http::boundary::MAX_BODY_BYTES`], 256 KiB),
 /// because a creditor's schedule may have [`MAX_CSV_ROWS`] rows: a file of that many rows, each
-/// value as long as a valid value can be, is [`MAX_CSV_BYTES`] (about 2.46 MB), and a file of
+/// value as long as a valid value can be, is [`MAX_CSV_BYTES`] (about 3.07 MB), and a file of
 /// ordinary rows (about 100 bytes) with far more rows than allowed still fits, so that it gets the
 /// clearer answer "more than 5000 data rows; split it" rather than this limit's 413.
 pub const MAX_IMPORT_BYTES: usize = 4 * 1024 * 1024;
@@ -168,7 +169,7 @@ pub struct ImportQuery {
 /// and the answer (422) lists every bad row.
 #[utoipa::path(tag = "facilities", security(("bearer" = [])),
     request_body(content = String, content_type = "text/csv",
-        description = "Header: reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party"),
+        description = "Header: reference,facility_type,currency,committed,outstanding_principal,accrued_interest,days_past_due,fees_and_penalties,secured,class,related_party and, optional (a missing column or an empty value takes its default), past_due_principal,past_due_interest,past_due_fees (0),penalties (0),position_date (today in the workout's calendar),past_due (their sum; alone only 0)"),
     params(ImportQuery),
     responses((status = 200, body = ImportResult), (status = 403, body = workout_http::Problem)))]
 #[post("/v1/workouts/{workout_id}/facilities/import")]
@@ -193,7 +194,8 @@ pub async fn import_facilities(
                      facilities it does not list are withdrawn)",
                 )
             })?;
-            let rows = parse_facility_csv(text, &classes_of(&member)).map_err(row_errors)?;
+            let today = today_in(&member.workout.calendar)?;
+            let rows = parse_facility_csv(text, &classes_of(&member), today).map_err(row_errors)?;
             // The creditor's facilities as they stand: a row keeps their security, and in
             // `replace` mode those the file leaves out are withdrawn.
             let current: BTreeMap<String, Facility> = facilities_at(

@@ -1,13 +1,15 @@
 //! Checking a creditor's facility terms against the workout: its creditor classes and its
 //! guarantors.
 //!
-//! Rules: the class must be one of the workout's; every guarantee must name an active guarantor of
+//! Rules: the class must be one of the workout's; the position date is by default the workout's
+//! local date at recording and never after it; every guarantee must name an active guarantor of
 //! the workout. Every problem is reported, each with its field.
 
 use diesel_async::AsyncPgConnection;
 use workout_domain::{CreditorClass, FacilityInput, FacilityTerms, ParticipantRole, WorkoutId};
 use workout_http::{ApiError, FieldError};
 
+use crate::cooperation::watch::today_in;
 use crate::workouts::membership::{Membership, roles_of};
 
 /// The creditor classes of the member's workout.
@@ -23,19 +25,21 @@ pub fn known_classes(names: &[String]) -> Vec<CreditorClass> {
         .collect()
 }
 
-/// The terms of `input`, valid in a workout with `classes`; 422 naming every bad field otherwise.
-pub fn validate(
-    input: &FacilityInput,
-    classes: &[CreditorClass],
-) -> Result<FacilityTerms, ApiError> {
-    input.validate(classes).map_err(|issues| {
-        ApiError::Validation(
-            issues
-                .into_iter()
-                .map(|i| FieldError::new(i.field, i.message))
-                .collect(),
-        )
-    })
+/// The terms of `input` recorded now, valid in the member's workout (its classes; a position
+/// date by default, and at most, the workout's local date today); 422 naming every bad field
+/// otherwise.
+pub fn validate(input: &FacilityInput, member: &Membership) -> Result<FacilityTerms, ApiError> {
+    let today = today_in(&member.workout.calendar)?;
+    input
+        .validate_on(&classes_of(member), today)
+        .map_err(|issues| {
+            ApiError::Validation(
+                issues
+                    .into_iter()
+                    .map(|i| FieldError::new(i.field, i.message))
+                    .collect(),
+            )
+        })
 }
 
 /// Every guarantee must name an active guarantor of the workout.

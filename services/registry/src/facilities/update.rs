@@ -12,7 +12,7 @@ use workout_http::precondition::{etag, if_match};
 use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 
-use super::terms::{check_guarantors, classes_of, validate};
+use super::terms::{check_guarantors, validate};
 use super::versions::{Facility, write_version};
 use super::{FacilityPath, creditor_of};
 use crate::schema::facilities;
@@ -49,7 +49,7 @@ pub async fn update_facility(
                 .first(conn)
                 .await
                 .map_err(|e| workout_http::problem::from_diesel("facility", e))?;
-            let terms = validate(&body.value, &classes_of(&member))?;
+            let terms = validate(&body.value, &member)?;
             check_guarantors(conn, workout, &terms).await?;
             if terms.reference() != reference {
                 return Err(ApiError::invalid_field(

@@ -28,6 +28,18 @@ pub mod registry {
     }
 
     diesel::table! {
+        registry.exposure_setting_versions (id) {
+            id -> Uuid,
+            workout_id -> Uuid,
+            contingent_weight -> Numeric,
+            penalties_in_weight -> Bool,
+            reason -> Text,
+            recorded_by -> Uuid,
+            recorded_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         registry.facilities (id) {
             id -> Uuid,
             workout_id -> Uuid,
@@ -248,6 +260,7 @@ pub mod registry {
 
     diesel::joinable!(answer_date_corrections -> information_requests (request_id));
     diesel::joinable!(borrower_classifications -> workouts (workout_id));
+    diesel::joinable!(exposure_setting_versions -> workouts (workout_id));
     diesel::joinable!(facilities -> institutions (creditor_id));
     diesel::joinable!(facilities -> workouts (workout_id));
     diesel::joinable!(facility_versions -> facilities (facility_id));
@@ -269,6 +282,7 @@ pub mod registry {
     diesel::allow_tables_to_appear_in_same_query!(
         answer_date_corrections,
         borrower_classifications,
+        exposure_setting_versions,
         facilities,
         facility_versions,
         frozen_snapshots,

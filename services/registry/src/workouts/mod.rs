@@ -1,5 +1,6 @@
 //! Workouts: the case file's root. Opening a case, listing and reading one, exporting its audit
-//! chain, its status and the roles institutions hold in it (for other services), and the
+//! chain, its status and the roles institutions hold in it (for other services), its exposure
+//! settings (how contingents and penalties count towards voting weight), and the
 //! [`membership`] shell every workout use case runs in.
 //!
 //! Rules: a bank opens a workout for a borrower institution; the opening bank becomes a creditor and
@@ -16,6 +17,7 @@ pub mod list;
 pub mod members;
 pub mod membership;
 pub mod open;
+pub mod settings;
 pub mod status;
 
 use workout_runtime::Routes;
@@ -27,5 +29,7 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(get::get_workout)
         .service(audit::export_workout_audit)
         .service(members::member_roles)
-        .service(status::change_status);
+        .service(status::change_status)
+        .service(settings::change_settings)
+        .service(settings::show_settings);
 }

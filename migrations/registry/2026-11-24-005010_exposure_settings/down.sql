@@ -1,0 +1,1 @@
+DROP TABLE exposure_setting_versions;
