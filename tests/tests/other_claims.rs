@@ -298,7 +298,11 @@ async fn the_snapshot_shows_contingents_apart_the_coordinators_related_parties_a
         "the coordinator's decision"
     );
     assert_eq!(line(lender)["related_party"], false);
-    assert_eq!(whole["weighting"]["contingent_weight"], "100");
+    assert_eq!(whole["settings"]["contingent_weight"], "100");
+    assert_eq!(
+        group_line["stale"], false,
+        "balances as at today by default"
+    );
     assert_eq!(whole["total"]["amount"], "1700.00");
     assert_eq!(whole["total_contingent"]["amount"], "500.00");
     assert_eq!(whole["total_other_claims"]["amount"], "300.00");
@@ -326,10 +330,63 @@ async fn the_snapshot_shows_contingents_apart_the_coordinators_related_parties_a
         "{csv}"
     );
 
+    // The creditors agree to count contingents at half and penalties not at all; the lender's
+    // facility carries 30 of penalties and its balances are as at last month.
+    let penalised = app
+        .create_facility(
+            lender,
+            w,
+            &json!({
+                "reference": "L-2", "facility_type": "overdraft", "currency": "SAR",
+                "committed": "100", "outstanding_principal": "100", "accrued_interest": "0",
+                "past_due_principal": "100", "days_past_due": 40, "fees_and_penalties": "30",
+                "penalties": "30", "secured": false, "class": "unsecured", "related_party": false,
+                "position_date": (Utc::now().date_naive() - chrono::Days::new(30)).to_string(),
+                "collateral": [], "guarantees": []
+            }),
+        )
+        .await;
+    assert_eq!(penalised.status, 201, "{:?}", penalised.json());
+    let settings = app
+        .set_exposure_settings(
+            &coordinator,
+            w,
+            &json!({"contingent_weight": "50", "penalties_in_weight": false,
+                    "reason": "Creditors' meeting of 20 November, minute 3"}),
+        )
+        .await;
+    assert_eq!(settings.status, 200, "{:?}", settings.json());
+    let weighed = app.snapshot(&coordinator, w, &today).await.json();
+    let line = |bank: &workout_tests::Actor| {
+        weighed["creditors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|line| line["creditor"] == json!(bank.institution_id))
+            .cloned()
+            .unwrap()
+    };
+    let group_line = line(group);
+    assert_eq!(group_line["contingent"]["amount"], "500.00", "shown whole");
+    assert_eq!(
+        group_line["exposure"]["amount"], "450.00",
+        "200 + 500 at 50%"
+    );
+    let lender_line = line(lender);
+    assert_eq!(lender_line["funded"]["amount"], "1130.00");
+    assert_eq!(
+        lender_line["exposure"]["amount"], "1100.00",
+        "penalties left out"
+    );
+    assert_eq!(lender_line["stale"], true, "{lender_line}");
+    assert_eq!(weighed["settings"]["penalties_in_weight"], false);
+    assert_eq!(weighed["total"]["amount"], "1550.00");
+    assert_eq!(weighed["total_debt"]["amount"], "2130.00");
+
     // A creditor sees the claims and the whole debt, but not the contingent total, which here
     // is the other creditor's own figure.
     let own = app.snapshot(lender, w, &today).await.json();
-    assert_eq!(own["total_debt"]["amount"], "2000.00");
+    assert_eq!(own["total_debt"]["amount"], "2130.00");
     assert!(own.get("total_contingent").is_none(), "{own}");
     assert!(!own.to_string().contains("500.00"), "{own}");
 }

@@ -59,6 +59,7 @@ use crate::facility::{CreditorClass, FacilityTerms, FacilityType};
 use crate::ids::{InstitutionId, WorkoutId};
 use crate::money::{Currency, Money};
 use crate::percentage::Percentage;
+use crate::settings::ExposureSettings;
 
 /// Decimal places of the amounts in a base currency with the usual 2 minor units (SAR, USD, EUR);
 /// a base currency's own are its [`Currency::minor_units`].
@@ -309,29 +310,11 @@ pub struct CreditorPosition {
     pub facilities: Vec<FacilityTerms>,
 }
 
-/// How a snapshot counts what it shows: the workout's settings at the record date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Weighting {
-    /// The part of a contingent facility's face amount (a guarantee or a letter of credit not
-    /// called) that counts towards the creditor's exposure, in percent; 100 unless the creditors
-    /// agreed otherwise.
-    #[schema(value_type = String, example = "100")]
-    pub contingent_weight: Percentage,
-}
-
-impl Default for Weighting {
-    fn default() -> Self {
-        Self {
-            contingent_weight: Percentage::HUNDRED,
-        }
-    }
-}
-
 /// What a snapshot shows besides the creditors' facilities.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extras {
-    /// How contingents count.
-    pub weighting: Weighting,
+    /// How contingents and penalties count: the workout's settings at the record date.
+    pub settings: ExposureSettings,
     /// Claims of creditors that do not take part on the platform (never weighted, never voting).
     pub other_claims: Vec<OtherClaim>,
 }
@@ -404,10 +387,16 @@ pub struct FacilityExposure {
     pub rate: Decimal,
     /// `exposure × rate`, rounded to the base currency's minor unit, in the base currency.
     pub base_exposure: Money,
+    /// Late-payment charges within `exposure`, in the facility's currency.
+    pub penalties: Money,
+    /// The date its balances are as at.
+    pub position_date: NaiveDate,
     /// True for a guarantee or letter of credit: its face amount is a contingent exposure.
     pub contingent: bool,
-    /// What counts towards the creditor's exposure: `base_exposure`, or for a contingent facility
-    /// `base_exposure × contingent_weight`, rounded to the base currency's minor unit.
+    /// What counts towards the creditor's exposure (its voting weight): `exposure`, less
+    /// `penalties` when the workout does not count them, times `rate`, times the contingent
+    /// weight for a contingent facility, computed exactly and rounded once to the base currency's
+    /// minor unit.
     pub counted: Money,
 }
 
@@ -424,8 +413,12 @@ pub struct CreditorExposure {
     /// credit).
     pub funded: Money,
     /// The face amount of its contingent facilities (guarantees, letters of credit), in the base
-    /// currency, before weighting.
+    /// currency, before its weight.
     pub contingent: Money,
+    /// The oldest position date of its facilities: its balances are as at this date at best.
+    pub balances_as_at: Option<NaiveDate>,
+    /// True if some of its balances are as at a date before the record date (a stale line).
+    pub stale: bool,
     /// `exposure` as a percentage of the snapshot's total (see the module documentation).
     #[schema(value_type = String, example = "25")]
     pub share_of_total: Percentage,
@@ -448,7 +441,7 @@ pub struct Snapshot {
     base: Currency,
     rates_date: NaiveDate,
     rates: Vec<RateUsed>,
-    weighting: Weighting,
+    settings: ExposureSettings,
     creditors: Vec<CreditorExposure>,
     total: Money,
     total_by_class: Vec<ClassAmount>,
@@ -481,6 +474,8 @@ struct LineInput {
     class: CreditorClass,
     related_party: bool,
     exposure: Money,
+    penalties: Money,
+    position_date: NaiveDate,
     rate: Decimal,
 }
 
@@ -502,7 +497,7 @@ impl Snapshot {
         Self::compute_with(workout, as_of, base, fx, positions, &Extras::default())
     }
 
-    /// [`compute`](Self::compute) with the workout's weighting and the claims of creditors not on
+    /// [`compute`](Self::compute) with the workout's settings and the claims of creditors not on
     /// the platform.
     ///
     /// # Errors
@@ -558,6 +553,8 @@ impl Snapshot {
                     class: facility.class().clone(),
                     related_party: facility.related_party(),
                     exposure: facility.exposure(),
+                    penalties: facility.penalties(),
+                    position_date: facility.position_date(),
                     rate: rate_of(currency)?,
                 });
             }
@@ -579,14 +576,14 @@ impl Snapshot {
             })
             .collect::<Result<_, ExposureError>>()?;
         let dates = (workout, as_of, base, fx.date);
-        Self::assemble(dates, extras.weighting, creditors, claims)
+        Self::assemble(dates, extras.settings, creditors, claims)
     }
 
     /// Sorts, converts, sums and hashes: the one path by which a snapshot is made, whether
     /// computed or read back.
     fn assemble(
         (workout, as_of, base, rates_date): (WorkoutId, NaiveDate, Currency, NaiveDate),
-        weighting: Weighting,
+        settings: ExposureSettings,
         mut creditors: Vec<CreditorInput>,
         mut claims: Vec<ClaimInput>,
     ) -> Result<Self, ExposureError> {
@@ -624,23 +621,33 @@ impl Snapshot {
             let mut exposure = Decimal::ZERO;
             let mut funded = Decimal::ZERO;
             let mut contingent = Decimal::ZERO;
+            let mut oldest_position: Option<NaiveDate> = None;
             let mut by_class: BTreeMap<CreditorClass, Decimal> = BTreeMap::new();
             let mut facilities = Vec::with_capacity(lines.len());
             for line in lines {
                 use_rate(&mut rates, base, line.exposure.currency, line.rate)?;
                 let base_exposure = convert_at(line.exposure, line.rate, base)?;
                 let is_contingent = line.facility_type == FacilityType::GuaranteeOrLetterOfCredit;
-                let counted = if is_contingent {
+                let weighed = if settings.penalties_in_weight {
+                    line.exposure
+                } else {
+                    line.exposure
+                        .checked_sub(line.penalties)
+                        .map_err(|_| ExposureError::Overflow)?
+                };
+                let factor = if is_contingent {
                     contingent = checked_add(contingent, base_exposure.amount)?;
-                    convert_at(
-                        base_exposure,
-                        weighting.contingent_weight.as_fraction(),
-                        base,
-                    )?
+                    line.rate
+                        .checked_mul(settings.contingent_weight.as_fraction())
+                        .ok_or(ExposureError::Overflow)?
                 } else {
                     funded = checked_add(funded, base_exposure.amount)?;
-                    base_exposure
+                    line.rate
                 };
+                let counted = convert_at(weighed, factor, base)?;
+                oldest_position = Some(
+                    oldest_position.map_or(line.position_date, |date| date.min(line.position_date)),
+                );
                 exposure = checked_add(exposure, counted.amount)?;
                 add_to_class(&mut by_class, &line.class, counted.amount)?;
                 add_to_class(&mut total_by_class, &line.class, counted.amount)?;
@@ -652,6 +659,8 @@ impl Snapshot {
                     exposure: line.exposure,
                     rate: line.rate,
                     base_exposure,
+                    penalties: line.penalties,
+                    position_date: line.position_date,
                     contingent: is_contingent,
                     counted,
                 });
@@ -666,6 +675,8 @@ impl Snapshot {
                 exposure: Money::new(exposure, base),
                 funded: Money::new(funded, base),
                 contingent: Money::new(contingent, base),
+                balances_as_at: oldest_position,
+                stale: oldest_position.is_some_and(|date| date < as_of),
                 share_of_total: Percentage::ZERO,
                 by_class: Vec::new(),
                 related_party,
@@ -717,7 +728,7 @@ impl Snapshot {
             base,
             rates_date,
             rates,
-            weighting,
+            settings,
             creditors: creditor_lines,
             total: Money::new(total, base),
             total_by_class: class_amounts(total_by_class, base),
@@ -742,10 +753,11 @@ impl Snapshot {
     /// base <currency>
     /// rates_date <YYYY-MM-DD>
     /// rate <currency> <rate>                       (one per rate used, by currency)
-    /// contingent_weight <percent>
+    /// settings contingent_weight <percent> penalties_in_weight <0|1>
     /// creditor <creditor uuid> <related_party 0|1>  (one per creditor, before its facilities)
     /// facility <creditor uuid> <byte length>:<reference> <facility_type> <class>
-    ///          <related_party 0|1> <exposure> <currency> <rate> <base_exposure>
+    ///          <related_party 0|1> <exposure> <currency> <rate> <base_exposure> <penalties>
+    ///          <position_date>
     ///                                              (one line per facility, in snapshot order)
     /// claim <byte length>:<claimant> <kind> <preferential 0|1> <amount> <currency> <rate>
     ///       <base_amount>                          (one per claim of a creditor not on the
@@ -771,8 +783,9 @@ impl Snapshot {
             ));
         }
         text.push_str(&format!(
-            "contingent_weight {}\n",
-            self.weighting.contingent_weight.value().normalize()
+            "settings contingent_weight {} penalties_in_weight {}\n",
+            self.settings.contingent_weight.value().normalize(),
+            u8::from(self.settings.penalties_in_weight)
         ));
         for creditor in &self.creditors {
             text.push_str(&format!(
@@ -784,7 +797,7 @@ impl Snapshot {
                 let mut base_exposure = facility.base_exposure.amount;
                 base_exposure.rescale(self.base.minor_units());
                 text.push_str(&format!(
-                    "facility {} {}:{} {} {} {} {} {} {} {}\n",
+                    "facility {} {}:{} {} {} {} {} {} {} {} {} {}\n",
                     creditor.creditor,
                     facility.reference.len(),
                     facility.reference,
@@ -795,6 +808,8 @@ impl Snapshot {
                     facility.exposure.currency,
                     facility.rate.normalize(),
                     base_exposure,
+                    facility.penalties.amount.normalize(),
+                    facility.position_date,
                 ));
             }
         }
@@ -879,10 +894,10 @@ impl Snapshot {
         &self.content_hash
     }
 
-    /// How contingents were counted.
+    /// How contingents and penalties were counted.
     #[must_use]
-    pub const fn weighting(&self) -> Weighting {
-        self.weighting
+    pub const fn settings(&self) -> ExposureSettings {
+        self.settings
     }
 
     /// The claims of creditors not on the platform, in snapshot order.
@@ -909,7 +924,7 @@ pub struct CreditorSnapshot {
     base: Currency,
     rates_date: NaiveDate,
     rates: Vec<RateUsed>,
-    weighting: Weighting,
+    settings: ExposureSettings,
     /// At most one line: the creditor's own (absent when it holds nothing at the date).
     creditors: Vec<CreditorExposure>,
     total: Money,
@@ -1005,7 +1020,7 @@ impl Snapshot {
             base: self.base,
             rates_date: self.rates_date,
             rates: self.rates.clone(),
-            weighting: self.weighting,
+            settings: self.settings,
             creditors: self.creditor(creditor).cloned().into_iter().collect(),
             total: self.total,
             total_by_class: self.total_by_class.clone(),
@@ -1101,7 +1116,7 @@ struct SnapshotRecord {
     base: Currency,
     rates_date: NaiveDate,
     rates: Vec<RateUsed>,
-    weighting: Weighting,
+    settings: ExposureSettings,
     creditors: Vec<CreditorExposure>,
     total: Money,
     total_by_class: Vec<ClassAmount>,
@@ -1130,6 +1145,8 @@ impl TryFrom<SnapshotRecord> for Snapshot {
                         class: facility.class.clone(),
                         related_party: facility.related_party,
                         exposure: facility.exposure,
+                        penalties: facility.penalties,
+                        position_date: facility.position_date,
                         rate: facility.rate,
                     })
                     .collect();
@@ -1156,14 +1173,14 @@ impl TryFrom<SnapshotRecord> for Snapshot {
             })
             .collect();
         let dates = (record.workout, record.as_of, record.base, record.rates_date);
-        let recomputed = Self::assemble(dates, record.weighting, creditors, claims)?;
+        let recomputed = Self::assemble(dates, record.settings, creditors, claims)?;
         let stored = Self {
             workout: record.workout,
             as_of: record.as_of,
             base: record.base,
             rates_date: record.rates_date,
             rates: record.rates,
-            weighting: record.weighting,
+            settings: record.settings,
             creditors: record.creditors,
             total: record.total,
             total_by_class: record.total_by_class,

@@ -20,7 +20,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use workout_domain::exposure::{
-    self, CreditorPosition, CreditorSnapshot, Extras, FxTable, Snapshot, Weighting,
+    self, CreditorPosition, CreditorSnapshot, Extras, FxTable, Snapshot,
 };
 use workout_domain::{Currency, InstitutionId, PositionView, WorkoutId};
 use workout_http::{ApiError, Caller, ServiceCaller};
@@ -33,6 +33,7 @@ use crate::facilities::versions::{end_of, facilities_at};
 use crate::participants::related::related_parties_at;
 use crate::schema::institutions;
 use crate::workouts::membership::{load_workout, membership};
+use crate::workouts::settings::settings_at;
 
 /// The snapshot of `workout` as of `as_of`, in its base currency and classes.
 pub(super) async fn snapshot_of(
@@ -84,7 +85,7 @@ pub async fn snapshot(
         })
         .collect();
     let extras = Extras {
-        weighting: Weighting::default(),
+        settings: settings_at(conn, workout, Some(end_of(as_of))).await?,
         other_claims: claims_at(conn, workout, Some(end_of(as_of)), false, None)
             .await?
             .into_iter()
