@@ -72,7 +72,7 @@ async fn a_bank_opens_a_workout_and_invites_a_creditor() {
     assert_eq!(view["calendar"], "SA");
     assert_eq!(
         view["classes"],
-        json!(["secured", "unsecured", "related_party"])
+        json!(["secured", "unsecured", "related_party", "preferential"])
     );
     assert_eq!(view["my_roles"], json!(["creditor", "coordinator"]));
     let creditor_view = app.workout(&case.creditor, case.workout).await.json();

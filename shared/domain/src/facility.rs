@@ -179,6 +179,7 @@ pub const DEFAULT_CLASSES: &[CreditorClass] = &[
     CreditorClass::SECURED,
     CreditorClass::UNSECURED,
     CreditorClass::RELATED_PARTY,
+    CreditorClass::PREFERENTIAL,
 ];
 
 /// Amounts must stay below this: 10^18 (0x0DE0_B6B3_A764_0000 split into 32-bit words).
@@ -299,6 +300,9 @@ impl CreditorClass {
     pub const UNSECURED: Self = Self(Cow::Borrowed("unsecured"));
     /// Creditors related to the borrower (shareholders, group companies).
     pub const RELATED_PARTY: Self = Self(Cow::Borrowed("related_party"));
+    /// Priority claims such as wages and taxes (guideline 5.1.5 B: "priority claims against the
+    /// borrower's assets").
+    pub const PREFERENTIAL: Self = Self(Cow::Borrowed("preferential"));
 
     /// Parses a class name.
     ///

@@ -3,7 +3,7 @@
 //! Rules: only banks open workouts, for an institution of kind `borrower`; the reference is unique
 //! on the platform. The opening bank becomes a creditor and the acting coordinator (until the
 //! mandates service appoints one), the borrower a participant. Creditor classes default to
-//! `secured`, `unsecured` and `related_party`; the calendar to `SA`.
+//! `secured`, `unsecured`, `related_party` and `preferential`; the calendar to `SA`.
 //!
 //! Notice contacts: the opening bank names where its notices go (at least one contact, kept for
 //! its creditor and its coordinator role), like every participant added later. The borrower's
@@ -49,7 +49,7 @@ pub struct NewWorkout {
     pub governing_law: String,
     /// Opening date.
     pub opened_on: NaiveDate,
-    /// Creditor classes; default `secured`, `unsecured`, `related_party`.
+    /// Creditor classes; default `secured`, `unsecured`, `related_party`, `preferential`.
     pub classes: Option<Vec<String>>,
     /// Where the opening bank's notices go (at least one), for its creditor and coordinator roles.
     pub contacts: Vec<NoticeContact>,
