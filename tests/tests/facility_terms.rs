@@ -363,3 +363,50 @@ async fn the_settings_in_force_at_an_instant_do_not_change_when_they_change_late
     assert_eq!(now.contingent_weight.value().to_string(), "0");
     assert!(now.penalties_in_weight);
 }
+
+#[tokio::test]
+async fn collateral_makes_a_facility_secured_and_a_secured_one_without_collateral_is_flagged() {
+    let app = TestApp::spawn().await;
+    let case = open_case(&app).await;
+    let w = case.workout;
+    let warehouse = json!([{"kind": "real_estate", "description": "Warehouse, Jeddah",
+        "valuation": {"amount": "900000", "currency": "SAR"}, "valued_on": "2026-06-30", "ranking": 1}]);
+    let mut pledged_but_unsecured = facility("F-1");
+    pledged_but_unsecured["collateral"] = warehouse.clone();
+    let refused = app
+        .create_facility(&case.creditor, w, &pledged_but_unsecured)
+        .await;
+    refused.assert_problem(422, "validation_failed");
+    assert_eq!(refused.json()["errors"][0]["field"], "secured");
+
+    let mut declared = facility("F-2");
+    declared["secured"] = json!(true);
+    let flagged = app.create_facility(&case.creditor, w, &declared).await;
+    assert_eq!(flagged.status, 201, "{:?}", flagged.json());
+    assert_eq!(
+        flagged.json()["warnings"],
+        json!(["secured_without_collateral"])
+    );
+
+    // The security CSV gives an unsecured facility collateral: it becomes secured.
+    let plain = app
+        .create_facility(&case.creditor, w, &facility("F-3"))
+        .await;
+    assert_eq!(plain.status, 201, "{:?}", plain.json());
+    assert_eq!(plain.json()["warnings"], json!([]));
+    let imported = app
+        .import_security(
+            &case.creditor,
+            w,
+            "reference,cover,kind,description,amount,currency,valued_on,ranking,guarantor\n\
+             F-3,collateral,real_estate,Warehouse,900000,SAR,2026-06-30,1,\n",
+        )
+        .await;
+    assert_eq!(imported.status, 200, "{:?}", imported.json());
+    let now = app
+        .facility(&case.creditor, w, id_of(&plain.json()))
+        .await
+        .json();
+    assert_eq!(now["terms"]["secured"], true, "{now}");
+    assert_eq!(now["warnings"], json!([]));
+}

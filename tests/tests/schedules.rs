@@ -593,6 +593,7 @@ async fn collateral_and_guarantees_come_in_a_second_csv_or_stay_as_they_are() {
     let mut kept = facility("KEPT", "SAR", "100");
     kept["collateral"] = json!([{"kind": "share_pledge", "valuation": {"amount": "50", "currency": "SAR"},
         "valued_on": "2026-06-30", "ranking": 1}]);
+    kept["secured"] = json!(true);
     for body in [
         kept,
         facility("A", "SAR", "1000"),

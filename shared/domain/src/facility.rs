@@ -22,8 +22,12 @@
 //!   have 1–60 characters; a collateral's `description` has at most 500. None of them may contain
 //!   control characters (a description may contain line breaks and tabs).
 //! - `class` is one of the classes allowed in the workout (see [`CreditorClass`] and
-//!   [`DEFAULT_CLASSES`]). The `secured` and `related_party` flags are recorded as entered; they
-//!   are not derived from the class, because each workout names its own classes.
+//!   [`DEFAULT_CLASSES`]). The `secured` and `related_party` flags are not derived from the class,
+//!   because each workout names its own classes. Collateral makes a facility secured: terms that
+//!   keep a facility's collateral (a CSV row) or give it collateral (the security CSV) are
+//!   secured; a secured facility without collateral is kept but flagged
+//!   ([`FacilityTerms::warnings`]). `related_party` on a facility is the creditor's declaration;
+//!   whether a creditor is a related party is the coordinator's decision, kept by the registry.
 //! - Past due: what has fallen due and is unpaid is given split, `past_due_principal`,
 //!   `past_due_interest` (interest or profit) and `past_due_fees`, each 0 when not given and each
 //!   at most its own component (`outstanding_principal`, `accrued_interest`,
@@ -674,7 +678,20 @@ impl FacilityTerms {
     pub fn keeping_security_of(mut self, current: &Self) -> Self {
         self.collateral = current.collateral.clone();
         self.guarantees = current.guarantees.clone();
+        // Collateral makes a facility secured, whatever the row says.
+        self.secured |= !self.collateral.is_empty();
         self
+    }
+
+    /// What is doubtful about the security of these terms, for the coordinator to look at: a
+    /// facility declared `secured` that lists no collateral (`secured_without_collateral`).
+    #[must_use]
+    pub fn warnings(&self) -> Vec<&'static str> {
+        let mut warnings = Vec::new();
+        if self.secured && self.collateral.is_empty() {
+            warnings.push("secured_without_collateral");
+        }
+        warnings
     }
 
     /// The input that validates back to these terms, e.g. to store them or to edit them.
@@ -1614,7 +1631,10 @@ impl FacilityTerms {
         collateral: Vec<Collateral>,
         guarantees: Vec<GuaranteeCover>,
     ) -> Result<Self, Vec<FieldIssue>> {
+        // Collateral makes a facility secured.
+        let secured = self.secured || !collateral.is_empty();
         let input = FacilityInput {
+            secured: Some(secured),
             collateral,
             guarantees,
             ..self.to_input()

@@ -28,9 +28,13 @@ pub fn known_classes(names: &[String]) -> Vec<CreditorClass> {
 /// The terms of `input` recorded now, valid in the member's workout (its classes; a position
 /// date by default, and at most, the workout's local date today); 422 naming every bad field
 /// otherwise.
+///
+/// Collateral makes a facility secured: terms that list collateral but say `secured: false` are
+/// refused (422 naming `secured`). A secured facility without collateral is accepted and carries
+/// the warning `secured_without_collateral` for the coordinator.
 pub fn validate(input: &FacilityInput, member: &Membership) -> Result<FacilityTerms, ApiError> {
     let today = today_in(&member.workout.calendar)?;
-    input
+    let terms = input
         .validate_on(&classes_of(member), today)
         .map_err(|issues| {
             ApiError::Validation(
@@ -39,7 +43,14 @@ pub fn validate(input: &FacilityInput, member: &Membership) -> Result<FacilityTe
                     .map(|i| FieldError::new(i.field, i.message))
                     .collect(),
             )
-        })
+        })?;
+    if !terms.secured() && !terms.collateral().is_empty() {
+        return Err(ApiError::invalid_field(
+            "secured",
+            "collateral makes a facility secured: set secured to true, or list no collateral",
+        ));
+    }
+    Ok(terms)
 }
 
 /// Every guarantee must name an active guarantor of the workout.

@@ -39,6 +39,9 @@ pub struct Facility {
     pub terms: FacilityTerms,
     /// `outstanding_principal + accrued_interest + fees_and_penalties`, in the facility's currency.
     pub exposure: workout_domain::Money,
+    /// What the coordinator should look at, e.g. `secured_without_collateral` (declared secured,
+    /// no collateral listed).
+    pub warnings: Vec<&'static str>,
 }
 
 /// One version in a facility's history.
@@ -121,6 +124,7 @@ pub(super) fn to_facility(
         valid_from: row.valid_from,
         valid_to: row.valid_to,
         exposure: terms.exposure(),
+        warnings: terms.warnings(),
         terms,
     }))
 }
@@ -324,6 +328,7 @@ pub(super) async fn write_versions(
                 valid_from: now,
                 valid_to: None,
                 exposure: terms.exposure(),
+                warnings: terms.warnings(),
                 terms: (*terms).clone(),
             },
         ));
