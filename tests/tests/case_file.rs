@@ -27,7 +27,8 @@ async fn open_case(app: &TestApp, creditor_count: usize) -> Case {
         .open_workout(
             &coordinator,
             &json!({"reference": "WO-CASE", "borrower_id": borrower_id, "base_currency": "SAR",
-                    "governing_law": "Kingdom of Saudi Arabia", "opened_on": "2026-11-02"}),
+                    "governing_law": "Kingdom of Saudi Arabia", "opened_on": "2026-11-02",
+                    "borrower_contacts": [{"name": "CFO", "email": "cfo@distressed.test", "language": "ar"}]}),
         )
         .await;
     let workout = id_of(&opened.json());
@@ -459,8 +460,9 @@ async fn the_watcher_announces_overdue_requests_and_the_flag_once_each() {
     let now = Utc::now();
     assert_eq!(
         jobs.run_due(now).await.unwrap(),
-        2,
-        "two requests are overdue, the fresh ones are not"
+        3,
+        "two requests are overdue, the fresh ones are not (and the opening's check of the \
+         borrower's notice contacts is due)"
     );
     assert_eq!(
         jobs.run_due(now).await.unwrap(),

@@ -460,7 +460,11 @@ async fn a_cancelled_request_is_never_announced_overdue() {
         app.pool("registry"),
         SchedulerConfig::new("registry"),
     ));
-    assert_eq!(jobs.run_due(Utc::now()).await.unwrap(), 0);
+    assert_eq!(
+        jobs.run_due(Utc::now()).await.unwrap(),
+        1,
+        "only the opening's check of the borrower's notice contacts"
+    );
     assert_eq!(
         workout_registry::cooperation::watch::schedule_open_requests(&app.pool("registry"))
             .await

@@ -39,7 +39,8 @@ async fn open_case(app: &TestApp) -> Case {
         .open_workout(
             &coordinator,
             &json!({"reference": "WO-2026-001", "borrower_id": borrower_id, "base_currency": "SAR",
-                    "governing_law": "Kingdom of Saudi Arabia", "opened_on": "2026-11-02"}),
+                    "governing_law": "Kingdom of Saudi Arabia", "opened_on": "2026-11-02",
+                    "borrower_contacts": contact("cfo@distressed.test")}),
         )
         .await;
     assert_eq!(opened.status, 201, "{:?}", opened.json());
@@ -976,5 +977,53 @@ async fn the_opening_bank_and_the_borrower_get_notice_contacts_with_the_opening(
             ("coordinator", "desk@opening.test"),
             ("borrower", "cfo@distressed.test"),
         ]
+    );
+}
+
+#[tokio::test]
+async fn a_borrower_without_notice_contacts_when_the_first_notice_is_due_is_announced_once() {
+    use workout_store::scheduler::{Scheduler, SchedulerConfig};
+    // The platform's own scheduler looks once, at start, then sleeps past the end of the test.
+    let app =
+        TestApp::spawn_with(|s| s.scheduler_poll = std::time::Duration::from_secs(3600)).await;
+    let bank = app.bank_admin("Opening Bank").await;
+    let mut opened = Vec::new();
+    for (reference, borrower_contacts) in [
+        ("WO-SILENT", None),
+        ("WO-REACHABLE", Some(contact("cfo@reachable.test"))),
+    ] {
+        let borrower = app.institution("borrower", reference).await;
+        let mut body = json!({"reference": reference, "borrower_id": borrower,
+            "base_currency": "SAR", "governing_law": "KSA", "opened_on": "2026-11-02"});
+        if let Some(contacts) = borrower_contacts {
+            body["borrower_contacts"] = contacts;
+        }
+        let answer = app.open_workout(&bank, &body).await;
+        assert_eq!(answer.status, 201, "{:?}", answer.json());
+        opened.push(id_of(&answer.json()));
+    }
+    let jobs = workout_registry::register_jobs(Scheduler::new(
+        app.pool("registry"),
+        SchedulerConfig::new("registry"),
+    ));
+    // Due 5 business days after Monday 2 November 2026 on SA: Monday 9 November, long past.
+    assert_eq!(jobs.run_due(chrono::Utc::now()).await.unwrap(), 2);
+    assert_eq!(jobs.run_due(chrono::Utc::now()).await.unwrap(), 0);
+    let audit_of = |workout: Uuid| {
+        let app = &app;
+        let bank = &bank;
+        async move { String::from_utf8(app.workout_audit(bank, workout).await.bytes).unwrap() }
+    };
+    let silent = audit_of(opened[0]).await;
+    assert_eq!(
+        silent.matches("notice_contacts_missing").count(),
+        1,
+        "{silent}"
+    );
+    assert!(silent.contains("2026-11-09"), "{silent}");
+    assert!(
+        !audit_of(opened[1])
+            .await
+            .contains("notice_contacts_missing")
     );
 }

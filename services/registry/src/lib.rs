@@ -112,9 +112,15 @@ impl RegistryState {
     }
 }
 
-/// Registers the registry's timed jobs (overdue information requests) on `scheduler`.
+/// Registers the registry's timed jobs (overdue information requests, the borrower's notice
+/// contacts when the first notice is due) on `scheduler`.
 pub fn register_jobs(scheduler: Scheduler) -> Scheduler {
-    scheduler.register(watch::OVERDUE_JOB, watch::overdue_job)
+    scheduler
+        .register(watch::OVERDUE_JOB, watch::overdue_job)
+        .register(
+            participants::notice_check::NOTICE_CONTACTS_JOB,
+            participants::notice_check::notice_contacts_job,
+        )
 }
 
 /// The registry as a service of a running process: its pool, an active signing key, its own

@@ -102,6 +102,8 @@ topics!(
         OtherClaimWithdrawn => "registry.other_claim_withdrawn",
         /// The coordinator decided whether a creditor is a related party of the borrower.
         RelatedPartyDecided => "registry.related_party_decided",
+        /// The first notice to the borrower is due and the borrower has no notice contacts.
+        NoticeContactsMissing => "registry.notice_contacts_missing",
         /// The coordinator recorded new exposure settings (contingent weight, penalties) for the
         /// workout, as agreed by the creditors.
         ExposureSettingsChanged => "registry.exposure_settings_changed",

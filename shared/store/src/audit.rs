@@ -233,13 +233,11 @@ pub(crate) async fn append(
 }
 
 /// The whole chain and its head, as the export lines.
+///
+/// The head is read first and only the entries up to it after: an entry and the head that names
+/// it are committed together, so an export taken while the chain grows is a consistent prefix of
+/// it, never entries beyond the head it ends with.
 pub async fn export(conn: &mut AsyncPgConnection, chain_id: Uuid) -> QueryResult<Vec<ExportLine>> {
-    let entries: Vec<AuditEntry> = audit_log::table
-        .filter(audit_log::chain_id.eq(chain_id))
-        .order(audit_log::seq.asc())
-        .select(AuditEntry::as_select())
-        .load(conn)
-        .await?;
     let head = audit_heads::table
         .find(chain_id)
         .select(ChainHead::as_select())
@@ -251,6 +249,13 @@ pub async fn export(conn: &mut AsyncPgConnection, chain_id: Uuid) -> QueryResult
             seq: 0,
             hash: GENESIS_HASH.to_owned(),
         });
+    let entries: Vec<AuditEntry> = audit_log::table
+        .filter(audit_log::chain_id.eq(chain_id))
+        .filter(audit_log::seq.le(head.seq))
+        .order(audit_log::seq.asc())
+        .select(AuditEntry::as_select())
+        .load(conn)
+        .await?;
     let mut lines: Vec<ExportLine> = entries.into_iter().map(ExportLine::Entry).collect();
     lines.push(ExportLine::Head(head));
     Ok(lines)

@@ -110,6 +110,13 @@ fn zone_for(calendar: &str) -> Result<FixedOffset, ApiError> {
     })
 }
 
+/// The instant day `date` starts in the time zone of business calendar `calendar`.
+pub fn start_of_day_in(calendar: &str, date: NaiveDate) -> Result<DateTime<Utc>, ApiError> {
+    date.pred_opt()
+        .and_then(|eve| overdue_at(eve, zone_for(calendar).ok()?))
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no start of day for {date}")))
+}
+
 /// When a request due on `due_on` becomes overdue: the start of the next day in `zone`, in UTC.
 pub fn overdue_at(due_on: NaiveDate, zone: FixedOffset) -> Option<DateTime<Utc>> {
     let midnight = due_on.succ_opt()?.and_hms_opt(0, 0, 0)?;
@@ -234,16 +241,38 @@ async fn announce_if_overdue(
             job.key
         ))
     })?;
-    let request: Option<OpenRequest> = information_requests::table
+    // The workout first, then the request: the order of every use case of the workout (the
+    // deciding ones lock the workout as they start). The job holds its own row meanwhile, which a
+    // use case may need too (cancelling a request drops its job), so it never waits for a busy
+    // workout: it fails and is tried again later.
+    let Some(workout_id): Option<Uuid> = information_requests::table
+        .find(id)
+        .select(information_requests::workout_id)
+        .first(conn)
+        .await
+        .optional()?
+    else {
+        return Ok(false);
+    };
+    let calendar: String = workouts::table
+        .find(workout_id)
+        .select(workouts::calendar)
+        .for_update()
+        .skip_locked()
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "workout {workout_id} is busy with a use case; the job runs again later"
+            ))
+        })?;
+    let request: OpenRequest = information_requests::table
         .find(id)
         .select(OpenRequest::as_select())
         .for_update()
         .first(conn)
-        .await
-        .optional()?;
-    let Some(request) = request else {
-        return Ok(false);
-    };
+        .await?;
     if request.answered_on.is_some()
         || request.overdue_announced_at.is_some()
         || request.cancelled_at.is_some()
@@ -251,15 +280,6 @@ async fn announce_if_overdue(
         return Ok(false);
     }
     let (workout, due_on) = (WorkoutId::from_uuid(request.workout_id), request.due_on);
-    // Lock the workout before appending to its chain, in the order every use case that may flag
-    // the borrower follows (workout, then chain head): the other order deadlocks with an answer
-    // recorded at the same moment.
-    let calendar: String = workouts::table
-        .find(workout.into_uuid())
-        .select(workouts::calendar)
-        .for_update()
-        .first(conn)
-        .await?;
     let today = now.with_timezone(&zone_for(&calendar)?).date_naive();
     if due_on >= today {
         // Only a job scheduled too early gets here; failing keeps it, to be retried later.

@@ -12,6 +12,7 @@ pub mod add;
 pub mod contacts;
 pub mod coordinator;
 pub mod list;
+pub mod notice_check;
 pub mod related;
 pub mod remove;
 pub mod roster;

@@ -10,7 +10,9 @@
 //! contacts may come with the opening request or later (`PUT .../participants/{id}/contacts`, by
 //! the coordinator or the borrower); they are needed before the first formal notice to the
 //! borrower is due (`WORKOUT_TRANSFER_NOTICE`, 5 business days after the opening date), and the
-//! participant list shows a participant without contacts by an empty `contacts`.
+//! participant list shows a participant without contacts by an empty `contacts`. If the borrower
+//! still has none when that notice is due, `registry.notice_contacts_missing` is announced once
+//! (see `participants::notice_check`).
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::NaiveDate;
@@ -31,6 +33,7 @@ use super::membership::{WorkoutRow, add_role, chain};
 use crate::RegistryState;
 use crate::identity::institutions::institution_kind;
 use crate::participants::contacts::{insert_contacts, valid_contacts};
+use crate::participants::notice_check::schedule_notice_contacts_check;
 use crate::schema::workouts;
 
 /// A request to open a workout.
@@ -197,6 +200,7 @@ pub async fn open_workout(
             }
             let borrower = add_role(conn, id, input.borrower_id, ParticipantRole::Borrower).await?;
             insert_contacts(conn, borrower, &input.borrower_contacts).await?;
+            schedule_notice_contacts_check(conn, id, input.opened_on, &input.calendar).await?;
             record(
                 conn,
                 chain(id),
