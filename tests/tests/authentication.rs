@@ -139,6 +139,11 @@ async fn forged_tokens(app: &TestApp) -> Vec<(&'static str, String, &'static str
             "invalid_token",
         ),
         (
+            "iat in the future",
+            sign(&kid, &key, &with("iat", json!(now() + 600))),
+            "invalid_token",
+        ),
+        (
             "wrong iss",
             sign(&kid, &key, &with("iss", json!("someone-else"))),
             "invalid_token",
@@ -509,4 +514,33 @@ async fn repeated_failed_sign_ins_are_slowed_down_for_known_and_unknown_emails()
         .assert_problem(429, "too_many_attempts");
     // Other accounts are not affected.
     app.sign_in(&app.admin.email, workout_tests::PASSWORD).await;
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive_and_no_other_scheme_is_taken() {
+    let app = TestApp::spawn().await;
+    let token = app.admin.token.clone();
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let header = format!("{scheme} {token}");
+        let answer = app
+            .call_with(
+                Method::GET,
+                "/registry/v1/me",
+                None,
+                None,
+                &[("authorization", header.as_str())],
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{scheme}: {:?}", answer.json());
+    }
+    let basic = format!("Basic {token}");
+    app.call_with(
+        Method::GET,
+        "/registry/v1/me",
+        None,
+        None,
+        &[("authorization", basic.as_str())],
+    )
+    .await
+    .assert_problem(401, "invalid_token");
 }

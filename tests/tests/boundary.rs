@@ -173,6 +173,21 @@ async fn health_readiness_metrics_openapi_and_docs_answer_for_every_service() {
             script.status, 200,
             "{service} docs assets are served from the binary"
         );
+        // The page makes no outside call: the online spec validator is off.
+        let initializer = app
+            .call(
+                Method::GET,
+                &format!("/{service}/docs/swagger-initializer.js"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(initializer.status, 200, "{service} docs initializer");
+        let initializer = String::from_utf8_lossy(&initializer.bytes);
+        assert!(
+            initializer.contains(r#""validatorUrl": "none""#),
+            "{service}: {initializer}"
+        );
     }
     let metrics = app.call(Method::GET, "/metrics", None, None).await;
     let text = String::from_utf8_lossy(&metrics.bytes);

@@ -288,6 +288,12 @@ impl TokenVerifier {
         if data.claims.typ != expected {
             return Err(invalid("the token is not meant for this endpoint"));
         }
+        // A token issued in the future (beyond the leeway) was not issued by this platform's
+        // clock: refused like a forgery.
+        let now = jsonwebtoken::get_current_timestamp();
+        if u64::try_from(data.claims.iat).map_or(true, |iat| iat > now + LEEWAY_SECS) {
+            return Err(invalid("the token was issued in the future"));
+        }
         Ok(data.claims)
     }
 
@@ -354,9 +360,11 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let text = value
         .to_str()
         .map_err(|_| invalid("the Authorization header is not readable"))?;
+    // The scheme is case-insensitive (RFC 9110, 11.1): `Bearer`, `bearer` and `BEARER` alike.
     let token = text
-        .strip_prefix("Bearer ")
-        .or_else(|| text.strip_prefix("bearer "))
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token)
         .ok_or_else(|| invalid("the Authorization header must be `Bearer <token>`"))?;
     Ok(token.trim().to_owned())
 }
