@@ -286,17 +286,22 @@ pub fn from_diesel(what: &'static str, error: diesel::result::Error) -> ApiError
                  character",
             )
         }
-        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => ApiError::conflict(
-            "already_exists",
-            format!(
-                "{what} already exists ({})",
-                info.constraint_name().unwrap_or("unique key")
-            ),
-        ),
+        // The constraint's name is the schema's business, not the caller's: it is logged only.
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            tracing::info!(constraint = info.constraint_name(), "{what} already exists");
+            ApiError::conflict("already_exists", format!("{what} already exists"))
+        }
         Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => ApiError::conflict(
             "concurrent_update",
             "a concurrent change got there first; retry the request",
         ),
+        // A deadlock the database broke: this request lost, nothing was written; a retry runs.
+        Error::DatabaseError(_, info) if info.message().starts_with("deadlock detected") => {
+            ApiError::conflict(
+                "concurrent_update",
+                "a concurrent change got there first; retry the request",
+            )
+        }
         other => ApiError::Internal(
             anyhow::Error::new(other).context(format!("database access to {what}")),
         ),
