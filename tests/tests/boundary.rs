@@ -360,3 +360,43 @@ async fn hostile_text_and_extreme_dates_are_refused_by_name_never_a_500() {
     imported.assert_problem(422, "validation_failed");
     assert_eq!(imported.json()["errors"][0]["field"], "line 2");
 }
+
+#[tokio::test]
+async fn a_key_given_twice_is_refused_not_read_as_its_last_value() {
+    let app = TestApp::spawn().await;
+    let bank = app.bank_admin("Opening Bank").await;
+    let borrower = app.institution("borrower", "Distressed Co").await;
+    let opened = app
+        .open_workout(
+            &bank,
+            &json!({"reference": "WO-TWICE", "borrower_id": borrower, "base_currency": "SAR",
+                    "governing_law": "KSA", "opened_on": "2026-11-02"}),
+        )
+        .await;
+    let workout = workout_tests::id_of(&opened.json());
+    let put = |body: &'static str| {
+        let request = app
+            .client
+            .put(format!(
+                "{}/registry/v1/workouts/{workout}/fx-rates/2026-11-20",
+                app.url
+            ))
+            .bearer_auth(&bank.token)
+            .header("content-type", "application/json")
+            .body(body);
+        async move { workout_tests::read(request.send().await.unwrap()).await }
+    };
+    let twice =
+        put(r#"{"rates": {"USD": "3.75", "USD": "9.99"}, "source": "SAMA reference rate"}"#).await;
+    twice.assert_problem(422, "validation_failed");
+    assert_eq!(twice.json()["errors"][0]["field"], "rates.USD");
+    let rates = app
+        .get(
+            &format!("/registry/v1/workouts/{workout}/fx-rates/2026-11-20"),
+            &bank,
+        )
+        .await;
+    assert_eq!(rates.status, 404, "nothing was stored");
+    let once = put(r#"{"rates": {"USD": "3.75"}, "source": "SAMA reference rate"}"#).await;
+    assert_eq!(once.status, 200, "{:?}", once.json());
+}

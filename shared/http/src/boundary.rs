@@ -261,6 +261,92 @@ fn escapes_a_control(bytes: &[u8]) -> bool {
     false
 }
 
+/// The path (`a.b.0.c`) of the first object key that `bytes` gives twice, if it is JSON at all:
+/// a duplicated key is refused rather than read as its last value. Malformed JSON is left to the
+/// parse that follows.
+fn duplicate_key(bytes: &[u8]) -> Option<String> {
+    use serde::de::{DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor};
+
+    struct Walk<'a> {
+        path: String,
+        found: &'a mut Option<String>,
+    }
+
+    impl Walk<'_> {
+        fn at(&self, key: &str) -> String {
+            if self.path.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{}.{key}", self.path)
+            }
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Walk<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Walk<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut index = 0_usize;
+            loop {
+                let path = self.at(&index.to_string());
+                let found = &mut *self.found;
+                if seq.next_element_seed(Walk { path, found })?.is_none() {
+                    return Ok(());
+                }
+                index += 1;
+            }
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let path = self.at(&key);
+                if !seen.insert(key) && self.found.is_none() {
+                    *self.found = Some(path.clone());
+                }
+                let found = &mut *self.found;
+                map.next_value_seed(Walk { path, found })?;
+            }
+            Ok(())
+        }
+    }
+
+    let mut found = None;
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let walk = Walk {
+        path: String::new(),
+        found: &mut found,
+    };
+    (&mut deserializer).deserialize_any(walk).ok()?;
+    found
+}
+
 /// The paths of the strings (keys too) in `value` that hold a forbidden control character.
 fn control_paths(value: &serde_json::Value, path: &str, found: &mut Vec<FieldError>) {
     let at = |key: &str| {
@@ -306,6 +392,12 @@ fn control_paths(value: &serde_json::Value, path: &str, found: &mut Vec<FieldErr
 /// control character other than tab and line breaks is refused, naming its field, whatever the
 /// endpoint: no such text reaches a use case or the database.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Some(path) = duplicate_key(bytes) {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            path,
+            "is given twice in the same object; give each key once",
+        )]));
+    }
     if escapes_a_control(bytes)
         && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
     {
