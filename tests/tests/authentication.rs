@@ -544,3 +544,33 @@ async fn the_bearer_scheme_is_case_insensitive_and_no_other_scheme_is_taken() {
     .await
     .assert_problem(401, "invalid_token");
 }
+
+#[tokio::test]
+async fn parallel_wrong_passwords_for_one_email_are_counted_before_any_is_checked() {
+    let app = TestApp::spawn().await;
+    let user = app.bank_admin("Bank A").await;
+    let attempt =
+        json!({"grant_type": "password", "email": user.email, "password": "wrong password 123"});
+    let answers = futures_util::future::join_all((0..20).map(|_| {
+        app.call(
+            Method::POST,
+            "/registry/v1/auth/token",
+            None,
+            Some(&attempt),
+        )
+    }))
+    .await;
+    let checked = answers.iter().filter(|a| a.status == 401).count();
+    let refused = answers.iter().filter(|a| a.status == 429).count();
+    assert_eq!(checked + refused, 20);
+    assert!(
+        checked <= usize::try_from(workout_registry::identity::auth::MAX_SIGN_IN_FAILURES).unwrap(),
+        "{checked} attempts were checked against the password"
+    );
+    // A right password after a failure takes back only its own attempt: the limit still holds.
+    let right =
+        json!({"grant_type": "password", "email": user.email, "password": workout_tests::PASSWORD});
+    app.call(Method::POST, "/registry/v1/auth/token", None, Some(&right))
+        .await
+        .assert_problem(429, "too_many_attempts");
+}

@@ -184,15 +184,34 @@ async fn sign_in(
     password: String,
 ) -> Result<TokenResponse, ApiError> {
     let email = email.trim().to_lowercase();
-    let mut conn = state.pool.get().await?;
     let since = Utc::now() - SIGN_IN_WINDOW;
-    let recent_failures: i64 = sign_in_failures::table
-        .filter(sign_in_failures::email.eq(&email))
-        .filter(sign_in_failures::failed_at.gt(since))
-        .count()
-        .get_result(&mut conn)
-        .await?;
-    if recent_failures >= MAX_SIGN_IN_FAILURES {
+    // Counting and recording are one step: under a lock on the e-mail, an attempt is first
+    // recorded as a failure (a reservation), and only if fewer than the limit were recorded
+    // before; so parallel attempts cannot all pass the check before any is counted. A successful
+    // sign-in takes its reservation back.
+    let reserved_at: Option<DateTime<Utc>> = transaction(&state.pool, async |conn| {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7707002))")
+            .bind::<diesel::sql_types::Text, _>(&email)
+            .execute(conn)
+            .await?;
+        let recent_failures: i64 = sign_in_failures::table
+            .filter(sign_in_failures::email.eq(&email))
+            .filter(sign_in_failures::failed_at.gt(since))
+            .count()
+            .get_result(conn)
+            .await?;
+        if recent_failures >= MAX_SIGN_IN_FAILURES {
+            return Ok(None);
+        }
+        let at: DateTime<Utc> = diesel::insert_into(sign_in_failures::table)
+            .values(sign_in_failures::email.eq(&email))
+            .returning(sign_in_failures::failed_at)
+            .get_result(conn)
+            .await?;
+        Ok::<_, ApiError>(Some(at))
+    })
+    .await?;
+    let Some(reserved_at) = reserved_at else {
         return Err(ApiError::status(
             actix_web::http::StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
@@ -201,7 +220,8 @@ async fn sign_in(
                 SIGN_IN_WINDOW.num_minutes()
             ),
         ));
-    }
+    };
+    let mut conn = state.pool.get().await?;
     let row: Option<SignInRow> = users::table
         .filter(users::email.eq(&email))
         .select(SignInRow::as_select())
@@ -210,17 +230,22 @@ async fn sign_in(
         .optional()?;
     drop(conn);
     let matches = password_matches(password, row.as_ref().map(|r| r.password_hash.clone())).await?;
+    let mut conn = state.pool.get().await?;
     let Some(user) = row.filter(|r| matches && r.disabled_at.is_none()) else {
-        let mut conn = state.pool.get().await?;
-        diesel::insert_into(sign_in_failures::table)
-            .values(sign_in_failures::email.eq(&email))
-            .execute(&mut conn)
-            .await?;
+        // The reservation stays: it was a failure.
         diesel::delete(sign_in_failures::table.filter(sign_in_failures::failed_at.lt(since)))
             .execute(&mut conn)
             .await?;
         return Err(invalid_credentials());
     };
+    diesel::delete(
+        sign_in_failures::table
+            .filter(sign_in_failures::email.eq(&email))
+            .filter(sign_in_failures::failed_at.eq(reserved_at)),
+    )
+    .execute(&mut conn)
+    .await?;
+    drop(conn);
     let state = state.clone();
     transaction(&state.pool.clone(), async move |conn| {
         let session = SessionId::new();
