@@ -17,12 +17,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use workout_domain::claims::{ClaimantKind, OtherClaim, OtherClaimInput};
 use workout_domain::{Action, Currency, Money, RegistryTopic, WorkoutId};
-use workout_http::{ApiError, Caller, FieldError, JsonBody, Page, PageQuery};
+use workout_http::{ApiError, Caller, JsonBody, Page, PageQuery};
 use workout_runtime::Routes;
 use workout_store::Reply;
 use workout_store::record::to_json;
 
 use crate::RegistryState;
+use crate::facilities::terms::refused;
 use crate::facilities::versions::end_of;
 use crate::schema::other_claims;
 use crate::text::written;
@@ -159,14 +160,7 @@ pub async fn record_claim(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let workout = path.into_inner();
-    let checked = body.value.validate().map_err(|issues| {
-        ApiError::Validation(
-            issues
-                .into_iter()
-                .map(|issue| FieldError::new(issue.field, issue.message))
-                .collect(),
-        )
-    });
+    let checked = body.value.validate().map_err(refused);
     let recorded_by = decider.caller.user_id.into_uuid();
     decider
         .decide(

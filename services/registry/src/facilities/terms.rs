@@ -6,7 +6,9 @@
 //! the workout. Every problem is reported, each with its field.
 
 use diesel_async::AsyncPgConnection;
-use workout_domain::{CreditorClass, FacilityInput, FacilityTerms, ParticipantRole, WorkoutId};
+use workout_domain::{
+    CreditorClass, FacilityInput, FacilityTerms, FieldIssue, ParticipantRole, WorkoutId,
+};
 use workout_http::{ApiError, FieldError};
 
 use crate::cooperation::watch::today_in;
@@ -36,14 +38,7 @@ pub fn validate(input: &FacilityInput, member: &Membership) -> Result<FacilityTe
     let today = today_in(&member.workout.calendar)?;
     let terms = input
         .validate_on(&classes_of(member), today)
-        .map_err(|issues| {
-            ApiError::Validation(
-                issues
-                    .into_iter()
-                    .map(|i| FieldError::new(i.field, i.message))
-                    .collect(),
-            )
-        })?;
+        .map_err(refused)?;
     if !terms.secured() && !terms.collateral().is_empty() {
         return Err(ApiError::invalid_field(
             "secured",
@@ -51,6 +46,16 @@ pub fn validate(input: &FacilityInput, member: &Membership) -> Result<FacilityTe
         ));
     }
     Ok(terms)
+}
+
+/// The 422 that names each field of `issues` (a domain validation's findings) and why.
+pub fn refused(issues: Vec<FieldIssue>) -> ApiError {
+    ApiError::Validation(
+        issues
+            .into_iter()
+            .map(|issue| FieldError::new(issue.field, issue.message))
+            .collect(),
+    )
 }
 
 /// Every guarantee must name an active guarantor of the workout.

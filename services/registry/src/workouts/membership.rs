@@ -173,7 +173,12 @@ pub async fn locked_membership(
     workout: WorkoutId,
     caller: &Caller,
 ) -> Result<Membership, ApiError> {
-    membership(conn, workout, caller).await?;
+    // The outsider's 404 first, from the roles alone (no lock taken for a stranger).
+    Access::new(
+        workout,
+        caller.institution_id,
+        roles_of(conn, workout, caller.institution_id).await?,
+    )?;
     let workout_row = load_workout(conn, workout, true).await?;
     let roles = roles_of(conn, workout, caller.institution_id).await?;
     Ok(Membership {
