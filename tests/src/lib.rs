@@ -176,6 +176,25 @@ impl TestApp {
         self.pool(schema)
     }
 
+    /// The registry's timed jobs, for a test that runs them itself as of instants it chooses. The
+    /// hourly audit checkpoint job is taken out (its own test runs it), so that the jobs a run
+    /// reports done are only the case's.
+    pub async fn registry_jobs(&self) -> workout_store::scheduler::Scheduler {
+        let pool = self.pool("registry");
+        let mut conn = pool.get().await.expect("a registry connection");
+        workout_store::scheduler::cancel(
+            &mut conn,
+            workout_registry::workouts::audit::CHECKPOINT_JOB,
+            "all",
+        )
+        .await
+        .expect("the checkpoint job is cancelled");
+        workout_registry::register_jobs(workout_store::scheduler::Scheduler::new(
+            pool.clone(),
+            workout_store::scheduler::SchedulerConfig::new("registry"),
+        ))
+    }
+
     /// Service tokens of service client `name` (created, or its secret reset, in the registry), as
     /// a relay of that service uses them; share them between replicas of one service.
     pub async fn service_tokens(&self, name: &str) -> Arc<ServiceTokens> {

@@ -25,7 +25,7 @@ async fn the_platform_chain_records_every_identity_change_and_verifies_offline()
     assert_eq!(export.status, 200);
     assert!(export.content_type().starts_with("application/x-ndjson"));
     let text = String::from_utf8(export.bytes.clone()).unwrap();
-    let verified = verify(&text, None).expect("an untouched chain verifies");
+    let verified = verify(&text, Default::default()).expect("an untouched chain verifies");
     let actions: Vec<String> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -65,17 +65,40 @@ async fn the_platform_chain_records_every_identity_change_and_verifies_offline()
             .await
             .is_err()
     );
-    // ...and an edit by someone who can switch that off is still found by the verifier.
+    assert!(
+        conn.batch_execute("UPDATE audit_details SET after = '{}' WHERE seq = 4")
+            .await
+            .is_err_and(|e| e.to_string().contains("append-only")),
+        "the details stored apart too"
+    );
+    // ...and an edit by someone who can switch that off is still found by the verifier: of the
+    // details (they no longer match the hash the entry commits to) or of the entry itself.
+    conn.batch_execute(
+        "ALTER TABLE audit_details DISABLE TRIGGER audit_details_append_only;
+         UPDATE audit_details SET after = jsonb_set(after, '{email}', '\"mallory@evil.test\"') WHERE seq = 4;
+         ALTER TABLE audit_details ENABLE TRIGGER audit_details_append_only;",
+    )
+    .await
+    .unwrap();
+    let tampered = app.get("/registry/v1/audit/platform", &app.admin).await;
+    let broken = verify(
+        &String::from_utf8(tampered.bytes).unwrap(),
+        Default::default(),
+    );
+    assert_eq!(broken.unwrap_err(), BrokenLink::DetailsMismatch { seq: 4 });
     conn.batch_execute(
         "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only;
-         UPDATE audit_log SET after = jsonb_set(after, '{email}', '\"mallory@evil.test\"') WHERE seq = 4;
+         UPDATE audit_log SET action = 'user_deleted' WHERE seq = 2;
          ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only;",
     )
     .await
     .unwrap();
     let tampered = app.get("/registry/v1/audit/platform", &app.admin).await;
-    let broken = verify(&String::from_utf8(tampered.bytes).unwrap(), None);
-    assert_eq!(broken.unwrap_err(), BrokenLink::ContentMismatch { seq: 4 });
+    let broken = verify(
+        &String::from_utf8(tampered.bytes).unwrap(),
+        Default::default(),
+    );
+    assert_eq!(broken.unwrap_err(), BrokenLink::ContentMismatch { seq: 2 });
 }
 
 #[tokio::test]

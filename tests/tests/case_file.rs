@@ -7,7 +7,6 @@ use diesel::prelude::*;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use serde_json::{Value, json};
 use uuid::Uuid;
-use workout_store::scheduler::{Scheduler, SchedulerConfig};
 use workout_store::schema::scheduled_jobs;
 use workout_tests::{Actor, TestApp, id_of};
 
@@ -453,10 +452,7 @@ async fn the_watcher_announces_overdue_requests_and_the_flag_once_each() {
                 .unwrap(),
         );
     }
-    let jobs = workout_registry::register_jobs(Scheduler::new(
-        app.pool("registry"),
-        SchedulerConfig::new("registry"),
-    ));
+    let jobs = app.registry_jobs().await;
     let now = Utc::now();
     assert_eq!(
         jobs.run_due(now).await.unwrap(),
@@ -486,7 +482,7 @@ async fn the_watcher_announces_overdue_requests_and_the_flag_once_each() {
         2
     );
     assert_eq!(chain.matches("\"action\":\"borrower_flagged\"").count(), 1);
-    workout_store::audit::verify(&chain, None).unwrap();
+    workout_store::audit::verify(&chain, Default::default()).unwrap();
 
     let received = workout_tests::eventually(std::time::Duration::from_secs(10), || async {
         let events = app
@@ -579,7 +575,7 @@ async fn the_watcher_announces_overdue_requests_and_the_flag_once_each() {
         1,
         "the borrower is flagged once"
     );
-    workout_store::audit::verify(&chain, None).unwrap();
+    workout_store::audit::verify(&chain, Default::default()).unwrap();
 }
 
 #[tokio::test]

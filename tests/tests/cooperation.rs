@@ -9,7 +9,6 @@ use std::time::Duration;
 use chrono::{Days, NaiveDate, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
-use workout_store::scheduler::{Scheduler, SchedulerConfig};
 use workout_tests::{Actor, TestApp, id_of};
 
 struct Case {
@@ -91,7 +90,7 @@ async fn chain(app: &TestApp, case: &Case) -> Vec<Value> {
             .bytes,
     )
     .unwrap();
-    workout_store::audit::verify(&text, None).unwrap();
+    workout_store::audit::verify(&text, Default::default()).unwrap();
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
@@ -456,10 +455,7 @@ async fn a_cancelled_request_is_never_announced_overdue() {
             .await;
         assert_eq!(cancelled.status, 200, "{:?}", cancelled.json());
     }
-    let jobs = workout_registry::register_jobs(Scheduler::new(
-        app.pool("registry"),
-        SchedulerConfig::new("registry"),
-    ));
+    let jobs = app.registry_jobs().await;
     assert_eq!(
         jobs.run_due(Utc::now()).await.unwrap(),
         1,

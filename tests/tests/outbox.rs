@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::json;
 use tokio::sync::watch;
 use uuid::Uuid;
-use workout_domain::Topic;
+use workout_domain::{Disclosure, Topic};
 use workout_runtime::Settings;
 use workout_store::audit::Actor;
 use workout_store::outbox::{Relay, RelayConfig, Subscriber};
@@ -97,6 +97,7 @@ async fn enqueue(pool: &Pool, topics: &[&'static str]) -> Vec<Uuid> {
             Chain::Platform,
             &actor,
             Named(topic),
+            Disclosure::Participants,
             None,
             &payload,
         );

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use workout_domain::Topic;
+use workout_domain::{Disclosure, Topic};
 use workout_store::audit::Actor;
 use workout_store::outbox::{Relay, RelayConfig, Subscriber};
 use workout_store::{Chain, record};
@@ -34,6 +34,7 @@ async fn two_relays_on_one_outbox_deliver_each_event_once() {
                 Chain::Platform,
                 &Actor::service("test"),
                 Replicated,
+                Disclosure::Participants,
                 None,
                 &json!({"n": n}),
             )

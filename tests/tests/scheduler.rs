@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use tokio::sync::{Notify, mpsc, watch};
-use workout_domain::{Topic, WorkoutId};
+use workout_domain::{Disclosure, Topic, WorkoutId};
 use workout_store::Pool;
 use workout_store::audit::Actor;
 use workout_store::scheduler::{self, Job, JobFuture, Scheduler, SchedulerConfig};
@@ -99,7 +99,16 @@ async fn ran(
     key: &str,
 ) -> anyhow::Result<()> {
     let actor = Actor::service("jobs");
-    record(conn, chain, &actor, topic, None, &json!({ "key": key })).await?;
+    record(
+        conn,
+        chain,
+        &actor,
+        topic,
+        Disclosure::Participants,
+        None,
+        &json!({ "key": key }),
+    )
+    .await?;
     Ok(())
 }
 

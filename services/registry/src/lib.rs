@@ -113,10 +113,14 @@ impl RegistryState {
 }
 
 /// Registers the registry's timed jobs (overdue information requests, the borrower's notice
-/// contacts when the first notice is due) on `scheduler`.
+/// contacts when the first notice is due, the audit chains' signed checkpoints) on `scheduler`.
 pub fn register_jobs(scheduler: Scheduler) -> Scheduler {
     scheduler
         .register(watch::OVERDUE_JOB, watch::overdue_job)
+        .register(
+            workouts::audit::CHECKPOINT_JOB,
+            workouts::audit::checkpoint_job,
+        )
         .register(
             participants::notice_check::NOTICE_CONTACTS_JOB,
             participants::notice_check::notice_contacts_job,
@@ -139,6 +143,7 @@ pub async fn service(
         client_secret: secret,
     });
     watch::schedule_open_requests(&pool).await?;
+    workouts::audit::schedule_checkpoints(&mut *pool.get().await?).await?;
     let scheduler = register_jobs(ctx.scheduler("registry", pool.clone()));
     let state = RegistryState::new(pool.clone(), config);
     let relay = ctx.relay("registry", pool.clone(), tokens);

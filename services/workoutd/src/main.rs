@@ -5,14 +5,14 @@
 //! workoutd migrate                      create the database if missing and apply all migrations
 //! workoutd create-admin EMAIL [NAME]    create a platform admin (password from WORKOUT_ADMIN_PASSWORD,
 //!                                       or a generated one, printed once)
-//! workoutd audit-verify FILE            verify an exported audit chain (JSON lines) offline
+//! workoutd audit-verify FILE [--keys FILE|URL] [--since FILE]
+//!                                       verify an exported audit chain (JSON lines) offline
 //! ```
 
 use anyhow::Context as _;
 use workout_runtime::Settings;
 
-const USAGE: &str =
-    "usage: workoutd [serve | migrate | create-admin EMAIL [NAME] | audit-verify FILE | --help]";
+const USAGE: &str = "usage: workoutd [serve | migrate | create-admin EMAIL [NAME] | audit-verify FILE [--keys FILE|URL] [--since FILE] | --help]";
 
 const HELP: &str = "workoutd: the workout platform, all five services in one process.
 
@@ -24,7 +24,13 @@ commands:
   create-admin EMAIL [NAME]
                            create a platform admin; the password is WORKOUT_ADMIN_PASSWORD,
                            or a generated one printed once
-  audit-verify FILE        verify an exported audit chain (JSON lines) offline
+  audit-verify FILE [--keys FILE|URL] [--since FILE]
+                           verify an exported audit chain (JSON lines): every link, that it
+                           reaches its head and, with --keys (the registry's document keys,
+                           /registry/v1/.well-known/document-keys.json, as a file or URL), the
+                           signatures of the head and of every checkpoint; with --since (an
+                           earlier export or its head line), that the chain still contains that
+                           head, so no entry up to it was removed since
   --help                   this text
 
 Configuration comes from environment variables (DATABASE_URL, BIND_ADDR, ...); see the README.";
@@ -38,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{HELP}");
             return Ok(());
         }
-        "audit-verify" => return audit_verify(args.get(1).context(USAGE)?),
+        "audit-verify" => return audit_verify(&args[1..]).await,
         _ => {}
     }
     let settings = Settings::from_env(8080, true)?;
@@ -84,16 +90,85 @@ async fn create_admin(settings: &Settings, args: &[String]) -> anyhow::Result<()
     Ok(())
 }
 
-fn audit_verify(path: &str) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
-    match workout_store::audit::verify(&text, None) {
-        Ok(verified) => {
-            println!(
-                "ok: {} entries, head {} {}",
-                verified.entries, verified.head.seq, verified.head.hash
-            );
-            Ok(())
+async fn audit_verify(args: &[String]) -> anyhow::Result<()> {
+    use workout_store::audit::{ChainHead, ExportLine, Trust, verify};
+    let (mut file, mut keys_from, mut since_from) = (None, None, None);
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--keys" => keys_from = Some(rest.next().context(USAGE)?),
+            "--since" => since_from = Some(rest.next().context(USAGE)?),
+            _ if file.is_none() && !arg.starts_with("--") => file = Some(arg),
+            other => anyhow::bail!("unexpected argument {other:?}\n{USAGE}"),
         }
-        Err(broken) => anyhow::bail!("broken chain: {broken}"),
     }
+    let path = file.context(USAGE)?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    let keys: Option<jsonwebtoken::jwk::JwkSet> = match keys_from {
+        Some(from) if from.starts_with("http://") || from.starts_with("https://") => Some(
+            reqwest::get(from.as_str())
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .with_context(|| format!("fetching the keys from {from}"))?
+                .json()
+                .await
+                .with_context(|| format!("reading the keys from {from}"))?,
+        ),
+        Some(from) => Some(
+            serde_json::from_str(
+                &std::fs::read_to_string(from).with_context(|| format!("reading {from}"))?,
+            )
+            .with_context(|| format!("{from} is not a JWKS"))?,
+        ),
+        None => None,
+    };
+    // The head saved earlier: its own file, or the head line of an earlier export.
+    let since: Option<ChainHead> = match since_from {
+        Some(from) => {
+            let saved = std::fs::read_to_string(from).with_context(|| format!("reading {from}"))?;
+            let head = saved.lines().rev().find_map(|line| {
+                match serde_json::from_str::<ExportLine>(line) {
+                    Ok(ExportLine::Head(head)) => Some(head),
+                    _ => serde_json::from_str::<ChainHead>(line).ok(),
+                }
+            });
+            Some(head.with_context(|| format!("{from} holds no chain head"))?)
+        }
+        None => None,
+    };
+    let trust = Trust {
+        keys: keys.as_ref(),
+        since: since.as_ref(),
+    };
+    let verified =
+        verify(&text, trust).map_err(|broken| anyhow::anyhow!("broken chain: {broken}"))?;
+    println!(
+        "ok: {} entries, head {} {}",
+        verified.entries, verified.head.seq, verified.head.hash
+    );
+    match &verified.head_signed_by {
+        Some(kid) => println!(
+            "signed: the head by key {kid}, and {} checkpoints in the chain",
+            verified.checkpoints
+        ),
+        None => println!(
+            "not authenticated: give --keys to check the head's signature (without it, a cut tail with a rewritten head cannot be told from a complete chain)"
+        ),
+    }
+    if let Some(since) = &since {
+        println!("contains the earlier head {} {}", since.seq, since.hash);
+    }
+    if verified.withheld > 0 {
+        println!(
+            "withheld: the details of {} entries are not in this export; their hashes are verified",
+            verified.withheld
+        );
+    }
+    if verified.unchecked > 0 {
+        println!(
+            "unchecked: {} entries written before details were stored apart are withheld; only their place in the chain is verified",
+            verified.unchecked
+        );
+    }
+    Ok(())
 }

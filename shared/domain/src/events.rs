@@ -7,9 +7,13 @@
 //!
 //! Rules: a topic's name never changes once published (subscribers route on its prefix and match
 //! on its name); every recorded change names exactly one topic; the audit action is the topic's
-//! name without the service prefix, so the chain and the event stream read alike.
+//! name without the service prefix, so the chain and the event stream read alike. Each topic
+//! says who may read the details of its changes ([`RegistryTopic::disclosure`]), by the rule of the
+//! endpoints that show the same record.
 
 use std::fmt;
+
+use crate::{Action, Disclosure, InstitutionId};
 
 /// A topic of some service's events.
 pub trait Topic: Copy + fmt::Debug + Send + Sync {
@@ -109,6 +113,49 @@ topics!(
         ExposureSettingsChanged => "registry.exposure_settings_changed",
     }
 );
+
+impl RegistryTopic {
+    /// Who may read the details of a change announced under this topic: the same rule as the
+    /// endpoints that show that record. `position_of` names the creditor whose position a facility
+    /// change shows; without it such a change is shown only to those who see every position.
+    pub fn disclosure(self, position_of: Option<InstitutionId>) -> Disclosure {
+        use RegistryTopic as T;
+        match self {
+            T::FacilityChanged | T::FacilityWithdrawn => {
+                position_of.map_or(Disclosure::AllPositions, Disclosure::PositionOf)
+            }
+            T::InformationRequestSent
+            | T::InformationRequestAnswered
+            | T::InformationRequestOverdue
+            | T::InformationRequestAnswerCorrected
+            | T::InformationRequestCancelled
+            | T::BorrowerFlagged
+            | T::BorrowerClassified
+            | T::BorrowerClassificationLifted => {
+                Disclosure::Permitted(Action::ReadInformationRequests)
+            }
+            T::OtherClaimRecorded | T::OtherClaimWithdrawn => {
+                Disclosure::Permitted(Action::ReadOtherClaims)
+            }
+            T::RelatedPartyDecided => Disclosure::Permitted(Action::ReadRelatedParties),
+            T::InstitutionCreated
+            | T::UserCreated
+            | T::UserDisabled
+            | T::SigningKeyCreated
+            | T::SigningKeyRetired
+            | T::WorkoutOpened
+            | T::ParticipantAdded
+            | T::ParticipantRemoved
+            | T::ParticipantContactsChanged
+            | T::WorkoutStatusChanged
+            | T::CoordinatorAppointed
+            | T::FxRatesSet
+            | T::SnapshotFrozen
+            | T::NoticeContactsMissing
+            | T::ExposureSettingsChanged => Disclosure::Participants,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

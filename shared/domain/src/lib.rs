@@ -51,7 +51,7 @@ pub use money::{Currency, CurrencyError, Money, MoneyError};
 pub use percentage::{Percentage, PercentageError};
 pub use settings::ExposureSettings;
 pub use workout::{
-    Action, InstitutionKind, ParticipantRole, PositionView, UnknownName, WorkoutStatus,
+    Action, Disclosure, InstitutionKind, ParticipantRole, PositionView, UnknownName, WorkoutStatus,
 };
 
 /// Re-exports used by [`define_id!`] so that crates invoking the macro need not depend on

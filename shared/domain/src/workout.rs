@@ -275,11 +275,36 @@ pub enum Action {
     ReadOtherClaims,
     /// Decide whether a creditor is a related party of the borrower.
     DecideRelatedParty,
+    /// Read those decisions.
+    ReadRelatedParties,
     /// Freeze the record-date snapshot of a date (immutable and signed).
     FreezeSnapshot,
     /// Record the exposure settings the creditors agreed (contingent weight, penalties).
     SetExposureSettings,
 }
+
+wire_names!(Action, "action", {
+    AddParticipant => "add_participant",
+    RemoveParticipant => "remove_participant",
+    ChangeOthersContacts => "change_others_contacts",
+    EnterFacilities => "enter_facilities",
+    SetFxRates => "set_fx_rates",
+    ReadFxRates => "read_fx_rates",
+    ReadDrift => "read_drift",
+    SendInformationRequest => "send_information_request",
+    AnswerInformationRequest => "answer_information_request",
+    ReadInformationRequests => "read_information_requests",
+    CorrectAnswerDate => "correct_answer_date",
+    CancelInformationRequest => "cancel_information_request",
+    ClassifyBorrower => "classify_borrower",
+    ExportAudit => "export_audit",
+    RecordOtherClaims => "record_other_claims",
+    ReadOtherClaims => "read_other_claims",
+    DecideRelatedParty => "decide_related_party",
+    ReadRelatedParties => "read_related_parties",
+    FreezeSnapshot => "freeze_snapshot",
+    SetExposureSettings => "set_exposure_settings",
+});
 
 impl Action {
     /// The roles that may take this action (the permission table).
@@ -311,7 +336,7 @@ impl Action {
             Self::AnswerInformationRequest | Self::ReadInformationRequests => {
                 &[Coordinator, Borrower]
             }
-            Self::ReadOtherClaims => &[Coordinator, Borrower, Creditor],
+            Self::ReadOtherClaims | Self::ReadRelatedParties => &[Coordinator, Borrower, Creditor],
             Self::ReadFxRates | Self::ExportAudit => EVERYONE,
         }
     }
@@ -343,6 +368,7 @@ impl Action {
             Self::RecordOtherClaims => "record claims of creditors not on the platform",
             Self::ReadOtherClaims => "read claims of creditors not on the platform",
             Self::DecideRelatedParty => "decide whether a creditor is a related party",
+            Self::ReadRelatedParties => "read the related-party decisions",
             Self::FreezeSnapshot => "freeze a record-date snapshot",
             Self::SetExposureSettings => "record the exposure settings",
         }
@@ -391,6 +417,69 @@ impl PositionView {
             Self::All => true,
             Self::Own(own) => own == creditor,
             Self::None => false,
+        }
+    }
+}
+
+/// Who may read the details of a recorded change (the `before` and `after` of its audit entry):
+/// the permission table and the positions' visibility rule, applied to the audit chain, so that an
+/// export shows a participant exactly what the endpoints show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disclosure {
+    /// Every participant.
+    Participants,
+    /// The participants the permission table allows this action (e.g. reading information
+    /// requests).
+    Permitted(Action),
+    /// The details show this creditor's position: whoever [`PositionView`] lets see it.
+    PositionOf(InstitutionId),
+    /// The details show several creditors' positions: whoever sees every position.
+    AllPositions,
+}
+
+impl Disclosure {
+    /// Whether `institution`, holding `roles` in the workout, may read the details.
+    pub fn shows_to(self, institution: InstitutionId, roles: &[ParticipantRole]) -> bool {
+        if roles.is_empty() {
+            return false;
+        }
+        match self {
+            Self::Participants => true,
+            Self::Permitted(action) => action.allowed_for(roles),
+            Self::PositionOf(creditor) => PositionView::of(institution, roles).shows(creditor),
+            Self::AllPositions => PositionView::of(institution, roles) == PositionView::All,
+        }
+    }
+}
+
+impl fmt::Display for Disclosure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Participants => f.write_str("participants"),
+            Self::Permitted(action) => write!(f, "permitted:{action}"),
+            Self::PositionOf(creditor) => write!(f, "position_of:{creditor}"),
+            Self::AllPositions => f.write_str("all_positions"),
+        }
+    }
+}
+
+impl FromStr for Disclosure {
+    type Err = UnknownName;
+
+    fn from_str(text: &str) -> Result<Self, UnknownName> {
+        let unknown = || UnknownName {
+            what: "disclosure",
+            value: text.to_owned(),
+        };
+        match text.split_once(':') {
+            None if text == "participants" => Ok(Self::Participants),
+            None if text == "all_positions" => Ok(Self::AllPositions),
+            Some(("permitted", action)) => action.parse().map(Self::Permitted),
+            Some(("position_of", creditor)) => creditor
+                .parse()
+                .map(Self::PositionOf)
+                .map_err(|_| unknown()),
+            _ => Err(unknown()),
         }
     }
 }
@@ -499,6 +588,9 @@ mod tests {
         assert!(Action::AnswerInformationRequest.allowed_for(&[R::Borrower]));
         assert!(!Action::AnswerInformationRequest.allowed_for(&[R::Creditor]));
         assert!(!Action::ExportAudit.allowed_for(&[]));
+        for action in Action::ALL {
+            assert_eq!(action.as_str().parse::<Action>(), Ok(*action));
+        }
         assert_eq!(
             Action::SetFxRates.refusal(),
             "only a participant with the role coordinator may set FX rates in this workout"
@@ -522,5 +614,34 @@ mod tests {
             assert_eq!(PositionView::of(me, &[role]), PositionView::None);
             assert!(!PositionView::of(me, &[role]).shows(me));
         }
+    }
+
+    #[test]
+    fn a_disclosure_shows_details_as_the_endpoints_show_them_and_reads_back_from_its_name() {
+        use ParticipantRole as R;
+        let (me, other) = (InstitutionId::new(), InstitutionId::new());
+        let mine = Disclosure::PositionOf(me);
+        assert!(mine.shows_to(me, &[R::Creditor]));
+        assert!(!mine.shows_to(other, &[R::Creditor]));
+        assert!(mine.shows_to(other, &[R::Coordinator]));
+        assert!(mine.shows_to(other, &[R::Borrower]));
+        assert!(!mine.shows_to(other, &[R::Advisor]));
+        assert!(!Disclosure::AllPositions.shows_to(me, &[R::Creditor]));
+        assert!(Disclosure::AllPositions.shows_to(me, &[R::Coordinator]));
+        let requests = Disclosure::Permitted(Action::ReadInformationRequests);
+        assert!(requests.shows_to(me, &[R::Borrower]));
+        assert!(!requests.shows_to(me, &[R::Creditor]));
+        assert!(Disclosure::Participants.shows_to(me, &[R::Observer]));
+        assert!(!Disclosure::Participants.shows_to(me, &[]));
+        for disclosure in [
+            Disclosure::Participants,
+            requests,
+            mine,
+            Disclosure::AllPositions,
+        ] {
+            assert_eq!(disclosure.to_string().parse::<Disclosure>(), Ok(disclosure));
+        }
+        assert!("position_of:nonsense".parse::<Disclosure>().is_err());
+        assert!("everyone".parse::<Disclosure>().is_err());
     }
 }

@@ -3,13 +3,15 @@
 //! Rules: every state change calls [`record`] once, inside the use case's transaction, so the
 //! change, its audit entry on the right chain and its outbox event commit together or not at all.
 //! The event's topic is a typed [`Topic`] of the emitting service; the audit action is the topic's
-//! action; the event's payload is the state after the change. No other code appends to the audit
-//! chain or writes to the outbox.
+//! action; the event's payload is the state after the change; who may read the change's details
+//! is its [`Disclosure`]. No other code appends to the audit chain (but the chain's own signed
+//! checkpoints, [`crate::audit::checkpoint`], which are no change and announce nothing) or writes to
+//! the outbox.
 
 use diesel_async::AsyncPgConnection;
 use serde::Serialize;
 use uuid::Uuid;
-use workout_domain::{Topic, WorkoutId};
+use workout_domain::{Disclosure, Topic, WorkoutId};
 use workout_http::ApiError;
 
 use crate::audit::{self, Actor, Change, PLATFORM_CHAIN};
@@ -46,12 +48,14 @@ pub fn to_json(value: &impl Serialize) -> Result<serde_json::Value, ApiError> {
 }
 
 /// Records one change in the caller's transaction: appends `before` and `after` to `chain` as
-/// done by `actor`, and enqueues the event `topic` carrying `after`; returns the event's id.
+/// done by `actor`, readable as `disclosure` says, and enqueues the event `topic` carrying
+/// `after`; returns the event's id.
 pub async fn record(
     conn: &mut AsyncPgConnection,
     chain: Chain,
     actor: &Actor,
     topic: impl Topic,
+    disclosure: Disclosure,
     before: Option<serde_json::Value>,
     after: &impl Serialize,
 ) -> Result<Uuid, ApiError> {
@@ -63,6 +67,7 @@ pub async fn record(
             chain_id: chain.id(),
             actor: actor.clone(),
             action: topic.action().to_owned(),
+            disclosure,
             before,
             after: Some(after),
         },

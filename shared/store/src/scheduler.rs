@@ -11,7 +11,8 @@
 //!   handler registered for its kind in that same transaction, where it also marks the job done:
 //!   what the handler records (audit entries, outbox events) and the done mark commit together.
 //!   The row stays locked until that commit and a done job is never claimed again, so several
-//!   replicas never run one job twice.
+//!   replicas never run one job twice. A handler may reschedule its own job (a recurring job):
+//!   with another due time it stays pending instead of being marked done.
 //! - A handler that fails is rolled back to a savepoint taken before it ran (none of its writes
 //!   remain); the failure is stored on the row (`attempts`, `last_error`) and the job is retried
 //!   after [`backoff`] (1 s doubling, at most 10 min). A job of a kind without a handler is such a
@@ -240,7 +241,9 @@ impl Scheduler {
             };
             match ran {
                 Ok(()) => {
+                    // A handler that rescheduled its own job (another due time) leaves it pending.
                     diesel::update(scheduled_jobs::table.find(job.id))
+                        .filter(scheduled_jobs::due_at.eq(job.due_at))
                         .set(scheduled_jobs::done_at.eq(diesel::dsl::now))
                         .execute(conn)
                         .await?;

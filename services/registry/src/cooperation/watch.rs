@@ -79,6 +79,7 @@ pub async fn flag_if_non_cooperative(
         chain(workout),
         &Actor::service("registry"),
         RegistryTopic::BorrowerFlagged,
+        RegistryTopic::BorrowerFlagged.disclosure(None),
         None,
         &BorrowerFlagged {
             workout_id: workout.into_uuid(),
@@ -296,6 +297,7 @@ async fn announce_if_overdue(
         chain(workout),
         &Actor::service("registry"),
         RegistryTopic::InformationRequestOverdue,
+        RegistryTopic::InformationRequestOverdue.disclosure(None),
         None,
         &InformationRequestOverdue {
             id,

@@ -57,7 +57,13 @@ pub async fn create_facility(
             )
             .await?;
             member
-                .record(conn, RegistryTopic::FacilityChanged, None, &facility)
+                .record_position(
+                    conn,
+                    RegistryTopic::FacilityChanged,
+                    Some(creditor),
+                    None,
+                    &facility,
+                )
                 .await?;
             Reply::created(
                 format!("/registry/v1/workouts/{workout}/facilities/{}", facility.id),

@@ -238,7 +238,13 @@ pub async fn import_facilities(
                     updated += 1;
                 }
                 member
-                    .record(conn, RegistryTopic::FacilityChanged, before, &after)
+                    .record_position(
+                        conn,
+                        RegistryTopic::FacilityChanged,
+                        Some(creditor),
+                        before,
+                        &after,
+                    )
                     .await?;
                 written.push(after);
             }
@@ -263,7 +269,13 @@ pub async fn import_facilities(
                         reason: REPLACED_REASON.to_owned(),
                     };
                     member
-                        .record(conn, RegistryTopic::FacilityWithdrawn, Some(before), &after)
+                        .record_position(
+                            conn,
+                            RegistryTopic::FacilityWithdrawn,
+                            Some(creditor),
+                            Some(before),
+                            &after,
+                        )
                         .await?;
                     // In reference order: `current` is sorted by reference.
                     withdrawn_references.push(facility.terms.reference().to_owned());

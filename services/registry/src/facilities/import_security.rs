@@ -181,7 +181,13 @@ pub async fn import_security(
             let mut facilities = Vec::with_capacity(written.len());
             for (before, after) in written {
                 member
-                    .record(conn, RegistryTopic::FacilityChanged, before, &after)
+                    .record_position(
+                        conn,
+                        RegistryTopic::FacilityChanged,
+                        Some(creditor),
+                        before,
+                        &after,
+                    )
                     .await?;
                 facilities.push(after);
             }

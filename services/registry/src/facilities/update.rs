@@ -67,7 +67,13 @@ pub async fn update_facility(
             )
             .await?;
             member
-                .record(conn, RegistryTopic::FacilityChanged, before, &after)
+                .record_position(
+                    conn,
+                    RegistryTopic::FacilityChanged,
+                    Some(creditor),
+                    before,
+                    &after,
+                )
                 .await?;
             Ok(Reply::ok(&after)?.with_etag(etag(after.version)))
         })

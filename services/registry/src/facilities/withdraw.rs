@@ -77,7 +77,13 @@ pub async fn withdraw_facility(
                 reason: reason.clone(),
             };
             member
-                .record(conn, RegistryTopic::FacilityWithdrawn, Some(before), &after)
+                .record_position(
+                    conn,
+                    RegistryTopic::FacilityWithdrawn,
+                    Some(creditor),
+                    Some(before),
+                    &after,
+                )
                 .await?;
             Ok(Reply::ok(&FacilityVersion {
                 version,

@@ -6,22 +6,20 @@
 
 use actix_web::{HttpResponse, get, web};
 use workout_http::{ApiError, PlatformAdmin};
-use workout_store::audit::{self, PLATFORM_CHAIN};
+use workout_store::audit::{self, PLATFORM_CHAIN, Reader};
 
 use crate::RegistryState;
 
 /// `GET /registry/v1/audit/platform` (platform admin): the platform chain as JSON lines, ending
 /// with its head; verify it offline with `workoutd audit-verify`.
 #[utoipa::path(tag = "audit", security(("bearer" = [])),
-    responses((status = 200, description = "JSON lines: entries, then the head", content_type = "application/x-ndjson"), (status = 403, body = workout_http::Problem)))]
+    responses((status = 200, description = "JSON lines: entries, then the signed head", content_type = "application/x-ndjson"), (status = 403, body = workout_http::Problem)))]
 #[get("/v1/audit/platform")]
 pub async fn export_platform_audit(
     state: web::Data<RegistryState>,
     _admin: PlatformAdmin,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let lines = audit::export(&mut conn, PLATFORM_CHAIN).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/x-ndjson")
-        .body(audit::to_json_lines(&lines)))
+    let lines = audit::export(&mut conn, PLATFORM_CHAIN, Reader::Everything).await?;
+    crate::workouts::audit::signed_export(&mut conn, lines).await
 }

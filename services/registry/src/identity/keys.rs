@@ -7,7 +7,7 @@
 //! (the registry's own verifier forgets it at once). Rotations and retirements are audited on the
 //! platform chain.
 //!
-//! Documents the registry signs (frozen snapshots) must stay checkable after their key is
+//! Documents the registry signs (frozen snapshots, audit chain heads) must stay checkable after their key is
 //! retired: every key ever used, retired ones included, is published apart, at
 //! `GET /v1/.well-known/document-keys.json`. Tokens are never verified against that set.
 
@@ -92,6 +92,17 @@ pub async fn sign(conn: &mut AsyncPgConnection, claims: &impl Serialize) -> anyh
     header.kid = Some(kid);
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(&private_key))
         .context("signing a token")
+}
+
+/// `head` signed at `at` with the newest active key (a chain head of an audit export).
+pub async fn sign_head(
+    conn: &mut AsyncPgConnection,
+    head: workout_store::audit::ChainHead,
+    at: DateTime<Utc>,
+) -> anyhow::Result<workout_store::audit::ChainHead> {
+    let claims = head.claims(at);
+    let signature = sign(conn, &claims).await?;
+    Ok(head.signed(&claims, signature))
 }
 
 /// Retires a key: it is no longer published, so tokens it signed stop verifying.

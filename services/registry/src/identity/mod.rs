@@ -47,6 +47,7 @@ pub(crate) async fn record_platform(
     after: &impl serde::Serialize,
 ) -> Result<(), workout_http::ApiError> {
     let chain = workout_store::Chain::Platform;
-    workout_store::record(conn, chain, actor, topic, before, after).await?;
+    let disclosure = topic.disclosure(None);
+    workout_store::record(conn, chain, actor, topic, disclosure, before, after).await?;
     Ok(())
 }

@@ -93,6 +93,7 @@ pub async fn appoint_coordinator(
                 chain(workout),
                 &Actor::from(&service),
                 RegistryTopic::CoordinatorAppointed,
+                RegistryTopic::CoordinatorAppointed.disclosure(None),
                 Some(serde_json::json!({"coordinators": previous})),
                 &event,
             )

@@ -121,6 +121,7 @@ async fn announce_if_missing(conn: &mut AsyncPgConnection, job: &Job) -> anyhow:
         chain(workout),
         &Actor::service("registry"),
         RegistryTopic::NoticeContactsMissing,
+        RegistryTopic::NoticeContactsMissing.disclosure(None),
         None,
         &NoticeContactsDue {
             borrower_id: Some(borrower),

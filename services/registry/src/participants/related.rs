@@ -157,7 +157,7 @@ pub async fn list_related_party_decisions(
     let window = page.window()?;
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
-    member.positions()?;
+    member.require(Action::ReadRelatedParties)?;
     let rows: Vec<RelatedPartyDecision> = decisions::table
         .filter(decisions::workout_id.eq(workout.into_uuid()))
         .filter(decisions::id.gt(window.after))

@@ -211,8 +211,22 @@ impl Decision {
         before: Option<serde_json::Value>,
         after: &impl Serialize,
     ) -> Result<(), ApiError> {
+        self.record_position(conn, topic, None, before, after).await
+    }
+
+    /// [`Self::record`] for a change that shows `creditor`'s position (a facility): its details
+    /// are readable as the positions are ([`RegistryTopic::disclosure`]).
+    pub async fn record_position(
+        &self,
+        conn: &mut AsyncPgConnection,
+        topic: RegistryTopic,
+        creditor: Option<InstitutionId>,
+        before: Option<serde_json::Value>,
+        after: &impl Serialize,
+    ) -> Result<(), ApiError> {
         let chain = chain(self.member.access.workout);
-        record(conn, chain, &self.actor, topic, before, after).await?;
+        let disclosure = topic.disclosure(creditor);
+        record(conn, chain, &self.actor, topic, disclosure, before, after).await?;
         Ok(())
     }
 }

@@ -206,6 +206,7 @@ pub async fn open_workout(
                 chain(id),
                 &Actor::from(&caller),
                 RegistryTopic::WorkoutOpened,
+                RegistryTopic::WorkoutOpened.disclosure(None),
                 None,
                 &workout,
             )

@@ -85,6 +85,7 @@ pub async fn change_status(
                 chain(workout),
                 &Actor::from(&service),
                 RegistryTopic::WorkoutStatusChanged,
+                RegistryTopic::WorkoutStatusChanged.disclosure(None),
                 Some(to_json(&before)?),
                 &event,
             )

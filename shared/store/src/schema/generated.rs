@@ -1,6 +1,16 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    audit_details (chain_id, seq) {
+        chain_id -> Uuid,
+        seq -> Int8,
+        salt -> Text,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
     audit_heads (chain_id) {
         chain_id -> Uuid,
         seq -> Int8,
@@ -22,6 +32,8 @@ diesel::table! {
         prev_hash -> Text,
         hash -> Text,
         actor_service -> Nullable<Text>,
+        details_hash -> Nullable<Text>,
+        disclosure -> Nullable<Text>,
     }
 }
 
@@ -92,6 +104,7 @@ diesel::table! {
 diesel::joinable!(outbox_deliveries -> outbox (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_details,
     audit_heads,
     audit_log,
     idempotency_keys,
