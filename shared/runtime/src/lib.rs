@@ -3,12 +3,14 @@
 //! document, the outbox relays and job schedulers beside it, and a graceful stop.
 //!
 //! Rules: every setting has a local default, so nothing needs configuring to run on a developer's
-//! machine; the same middleware stack (request context, problem+json for every error, extractor
+//! machine; every service's scope serves its health, readiness and delivery health
+//! ([`deliveries`]); the same middleware stack (request context, problem+json for every error, extractor
 //! limits) wraps every service; a service's document is made from the handlers its scope routes
 //! ([`api_scope`], [`mount_api`]), so a path is written once; on stop the server finishes in-flight
 //! requests, then the relays finish the call in progress and the schedulers the job in progress,
 //! and they exit.
 
+pub mod deliveries;
 pub mod settings;
 
 use std::net::TcpListener;
@@ -257,7 +259,8 @@ impl<T> ScopeService for T where
 }
 
 /// The scope every service lives in: `/<name>` with its pool, its token verifier, `/healthz` and
-/// `/readyz` (which checks its database), undocumented. Handlers added with `.service(handler)` or
+/// `/readyz` (which checks its database), undocumented, and its delivery health
+/// (`GET /<name>/v1/deliveries`, documented; see [`deliveries`]). Handlers added with `.service(handler)` or
 /// `.configure(routes)` (see [`Routes`]) are documented as they are routed; [`mount_api`] mounts
 /// the scope with its document.
 pub fn api_scope(
@@ -270,6 +273,7 @@ pub fn api_scope(
     utoipa_actix_web::scope(format!("/{name}").as_str())
         .app_data(web::Data::new(pool.clone()))
         .app_data(verifier)
+        .service(deliveries::deliveries)
         .map(|scope| scope.service(health).service(ready))
 }
 
