@@ -3,14 +3,19 @@
 //!
 //! Rules: events arrive at `POST /notifications/v1/events` with a service token, at least once,
 //! through the store kit's intake ([`outbox::intake`]: the token's service must be the event's
-//! source); each is recorded once, by id, whatever the number of deliveries. Platform admins can
-//! read what was received. Routes are listed by [`routes`], used alike by its binary, `workoutd` and tests.
+//! source); each is recorded once, by id, whatever the number of deliveries. Platform admins see
+//! what arrived (counts per topic and source, and the events' envelopes: ids, topics, workout ids,
+//! times) but never an event's payload, which holds the workouts' contents (facility terms,
+//! collateral) that a platform admin may not read; how the senders' deliveries fare is each
+//! sender's `GET /<service>/v1/deliveries`. Routes are listed by [`routes`], used alike by its
+//! binary, `workoutd` and tests.
 
 pub mod mail;
 pub mod schema;
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
+use diesel::dsl::{count_star, max};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
@@ -18,7 +23,7 @@ use serde::Serialize;
 use utoipa::OpenApi;
 use uuid::Uuid;
 use workout_http::registry_client::ServiceCredentials;
-use workout_http::{ApiError, JsonBody, Page, PageQuery, PlatformAdmin, ServiceCaller};
+use workout_http::{ApiError, JsonBody, PageQuery, PlatformAdmin, ServiceCaller};
 use workout_runtime::{Routes, Service, ServiceContext, remote_service};
 use workout_store::Pool;
 use workout_store::migrate::ServiceMigrations;
@@ -65,7 +70,7 @@ pub async fn receive_event(
     .await
 }
 
-/// An event as received.
+/// A received event's envelope: what arrived and when, never its payload.
 #[derive(Debug, Serialize, Queryable, Selectable, utoipa::ToSchema)]
 #[diesel(table_name = received_events)]
 pub struct ReceivedEvent {
@@ -79,32 +84,75 @@ pub struct ReceivedEvent {
     pub workout_id: Option<Uuid>,
     /// When it happened.
     pub occurred_at: DateTime<Utc>,
-    /// Data.
-    pub payload: serde_json::Value,
     /// When it first arrived.
     pub received_at: DateTime<Utc>,
 }
 
-/// `GET /notifications/v1/events` (platform admin): received events, oldest first.
+/// How many events of one topic arrived from one service.
+#[derive(Debug, Serialize, Queryable, utoipa::ToSchema)]
+pub struct ReceivedCount {
+    /// Topic.
+    pub topic: String,
+    /// Sending service.
+    pub source: String,
+    /// Events received (each counted once, however often it was delivered).
+    pub count: i64,
+    /// When the last of them arrived.
+    pub last_received_at: Option<DateTime<Utc>>,
+}
+
+/// What the notifications service received: counts per topic and source, and a page of the
+/// events' envelopes (`?limit=&cursor=` page the envelopes; the counts are whole).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReceivedEvents {
+    /// Counts per topic and source, ordered by topic and source.
+    pub received: Vec<ReceivedCount>,
+    /// The events' envelopes, oldest first.
+    pub items: Vec<ReceivedEvent>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /notifications/v1/events` (platform admin): what arrived, without payloads: counts per
+/// topic and source, and the events' envelopes (ids, topic, source, workout, times), oldest first.
+/// How deliveries fare at the sending end (pending, failing, with attempts and the last error) is
+/// the sender's `GET /<service>/v1/deliveries`.
 #[utoipa::path(tag = "events", security(("bearer" = [])),
     params(PageQuery),
-    responses((status = 200, body = Page<ReceivedEvent>), (status = 403, body = workout_http::Problem)))]
+    responses((status = 200, body = ReceivedEvents), (status = 403, body = workout_http::Problem)))]
 #[get("/v1/events")]
 pub async fn list_events(
     pool: web::Data<Pool>,
     _admin: PlatformAdmin,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, after) = (query.limit()?, query.after()?);
+    let window = query.window()?;
     let mut conn = pool.get().await?;
+    let received: Vec<ReceivedCount> = received_events::table
+        .group_by((received_events::topic, received_events::source))
+        .select((
+            received_events::topic,
+            received_events::source,
+            count_star(),
+            max(received_events::received_at),
+        ))
+        .order((received_events::topic.asc(), received_events::source.asc()))
+        .load(&mut conn)
+        .await?;
     let rows: Vec<ReceivedEvent> = received_events::table
-        .filter(received_events::id.gt(after))
+        .filter(received_events::id.gt(window.after))
         .order(received_events::id.asc())
-        .limit(limit + 1)
+        .limit(window.fetch())
         .select(ReceivedEvent::as_select())
         .load(&mut conn)
         .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |e: &ReceivedEvent| e.id)))
+    let page = window.page(rows, |e: &ReceivedEvent| e.id);
+    Ok(HttpResponse::Ok().json(ReceivedEvents {
+        received,
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// The notifications service's OpenAPI document: its title and description; the paths come from
@@ -112,7 +160,8 @@ pub async fn list_events(
 #[derive(OpenApi)]
 #[openapi(info(
     title = "Workout notifications",
-    description = "Event intake; notices, delivery and acknowledgements to come."
+    description = "Event intake, and what arrived (never an event's payload); notices, delivery \
+        and acknowledgements to come."
 ))]
 pub struct ApiDoc;
 

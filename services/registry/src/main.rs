@@ -12,7 +12,8 @@ const HELP: &str =
 usage: workout-registry [COMMAND]
 
 commands:
-  serve                the service on BIND_ADDR (default 127.0.0.1:8081; the default command)
+  serve                the service on BIND_ADDR (default 127.0.0.1:8081; the default command);
+                       its /internal routes and /metrics on INTERNAL_BIND_ADDR alone when set
   migrate              create the database if missing and apply the registry's migrations
   service-client NAME  create (or reset) a service client and print its credentials
   --help               this text
@@ -54,11 +55,11 @@ async fn main() -> anyhow::Result<()> {
                 pool::ensure_database(&settings.database_url).await?;
                 migrate::run(&settings.database_url, workout_registry::MIGRATIONS).await?;
             }
-            let listener = bind(&settings)?;
-            let ctx = context(&settings, &listener)?;
+            let listeners = bind(&settings)?;
+            let ctx = context(&settings, &listeners)?;
             let config = workout_registry::RegistryConfig::from_settings(&settings);
             let (service, _) = workout_registry::service(&ctx, config).await?;
-            serve(&settings, listener, vec![service], true)?
+            serve(&settings, listeners, vec![service], true)?
                 .wait()
                 .await
         }

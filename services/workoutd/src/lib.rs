@@ -1,5 +1,6 @@
 //! All five services in one process, on one port, each under its prefix: the default way to run
-//! the platform, and what the end-to-end tests start.
+//! the platform, and what the end-to-end tests start. With `INTERNAL_BIND_ADDR`, the internal
+//! surfaces (`/internal` routes, `/metrics`) are served on a second port alone.
 //!
 //! Rules: local defaults need no configuration (database created and migrated at start, service
 //! clients made afresh at every start with secrets that never leave the process); the services are
@@ -44,15 +45,23 @@ impl Platform {
     pub fn url(&self) -> String {
         format!("http://{}", self.running.address)
     }
+
+    /// The internal listener's base URL, when `INTERNAL_BIND_ADDR` set one.
+    pub fn internal_url(&self) -> Option<String> {
+        self.running
+            .internal_address
+            .map(|address| format!("http://{address}"))
+    }
 }
 
-/// Starts every service on `settings.bind`.
+/// Starts every service on `settings.bind` (and the internal surfaces on
+/// `settings.internal_bind` alone, when set).
 pub async fn start(settings: &Settings, handle_signals: bool) -> anyhow::Result<Platform> {
     if settings.migrate_on_start {
         migrate_all(&settings.database_url).await?;
     }
-    let listener = runtime::bind(settings)?;
-    let ctx = runtime::context(settings, &listener)?;
+    let listeners = runtime::bind(settings)?;
+    let ctx = runtime::context(settings, &listeners)?;
     let config = workout_registry::RegistryConfig::from_settings(settings);
     let (registry, registry_pool) = workout_registry::service(&ctx, config).await?;
     let mut services = vec![registry];
@@ -76,6 +85,6 @@ pub async fn start(settings: &Settings, handle_signals: bool) -> anyhow::Result<
         };
         services.push(build(&ctx, credentials)?);
     }
-    let running = runtime::serve(settings, listener, services, handle_signals)?;
+    let running = runtime::serve(settings, listeners, services, handle_signals)?;
     Ok(Platform { running })
 }

@@ -12,6 +12,8 @@ fn a_bad_configuration_is_refused_at_start_naming_every_wrong_variable() {
         .env("LOG_FORMAT", "xml")
         .env("SERVICE_CLIENT_ID", "voting")
         .env_remove("SERVICE_CLIENT_SECRET")
+        .env("BIND_ADDR", "127.0.0.1:8080")
+        .env("INTERNAL_BIND_ADDR", "127.0.0.1:8080")
         // Never reached: the configuration is refused first.
         .env("DATABASE_URL", "postgres://127.0.0.1:1/never")
         .output()
@@ -23,6 +25,7 @@ fn a_bad_configuration_is_refused_at_start_naming_every_wrong_variable() {
         "ACCESS_TOKEN_TTL_SECS=0",
         "LOG_FORMAT=\"xml\"",
         "SERVICE_CLIENT_ID and SERVICE_CLIENT_SECRET",
+        "INTERNAL_BIND_ADDR=\"127.0.0.1:8080\"",
     ] {
         assert!(stderr.contains(variable), "{variable} in: {stderr}");
     }

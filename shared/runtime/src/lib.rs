@@ -3,15 +3,18 @@
 //! document, the outbox relays and job schedulers beside it, and a graceful stop.
 //!
 //! Rules: every setting has a local default, so nothing needs configuring to run on a developer's
-//! machine; the same middleware stack (request context, problem+json for every error, extractor
+//! machine (one listener; with `INTERNAL_BIND_ADDR` the internal surfaces move to a listener of
+//! their own, see [`listeners`]); every service's scope serves its health, readiness and delivery
+//! health ([`deliveries`]); the same middleware stack (request context, problem+json for every error, extractor
 //! limits) wraps every service; a service's document is made from the handlers its scope routes
 //! ([`api_scope`], [`mount_api`]), so a path is written once; on stop the server finishes in-flight
 //! requests, then the relays finish the call in progress and the schedulers the job in progress,
 //! and they exit.
 
+pub mod deliveries;
+pub mod listeners;
 pub mod settings;
 
-use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -26,6 +29,7 @@ use workout_http::registry_client::{
     HttpKeySource, HttpSessionCheck, RegistryClient, ServiceCredentials, ServiceTokens, http_client,
 };
 
+pub use listeners::{Listeners, bind};
 pub use settings::{MailSettings, RegistrySettings, Settings};
 use workout_store::outbox::{Relay, RelayConfig, Subscriber};
 use workout_store::pool::{self, Pool};
@@ -129,8 +133,10 @@ pub struct Service {
 
 /// A running server and its background tasks.
 pub struct Running {
-    /// The address the server listens on.
+    /// The address of the public listener.
     pub address: std::net::SocketAddr,
+    /// The address of the internal listener, when there is one (`INTERNAL_BIND_ADDR`).
+    pub internal_address: Option<std::net::SocketAddr>,
     server: actix_web::dev::ServerHandle,
     stop_tasks: watch::Sender<bool>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -151,14 +157,11 @@ impl Running {
     }
 }
 
-/// Binds `settings.bind` (port 0 picks a free port).
-pub fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))
-}
-
-/// The context for services served on `listener`.
-pub fn context(settings: &Settings, listener: &TcpListener) -> anyhow::Result<ServiceContext> {
-    let address = listener.local_addr()?;
+/// The context for services served on `listeners`: unless `REGISTRY_URL` says otherwise, they
+/// reach the registry (and, by default, the notifications intake) at this process's own address,
+/// the internal listener's when there is one.
+pub fn context(settings: &Settings, listeners: &Listeners) -> anyhow::Result<ServiceContext> {
+    let address = listeners.services_address()?;
     Ok(ServiceContext {
         registry_url: settings
             .registry_url
@@ -171,18 +174,24 @@ pub fn context(settings: &Settings, listener: &TcpListener) -> anyhow::Result<Se
     })
 }
 
-/// Serves `services` on `listener` and starts their background tasks. With `handle_signals`, SIGTERM and
-/// SIGINT stop everything gracefully.
+/// Serves `services` on `listeners` and starts their background tasks. With `handle_signals`,
+/// SIGTERM and SIGINT stop everything gracefully. With an internal listener, the public one answers
+/// 404 for the internal surfaces ([`listeners::keep_internal_apart`]).
 pub fn serve(
     settings: &Settings,
-    listener: TcpListener,
+    listeners: Listeners,
     services: Vec<Service>,
     handle_signals: bool,
 ) -> anyhow::Result<Running> {
-    let address = listener.local_addr()?;
+    let address = listeners.public_address()?;
+    let internal_address = listeners.internal_address()?;
     let mounts: Vec<Mount> = services.iter().map(|s| s.mount.clone()).collect();
     let mut server = HttpServer::new(move || {
+        // Innermost of the three: its 404 is made problem+json like any unknown route's.
+        let apart =
+            from_fn(move |req, next| listeners::keep_internal_apart(internal_address, req, next));
         let mut app = App::new()
+            .wrap(apart)
             .wrap(ErrorHandlers::new().default_handler(problem_for_plain_errors))
             .wrap(from_fn(request_context))
             .configure(extractor_configs)
@@ -194,8 +203,11 @@ pub fn serve(
         app
     })
     .shutdown_timeout(30)
-    .listen(listener)
+    .listen(listeners.public)
     .context("listening")?;
+    if let Some(internal) = listeners.internal {
+        server = server.listen(internal).context("listening (internal)")?;
+    }
     if let Some(workers) = settings.workers {
         server = server.workers(workers);
     }
@@ -219,9 +231,15 @@ pub fn serve(
         }
         served
     });
-    tracing::info!(%address, "listening");
+    match internal_address {
+        Some(internal) => {
+            tracing::info!(%address, %internal, "listening (internal surfaces apart)")
+        }
+        None => tracing::info!(%address, "listening"),
+    }
     Ok(Running {
         address,
+        internal_address,
         server: handle,
         stop_tasks,
         task,
@@ -257,7 +275,8 @@ impl<T> ScopeService for T where
 }
 
 /// The scope every service lives in: `/<name>` with its pool, its token verifier, `/healthz` and
-/// `/readyz` (which checks its database), undocumented. Handlers added with `.service(handler)` or
+/// `/readyz` (which checks its database), undocumented, and its delivery health
+/// (`GET /<name>/v1/deliveries`, documented; see [`deliveries`]). Handlers added with `.service(handler)` or
 /// `.configure(routes)` (see [`Routes`]) are documented as they are routed; [`mount_api`] mounts
 /// the scope with its document.
 pub fn api_scope(
@@ -270,6 +289,7 @@ pub fn api_scope(
     utoipa_actix_web::scope(format!("/{name}").as_str())
         .app_data(web::Data::new(pool.clone()))
         .app_data(verifier)
+        .service(deliveries::deliveries)
         .map(|scope| scope.service(health).service(ready))
 }
 
@@ -358,7 +378,8 @@ pub async fn run_alone(
         println!(
             "workout-{name}: the {name} service alone.\n\n\
              usage: workout-{name} [serve | migrate | --help]\n\n\
-             serve    the service on BIND_ADDR (default 127.0.0.1:{default_port}); needs\n\
+             serve    the service on BIND_ADDR (default 127.0.0.1:{default_port}; its /internal\n\
+             \x20        routes and /metrics on INTERNAL_BIND_ADDR alone when that is set); needs\n\
              \x20        SERVICE_CLIENT_ID and SERVICE_CLIENT_SECRET from `workout-registry service-client {name}`\n\
              migrate  create the database if missing and apply the service's migrations\n\n\
              Configuration comes from environment variables; see the README.",
@@ -386,10 +407,10 @@ pub async fn run_alone(
             migrations.schema, migrations.schema
         )
     })?;
-    let listener = bind(&settings)?;
-    let ctx = context(&settings, &listener)?;
+    let listeners = bind(&settings)?;
+    let ctx = context(&settings, &listeners)?;
     let service = build(&ctx, credentials)?;
-    serve(&settings, listener, vec![service], true)?
+    serve(&settings, listeners, vec![service], true)?
         .wait()
         .await
 }

@@ -19,6 +19,9 @@ pub struct Settings {
     pub database_url: String,
     /// `BIND_ADDR`: default `127.0.0.1:<the binary's port>`.
     pub bind: String,
+    /// `INTERNAL_BIND_ADDR`: when set, a second listener that alone serves `/<service>/v1/internal/…`
+    /// and `/metrics` (the public one answers 404 for them); absent: one listener serves all.
+    pub internal_bind: Option<String>,
     /// `REGISTRY_URL`: where the registry answers; default this process's own address.
     pub registry_url: Option<String>,
     /// `TOKEN_ISSUER`: default `workout-registry`.
@@ -180,6 +183,7 @@ impl Settings {
             database_url: Env::text("DATABASE_URL")
                 .unwrap_or_else(|| "postgres://localhost:5432/workout".to_owned()),
             bind: Env::text("BIND_ADDR").unwrap_or_else(|| format!("127.0.0.1:{default_port}")),
+            internal_bind: Env::text("INTERNAL_BIND_ADDR"),
             registry_url: Env::text("REGISTRY_URL"),
             issuer: Env::text("TOKEN_ISSUER").unwrap_or_else(|| "workout-registry".to_owned()),
             pool_size: env
@@ -209,6 +213,14 @@ impl Settings {
             log_json,
             admin_password: Env::text("WORKOUT_ADMIN_PASSWORD"),
         };
+        if let Some(internal) = &settings.internal_bind
+            && *internal == settings.bind
+            && !internal.ends_with(":0")
+        {
+            env.problems.push(format!(
+                "INTERNAL_BIND_ADDR={internal:?} is not valid: expected an address other than BIND_ADDR"
+            ));
+        }
         if settings.pool_size == 0 {
             env.problems
                 .push("DB_POOL_SIZE=0 is not valid: expected 1 connection or more".to_owned());
@@ -226,6 +238,7 @@ impl Settings {
         Self {
             database_url: database_url.to_owned(),
             bind: "127.0.0.1:0".to_owned(),
+            internal_bind: None,
             registry_url: None,
             issuer: "workout-registry".to_owned(),
             pool_size: 5,
