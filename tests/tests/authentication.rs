@@ -1,5 +1,6 @@
 //! Tokens: sign-in, refresh rotation and reuse, sign-out, service tokens, key rotation, and a
-//! matrix of forged tokens that every service must refuse with 401 problem+json.
+//! matrix of forged tokens that every service must refuse with 401 problem+json. Sign-in as an
+//! attacker tries it (the throttle, unknown e-mails, hostile credentials) is in `sign_in_abuse.rs`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -481,42 +482,6 @@ async fn after_a_key_rotation_new_tokens_verify_everywhere_and_a_retired_key_sto
 }
 
 #[tokio::test]
-async fn repeated_failed_sign_ins_are_slowed_down_for_known_and_unknown_emails() {
-    let app = TestApp::spawn().await;
-    let user = app.bank_admin("Bank A").await;
-    for email in [user.email.as_str(), "nobody@nowhere.test"] {
-        let attempt =
-            json!({"grant_type": "password", "email": email, "password": "wrong password 123"});
-        for _ in 0..workout_registry::identity::auth::MAX_SIGN_IN_FAILURES {
-            app.call(
-                Method::POST,
-                "/registry/v1/auth/token",
-                None,
-                Some(&attempt),
-            )
-            .await
-            .assert_problem(401, "invalid_credentials");
-        }
-        app.call(
-            Method::POST,
-            "/registry/v1/auth/token",
-            None,
-            Some(&attempt),
-        )
-        .await
-        .assert_problem(429, "too_many_attempts");
-    }
-    // Even the right password waits out the window.
-    let right =
-        json!({"grant_type": "password", "email": user.email, "password": workout_tests::PASSWORD});
-    app.call(Method::POST, "/registry/v1/auth/token", None, Some(&right))
-        .await
-        .assert_problem(429, "too_many_attempts");
-    // Other accounts are not affected.
-    app.sign_in(&app.admin.email, workout_tests::PASSWORD).await;
-}
-
-#[tokio::test]
 async fn the_bearer_scheme_is_case_insensitive_and_no_other_scheme_is_taken() {
     let app = TestApp::spawn().await;
     let token = app.admin.token.clone();
@@ -543,34 +508,4 @@ async fn the_bearer_scheme_is_case_insensitive_and_no_other_scheme_is_taken() {
     )
     .await
     .assert_problem(401, "invalid_token");
-}
-
-#[tokio::test]
-async fn parallel_wrong_passwords_for_one_email_are_counted_before_any_is_checked() {
-    let app = TestApp::spawn().await;
-    let user = app.bank_admin("Bank A").await;
-    let attempt =
-        json!({"grant_type": "password", "email": user.email, "password": "wrong password 123"});
-    let answers = futures_util::future::join_all((0..20).map(|_| {
-        app.call(
-            Method::POST,
-            "/registry/v1/auth/token",
-            None,
-            Some(&attempt),
-        )
-    }))
-    .await;
-    let checked = answers.iter().filter(|a| a.status == 401).count();
-    let refused = answers.iter().filter(|a| a.status == 429).count();
-    assert_eq!(checked + refused, 20);
-    assert!(
-        checked <= usize::try_from(workout_registry::identity::auth::MAX_SIGN_IN_FAILURES).unwrap(),
-        "{checked} attempts were checked against the password"
-    );
-    // A right password after a failure takes back only its own attempt: the limit still holds.
-    let right =
-        json!({"grant_type": "password", "email": user.email, "password": workout_tests::PASSWORD});
-    app.call(Method::POST, "/registry/v1/auth/token", None, Some(&right))
-        .await
-        .assert_problem(429, "too_many_attempts");
 }

@@ -48,7 +48,7 @@ pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
     own: Some(&OWN_MIGRATIONS),
 };
 
-/// Token lifetimes, issuer and the service secrets' key.
+/// Token lifetimes, issuer, the service secrets' key and the sign-in throttle.
 #[derive(Debug, Clone)]
 pub struct RegistryConfig {
     /// The `iss` of every token.
@@ -61,6 +61,8 @@ pub struct RegistryConfig {
     pub service_token_ttl: chrono::Duration,
     /// The key service clients' secrets are derived from (see [`auth::service_secret`]).
     pub service_secrets_key: Option<String>,
+    /// How failed sign-ins slow further attempts down.
+    pub sign_in: identity::throttle::SignInLimits,
 }
 
 impl Default for RegistryConfig {
@@ -80,6 +82,14 @@ impl RegistryConfig {
             refresh_token_ttl: duration(settings.registry.refresh_token_ttl),
             service_token_ttl: duration(settings.registry.service_token_ttl),
             service_secrets_key: settings.registry.service_secrets_key.clone(),
+            sign_in: identity::throttle::SignInLimits {
+                window: settings.registry.sign_in_window,
+                per_email: settings.registry.sign_in_failures_per_email,
+                per_address: settings.registry.sign_in_failures_per_address,
+                first_delay: settings.registry.sign_in_first_delay,
+                max_delay: settings.registry.sign_in_max_delay,
+                trusted_proxies: settings.trusted_proxies.clone(),
+            },
         }
     }
 }
@@ -136,6 +146,7 @@ pub async fn service(
 ) -> anyhow::Result<(Service, Pool)> {
     let pool = ctx.pool("registry")?;
     keys::ensure_active(&pool).await?;
+    auth::prepare_dummy_password_hash()?;
     let key = config.service_secrets_key.as_deref();
     let secret = auth::set_keyed_service_client(&pool, "registry", key).await?;
     let tokens = ctx.tokens(ServiceCredentials {

@@ -5,10 +5,8 @@
 //! `diesel.toml`) from a freshly migrated database and never edited by hand; `.ci/run` prints it
 //! again and fails when the committed file differs. Tables are qualified with the schema
 //! (`registry.users`). The store kit's tables, which also live in this schema, are declared once in
-//! `workout_store::schema` and left out here. `sign_in_failures` has no primary key on purpose (its
-//! rows are counted, never addressed one by one), but diesel needs one: the scratch database that
-//! the schema is printed from gets the key `(email, failed_at)` first, and this module declares it.
-//! What each table and column holds is in the migrations.
+//! `workout_store::schema` and left out here. What each table and column holds is in the
+//! migrations.
 
 // Generated code has no doc comments; `expect` rather than `allow` (the workspace warns on
 // `allow`), and it holds as long as the file declares a table.

@@ -4,8 +4,10 @@
 //! Rules: every answer carries `X-Request-Id` (the caller's, when it is a sane token, else a new
 //! UUIDv7); every error answer is `application/problem+json`, including unknown routes (404), wrong
 //! methods (405), oversized bodies (413), wrong content types (415), malformed JSON (400) and bad
-//! path or query values (400).
+//! path or query values (400). The client's address is the connection's peer; `X-Forwarded-For`
+//! is believed only as far as it was written by proxies the settings name as trusted.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -20,6 +22,49 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use crate::problem::{ApiError, FieldError, PROBLEM_JSON};
+
+/// The address of the client that sent `req`: the connection's peer, or, when the peer is one of
+/// `trusted_proxies`, the nearest address in `X-Forwarded-For` that is not a trusted proxy itself.
+/// The header is read from the right: each proxy appends the address it got the request from, so
+/// only the entries that trusted proxies appended can be believed, and the first one that is not a
+/// trusted proxy is the client (what a client writes into the header itself lies further left and
+/// is never read). An entry that is not an address ends the walk at the last one believed. `None`
+/// when the peer is not known. IPv4 addresses mapped into IPv6 are shown as IPv4.
+pub fn client_address(req: &HttpRequest, trusted_proxies: &[ipnet::IpNet]) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip().to_canonical();
+    let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|network| network.contains(ip));
+    if !trusted(&peer) {
+        return Some(peer);
+    }
+    let hops: Vec<&str> = req
+        .headers()
+        .get_all(header::X_FORWARDED_FOR)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let Some(address) = forwarded_address(hop) else {
+            break;
+        };
+        client = address;
+        if !trusted(&address) {
+            break;
+        }
+    }
+    Some(client)
+}
+
+/// One `X-Forwarded-For` entry: an address, perhaps with a port (`192.0.2.7:4711`,
+/// `[2001:db8::1]:4711`).
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse::<IpAddr>()
+        .or_else(|_| entry.parse::<SocketAddr>().map(|socket| socket.ip()))
+        .ok()
+        .map(|address| address.to_canonical())
+}
 
 /// The request id header, read and written.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -513,4 +558,61 @@ fn hex_string(bytes: &[u8]) -> String {
             let _ = write!(out, "{b:02x}");
             out
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn request(peer: &str, forwarded: &[&str]) -> HttpRequest {
+        let mut request = TestRequest::default().peer_addr(peer.parse().unwrap());
+        for value in forwarded {
+            request = request.append_header((header::X_FORWARDED_FOR, *value));
+        }
+        request.to_http_request()
+    }
+
+    fn networks(list: &[&str]) -> Vec<ipnet::IpNet> {
+        list.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    fn ip(text: &str) -> Option<IpAddr> {
+        Some(text.parse().unwrap())
+    }
+
+    #[test]
+    fn without_trusted_proxies_the_client_is_the_peer_whatever_the_header_says() {
+        let req = request("198.51.100.9:5000", &["203.0.113.1"]);
+        assert_eq!(client_address(&req, &[]), ip("198.51.100.9"));
+        let proxies = networks(&["10.0.0.0/8"]);
+        assert_eq!(client_address(&req, &proxies), ip("198.51.100.9"));
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_client_is_the_nearest_untrusted_hop() {
+        let proxies = networks(&["10.0.0.0/8"]);
+        // The client wrote "1.1.1.1" itself; the outer proxy appended the client's real address,
+        // the inner proxy the outer one's.
+        let req = request("10.0.0.2:5000", &["1.1.1.1, 203.0.113.7", "10.0.0.1:443"]);
+        assert_eq!(client_address(&req, &proxies), ip("203.0.113.7"));
+        let v6 = request("10.0.0.2:5000", &["[2001:db8::7]:4711"]);
+        assert_eq!(client_address(&v6, &proxies), ip("2001:db8::7"));
+        // No header, or one that is not an address: the last hop believed.
+        assert_eq!(
+            client_address(&request("10.0.0.2:5000", &[]), &proxies),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            client_address(&request("10.0.0.2:5000", &["unknown"]), &proxies),
+            ip("10.0.0.2")
+        );
+    }
+
+    #[test]
+    fn an_ipv4_peer_mapped_into_ipv6_is_shown_as_ipv4() {
+        let req = request("[::ffff:198.51.100.9]:5000", &[]);
+        assert_eq!(client_address(&req, &[]), ip("198.51.100.9"));
+    }
 }

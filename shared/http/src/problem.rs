@@ -1,8 +1,9 @@
 //! Errors at the HTTP boundary, rendered as `application/problem+json` (RFC 9457).
 //!
 //! Rules: every error answer carries a stable snake_case `code` and a human `detail`; validation
-//! errors list the offending fields; a 5xx never carries its internal cause, which is logged once,
-//! here, inside the request's span (so the log line has the request id).
+//! errors list the offending fields; a 429 says in `Retry-After` when to try again; a 5xx never
+//! carries its internal cause, which is logged once, here, inside the request's span (so the log
+//! line has the request id).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -107,6 +108,16 @@ pub enum ApiError {
         /// Human detail.
         detail: String,
     },
+    /// The caller must wait before trying again (429 with `Retry-After`).
+    #[error("{detail}")]
+    TooManyRequests {
+        /// Stable code.
+        code: &'static str,
+        /// Human detail.
+        detail: String,
+        /// How long to wait; sent as `Retry-After` in whole seconds, rounded up, at least 1.
+        retry_after: std::time::Duration,
+    },
     /// A dependency (database pool, another service, the key set) is unavailable (503).
     #[error("{0}")]
     Unavailable(String),
@@ -162,6 +173,19 @@ impl ApiError {
         }
     }
 
+    /// A 429 whose `Retry-After` says to wait `retry_after`.
+    pub fn too_many_requests(
+        code: &'static str,
+        detail: impl Into<String>,
+        retry_after: std::time::Duration,
+    ) -> Self {
+        Self::TooManyRequests {
+            code,
+            detail: detail.into(),
+            retry_after,
+        }
+    }
+
     /// The stable machine code of this error.
     pub fn code(&self) -> &'static str {
         match self {
@@ -169,6 +193,7 @@ impl ApiError {
             | Self::Unauthorized { code, .. }
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. }
+            | Self::TooManyRequests { code, .. }
             | Self::Status { code, .. } => code,
             Self::Validation(_) => "validation_failed",
             Self::Forbidden(_) => "forbidden",
@@ -230,6 +255,7 @@ impl ResponseError for ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::Status { status, .. } => *status,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -253,8 +279,23 @@ impl ResponseError for ApiError {
         if matches!(self, Self::Unauthorized { .. }) {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
+        if let Self::TooManyRequests { retry_after, .. } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_seconds(*retry_after)));
+        }
         response.json(self.problem())
     }
+}
+
+/// `wait` in whole seconds for `Retry-After`: rounded up (a client that waits as told is not
+/// refused again for a fraction of a second) and at least 1.
+pub fn retry_after_seconds(wait: std::time::Duration) -> u64 {
+    let whole = wait.as_secs();
+    let rounded = if wait.subsec_nanos() > 0 {
+        whole.saturating_add(1)
+    } else {
+        whole
+    };
+    rounded.max(1)
 }
 
 /// PostgreSQL's messages for a value it cannot store (its data exceptions, SQLSTATE class 22,
@@ -325,5 +366,37 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
 impl From<workout_domain::UnknownName> for ApiError {
     fn from(error: workout_domain::UnknownName) -> Self {
         Self::Internal(anyhow::anyhow!("stored value: {error}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds_and_is_never_zero() {
+        assert_eq!(retry_after_seconds(Duration::ZERO), 1);
+        assert_eq!(retry_after_seconds(Duration::from_millis(1)), 1);
+        assert_eq!(retry_after_seconds(Duration::from_secs(1)), 1);
+        assert_eq!(retry_after_seconds(Duration::from_millis(1001)), 2);
+        assert_eq!(retry_after_seconds(Duration::from_secs(60)), 60);
+    }
+
+    #[test]
+    fn a_429_carries_retry_after() {
+        let error =
+            ApiError::too_many_requests("too_many_attempts", "wait", Duration::from_millis(2500));
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .map(HeaderValue::as_bytes),
+            Some(&b"3"[..])
+        );
+        assert_eq!(error.problem().code, "too_many_attempts");
     }
 }

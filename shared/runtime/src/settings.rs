@@ -40,6 +40,10 @@ pub struct Settings {
     pub scheduler_poll: Duration,
     /// `WORKERS`: HTTP worker threads; default the number of cores.
     pub workers: Option<usize>,
+    /// `TRUSTED_PROXIES`: comma-separated addresses or networks (`10.0.0.0/8`) of the reverse
+    /// proxies in front of the platform, whose `X-Forwarded-For` names the client; default none:
+    /// the client is the peer of the connection and `X-Forwarded-For` is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `SERVICE_CLIENT_ID` / `SERVICE_CLIENT_SECRET`: this service's credentials at the registry
     /// (a service running alone; `workoutd` makes its own).
     pub credentials: Option<ServiceCredentials>,
@@ -65,6 +69,18 @@ pub struct RegistrySettings {
     /// `SERVICE_SECRETS_KEY`: the key service clients' secrets are derived from, so that replicas
     /// agree; absent: random secrets at every start.
     pub service_secrets_key: Option<String>,
+    /// `SIGN_IN_WINDOW_SECS`: how long a failed sign-in counts; default 900.
+    pub sign_in_window: Duration,
+    /// `SIGN_IN_FAILURES_PER_EMAIL`: failed sign-ins for one e-mail within the window before each
+    /// further attempt waits; default 5.
+    pub sign_in_failures_per_email: u32,
+    /// `SIGN_IN_FAILURES_PER_ADDRESS`: failed sign-ins from one client address within the window
+    /// before each further attempt from it waits; default 20.
+    pub sign_in_failures_per_address: u32,
+    /// `SIGN_IN_FIRST_DELAY_SECS`: the first wait; each further failure doubles it; default 1.
+    pub sign_in_first_delay: Duration,
+    /// `SIGN_IN_MAX_DELAY_SECS`: the longest wait; default 60.
+    pub sign_in_max_delay: Duration,
 }
 
 impl Default for RegistrySettings {
@@ -74,6 +90,11 @@ impl Default for RegistrySettings {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             service_token_ttl: Duration::from_secs(600),
             service_secrets_key: None,
+            sign_in_window: Duration::from_secs(900),
+            sign_in_failures_per_email: 5,
+            sign_in_failures_per_address: 20,
+            sign_in_first_delay: Duration::from_secs(1),
+            sign_in_max_delay: Duration::from_secs(60),
         }
     }
 }
@@ -126,6 +147,18 @@ impl Env {
                 default
             }
             Some(n) => Duration::from_secs(n),
+            None => default,
+        }
+    }
+
+    fn count(&mut self, name: &str, default: u32) -> u32 {
+        match self.parsed::<u32>(name, "a whole number, 1 or more") {
+            Some(0) => {
+                self.problems
+                    .push(format!("{name}=0 is not valid: expected 1 or more"));
+                default
+            }
+            Some(n) => n,
             None => default,
         }
     }
@@ -196,6 +229,12 @@ impl Settings {
             outbox_poll: env.millis("OUTBOX_POLL_MS", 500),
             scheduler_poll: env.millis("SCHEDULER_POLL_MS", 1000),
             workers: env.parsed("WORKERS", "a number of threads"),
+            trusted_proxies: Env::text("TRUSTED_PROXIES").map_or_else(Vec::new, |list| {
+                parse_networks(&list).unwrap_or_else(|problem| {
+                    env.problems.push(format!("TRUSTED_PROXIES: {problem}"));
+                    Vec::new()
+                })
+            }),
             credentials,
             registry: RegistrySettings {
                 access_token_ttl: env.seconds("ACCESS_TOKEN_TTL_SECS", defaults.access_token_ttl),
@@ -204,6 +243,19 @@ impl Settings {
                 service_token_ttl: env
                     .seconds("SERVICE_TOKEN_TTL_SECS", defaults.service_token_ttl),
                 service_secrets_key: Env::text("SERVICE_SECRETS_KEY"),
+                sign_in_window: env.seconds("SIGN_IN_WINDOW_SECS", defaults.sign_in_window),
+                sign_in_failures_per_email: env.count(
+                    "SIGN_IN_FAILURES_PER_EMAIL",
+                    defaults.sign_in_failures_per_email,
+                ),
+                sign_in_failures_per_address: env.count(
+                    "SIGN_IN_FAILURES_PER_ADDRESS",
+                    defaults.sign_in_failures_per_address,
+                ),
+                sign_in_first_delay: env
+                    .seconds("SIGN_IN_FIRST_DELAY_SECS", defaults.sign_in_first_delay),
+                sign_in_max_delay: env
+                    .seconds("SIGN_IN_MAX_DELAY_SECS", defaults.sign_in_max_delay),
             },
             mail: MailSettings {
                 smtp_url: Env::text("SMTP_URL"),
@@ -220,6 +272,13 @@ impl Settings {
             env.problems.push(format!(
                 "INTERNAL_BIND_ADDR={internal:?} is not valid: expected an address other than BIND_ADDR"
             ));
+        }
+        if settings.registry.sign_in_max_delay < settings.registry.sign_in_first_delay {
+            env.problems.push(
+                "SIGN_IN_MAX_DELAY_SECS is less than SIGN_IN_FIRST_DELAY_SECS: the longest wait \
+                 cannot be shorter than the first"
+                    .to_owned(),
+            );
         }
         if settings.pool_size == 0 {
             env.problems
@@ -247,11 +306,55 @@ impl Settings {
             outbox_poll: Duration::from_millis(100),
             scheduler_poll: Duration::from_millis(100),
             workers: Some(2),
+            trusted_proxies: Vec::new(),
             credentials: None,
             registry: RegistrySettings::default(),
             mail: MailSettings::default(),
             log_json: false,
             admin_password: None,
         }
+    }
+}
+
+/// A comma-separated list of addresses (`192.0.2.7`, `2001:db8::1`) and networks (`10.0.0.0/8`,
+/// `fd00::/8`); an address is the network of itself alone.
+///
+/// # Errors
+/// Names the first entry that is neither.
+pub fn parse_networks(list: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .map(|network| network.trunc())
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    format!("{entry:?} is not valid: expected an IP address or a network such as 10.0.0.0/8")
+                })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let networks = parse_networks(" 10.0.0.0/8, 192.0.2.7 ,2001:db8::/32,").unwrap();
+        let shown: Vec<String> = networks.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]);
+        assert_eq!(
+            parse_networks("10.1.2.3/8").unwrap()[0].to_string(),
+            "10.0.0.0/8"
+        );
+        assert!(
+            parse_networks("10.0.0.0/8, proxy.internal")
+                .unwrap_err()
+                .contains("proxy.internal")
+        );
+        assert!(parse_networks("10.0.0.0/33").is_err());
     }
 }

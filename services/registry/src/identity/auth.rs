@@ -3,13 +3,19 @@
 //! Rules: a password sign-in opens a session and returns a short-lived access token and a refresh
 //! token; a refresh token is good once — exchanging it returns a new one in the same session, and
 //! presenting a used one again revokes the whole session (it has leaked). Unknown e-mail, wrong
-//! password and disabled user get the same answer, after the same password-hashing work. Service
-//! clients exchange their secret for a service token with its own audience. After
-//! [`MAX_SIGN_IN_FAILURES`] failed sign-ins for one e-mail within [`SIGN_IN_WINDOW`], further
-//! attempts for it answer 429 until the window has passed (known and unknown e-mails alike). Passwords are argon2id;
-//! refresh tokens and client secrets are 256-bit random values stored as SHA-256 hashes.
+//! password and disabled user get the same answer, after the same work: the same reads, one
+//! argon2 verification (an unknown e-mail's against a dummy hash made once with the parameters of
+//! every new hash) and the same throttle writes. Service clients exchange their secret for a
+//! service token with its own audience; an unknown client and a wrong secret get the same answer
+//! after the same constant-time comparison. Failed sign-ins make further attempts wait, per e-mail
+//! and per client address ([`throttle`]). Credentials holding a control character, and e-mails
+//! that no account can have, are refused with 422 before anything is read or counted. Passwords
+//! are argon2id; refresh tokens and client secrets are 256-bit random values stored as SHA-256
+//! hashes.
 
-use actix_web::{HttpResponse, get, post, web};
+use std::sync::LazyLock;
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
@@ -22,14 +28,16 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
-use workout_domain::{InstitutionId, SessionId, UserId};
+use workout_domain::{Email, InstitutionId, SessionId, UserId};
 use workout_http::auth::{Claims, SERVICE_AUDIENCE, SessionCheck, TokenUse, USER_AUDIENCE};
-use workout_http::{ApiError, Caller, JsonBody, PlatformRole, ServiceCaller};
+use workout_http::boundary::client_address;
+use workout_http::{ApiError, Caller, FieldError, JsonBody, PlatformRole, ServiceCaller};
 use workout_store::{Pool, transaction};
 
 use super::keys;
+use super::throttle::{self, Admission};
 use crate::RegistryState;
-use crate::schema::{refresh_tokens, service_clients, sessions, sign_in_failures, users};
+use crate::schema::{refresh_tokens, service_clients, sessions, users};
 
 /// A token request: one of three grants.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -37,9 +45,9 @@ use crate::schema::{refresh_tokens, service_clients, sessions, sign_in_failures,
 pub enum TokenRequest {
     /// A person signs in.
     Password {
-        /// E-mail.
+        /// E-mail (an address as users are created with).
         email: String,
-        /// Password.
+        /// Password (no control characters).
         password: String,
     },
     /// A refresh token is exchanged for new tokens.
@@ -49,9 +57,9 @@ pub enum TokenRequest {
     },
     /// A service obtains a service token.
     ClientCredentials {
-        /// The service client's name.
+        /// The service client's name (no control characters).
         client_id: String,
-        /// Its secret.
+        /// Its secret (no control characters).
         client_secret: String,
     },
 }
@@ -93,27 +101,48 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
     .map_err(ApiError::Internal)
 }
 
+/// A hash of no one's password, made once with the parameters every new hash gets
+/// ([`hash_password`]): a sign-in for an unknown e-mail is checked against it, so that it costs
+/// what a wrong password costs.
+static DUMMY_PASSWORD_HASH: LazyLock<Result<String, String>> = LazyLock::new(|| {
+    Argon2::default()
+        .hash_password(b"the password of no one")
+        .map(|hash| hash.to_string())
+        .map_err(|e| e.to_string())
+});
+
+/// Makes the dummy password hash now, at start, so that the first sign-in for an unknown e-mail
+/// does not pay for making it (and show by its time that the e-mail is unknown).
+pub fn prepare_dummy_password_hash() -> anyhow::Result<()> {
+    DUMMY_PASSWORD_HASH
+        .as_ref()
+        .map(|_| ())
+        .map_err(|e| anyhow::anyhow!("making the dummy password hash: {e}"))
+}
+
+/// Whether `password` matches `stored`; without a stored hash (unknown e-mail) it is checked
+/// against the dummy hash, the same work, and never matches.
 async fn password_matches(password: String, stored: Option<String>) -> Result<bool, ApiError> {
     web::block(move || {
-        // Without a stored hash (unknown user) do the same work against a throwaway hash, so that
-        // the answer time does not tell whether the e-mail exists.
-        let stored = match stored {
-            Some(stored) => stored,
-            None => Argon2::default()
-                .hash_password(b"not the password")
-                .map(|hash| hash.to_string())
-                .unwrap_or_default(),
+        let known = stored.is_some();
+        let hash = match &stored {
+            Some(stored) => stored.as_str(),
+            None => DUMMY_PASSWORD_HASH
+                .as_deref()
+                .map_err(|e| anyhow::anyhow!("the dummy password hash: {e}"))?,
         };
-        PasswordHash::new(&stored)
+        let matches = PasswordHash::new(hash)
             .map(|hash| {
                 Argon2::default()
                     .verify_password(password.as_bytes(), &hash)
                     .is_ok()
             })
-            .unwrap_or(false)
+            .unwrap_or(false);
+        Ok::<_, anyhow::Error>(known && matches)
     })
     .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("password check task: {e}")))
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("password check task: {e}")))?
+    .map_err(ApiError::Internal)
 }
 
 /// A new 256-bit random secret, URL-safe base64.
@@ -129,11 +158,6 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Failed password sign-ins allowed per e-mail within [`SIGN_IN_WINDOW`]; the next attempt gets 429.
-pub const MAX_SIGN_IN_FAILURES: i64 = 5;
-/// The window over which failed sign-ins are counted.
-pub const SIGN_IN_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
-
 fn invalid_credentials() -> ApiError {
     ApiError::unauthorized(
         "invalid_credentials",
@@ -147,24 +171,94 @@ fn invalid_grant(detail: &str) -> ApiError {
 
 /// `POST /registry/v1/auth/token`
 #[utoipa::path(tag = "auth", request_body = TokenRequest,
-    responses((status = 200, body = TokenResponse)))]
+    responses((status = 200, body = TokenResponse),
+        (status = 401, body = workout_http::Problem,
+            description = "Wrong credentials: invalid_credentials (unknown e-mail, wrong password \
+                and disabled account alike), invalid_client or invalid_grant"),
+        (status = 429, body = workout_http::Problem,
+            description = "Too many failed sign-ins for the e-mail or from the client's address",
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 #[post("/v1/auth/token")]
 pub async fn issue_token(
     state: web::Data<RegistryState>,
+    req: HttpRequest,
     body: JsonBody<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let response = match body.value {
-        TokenRequest::Password { email, password } => sign_in(&state, email, password).await?,
+        TokenRequest::Password { email, password } => {
+            let credentials = PasswordCredentials::parse(&email, password)?;
+            let client = client_address(&req, &state.config.sign_in.trusted_proxies);
+            sign_in(&state, credentials, &throttle::address_subject(client)).await?
+        }
         TokenRequest::RefreshToken { refresh_token } => refresh(&state, refresh_token).await?,
         TokenRequest::ClientCredentials {
             client_id,
             client_secret,
-        } => service_token(&state, client_id, client_secret).await?,
+        } => {
+            let mut errors = Vec::new();
+            no_control("client_id", &client_id, &mut errors);
+            no_control("client_secret", &client_secret, &mut errors);
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+            service_token(&state, client_id, client_secret).await?
+        }
     };
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(response))
+}
+
+/// Whether `text` holds a control character (C0, DEL or C1): no password, e-mail or client name
+/// of the platform has one, and each is a way to put a line break into a log or a NUL before the
+/// database.
+pub fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
+fn no_control(field: &str, text: &str, errors: &mut Vec<FieldError>) {
+    if has_control(text) {
+        errors.push(FieldError::new(field, "contains a control character"));
+    }
+}
+
+/// A password grant's credentials, checked for form: the e-mail is an address as users are
+/// created with (lowercased), the password holds no control character.
+struct PasswordCredentials {
+    email: Email,
+    password: String,
+}
+
+impl PasswordCredentials {
+    fn parse(email: &str, password: String) -> Result<Self, ApiError> {
+        let mut errors = Vec::new();
+        // Judged as sent: trimming would hide a trailing line break.
+        no_control("email", email, &mut errors);
+        let email = Email::parse(&email.to_lowercase())
+            .map_err(|e| {
+                if errors.is_empty() {
+                    errors.push(FieldError::new("email", e.to_string()));
+                }
+            })
+            .ok();
+        no_control("password", &password, &mut errors);
+        match email {
+            Some(email) if errors.is_empty() => Ok(Self { email, password }),
+            _ => Err(ApiError::Validation(errors)),
+        }
+    }
+}
+
+fn too_many_attempts(wait: std::time::Duration) -> ApiError {
+    ApiError::too_many_requests(
+        "too_many_attempts",
+        format!(
+            "too many failed sign-ins; try again in {} s",
+            workout_http::problem::retry_after_seconds(wait)
+        ),
+        wait,
+    )
 }
 
 /// What a password sign-in reads of the user.
@@ -180,72 +274,31 @@ struct SignInRow {
 
 async fn sign_in(
     state: &RegistryState,
-    email: String,
-    password: String,
+    credentials: PasswordCredentials,
+    address: &str,
 ) -> Result<TokenResponse, ApiError> {
-    let email = email.trim().to_lowercase();
-    let since = Utc::now() - SIGN_IN_WINDOW;
-    // Counting and recording are one step: under a lock on the e-mail, an attempt is first
-    // recorded as a failure (a reservation), and only if fewer than the limit were recorded
-    // before; so parallel attempts cannot all pass the check before any is counted. A successful
-    // sign-in takes its reservation back.
-    let reserved_at: Option<DateTime<Utc>> = transaction(&state.pool, async |conn| {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7707002))")
-            .bind::<diesel::sql_types::Text, _>(&email)
-            .execute(conn)
-            .await?;
-        let recent_failures: i64 = sign_in_failures::table
-            .filter(sign_in_failures::email.eq(&email))
-            .filter(sign_in_failures::failed_at.gt(since))
-            .count()
-            .get_result(conn)
-            .await?;
-        if recent_failures >= MAX_SIGN_IN_FAILURES {
-            return Ok(None);
-        }
-        let at: DateTime<Utc> = diesel::insert_into(sign_in_failures::table)
-            .values(sign_in_failures::email.eq(&email))
-            .returning(sign_in_failures::failed_at)
-            .get_result(conn)
-            .await?;
-        Ok::<_, ApiError>(Some(at))
-    })
-    .await?;
-    let Some(reserved_at) = reserved_at else {
-        return Err(ApiError::status(
-            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!(
-                "too many failed sign-ins for this e-mail; try again in {} minutes",
-                SIGN_IN_WINDOW.num_minutes()
-            ),
-        ));
+    let limits = &state.config.sign_in;
+    let email = credentials.email.as_str();
+    // Counted before checked, in one step (see `throttle`): parallel guesses cannot pass together.
+    let attempt = match throttle::admit(&state.pool, limits, email, address).await? {
+        Admission::Admitted(attempt) => attempt,
+        Admission::Wait(wait) => return Err(too_many_attempts(wait)),
     };
     let mut conn = state.pool.get().await?;
     let row: Option<SignInRow> = users::table
-        .filter(users::email.eq(&email))
+        .filter(users::email.eq(email))
         .select(SignInRow::as_select())
         .first(&mut conn)
         .await
         .optional()?;
     drop(conn);
-    let matches = password_matches(password, row.as_ref().map(|r| r.password_hash.clone())).await?;
-    let mut conn = state.pool.get().await?;
+    let stored = row.as_ref().map(|r| r.password_hash.clone());
+    let matches = password_matches(credentials.password, stored).await?;
     let Some(user) = row.filter(|r| matches && r.disabled_at.is_none()) else {
-        // The reservation stays: it was a failure.
-        diesel::delete(sign_in_failures::table.filter(sign_in_failures::failed_at.lt(since)))
-            .execute(&mut conn)
-            .await?;
+        throttle::failed(&state.pool, limits, attempt).await?;
         return Err(invalid_credentials());
     };
-    diesel::delete(
-        sign_in_failures::table
-            .filter(sign_in_failures::email.eq(&email))
-            .filter(sign_in_failures::failed_at.eq(reserved_at)),
-    )
-    .execute(&mut conn)
-    .await?;
-    drop(conn);
+    throttle::succeeded(&state.pool, email, attempt).await?;
     let state = state.clone();
     transaction(&state.pool.clone(), async move |conn| {
         let session = SessionId::new();
@@ -412,9 +465,11 @@ async fn service_token(
         .await
         .optional()?;
     let given = secret_hash(&client_secret);
-    // Constant time: how much of a guessed hash matches must not show in the answer's timing.
-    let matches =
-        stored.is_some_and(|stored| bool::from(stored.as_bytes().ct_eq(given.as_bytes())));
+    // Constant time: how much of a guessed hash matches must not show in the answer's timing; an
+    // unknown client is compared with a hash no secret has, the same work.
+    let known = stored.is_some();
+    let stored = stored.unwrap_or_else(|| NO_CLIENT_SECRET_HASH.to_owned());
+    let matches = known & bool::from(stored.as_bytes().ct_eq(given.as_bytes()));
     if !matches {
         return Err(ApiError::unauthorized(
             "invalid_client",
@@ -444,6 +499,10 @@ async fn service_token(
         session_id: None,
     })
 }
+
+/// What an unknown client's secret is compared with: as long as a SHA-256 hex digest, and not one.
+const NO_CLIENT_SECRET_HASH: &str =
+    "----------------------------------------------------------------";
 
 /// Revokes a session (sign-out, refresh-token reuse, user disabled).
 pub async fn revoke(
@@ -575,6 +634,45 @@ mod tests {
             43,
             "256 bits, base64 without padding"
         );
+    }
+
+    #[test]
+    fn an_unknown_client_is_compared_with_a_hash_as_long_as_a_real_one() {
+        assert_eq!(NO_CLIENT_SECRET_HASH.len(), secret_hash("any secret").len());
+    }
+
+    #[test]
+    fn the_dummy_password_hash_has_the_parameters_of_every_new_hash() {
+        prepare_dummy_password_hash().unwrap();
+        let dummy = DUMMY_PASSWORD_HASH.as_deref().unwrap();
+        let real = Argon2::default()
+            .hash_password(b"a real password")
+            .unwrap()
+            .to_string();
+        let parameters = |phc: &str| phc.rsplitn(3, '$').nth(2).unwrap().to_owned();
+        assert_eq!(parameters(dummy), parameters(&real), "{dummy} vs {real}");
+    }
+
+    #[test]
+    fn credentials_with_control_characters_or_impossible_e_mails_are_refused() {
+        for (email, password) in [
+            ("jane@bank.sa\0", "a long password 1"),
+            ("jane@bank.sa", "a long\0password 1"),
+            ("jane@bank.sa", "a long\npassword 1"),
+            ("jane@bank.sa", "a long\u{85}password 1"),
+            ("jane\r\n@bank.sa", "a long password 1"),
+            ("jane@bank.sa\r\n", "a long password 1"),
+            ("jane@bank.sa\t", "a long password 1"),
+            ("not an address", "a long password 1"),
+        ] {
+            assert!(
+                PasswordCredentials::parse(email, password.to_owned()).is_err(),
+                "{email:?} {password:?}"
+            );
+        }
+        let fine =
+            PasswordCredentials::parse(" Jane@Bank.SA ", "a long password 1".into()).unwrap();
+        assert_eq!(fine.email.as_str(), "jane@bank.sa");
     }
 
     #[test]

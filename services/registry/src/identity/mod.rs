@@ -13,6 +13,7 @@ pub mod bootstrap;
 pub mod institutions;
 pub mod keys;
 pub mod me;
+pub mod throttle;
 pub mod users;
 
 use workout_runtime::Routes;

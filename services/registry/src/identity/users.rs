@@ -18,7 +18,7 @@ use workout_store::audit::Actor;
 use workout_store::record::to_json;
 use workout_store::{Reply, idempotency};
 
-use super::auth::{hash_password, revoke};
+use super::auth::{has_control, hash_password, revoke};
 use super::institutions::{institution_kind, name_field};
 use crate::RegistryState;
 use crate::schema::{sessions, users};
@@ -33,7 +33,7 @@ pub struct NewUser {
     pub display_name: String,
     /// Platform role.
     pub role: PlatformRole,
-    /// Initial password, 12 to 256 characters.
+    /// Initial password, 12 to 256 characters, no control characters.
     pub password: String,
 }
 
@@ -105,6 +105,10 @@ impl TryFrom<NewUser> for ValidUser {
         let length = input.password.chars().count();
         if !(12..=256).contains(&length) {
             errors.push(FieldError::new("password", "must be 12 to 256 characters"));
+        }
+        // Sign-in refuses such a password: nobody may be given one they could not use.
+        if has_control(&input.password) {
+            errors.push(FieldError::new("password", "contains a control character"));
         }
         match email {
             Some(email) if errors.is_empty() => Ok(Self {

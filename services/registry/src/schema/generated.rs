@@ -211,8 +211,10 @@ pub mod registry {
     }
 
     diesel::table! {
-        registry.sign_in_failures (email, failed_at) {
-            email -> Text,
+        registry.sign_in_failures (id) {
+            id -> Int8,
+            kind -> Text,
+            subject -> Text,
             failed_at -> Timestamptz,
         }
     }
