@@ -337,21 +337,33 @@ async fn hostile_text_and_extreme_dates_are_refused_by_name_never_a_500() {
         json!({"reference": format!("W-{opened_on}"), "borrower_id": borrower, "base_currency": "SAR",
                "governing_law": "KSA", "opened_on": opened_on})
     };
-    app.open_workout(&bank, &case("-200000-01-01"))
-        .await
-        .assert_problem(422, "value_out_of_range");
+    let refused = app.open_workout(&bank, &case("-200000-01-01")).await;
+    refused.assert_problem(422, "validation_failed");
+    assert_eq!(refused.json()["errors"][0]["field"], "opened_on");
     let opened = app.open_workout(&bank, &case("2026-11-02")).await;
     assert_eq!(opened.status, 201, "{:?}", opened.json());
     let w = workout_tests::id_of(&opened.json());
-    app.snapshot(&bank, w, "-200000-01-01")
-        .await
-        .assert_problem(422, "value_out_of_range");
-    app.get(
-        &format!("/registry/v1/workouts/{w}/fx-rates/-200000-01-01"),
-        &bank,
-    )
-    .await
-    .assert_problem(422, "value_out_of_range");
+    let query = app.snapshot(&bank, w, "-200000-01-01").await;
+    query.assert_problem(400, "invalid_query_parameter");
+    assert!(
+        query.json()["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("as_of: ")
+    );
+    let path = app
+        .get(
+            &format!("/registry/v1/workouts/{w}/fx-rates/-200000-01-01"),
+            &bank,
+        )
+        .await;
+    path.assert_problem(400, "invalid_path_parameter");
+    assert!(
+        path.json()["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("date: ")
+    );
 
     // A control character in a CSV schedule names its line.
     let csv = "reference,facility_type,currency,committed,outstanding_principal,accrued_interest,past_due,days_past_due,fees_and_penalties,secured,class,related_party\n\

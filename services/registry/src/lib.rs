@@ -22,7 +22,6 @@ pub mod facilities;
 pub mod identity;
 pub mod participants;
 pub mod schema;
-pub mod text;
 pub mod workouts;
 
 use std::sync::Arc;

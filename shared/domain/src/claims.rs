@@ -7,9 +7,10 @@
 //! owed so that the snapshot's totals show the whole debt, but they never vote.
 //!
 //! Rules:
-//! - A claim names its claimant (1 to 200 characters), its kind ([`ClaimantKind`]), an active
-//!   ISO 4217 currency and an amount (a plain decimal ≥ 0 within the currency's minor unit, as
-//!   for facilities), optionally a note (up to 2,000 characters).
+//! - A claim names its claimant (one line of 1 to 200 characters, [`text::NAME`]), its kind
+//!   ([`ClaimantKind`]), an active ISO 4217 currency and an amount (a plain decimal ≥ 0 below
+//!   10^18 within the currency's minor unit, as for facilities: PostgreSQL's `numeric(22, 4)`
+//!   holds it), optionally a note (prose of up to 2,000 characters, [`text::NOTE`]).
 //! - A claim is **preferential** (a priority claim) when the request says so; by default, wages
 //!   and tax or zakat claims are, every other kind is not.
 //! - A claim never has a vote and never carries a weight: it is shown apart from the creditors'
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::facility::{FieldIssue, parse_amount, parse_text, within_minor_units};
 use crate::money::{Currency, Money};
+use crate::text;
 
 /// Who a claim of a non-participating creditor is owed to.
 #[derive(
@@ -161,7 +163,7 @@ impl OtherClaimInput {
         let claimant = keep(
             &mut issues,
             "claimant",
-            parse_text(&self.claimant, 1, 200, false),
+            parse_text(&self.claimant, text::NAME),
         );
         let kind = keep(
             &mut issues,
@@ -182,7 +184,7 @@ impl OtherClaimInput {
             }),
         );
         let note = match &self.note {
-            Some(note) => keep(&mut issues, "note", parse_text(note, 0, 2000, true)).map(Some),
+            Some(note) => keep(&mut issues, "note", parse_text(note, text::NOTE)).map(Some),
             None => Some(None),
         };
         match (claimant, kind, currency, amount, note) {

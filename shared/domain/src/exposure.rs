@@ -7,7 +7,10 @@
 //! - An [`FxTable`] holds the rates of one date: for each currency, the units of the base
 //!   currency that one unit of it is worth (base SAR, `USD 3.75` means 1 USD = 3.75 SAR). Rates
 //!   are > 0 and kept normalized (`3.7500` is `3.75`). The base currency converts at exactly 1
-//!   without an entry (an entry for it must be 1). A currency without a rate is an error
+//!   without an entry (an entry for it must be 1). A rate that comes in as text ([`parse_rate`])
+//!   is a plain decimal above 0 and below 10^14 with at most [`MAX_RATE_PLACES`] (10) decimal
+//!   places, as PostgreSQL's `numeric(24, 10)` holds it: more places are refused, never rounded
+//!   (`0.00000000001` would be stored as 0). A currency without a rate is an error
 //!   ([`ExposureError::MissingRate`], or [`ExposureError::MissingRates`] listing all of them
 //!   for a snapshot), never a silent 1.
 //! - Conversion ([`convert`]) multiplies exactly, then rounds **once** to the base currency's ISO
@@ -55,7 +58,9 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::claims::{ClaimantKind, OtherClaim};
-use crate::facility::{CreditorClass, FacilityTerms, FacilityType};
+use crate::facility::{
+    CreditorClass, DecimalBounds, FacilityTerms, FacilityType, parse_plain_decimal,
+};
 use crate::ids::{InstitutionId, WorkoutId};
 use crate::money::{Currency, Money};
 use crate::percentage::Percentage;
@@ -140,6 +145,31 @@ pub enum ExposureError {
     /// A snapshot read back does not match its own lines.
     #[error("the snapshot is inconsistent: {0}")]
     Inconsistent(String),
+}
+
+/// The most decimal places an FX rate may have.
+pub const MAX_RATE_PLACES: u32 = 10;
+
+/// FX rates: below 10^14 (0x5AF3_107A_4000) with at most [`MAX_RATE_PLACES`] places, as
+/// PostgreSQL's `numeric(24, 10)` holds them.
+const RATE: DecimalBounds = DecimalBounds {
+    places: MAX_RATE_PLACES,
+    limit: Decimal::from_parts(0x107A_4000, 0x5AF3, 0, false, 0),
+    limit_text: "10^14",
+    what: "a rate",
+};
+
+/// An FX rate written as text (e.g. `"3.75"`): a plain decimal above 0 and below 10^14 with at
+/// most [`MAX_RATE_PLACES`] decimal places (zeros beyond them are dropped).
+///
+/// # Errors
+/// What is wrong with it, for a person.
+pub fn parse_rate(text: &str) -> Result<Decimal, String> {
+    let rate = parse_plain_decimal(text, RATE)?;
+    if rate.is_zero() {
+        return Err("must be above 0".to_owned());
+    }
+    Ok(rate.normalize())
 }
 
 /// The FX rates of one date, towards one base currency.
@@ -1212,6 +1242,39 @@ mod tests {
 
     fn date() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 3, 31).unwrap()
+    }
+
+    #[test]
+    fn a_rate_as_text_fits_numeric_24_10_or_is_refused_never_rounded() {
+        assert_eq!(parse_rate("3.7500").unwrap(), dec("3.75"));
+        assert_eq!(parse_rate("0.0000000001").unwrap(), dec("0.0000000001"));
+        assert_eq!(parse_rate("0.000000000100").unwrap(), dec("0.0000000001"));
+        assert_eq!(
+            parse_rate("99999999999999.9999999999").unwrap(),
+            dec("99999999999999.9999999999")
+        );
+        for bad in [
+            "0",
+            "0.0",
+            "-1",
+            "1e3",
+            "3,75",
+            " ",
+            "0.00000000001",
+            "100000000000000",
+            "100000000000000000000",
+            "79228162514264337593543950336",
+        ] {
+            assert!(parse_rate(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            parse_rate("0.00000000001").unwrap_err(),
+            "has at most 10 decimal places, got 11"
+        );
+        assert_eq!(
+            parse_rate("100000000000000000000").unwrap_err(),
+            "must be below 10^14"
+        );
     }
 
     #[test]

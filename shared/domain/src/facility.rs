@@ -18,9 +18,12 @@
 //!   [`MAX_DECIMAL_PLACES`] places.)
 //! - `currency` is an active ISO 4217 currency: not `XXX`, `XTS`, a precious metal (`XAU`, ...),
 //!   a fund code or a unit of account (see [`Currency::parse`]).
-//! - `reference` (the bank's own facility reference) and a collateral's `kind` are trimmed and
-//!   have 1–60 characters; a collateral's `description` has at most 500. None of them may contain
-//!   control characters (a description may contain line breaks and tabs).
+//! - `reference` (the bank's own facility reference) and a collateral's `kind` are one line of
+//!   1–60 characters ([`text::REFERENCE`]); a collateral's `description` is prose of at most 500
+//!   ([`text::DESCRIPTION`]): the platform's one rule of free text (trimmed, no control or
+//!   bidirectional override characters; a description may hold line feeds and tabs).
+//! - Dates (`position_date`, a collateral's `valued_on`) are written `YYYY-MM-DD` and lie from
+//!   1900-01-01 to 9999-12-31 ([`BoundedDate`]).
 //! - `class` is one of the classes allowed in the workout (see [`CreditorClass`] and
 //!   [`DEFAULT_CLASSES`]). The `secured` and `related_party` flags are not derived from the class,
 //!   because each workout names its own classes. Collateral makes a facility secured: terms that
@@ -99,8 +102,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::date::BoundedDate;
 use crate::ids::InstitutionId;
 use crate::money::{Currency, Money};
+use crate::text::{self, Text, TextRule};
 
 /// The most decimal places an amount may have.
 pub const MAX_DECIMAL_PLACES: u32 = 4;
@@ -189,9 +194,8 @@ pub const DEFAULT_CLASSES: &[CreditorClass] = &[
 /// Amounts must stay below this: 10^18 (0x0DE0_B6B3_A764_0000 split into 32-bit words).
 const AMOUNT_LIMIT: Decimal = Decimal::from_parts(0xA764_0000, 0x0DE0_B6B3, 0, false, 0);
 
-const MAX_REFERENCE_CHARS: usize = 60;
-const MAX_KIND_CHARS: usize = 60;
-const MAX_DESCRIPTION_CHARS: usize = 500;
+/// The longest reference: that of the one rule for references ([`text::REFERENCE`]).
+const MAX_REFERENCE_CHARS: usize = text::REFERENCE.max_chars();
 const MAX_CLASS_CHARS: usize = 40;
 
 /// The kind of credit a facility is.
@@ -390,8 +394,8 @@ pub struct Collateral {
     pub description: String,
     /// The valuation, in any currency (not necessarily the facility's).
     pub valuation: Money,
-    /// The date of the valuation.
-    pub valued_on: NaiveDate,
+    /// The date of the valuation (1900-01-01 to 9999-12-31).
+    pub valued_on: BoundedDate,
     /// The rank of this creditor's charge on the asset: 1 is first ranking.
     pub ranking: u16,
 }
@@ -832,11 +836,7 @@ impl ScalarFields<'_> {
             penalties,
             position_date,
         ] = &self.values;
-        let reference = check(
-            issues,
-            "reference",
-            parse_text(reference, 1, MAX_REFERENCE_CHARS, false),
-        );
+        let reference = check(issues, "reference", parse_text(reference, text::REFERENCE));
         let facility_type = check(
             issues,
             "facility_type",
@@ -1005,12 +1005,7 @@ fn parse_position_date(text: &str, today: Option<NaiveDate>) -> Result<NaiveDate
         (true, Some(today)) => return Ok(today),
         _ => required(text)?,
     };
-    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
-        format!(
-            "is a date written YYYY-MM-DD; got {:?}",
-            date.chars().take(40).collect::<String>()
-        )
-    })?;
+    let date = BoundedDate::parse(date).map_err(|e| e.to_string())?.get();
     match today {
         Some(today) if date > today => Err(format!(
             "{date} is after today ({today} in the workout's calendar): balances cannot be as at a \
@@ -1035,12 +1030,12 @@ fn validate_collateral(items: &[Collateral], issues: &mut Vec<FieldIssue>) -> Ve
         let kind = check(
             issues,
             &field("kind"),
-            parse_text(&item.kind, 1, MAX_KIND_CHARS, false),
+            parse_text(&item.kind, text::REFERENCE),
         );
         let description = check(
             issues,
             &field("description"),
-            parse_text(&item.description, 0, MAX_DESCRIPTION_CHARS, true),
+            parse_text(&item.description, text::DESCRIPTION),
         );
         let valuation = check(
             issues,
@@ -1115,34 +1110,43 @@ fn required(text: &str) -> Result<&str, String> {
     }
 }
 
-/// Trims `text` and checks its length in characters and that it has no control characters
-/// (line breaks and tabs are allowed only if `multiline`).
-pub(crate) fn parse_text(
-    text: &str,
-    min: usize,
-    max: usize,
-    multiline: bool,
-) -> Result<String, String> {
-    let trimmed = text.trim();
-    let count = trimmed.chars().count();
-    if count == 0 && min > 0 {
-        return Err("is required".to_owned());
-    }
-    if count < min || count > max {
-        return Err(format!("has {min} to {max} characters, got {count}"));
-    }
-    let allowed_control = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() && !allowed_control(c))
-    {
-        return Err("must not contain control characters".to_owned());
-    }
-    Ok(trimmed.to_owned())
+/// `text` by the platform's one rule of free text (see [`crate::text`]), or why not.
+pub(crate) fn parse_text(text: &str, rule: TextRule) -> Result<String, String> {
+    rule.parse(text)
+        .map(Text::into_string)
+        .map_err(|e| e.to_string())
 }
+
+/// The bounds of a plain decimal: the most decimal places, and the limit it stays below.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DecimalBounds {
+    /// The most decimal places (zeros beyond them are dropped, other digits refused).
+    pub(crate) places: u32,
+    /// The value stays below this.
+    pub(crate) limit: Decimal,
+    /// `limit` as written in messages, e.g. `10^18`.
+    pub(crate) limit_text: &'static str,
+    /// What the value is, in messages, e.g. `an amount`.
+    pub(crate) what: &'static str,
+}
+
+/// Amounts: below 10^18 with at most [`MAX_DECIMAL_PLACES`] places (PostgreSQL `numeric(22, 4)`).
+pub(crate) const AMOUNT: DecimalBounds = DecimalBounds {
+    places: MAX_DECIMAL_PLACES,
+    limit: AMOUNT_LIMIT,
+    limit_text: "10^18",
+    what: "an amount",
+};
 
 /// Parses a plain decimal amount (see the module rules).
 pub(crate) fn parse_amount(text: &str) -> Result<Decimal, String> {
+    parse_plain_decimal(text, AMOUNT)
+}
+
+/// Parses a plain decimal ≥ 0 within `bounds`: digits with an optional decimal point, no sign
+/// (a leading `-` is recognized only to say that the value is negative), no thousands separators,
+/// no exponent.
+pub(crate) fn parse_plain_decimal(text: &str, bounds: DecimalBounds) -> Result<Decimal, String> {
     let text = required(text)?;
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -1155,39 +1159,50 @@ pub(crate) fn parse_amount(text: &str) -> Result<Decimal, String> {
         && fraction.bytes().all(|b| b.is_ascii_digit());
     if !well_formed {
         return Err(format!(
-            "write an amount as a plain decimal such as 1234.50, without sign, thousands \
-             separators or exponent; got {:?}",
+            "write {} as a plain decimal such as 1234.50, without sign, thousands separators or \
+             exponent; got {:?}",
+            bounds.what,
             text.chars().take(40).collect::<String>()
         ));
     }
     let value = Decimal::from_str_exact(digits).map_err(|_| {
-        format!("has too many digits (amounts are below 10^18 with at most {MAX_DECIMAL_PLACES} decimal places)")
+        format!(
+            "has too many digits ({} is below {} with at most {} decimal places)",
+            bounds.what, bounds.limit_text, bounds.places
+        )
     })?;
     if negative && !value.is_zero() {
         return Err("must not be negative".to_owned());
     }
-    check_amount(value)
+    check_decimal(value, bounds)
 }
 
 /// Checks an amount against the module rules and returns it with at most 4 decimal places.
 fn check_amount(value: Decimal) -> Result<Decimal, String> {
+    check_decimal(value, AMOUNT)
+}
+
+/// Checks a decimal against `bounds` (and ≥ 0) and returns it with at most `bounds.places`
+/// decimal places: zeros beyond them are dropped exactly, other digits there are an error.
+pub(crate) fn check_decimal(value: Decimal, bounds: DecimalBounds) -> Result<Decimal, String> {
     if value.is_sign_negative() && !value.is_zero() {
         return Err("must not be negative".to_owned());
     }
     let mut value = value;
-    if value.scale() > MAX_DECIMAL_PLACES {
+    if value.scale() > bounds.places {
         let normalized = value.normalize();
-        if normalized.scale() > MAX_DECIMAL_PLACES {
+        if normalized.scale() > bounds.places {
             return Err(format!(
-                "has at most {MAX_DECIMAL_PLACES} decimal places, got {}",
+                "has at most {} decimal places, got {}",
+                bounds.places,
                 normalized.scale()
             ));
         }
         // Only zeros are dropped, so this is exact.
-        value = value.round_dp(MAX_DECIMAL_PLACES);
+        value = value.round_dp(bounds.places);
     }
-    if value >= AMOUNT_LIMIT {
-        return Err("must be below 10^18".to_owned());
+    if value >= bounds.limit {
+        return Err(format!("must be below {}", bounds.limit_text));
     }
     value.set_sign_positive(true);
     Ok(value)
@@ -1448,7 +1463,7 @@ pub fn parse_security_csv(text: &str) -> Result<Vec<CoverRow>, Vec<RowIssue>> {
         let reference = check(
             &mut row_issues,
             "reference",
-            parse_text(reference, 1, MAX_REFERENCE_CHARS, false),
+            parse_text(reference, text::REFERENCE),
         );
         let money = |issues: &mut Vec<FieldIssue>| {
             let currency = check(
@@ -1473,24 +1488,18 @@ pub fn parse_security_csv(text: &str) -> Result<Vec<CoverRow>, Vec<RowIssue>> {
         let item = match cover.trim() {
             "collateral" => {
                 empty(&mut row_issues, &[("guarantor", guarantor)], "collateral");
-                let kind = check(
-                    &mut row_issues,
-                    "kind",
-                    parse_text(kind, 1, MAX_KIND_CHARS, false),
-                );
+                let kind = check(&mut row_issues, "kind", parse_text(kind, text::REFERENCE));
                 let description = check(
                     &mut row_issues,
                     "description",
-                    parse_text(description, 0, MAX_DESCRIPTION_CHARS, true),
+                    parse_text(description, text::DESCRIPTION),
                 );
                 let valuation = money(&mut row_issues);
                 let valued_on = check(
                     &mut row_issues,
                     "valued_on",
-                    required(valued_on).and_then(|text| {
-                        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                            .map_err(|_| format!("is a date written YYYY-MM-DD; got {text:?}"))
-                    }),
+                    required(valued_on)
+                        .and_then(|text| BoundedDate::parse(text).map_err(|e| e.to_string())),
                 );
                 let ranking = check(
                     &mut row_issues,
@@ -1887,7 +1896,7 @@ mod tests {
                 kind: "real_estate_mortgage".to_owned(),
                 description: "Warehouse, Riyadh".to_owned(),
                 valuation: Money::new(dec("2500000"), Currency::USD),
-                valued_on: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
+                valued_on: BoundedDate::parse("2026-01-15").unwrap(),
                 ranking: 1,
             }],
             guarantees: vec![GuaranteeCover {
@@ -2387,6 +2396,47 @@ mod tests {
             format!("\u{feff}{header}\r\n").len() + MAX_CSV_ROWS * row.len(),
             MAX_CSV_BYTES
         );
+    }
+
+    #[test]
+    fn hostile_text_dates_and_amounts_are_issues_of_their_field() {
+        let mut entry = input();
+        entry.reference = "TL\u{202E}1000".to_owned();
+        entry.position_date = "-5000-01-01".to_owned();
+        entry.committed = "100000000000000000000".to_owned();
+        entry.collateral[0].kind = "mortgage\nBcc: x".to_owned();
+        entry.collateral[0].description = "x".repeat(100 * 1024);
+        let issues = entry.validate_on(DEFAULT_CLASSES, today()).unwrap_err();
+        assert_eq!(
+            fields(&issues),
+            [
+                "reference",
+                "committed",
+                "position_date",
+                "collateral[0].kind",
+                "collateral[0].description"
+            ]
+        );
+        let mut entry = input();
+        entry.position_date = "0000-01-01".to_owned();
+        let issues = entry.validate_on(DEFAULT_CLASSES, today()).unwrap_err();
+        assert!(
+            issues[0].message.contains("1900-01-01 to 9999-12-31"),
+            "{issues:?}"
+        );
+        // A collateral's valuation date comes in as a bounded date: the JSON names it.
+        let mut json = serde_json::to_value(input()).unwrap();
+        json["collateral"][0]["valued_on"] = serde_json::json!("+10000-01-15");
+        assert!(serde_json::from_value::<FacilityInput>(json).is_err());
+        // The CSV of security: a valuation date out of range, a bidi override in the kind.
+        let csv = "reference,cover,kind,description,amount,currency,valued_on,ranking,guarantor\n\
+                   A,collateral,x\u{2066},,1,SAR,1899-12-31,1,\n";
+        let at: Vec<Option<String>> = parse_security_csv(csv)
+            .unwrap_err()
+            .into_iter()
+            .map(|issue| issue.field)
+            .collect();
+        assert_eq!(at, [Some("kind".to_owned()), Some("valued_on".to_owned())]);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod calendar;
 pub mod claims;
 pub mod cooperation;
+pub mod date;
 pub mod deadline;
 pub mod email;
 pub mod events;
@@ -23,6 +24,7 @@ pub mod money;
 pub mod percentage;
 pub mod registry_api;
 pub mod settings;
+pub mod text;
 pub mod workout;
 
 pub use calendar::{
@@ -31,6 +33,7 @@ pub use calendar::{
 pub use cooperation::{
     CooperationAssessment, CooperationError, InformationRequest, RequestStatus, assess,
 };
+pub use date::{BoundedDate, DateError};
 pub use deadline::{Deadline, DeadlineRule, Direction, Period, Roll};
 pub use email::{Email, EmailError};
 pub use events::{RegistryTopic, Topic};
@@ -50,6 +53,7 @@ pub use lei::{Lei, LeiError};
 pub use money::{Currency, CurrencyError, Money, MoneyError};
 pub use percentage::{Percentage, PercentageError};
 pub use settings::ExposureSettings;
+pub use text::{Text, TextError, TextKind, TextRule};
 pub use workout::{
     Action, Disclosure, InstitutionKind, ParticipantRole, PositionView, UnknownName, WorkoutStatus,
 };

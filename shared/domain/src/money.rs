@@ -1,8 +1,9 @@
 //! Money: an exact decimal amount with its ISO 4217 currency.
 //!
 //! Rules: amounts are `rust_decimal::Decimal`, never floats, and travel as JSON strings
-//! (`{"amount": "1234.50", "currency": "SAR"}`); a JSON number is refused so that no float ever
-//! enters. A [`Currency`] is an active ISO 4217 currency (List One, as amended up to and including
+//! (`{"amount": "1234.50", "currency": "SAR"}`), written as plain decimals (digits, an optional
+//! `-` and decimal point: no exponent, no thousands separators); a JSON number is refused so that
+//! no float ever enters. A [`Currency`] is an active ISO 4217 currency (List One, as amended up to and including
 //! amendment 180, effective 2026-01-01): the list's other codes, which are not money a borrower
 //! owes (`XXX` "no currency", `XTS` for testing, the precious metals `XAU`, `XAG`, `XPT`, `XPD`,
 //! fund codes such as `CHE` or `USN`, units of account such as `XDR`), are refused, each saying
@@ -416,7 +417,10 @@ impl<'de> Deserialize<'de> for Currency {
 #[serde(deny_unknown_fields)]
 pub struct Money {
     /// The amount, with the scale it was given.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(
+        serialize_with = "rust_decimal::serde::str::serialize",
+        deserialize_with = "plain_decimal"
+    )]
     pub amount: Decimal,
     /// The currency of the amount.
     pub currency: Currency,
@@ -505,6 +509,31 @@ impl Money {
             })
         }
     }
+}
+
+/// A decimal written as a JSON string of digits with an optional `-` and decimal point: no
+/// exponent, no `+`, no spaces, never a JSON number (so that no float ever enters).
+fn plain_decimal<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let digits = text.strip_prefix('-').unwrap_or(&text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    let plain = !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit());
+    if !plain {
+        return Err(serde::de::Error::custom(format!(
+            "an amount is a plain decimal such as \"1234.50\", without exponent or thousands \
+             separators; got {:?}",
+            text.chars().take(40).collect::<String>()
+        )));
+    }
+    Decimal::from_str_exact(&text).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "an amount has at most 28 significant digits; got {:?}",
+            text.chars().take(40).collect::<String>()
+        ))
+    })
 }
 
 /// `1234.50 SAR`: the amount with its scale, a space, the code.
@@ -691,5 +720,20 @@ mod tests {
         assert!(serde_json::from_str::<Money>(r#"{"amount":"1","currency":"XYZ"}"#).is_err());
         assert!(serde_json::from_str::<Money>(r#"{"amount":"1","currency":"sar"}"#).is_err());
         assert!(serde_json::from_str::<Money>(r#"{"amount":"abc","currency":"SAR"}"#).is_err());
+        for bad in [
+            "1e5",
+            "+1",
+            " 1",
+            "1.",
+            ".5",
+            "1,000",
+            "79228162514264337593543950336",
+        ] {
+            let json = format!(r#"{{"amount":"{bad}","currency":"SAR"}}"#);
+            assert!(serde_json::from_str::<Money>(&json).is_err(), "{bad}");
+        }
+        let negative: Money =
+            serde_json::from_str(r#"{"amount":"-0.50","currency":"SAR"}"#).unwrap();
+        assert_eq!(negative.amount.to_string(), "-0.50");
     }
 }

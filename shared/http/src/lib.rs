@@ -5,6 +5,7 @@
 pub mod access;
 pub mod auth;
 pub mod boundary;
+pub mod input;
 pub mod ops;
 pub mod page;
 pub mod precondition;
@@ -14,5 +15,6 @@ pub mod registry_client;
 pub use access::Access;
 pub use auth::{Caller, PlatformAdmin, PlatformRole, ServiceCaller, TokenVerifier};
 pub use boundary::{JsonBody, Parsed};
+pub use input::Query;
 pub use page::{Page, PageQuery, Window};
 pub use problem::{ApiError, FieldError, Problem};

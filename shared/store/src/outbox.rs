@@ -123,13 +123,15 @@ pub struct Receipt {
 /// The body of `POST /<service>/v1/events` for any service: checks that the calling service (its
 /// token, already verified by the [`ServiceCaller`] extractor) is the event's `source`, records the
 /// event once ([`accept`]) and runs `react` in that same transaction; a redelivery does nothing.
-/// Answers 202 with a [`Receipt`], or 422 `source_mismatch`.
+/// Answers 202 with a [`Receipt`], 422 `source_mismatch`, or 422 `validation_failed` for an
+/// event no outbox writes ([`check_event`]).
 pub async fn intake(
     pool: &Pool,
     service: &ServiceCaller,
     event: Event,
     react: impl AsyncFnOnce(&mut AsyncPgConnection, &Event) -> Result<(), ApiError>,
 ) -> Result<HttpResponse, ApiError> {
+    check_event(&event)?;
     if event.source != service.client {
         return Err(ApiError::unprocessable(
             "source_mismatch",
@@ -154,6 +156,42 @@ pub async fn intake(
         id: event.id,
         duplicate,
     }))
+}
+
+/// Checks what an outbox always writes: a topic `<service>.<name>` (lowercase letters, digits and
+/// `_`, at most 100 characters) and a time between 1900 and 9999; anything else answers 422
+/// naming the field, before anything is stored.
+pub fn check_event(event: &Event) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    let word = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    let topic_ok = event.topic.len() <= 100
+        && event
+            .topic
+            .split_once('.')
+            .is_some_and(|(service, name)| word(service) && word(name));
+    if !topic_ok {
+        errors.push(workout_http::FieldError::new(
+            "topic",
+            "is <service>.<name> in lowercase letters, digits and '_', at most 100 characters",
+        ));
+    }
+    let year = chrono::Datelike::year(&event.occurred_at);
+    if !(1900..=9999).contains(&year) {
+        errors.push(workout_http::FieldError::new(
+            "occurred_at",
+            "is a time from 1900 to 9999",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
 /// The delay before retry number `attempts` (1-based): 1 s doubling, capped at 10 minutes.

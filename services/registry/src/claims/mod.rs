@@ -9,15 +9,17 @@
 //! `registry.other_claim_withdrawn`).
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use workout_domain::claims::{ClaimantKind, OtherClaim, OtherClaimInput};
-use workout_domain::{Action, Currency, Money, RegistryTopic, WorkoutId};
-use workout_http::{ApiError, Caller, JsonBody, Page, PageQuery};
+use workout_domain::text;
+use workout_domain::{Action, BoundedDate, Currency, Money, RegistryTopic, WorkoutId};
+use workout_http::input;
+use workout_http::{ApiError, Caller, JsonBody, Page, PageQuery, Query};
 use workout_runtime::Routes;
 use workout_store::Reply;
 use workout_store::record::to_json;
@@ -26,7 +28,6 @@ use crate::RegistryState;
 use crate::facilities::terms::refused;
 use crate::facilities::versions::end_of;
 use crate::schema::other_claims;
-use crate::text::written;
 use crate::workouts::membership::{Decider, membership};
 
 /// The claim endpoints.
@@ -245,7 +246,7 @@ pub async fn withdraw_claim(
             workout,
             Some(Action::RecordOtherClaims),
             async |conn, member| {
-                let reason = written("reason", reason, 500)?;
+                let reason = input::text("reason", text::REASON, reason)?;
                 let before = load_claim(conn, workout, claim).await?;
                 let updated = diesel::update(
                     other_claims::table
@@ -284,7 +285,7 @@ pub async fn withdraw_claim(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ClaimsQuery {
     /// The claims in force at the end of this date (UTC); default: now.
-    pub as_of: Option<NaiveDate>,
+    pub as_of: Option<BoundedDate>,
     /// Every claim ever recorded, withdrawn ones included (ignores `as_of`).
     #[serde(default)]
     pub include_withdrawn: bool,
@@ -300,15 +301,15 @@ pub async fn list_claims(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<WorkoutId>,
-    query: web::Query<ClaimsQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<ClaimsQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let window = page.window()?;
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
     member.require(Action::ReadOtherClaims)?;
-    let at = query.as_of.map(end_of);
+    let at = query.as_of.map(|date| end_of(date.get()));
     let rows = claims_at(
         &mut conn,
         workout,

@@ -15,13 +15,15 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use workout_domain::registry_api::events::InformationRequestAnswered;
+use workout_domain::text;
 use workout_domain::{Action, RegistryTopic};
+use workout_http::input;
 use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 
+use super::RequestPath;
 use super::view::{CooperationView, cooperation_view, lock_request};
 use super::watch::{date_in, flag_if_non_cooperative};
-use super::{RequestPath, written};
 use crate::schema::information_requests;
 use crate::workouts::membership::Decider;
 
@@ -80,7 +82,7 @@ pub async fn answer_information_request(
                         "this request already has an answer",
                     ));
                 }
-                let response = written("response", &answer.response, 5000)?;
+                let response = input::text("response", text::STATEMENT, &answer.response)?;
                 let recorded_at = Utc::now();
                 let today = date_in(&member.workout.calendar, recorded_at)?;
                 diesel::update(information_requests::table.find(request))

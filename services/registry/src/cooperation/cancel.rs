@@ -15,13 +15,15 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use workout_domain::registry_api::events::InformationRequestCancelled;
+use workout_domain::text;
 use workout_domain::{Action, RegistryTopic};
+use workout_http::input;
 use workout_http::{ApiError, JsonBody};
 use workout_store::{Reply, scheduler};
 
+use super::RequestPath;
 use super::view::{CooperationView, cooperation_view, lock_request};
 use super::watch::{OVERDUE_JOB, flag_if_non_cooperative, today_in};
-use super::{RequestPath, written};
 use crate::schema::information_requests;
 use crate::workouts::membership::Decider;
 
@@ -64,7 +66,7 @@ pub async fn cancel_information_request(
                         "this request is already cancelled",
                     ));
                 }
-                let reason = written("reason", &input.reason, 2000)?;
+                let reason = input::text("reason", text::LONG_REASON, &input.reason)?;
                 diesel::update(information_requests::table.find(request))
                     .set((
                         information_requests::cancelled_at.eq(Utc::now()),

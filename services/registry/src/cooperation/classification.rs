@@ -15,7 +15,7 @@ use serde::Serialize;
 use uuid::Uuid;
 use workout_domain::cooperation::NonCooperationGround;
 use workout_domain::{Action, WorkoutId};
-use workout_http::{ApiError, Caller, Page, PageQuery};
+use workout_http::{ApiError, Caller, Page, PageQuery, Query};
 
 use super::view::cooperation_view;
 use super::watch::today_in;
@@ -140,7 +140,7 @@ pub async fn read_borrower_classification(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<WorkoutId>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;

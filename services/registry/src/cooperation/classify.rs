@@ -16,12 +16,13 @@ use serde::Deserialize;
 use uuid::Uuid;
 use workout_domain::cooperation::{NonCooperationGround, grounds};
 use workout_domain::registry_api::events::BorrowerClassified;
+use workout_domain::text;
 use workout_domain::{Action, RegistryTopic, WorkoutId};
+use workout_http::input;
 use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 
 use super::classification::{Classification, ClassificationRow, standing};
-use super::written;
 use crate::schema::{borrower_classifications, workouts};
 use crate::workouts::membership::Decider;
 
@@ -58,7 +59,7 @@ pub async fn classify_borrower(
             async |conn, member| {
                 let grounds = grounds(&input.grounds)
                     .map_err(|e| ApiError::invalid_field("grounds", e.to_string()))?;
-                let rationale = written("rationale", &input.rationale, 5000)?;
+                let rationale = input::text("rationale", text::STATEMENT, &input.rationale)?;
                 // The workout first (the lock order of every use case that writes its chain),
                 // which also serializes two classifications of the same borrower.
                 let borrower: Uuid = workouts::table

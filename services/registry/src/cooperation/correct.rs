@@ -10,19 +10,20 @@
 //! may make an answer late, so it may flag the borrower.
 
 use actix_web::{HttpResponse, post, web};
-use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use uuid::Uuid;
 use workout_domain::registry_api::events::InformationRequestAnswerCorrected;
-use workout_domain::{Action, RegistryTopic};
+use workout_domain::text;
+use workout_domain::{Action, BoundedDate, RegistryTopic};
+use workout_http::input;
 use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 
+use super::RequestPath;
 use super::view::{CooperationView, cooperation_view, lock_request};
 use super::watch::{flag_if_non_cooperative, today_in};
-use super::{RequestPath, written};
 use crate::schema::{answer_date_corrections, information_requests};
 use crate::workouts::membership::Decider;
 
@@ -31,7 +32,7 @@ use crate::workouts::membership::Decider;
 #[serde(deny_unknown_fields)]
 pub struct AnswerDateCorrection {
     /// The day the borrower in fact answered.
-    pub answered_on: NaiveDate,
+    pub answered_on: BoundedDate,
     /// Why the recorded date is wrong (e.g. "letter of 3 March, received by courier").
     pub reason: String,
 }
@@ -74,7 +75,8 @@ pub async fn correct_answer_date(
                 };
                 let today = today_in(&member.workout.calendar)?;
                 let latest = row.answer_recorded_on.unwrap_or(today);
-                if input.answered_on < row.sent_on || input.answered_on > latest {
+                let answered_on = input.answered_on.get();
+                if answered_on < row.sent_on || answered_on > latest {
                     return Err(ApiError::invalid_field(
                         "answered_on",
                         format!(
@@ -84,19 +86,19 @@ pub async fn correct_answer_date(
                         ),
                     ));
                 }
-                if input.answered_on == before {
+                if answered_on == before {
                     return Err(ApiError::invalid_field(
                         "answered_on",
                         format!("is already the answer date ({before})"),
                     ));
                 }
-                let reason = written("reason", &input.reason, 2000)?;
+                let reason = input::text("reason", text::LONG_REASON, &input.reason)?;
                 diesel::insert_into(answer_date_corrections::table)
                     .values((
                         answer_date_corrections::id.eq(Uuid::now_v7()),
                         answer_date_corrections::request_id.eq(request),
                         answer_date_corrections::answered_on_before.eq(before),
-                        answer_date_corrections::answered_on.eq(input.answered_on),
+                        answer_date_corrections::answered_on.eq(answered_on),
                         answer_date_corrections::reason.eq(&reason),
                         answer_date_corrections::corrected_by
                             .eq(decider.caller.user_id.into_uuid()),
@@ -104,7 +106,7 @@ pub async fn correct_answer_date(
                     .execute(conn)
                     .await?;
                 diesel::update(information_requests::table.find(request))
-                    .set(information_requests::answered_on.eq(input.answered_on))
+                    .set(information_requests::answered_on.eq(answered_on))
                     .execute(conn)
                     .await?;
                 // A later date may make the answer late: it may complete a run of two.
@@ -119,7 +121,7 @@ pub async fn correct_answer_date(
                             id: request,
                             workout_id: workout.into_uuid(),
                             answered_on_before: before,
-                            answered_on: input.answered_on,
+                            answered_on,
                             recorded_at: row.answer_recorded_at,
                             reason,
                         },

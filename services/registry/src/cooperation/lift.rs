@@ -12,13 +12,14 @@ use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use uuid::Uuid;
 use workout_domain::registry_api::events::BorrowerClassificationLifted;
+use workout_domain::text;
 use workout_domain::{Action, RegistryTopic, WorkoutId};
+use workout_http::input;
 use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 use workout_store::record::to_json;
 
 use super::classification::{Classification, ClassificationRow, standing};
-use super::written;
 use crate::schema::{borrower_classifications, workouts};
 use crate::workouts::membership::Decider;
 
@@ -50,7 +51,7 @@ pub async fn lift_borrower_classification(
             workout,
             Some(Action::ClassifyBorrower),
             async |conn, member| {
-                let reason = written("reason", &input.reason, 2000)?;
+                let reason = input::text("reason", text::LONG_REASON, &input.reason)?;
                 let borrower: Uuid = workouts::table
                     .find(workout.into_uuid())
                     .select(workouts::borrower_id)

@@ -26,7 +26,6 @@ pub mod send;
 pub mod view;
 pub mod watch;
 
-pub use crate::text::written;
 use serde::Deserialize;
 use uuid::Uuid;
 use workout_domain::WorkoutId;

@@ -7,21 +7,21 @@
 //! it is still unanswered once its due date is over ([`watch`](super::watch)).
 
 use actix_web::{HttpResponse, post, web};
-use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use uuid::Uuid;
 use workout_domain::cooperation::InformationRequest;
 use workout_domain::registry_api::events::InformationRequestSent;
-use workout_domain::{Action, RegistryTopic, WorkoutId};
+use workout_domain::text;
+use workout_domain::{Action, BoundedDate, RegistryTopic, WorkoutId};
+use workout_http::input;
 use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 
 use super::view::{CooperationView, cooperation_view};
 use super::watch::schedule_overdue_check;
 use crate::schema::information_requests;
-use crate::text::written;
 use crate::workouts::membership::Decider;
 
 /// A request for information sent to the borrower.
@@ -31,9 +31,9 @@ pub struct NewInformationRequest {
     /// What is asked.
     pub subject: String,
     /// When it was sent.
-    pub sent_on: NaiveDate,
+    pub sent_on: BoundedDate,
     /// When it is due: 15 calendar days after `sent_on` (the default) or later.
-    pub due_on: Option<NaiveDate>,
+    pub due_on: Option<BoundedDate>,
 }
 
 /// `POST /registry/v1/workouts/{workout_id}/information-requests` (coordinator).
@@ -56,9 +56,10 @@ pub async fn create_information_request(
             workout,
             Some(Action::SendInformationRequest),
             async |conn, member| {
-                let subject = written("subject", subject, 500)?;
+                let subject = input::text("subject", text::SUBJECT, subject)?;
                 let today = super::watch::today_in(&member.workout.calendar)?;
-                if input.sent_on > today {
+                let sent_on = input.sent_on.get();
+                if sent_on > today {
                     return Err(ApiError::invalid_field(
                         "sent_on",
                         format!(
@@ -67,8 +68,8 @@ pub async fn create_information_request(
                     ));
                 }
                 let request = match input.due_on {
-                    Some(due_on) => InformationRequest::with_due_on(input.sent_on, due_on),
-                    None => InformationRequest::new(input.sent_on),
+                    Some(due_on) => InformationRequest::with_due_on(sent_on, due_on.get()),
+                    None => InformationRequest::new(sent_on),
                 }
                 .map_err(|e| ApiError::invalid_field("due_on", e.to_string()))?;
                 let id = Uuid::now_v7();

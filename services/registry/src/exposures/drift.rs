@@ -8,14 +8,13 @@
 //! `missing_fx_rates`); the reference may not be after `as_of` (400).
 
 use actix_web::{HttpResponse, get, web};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use workout_domain::hold_the_line::{self, Comparison, HeldFacility, HoldTheLine};
-use workout_domain::{Action, ExposureError, FacilityId, InstitutionId, WorkoutId};
-use workout_http::{ApiError, Caller};
+use workout_domain::{Action, BoundedDate, ExposureError, FacilityId, InstitutionId, WorkoutId};
+use workout_http::{ApiError, Caller, Query};
 
 use super::fx_rates::base_of;
-use super::snapshots::{missing_rates, rates_as_of};
+use super::snapshots::{missing_rates, not_computable, rates_as_of};
 use crate::RegistryState;
 use crate::facilities::terms::known_classes;
 use crate::facilities::versions::{end_of, facilities_at};
@@ -25,9 +24,9 @@ use crate::workouts::membership::membership;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct DriftQuery {
     /// The baseline date (e.g. the standstill's reference date).
-    pub reference: NaiveDate,
+    pub reference: BoundedDate,
     /// The date compared with it.
-    pub as_of: NaiveDate,
+    pub as_of: BoundedDate,
 }
 
 /// `GET /registry/v1/workouts/{workout_id}/exposures/drift` (coordinator): each creditor's
@@ -40,13 +39,14 @@ pub async fn get_drift(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<WorkoutId>,
-    query: web::Query<DriftQuery>,
+    query: Query<DriftQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
     member.require(Action::ReadDrift)?;
-    if query.reference > query.as_of {
+    let (reference, as_of) = (query.reference.get(), query.as_of.get());
+    if reference > as_of {
         return Err(ApiError::bad_request(
             "invalid_query_parameter",
             "reference must not be after as_of: drift is measured from the reference date forward",
@@ -54,7 +54,7 @@ pub async fn get_drift(
     }
     let classes = known_classes(&member.workout.classes);
     let mut held = Vec::with_capacity(2);
-    for date in [query.reference, query.as_of] {
+    for date in [reference, as_of] {
         let facilities =
             facilities_at(&mut conn, workout, None, Some(end_of(date)), &classes, None).await?;
         held.push(
@@ -68,23 +68,18 @@ pub async fn get_drift(
                 .collect::<Vec<_>>(),
         );
     }
-    let rates = rates_as_of(
-        &mut conn,
-        workout,
-        base_of(&member.workout)?,
-        query.reference,
-    )
-    .await?;
+    let rates = rates_as_of(&mut conn, workout, base_of(&member.workout)?, reference).await?;
     let comparison = Comparison {
         workout,
-        reference: query.reference,
-        as_of: query.as_of,
+        reference,
+        as_of,
         rates: &rates,
     };
     let report =
         hold_the_line::hold_the_line(comparison, &held[0], &held[1]).map_err(
             |error| match error {
-                ExposureError::MissingRates(_) => missing_rates(&error, query.reference),
+                ExposureError::MissingRates(_) => missing_rates(&error, reference),
+                ExposureError::Inexact { .. } | ExposureError::Overflow => not_computable(&error),
                 other => ApiError::Internal(anyhow::anyhow!("hold the line: {other}")),
             },
         )?;

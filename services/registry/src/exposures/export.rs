@@ -34,7 +34,7 @@ use workout_domain::exposure::{
     ClassAmount, CreditorExposure, CreditorSnapshot, OtherClaimExposure, RateUsed, Snapshot,
 };
 use workout_domain::{Money, PositionView, WorkoutId};
-use workout_http::{ApiError, Caller};
+use workout_http::{ApiError, Caller, Query};
 
 use super::frozen::{FrozenPath, frozen_row};
 use super::snapshots::{RecordDate, refuse_future, snapshot_of};
@@ -498,13 +498,13 @@ pub async fn live_csv(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<WorkoutId>,
-    query: web::Query<RecordDate>,
+    query: Query<RecordDate>,
 ) -> Result<HttpResponse, ApiError> {
     live(
         &state,
         &caller,
         path.into_inner(),
-        query.as_of,
+        query.as_of.get(),
         FileKind::Csv,
     )
     .await
@@ -523,13 +523,13 @@ pub async fn live_xlsx(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<WorkoutId>,
-    query: web::Query<RecordDate>,
+    query: Query<RecordDate>,
 ) -> Result<HttpResponse, ApiError> {
     live(
         &state,
         &caller,
         path.into_inner(),
-        query.as_of,
+        query.as_of.get(),
         FileKind::Xlsx,
     )
     .await

@@ -41,8 +41,8 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 use workout_domain::exposure::Snapshot;
 use workout_domain::registry_api::events::SnapshotFrozen;
-use workout_domain::{Action, PositionView, RegistryTopic, WorkoutId};
-use workout_http::{ApiError, Caller, JsonBody, Page, PageQuery, ServiceCaller};
+use workout_domain::{Action, BoundedDate, PositionView, RegistryTopic, WorkoutId};
+use workout_http::{ApiError, Caller, JsonBody, Page, PageQuery, Query, ServiceCaller};
 use workout_store::Reply;
 
 use super::snapshots::{refuse_future, snapshot_of};
@@ -59,7 +59,7 @@ pub const PURPOSE: &str = "workout-record-date-snapshot";
 #[serde(deny_unknown_fields)]
 pub struct FreezeRequest {
     /// The record date to freeze (not after today in the workout's calendar).
-    pub as_of: NaiveDate,
+    pub as_of: BoundedDate,
 }
 
 /// The payload of a frozen snapshot's signature (a compact JWS), exactly.
@@ -213,7 +213,7 @@ pub async fn freeze_snapshot(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let workout = path.into_inner();
-    let as_of = body.value.as_of;
+    let as_of = body.value.as_of.get();
     decider
         .decide(
             &body.fingerprint,
@@ -325,7 +325,7 @@ pub async fn list_frozen_snapshots(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<WorkoutId>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let window = page.window()?;

@@ -2,7 +2,9 @@
 //! them, and nothing entered is ever overwritten.
 //!
 //! Rules: a rate is the number of units of the workout's base currency per unit of a currency,
-//! positive. Rates are entered per date; every `PUT` of a date's rates makes a new **version** of
+//! positive, below 10^14 with at most 10 decimal places (the column is `numeric(24, 10)`; see
+//! `workout_domain::exposure::parse_rate`: more places are refused, never rounded). The date in
+//! the path is a date from 1900-01-01 to 9999-12-31. Rates are entered per date; every `PUT` of a date's rates makes a new **version** of
 //! that date's whole rate set (1 for the first, then 2, 3, …): the currencies named take their new
 //! rate, the others keep the rate of the previous version. A version records who entered it, when,
 //! the rates' `source` (required, e.g. `SAMA reference rate`) and a `reason` — required for every
@@ -23,8 +25,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use workout_domain::exposure::FxTable;
-use workout_domain::{Action, Currency, RegistryTopic, WorkoutId};
+use workout_domain::exposure::{FxTable, parse_rate};
+use workout_domain::{Action, Currency, RegistryTopic, WorkoutId, text};
+use workout_http::input::{Query, path_date, text_to};
 use workout_http::{ApiError, Caller, FieldError, JsonBody, Page, PageQuery};
 use workout_store::Reply;
 
@@ -33,23 +36,19 @@ use crate::facilities::versions::end_of;
 use crate::schema::{fx_rate_versions, fx_rates};
 use crate::workouts::membership::{Decider, load_workout, membership};
 
-/// The longest rate source, in characters.
-const MAX_SOURCE: usize = 200;
-/// The longest reason, in characters.
-const MAX_REASON: usize = 2000;
-
 /// Rates to set for one date.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatesOfDay {
-    /// Units of the base currency per one unit of each currency, e.g. `{"USD": "3.75"}`. Currencies
-    /// not named keep the rate of the date's previous version.
+    /// Units of the base currency per one unit of each currency, e.g. `{"USD": "3.75"}`: a plain
+    /// decimal above 0 and below 10^14 with at most 10 decimal places. Currencies not named keep
+    /// the rate of the date's previous version.
     pub rates: BTreeMap<String, String>,
-    /// Where the rates come from, e.g. `SAMA reference rate` (1 to 200 characters).
+    /// Where the rates come from, e.g. `SAMA reference rate` (one line of 1 to 200 characters).
     #[schema(min_length = 1, max_length = 200)]
     pub source: String,
     /// Why the rates are set again: required when the date already has rates (a correction),
-    /// optional for its first rates (1 to 2000 characters).
+    /// optional for its first rates (prose of 1 to 2000 characters).
     #[serde(default)]
     #[schema(min_length = 1, max_length = 2000)]
     pub reason: Option<String>,
@@ -95,8 +94,16 @@ struct VersionRow {
 pub struct RatesPath {
     /// The workout.
     pub workout_id: WorkoutId,
-    /// The date of the rates.
-    pub date: NaiveDate,
+    /// The date of the rates, as written: read by [`RatesPath::parts`].
+    date: String,
+}
+
+impl RatesPath {
+    /// The workout and the date (`YYYY-MM-DD`, 1900-01-01 to 9999-12-31; 400 naming `date`
+    /// otherwise).
+    pub fn parts(self) -> Result<(WorkoutId, NaiveDate), ApiError> {
+        Ok((self.workout_id, path_date("date", &self.date)?))
+    }
 }
 
 /// The table of `rows` (stored rates of `date`) over `base`.
@@ -207,25 +214,6 @@ async fn answer_of(
     })
 }
 
-/// The trimmed text of `value`, checked to be 1 to `max` characters.
-fn text_field(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    value: &str,
-    max: usize,
-) -> Option<String> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be 1 to {max} characters"),
-        ));
-        None
-    } else {
-        Some(value.to_owned())
-    }
-}
-
 /// `PUT /registry/v1/workouts/{workout_id}/fx-rates/{date}` (coordinator): records a new version
 /// of the rates of a date (currencies not named keep their rate); a correction needs a `reason`.
 #[utoipa::path(tag = "exposures", security(("bearer" = [])),
@@ -238,10 +226,7 @@ pub async fn set_rates(
     body: JsonBody<RatesOfDay>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    let RatesPath {
-        workout_id: workout,
-        date,
-    } = path.into_inner();
+    let (workout, date) = path.into_inner().parts()?;
     let action = Some(Action::SetFxRates);
     decider
         .decide(&body.fingerprint, workout, action, async |conn, member| {
@@ -257,27 +242,24 @@ pub async fn set_rates(
                         continue;
                     }
                 };
-                match text.trim().parse::<Decimal>() {
+                match parse_rate(text) {
                     Ok(rate) => {
                         if let Err(e) = table.insert(currency, rate) {
                             errors.push(FieldError::new(field, e.to_string()));
                         }
                     }
-                    Err(_) => errors.push(FieldError::new(
-                        field,
-                        "must be a decimal number such as 3.75",
-                    )),
+                    Err(message) => errors.push(FieldError::new(field, message)),
                 }
             }
             if body.value.rates.is_empty() {
                 errors.push(FieldError::new("rates", "name at least one currency"));
             }
-            let source = text_field(&mut errors, "source", &body.value.source, MAX_SOURCE);
+            let source = text_to(&mut errors, "source", text::NAME, &body.value.source);
             let reason = body
                 .value
                 .reason
                 .as_deref()
-                .and_then(|r| text_field(&mut errors, "reason", r, MAX_REASON));
+                .and_then(|r| text_to(&mut errors, "reason", text::LONG_REASON, r));
             // Versions of a date are numbered under the workout's lock.
             load_workout(conn, workout, true).await?;
             let previous = current_version(conn, workout, date).await?;
@@ -363,10 +345,7 @@ pub async fn get_rates(
     caller: Caller,
     path: web::Path<RatesPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let RatesPath {
-        workout_id: workout,
-        date,
-    } = path.into_inner();
+    let (workout, date) = path.into_inner().parts()?;
     let mut conn = state.pool.get().await?;
     membership(&mut conn, workout, &caller)
         .await?
@@ -387,12 +366,9 @@ pub async fn rate_versions(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<RatesPath>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let RatesPath {
-        workout_id: workout,
-        date,
-    } = path.into_inner();
+    let (workout, date) = path.into_inner().parts()?;
     let window = page.window()?;
     let mut conn = state.pool.get().await?;
     membership(&mut conn, workout, &caller)

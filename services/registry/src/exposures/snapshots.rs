@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 use workout_domain::exposure::{
     self, CreditorPosition, CreditorSnapshot, Extras, FxTable, Snapshot,
 };
-use workout_domain::{Currency, InstitutionId, PositionView, WorkoutId};
-use workout_http::{ApiError, Caller, ServiceCaller};
+use workout_domain::{BoundedDate, Currency, InstitutionId, PositionView, WorkoutId};
+use workout_http::{ApiError, Caller, Query, ServiceCaller};
 
 use super::fx_rates::{base_of, rates_as_recorded, table_of};
 use crate::RegistryState;
@@ -96,6 +96,9 @@ pub async fn snapshot(
         match error {
             exposure::ExposureError::MissingRates(_)
             | exposure::ExposureError::MissingRate { .. } => missing_rates(&error, as_of),
+            exposure::ExposureError::Inexact { .. } | exposure::ExposureError::Overflow => {
+                not_computable(&error)
+            }
             other => ApiError::Internal(anyhow::anyhow!("computing the snapshot: {other}")),
         }
     })
@@ -125,6 +128,19 @@ pub(super) fn missing_rates(error: &exposure::ExposureError, as_of: NaiveDate) -
     )
 }
 
+/// The 422 for amounts and rates whose products or sums do not fit in a decimal (28 significant
+/// digits): each amount and rate was accepted within its own bounds, but together they cannot be
+/// computed exactly, and a snapshot is never rounded twice.
+pub(super) fn not_computable(error: &exposure::ExposureError) -> ApiError {
+    ApiError::unprocessable(
+        "exposure_not_computable",
+        format!(
+            "{error}: the amounts and FX rates of this date cannot be converted exactly (28 \
+             significant digits at most); correct the rate or the amount"
+        ),
+    )
+}
+
 /// 422 `record_date_in_future` if `as_of` lies after today in `workout`'s calendar: such a
 /// snapshot would change as the days up to it are recorded, so none is given (nor frozen).
 pub(super) fn refuse_future(workout: &Workout, as_of: NaiveDate) -> Result<(), ApiError> {
@@ -145,7 +161,7 @@ pub(super) fn refuse_future(workout: &Workout, as_of: NaiveDate) -> Result<(), A
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct RecordDate {
     /// The record date.
-    pub as_of: NaiveDate,
+    pub as_of: BoundedDate,
 }
 
 /// A snapshot as a participant sees it.
@@ -167,14 +183,15 @@ pub async fn get_snapshot(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<WorkoutId>,
-    query: web::Query<RecordDate>,
+    query: Query<RecordDate>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
     let view = member.positions()?;
-    refuse_future(&member.workout, query.as_of)?;
-    let snapshot = snapshot_of(&mut conn, &member.workout, query.as_of).await?;
+    let as_of = query.as_of.get();
+    refuse_future(&member.workout, as_of)?;
+    let snapshot = snapshot_of(&mut conn, &member.workout, as_of).await?;
     Ok(HttpResponse::Ok().json(match view {
         PositionView::Own(creditor) => SnapshotAnswer::OwnLine(snapshot.for_creditor(creditor)),
         PositionView::All | PositionView::None => SnapshotAnswer::Whole(snapshot),
@@ -191,10 +208,10 @@ pub async fn internal_snapshot(
     state: web::Data<RegistryState>,
     _service: ServiceCaller,
     path: web::Path<WorkoutId>,
-    query: web::Query<RecordDate>,
+    query: Query<RecordDate>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;
     let workout = load_workout(&mut conn, workout, false).await?;
-    Ok(HttpResponse::Ok().json(snapshot_of(&mut conn, &workout, query.as_of).await?))
+    Ok(HttpResponse::Ok().json(snapshot_of(&mut conn, &workout, query.as_of.get()).await?))
 }

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use workout_domain::facility::{MAX_CSV_BYTES, MAX_CSV_ROWS};
 use workout_domain::registry_api::events::FacilityWithdrawn;
 use workout_domain::{RegistryTopic, RowIssue, WorkoutId, parse_facility_csv};
+use workout_http::Query;
 use workout_http::{ApiError, FieldError};
 use workout_store::Reply;
 
@@ -176,7 +177,7 @@ pub struct ImportQuery {
 pub async fn import_facilities(
     decider: Decider,
     path: web::Path<WorkoutId>,
-    query: web::Query<ImportQuery>,
+    query: Query<ImportQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();

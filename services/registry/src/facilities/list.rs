@@ -4,10 +4,9 @@
 //! other participants get 403; withdrawn facilities are not in force. A page ordered by id.
 
 use actix_web::{HttpResponse, get, web};
-use chrono::NaiveDate;
 use serde::Deserialize;
-use workout_domain::WorkoutId;
-use workout_http::{ApiError, Caller, Page, PageQuery};
+use workout_domain::{BoundedDate, WorkoutId};
+use workout_http::{ApiError, Caller, Page, PageQuery, Query};
 
 use super::terms::classes_of;
 use super::versions::{Facility, end_of, facilities_at};
@@ -19,7 +18,7 @@ use crate::workouts::membership::membership;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct AsOf {
     /// Read the terms in force at the end of this date (UTC); default: now.
-    pub as_of: Option<NaiveDate>,
+    pub as_of: Option<BoundedDate>,
 }
 
 /// `GET /registry/v1/workouts/{workout_id}/facilities`
@@ -31,15 +30,15 @@ pub async fn list_facilities(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<WorkoutId>,
-    query: web::Query<AsOf>,
-    page: web::Query<PageQuery>,
+    query: Query<AsOf>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let window = page.window()?;
     let mut conn = state.pool.get().await?;
     let member = membership(&mut conn, workout, &caller).await?;
     let creditor = visible_creditor(&member)?;
-    let at = query.as_of.map(end_of);
+    let at = query.as_of.map(|date| end_of(date.get()));
     let classes = classes_of(&member);
     let rows = facilities_at(&mut conn, workout, creditor, at, &classes, Some(window)).await?;
     Ok(HttpResponse::Ok().json(window.page(rows, |f: &Facility| f.id)))

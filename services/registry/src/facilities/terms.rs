@@ -50,12 +50,7 @@ pub fn validate(input: &FacilityInput, member: &Membership) -> Result<FacilityTe
 
 /// The 422 that names each field of `issues` (a domain validation's findings) and why.
 pub fn refused(issues: Vec<FieldIssue>) -> ApiError {
-    ApiError::Validation(
-        issues
-            .into_iter()
-            .map(|issue| FieldError::new(issue.field, issue.message))
-            .collect(),
-    )
+    ApiError::Validation(issues.into_iter().map(FieldError::from).collect())
 }
 
 /// Every guarantee must name an active guarantor of the workout.

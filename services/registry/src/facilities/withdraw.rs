@@ -11,6 +11,8 @@ use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use workout_domain::RegistryTopic;
 use workout_domain::registry_api::events::FacilityWithdrawn;
+use workout_domain::text;
+use workout_http::input;
 use workout_http::precondition::{etag, if_match};
 use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
@@ -18,7 +20,6 @@ use workout_store::Reply;
 use super::versions::{FacilityVersion, write_withdrawal};
 use super::{FacilityPath, creditor_of};
 use crate::schema::facilities;
-use crate::text::written;
 use crate::workouts::membership::Decider;
 
 /// Why a facility is withdrawn.
@@ -61,7 +62,7 @@ pub async fn withdraw_facility(
             if owned == 0 {
                 return Err(ApiError::NotFound("facility"));
             }
-            let reason = written("reason", reason, 500)?;
+            let reason = input::text("reason", text::REASON, reason)?;
             let (version, now, before) = write_withdrawal(
                 conn,
                 facility,

@@ -10,7 +10,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use workout_domain::{InstitutionId, InstitutionKind, Lei, RegistryTopic};
+use workout_domain::{InstitutionId, InstitutionKind, Lei, RegistryTopic, text};
+use workout_http::input::{self, Query};
 use workout_http::{ApiError, Caller, FieldError, JsonBody, Page, PageQuery, PlatformAdmin};
 use workout_store::audit::Actor;
 use workout_store::{Reply, idempotency};
@@ -24,7 +25,7 @@ use crate::schema::institutions;
 pub struct NewInstitution {
     /// Kind.
     pub kind: InstitutionKind,
-    /// Legal name, 1 to 200 characters.
+    /// Legal name: one line of 1 to 200 characters.
     pub name: String,
     /// ISO 3166-1 alpha-2 country code, e.g. `SA`.
     pub country: String,
@@ -76,15 +77,6 @@ impl TryFrom<InstitutionRow> for Institution {
     }
 }
 
-/// A name of 1 to 200 characters, trimmed; a [`FieldError`] for `field` otherwise.
-pub(super) fn name_field(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
-    let trimmed = value.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > 200 {
-        errors.push(FieldError::new(field, "must be 1 to 200 characters"));
-    }
-    trimmed.to_owned()
-}
-
 /// The checked form of [`NewInstitution`].
 pub(super) struct ValidInstitution {
     pub(super) kind: InstitutionKind,
@@ -106,7 +98,7 @@ impl TryFrom<NewInstitution> for ValidInstitution {
                 "platform_operator is not registered through the API",
             ));
         }
-        let name = name_field("name", &input.name, &mut errors);
+        let name = input::text_to(&mut errors, "name", text::NAME, &input.name);
         let country = input.country.trim().to_ascii_uppercase();
         if !(country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase())) {
             errors.push(FieldError::new(
@@ -121,15 +113,14 @@ impl TryFrom<NewInstitution> for ValidInstitution {
                 None
             }
         };
-        if errors.is_empty() {
-            Ok(Self {
+        match name {
+            Some(name) if errors.is_empty() => Ok(Self {
                 kind: input.kind,
                 name,
                 country,
                 lei,
-            })
-        } else {
-            Err(ApiError::Validation(errors))
+            }),
+            _ => Err(ApiError::Validation(errors)),
         }
     }
 }
@@ -199,7 +190,7 @@ pub(super) async fn insert_institution(
 pub async fn list_institutions(
     state: web::Data<RegistryState>,
     caller: Caller,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, after) = (query.limit()?, query.after()?);
     let mut conn = state.pool.get().await?;

@@ -229,6 +229,15 @@ pub async fn retire_signing_key(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let kid = path.into_inner();
+    // A key id is `k-` and hex digits: anything else (a NUL, a line break, 100 KB) names no key,
+    // and never reaches the database.
+    let plausible = (1..=64).contains(&kid.len())
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !plausible {
+        return Err(ApiError::NotFound("active signing key"));
+    }
     // No body: the path and the key identify the request.
     let answer = idempotency::run(&state.pool, &req, &caller, "", async |conn| {
         if retire(conn, &kid).await? == 0 {

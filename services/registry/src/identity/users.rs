@@ -12,14 +12,17 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use workout_domain::{Email, InstitutionId, InstitutionKind, RegistryTopic, SessionId, UserId};
+use workout_domain::{
+    Email, InstitutionId, InstitutionKind, RegistryTopic, SessionId, UserId, text,
+};
+use workout_http::input::{self, Query};
 use workout_http::{ApiError, Caller, FieldError, JsonBody, Page, PageQuery, PlatformRole};
 use workout_store::audit::Actor;
 use workout_store::record::to_json;
 use workout_store::{Reply, idempotency};
 
 use super::auth::{has_control, hash_password, revoke};
-use super::institutions::{institution_kind, name_field};
+use super::institutions::institution_kind;
 use crate::RegistryState;
 use crate::schema::{sessions, users};
 
@@ -29,7 +32,7 @@ use crate::schema::{sessions, users};
 pub struct NewUser {
     /// E-mail, used to sign in; unique on the platform.
     pub email: String,
-    /// Name shown to others, 1 to 200 characters.
+    /// Name shown to others: one line of 1 to 200 characters.
     pub display_name: String,
     /// Platform role.
     pub role: PlatformRole,
@@ -101,7 +104,8 @@ impl TryFrom<NewUser> for ValidUser {
         let email = Email::parse(&input.email.to_lowercase())
             .map_err(|e| errors.push(FieldError::new("email", e.to_string())))
             .ok();
-        let display_name = name_field("display_name", &input.display_name, &mut errors);
+        let display_name =
+            input::text_to(&mut errors, "display_name", text::NAME, &input.display_name);
         let length = input.password.chars().count();
         if !(12..=256).contains(&length) {
             errors.push(FieldError::new("password", "must be 12 to 256 characters"));
@@ -110,8 +114,8 @@ impl TryFrom<NewUser> for ValidUser {
         if has_control(&input.password) {
             errors.push(FieldError::new("password", "contains a control character"));
         }
-        match email {
-            Some(email) if errors.is_empty() => Ok(Self {
+        match (email, display_name) {
+            (Some(email), Some(display_name)) if errors.is_empty() => Ok(Self {
                 email,
                 display_name,
                 role: input.role,
@@ -232,7 +236,7 @@ pub async fn list_users(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<InstitutionId>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let institution = path.into_inner();
     user_admin_scope(&caller, institution)?;

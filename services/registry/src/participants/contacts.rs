@@ -1,8 +1,8 @@
 //! Where a participant's formal notices go: checking notice contacts, storing them, and replacing
 //! them.
 //!
-//! Rules: at least one contact, each with a name (1 to 200 characters), a valid e-mail (stored in
-//! lower case) and a language (`en` or `ar`). The coordinator replaces anyone's contacts; a
+//! Rules: at least one contact, each with a name (one line of 1 to 200 characters, the domain's
+//! rule of names), a valid e-mail (stored in lower case) and a language (`en` or `ar`). The coordinator replaces anyone's contacts; a
 //! participant replaces its own; a removed participant's contacts no longer change.
 
 use actix_web::{HttpResponse, put, web};
@@ -11,7 +11,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
 use uuid::Uuid;
 use workout_domain::registry_api::{NoticeContact, Participant};
-use workout_domain::{Action, Email, RegistryTopic};
+use workout_domain::{Action, Email, RegistryTopic, text};
+use workout_http::input::text_to;
 use workout_http::{ApiError, FieldError, JsonBody};
 use workout_store::Reply;
 use workout_store::record::to_json;
@@ -35,15 +36,8 @@ pub(crate) fn valid_contacts(
         .iter()
         .enumerate()
         .filter_map(|(i, c)| {
-            let name = c.name.trim();
+            let name = text_to(errors, format!("{field}.{i}.name"), text::NAME, &c.name);
             let mut ok = true;
-            if name.is_empty() || name.chars().count() > 200 {
-                errors.push(FieldError::new(
-                    format!("{field}.{i}.name"),
-                    "must be 1 to 200 characters",
-                ));
-                ok = false;
-            }
             let email = Email::parse(&c.email.to_lowercase())
                 .map_err(|e| {
                     errors.push(FieldError::new(format!("{field}.{i}.email"), e.to_string()))
@@ -56,9 +50,9 @@ pub(crate) fn valid_contacts(
                 ));
                 ok = false;
             }
-            let email = email?;
+            let (email, name) = (email?, name?);
             ok.then(|| NoticeContact {
-                name: name.to_owned(),
+                name,
                 email: email.as_str().to_owned(),
                 language: c.language.clone(),
             })

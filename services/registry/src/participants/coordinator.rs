@@ -12,7 +12,9 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 use workout_domain::registry_api::events::CoordinatorAppointed;
 use workout_domain::registry_api::{Appointment, Participant};
+use workout_domain::text;
 use workout_domain::{InstitutionId, ParticipantRole, RegistryTopic, WorkoutId};
+use workout_http::input;
 use workout_http::{ApiError, JsonBody, ServiceCaller};
 use workout_store::audit::Actor;
 use workout_store::{Reply, idempotency, record};
@@ -20,7 +22,6 @@ use workout_store::{Reply, idempotency, record};
 use super::roster::{ParticipantFilter, load_participants};
 use crate::RegistryState;
 use crate::schema::participants;
-use crate::text::written;
 use crate::workouts::membership::{add_role, chain, load_workout, roles_of};
 
 /// `PUT /registry/v1/internal/workouts/{workout_id}/coordinator` (service token): the mandates
@@ -41,7 +42,7 @@ pub async fn appoint_coordinator(
     let workout = path.into_inner();
     let appointment = body.value;
     let appointee = InstitutionId::from_uuid(appointment.institution_id);
-    let reason = written("reason", &appointment.reason, 500)?;
+    let reason = input::text("reason", text::REASON, &appointment.reason)?;
     idempotency::run(
         &state.pool,
         &req,

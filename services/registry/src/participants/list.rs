@@ -10,7 +10,7 @@ use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use workout_domain::WorkoutId;
 use workout_domain::registry_api::Participant;
-use workout_http::{ApiError, Caller, Page, PageQuery, ServiceCaller};
+use workout_http::{ApiError, Caller, Page, PageQuery, Query, ServiceCaller};
 
 use super::roster::{ParticipantFilter, load_participants};
 use crate::RegistryState;
@@ -34,8 +34,8 @@ pub async fn list_participants(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<WorkoutId>,
-    query: web::Query<ParticipantQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<ParticipantQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let window = page.window()?;
@@ -60,7 +60,7 @@ pub async fn internal_participants(
     state: web::Data<RegistryState>,
     _service: ServiceCaller,
     path: web::Path<WorkoutId>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let mut conn = state.pool.get().await?;

@@ -17,13 +17,14 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+use workout_domain::text;
 use workout_domain::{Action, InstitutionId, ParticipantRole, RegistryTopic, WorkoutId};
-use workout_http::{ApiError, Caller, JsonBody, Page, PageQuery};
+use workout_http::input;
+use workout_http::{ApiError, Caller, JsonBody, Page, PageQuery, Query};
 use workout_store::Reply;
 
 use crate::RegistryState;
 use crate::schema::related_party_decisions as decisions;
-use crate::text::written;
 use crate::workouts::membership::{Decider, membership, roles_of};
 
 /// One decision of the coordinator on a creditor's related-party status.
@@ -112,7 +113,7 @@ pub async fn decide_related_party(
             workout,
             Some(Action::DecideRelatedParty),
             async |conn, member| {
-                let reason = written("reason", reason, 500)?;
+                let reason = input::text("reason", text::REASON, reason)?;
                 let roles = roles_of(conn, workout, InstitutionId::from_uuid(creditor)).await?;
                 if !roles.contains(&ParticipantRole::Creditor) {
                     return Err(ApiError::invalid_field(
@@ -151,7 +152,7 @@ pub async fn list_related_party_decisions(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<WorkoutId>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let window = page.window()?;

@@ -9,7 +9,9 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use workout_domain::registry_api::Participant;
+use workout_domain::text;
 use workout_domain::{Action, RegistryTopic};
+use workout_http::input;
 use workout_http::{ApiError, JsonBody};
 use workout_store::Reply;
 use workout_store::record::to_json;
@@ -17,7 +19,6 @@ use workout_store::record::to_json;
 use super::ParticipantPath;
 use super::roster::load_participant;
 use crate::schema::participants;
-use crate::text::written;
 use crate::workouts::membership::Decider;
 
 /// Why a participant is removed.
@@ -50,7 +51,7 @@ pub async fn remove_participant(
             workout,
             Some(Action::RemoveParticipant),
             async |conn, member| {
-                let reason = written("reason", reason, 500)?;
+                let reason = input::text("reason", text::REASON, reason)?;
                 let before = load_participant(conn, workout, participant).await?;
                 if before.removed_at.is_some() {
                     return Err(ApiError::conflict(

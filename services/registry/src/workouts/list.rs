@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, get, web};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use workout_domain::registry_api::Workout;
-use workout_http::{ApiError, Caller, Page, PageQuery};
+use workout_http::{ApiError, Caller, Page, PageQuery, Query};
 
 use super::membership::WorkoutRow;
 use crate::RegistryState;
@@ -20,7 +20,7 @@ use crate::schema::{participants, workouts};
 pub async fn list_workouts(
     state: web::Data<RegistryState>,
     caller: Caller,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, after) = (query.limit()?, query.after()?);
     let mut conn = state.pool.get().await?;

@@ -22,9 +22,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 use workout_domain::registry_api::{NoticeContact, Workout};
 use workout_domain::{
-    BusinessCalendar, CreditorClass, Currency, InstitutionId, InstitutionKind, ParticipantRole,
-    RegistryTopic, WorkoutId,
+    BoundedDate, BusinessCalendar, CreditorClass, Currency, InstitutionId, InstitutionKind,
+    ParticipantRole, RegistryTopic, WorkoutId, text,
 };
+use workout_http::input::text_to;
 use workout_http::{ApiError, Caller, FieldError, JsonBody};
 use workout_store::audit::Actor;
 use workout_store::{Reply, idempotency, record};
@@ -40,7 +41,7 @@ use crate::schema::workouts;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWorkout {
-    /// Case reference, unique among the opening bank's cases, 1 to 60 characters.
+    /// Case reference, unique among the opening bank's cases: one line of 1 to 60 characters.
     pub reference: String,
     /// The borrower: an institution of kind `borrower`.
     pub borrower_id: Uuid,
@@ -48,10 +49,10 @@ pub struct NewWorkout {
     pub base_currency: String,
     /// Business calendar; default `SA`.
     pub calendar: Option<String>,
-    /// Governing law, e.g. `Kingdom of Saudi Arabia`.
+    /// Governing law, e.g. `Kingdom of Saudi Arabia`: one line of 1 to 200 characters.
     pub governing_law: String,
     /// Opening date.
-    pub opened_on: NaiveDate,
+    pub opened_on: BoundedDate,
     /// Creditor classes; default `secured`, `unsecured`, `related_party`, `preferential`.
     pub classes: Option<Vec<String>>,
     /// Where the opening bank's notices go (at least one), for its creditor and coordinator roles.
@@ -78,10 +79,7 @@ impl TryFrom<NewWorkout> for ValidWorkout {
 
     fn try_from(input: NewWorkout) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
-        let reference = input.reference.trim().to_owned();
-        if reference.is_empty() || reference.chars().count() > 60 {
-            errors.push(FieldError::new("reference", "must be 1 to 60 characters"));
-        }
+        let reference = text_to(&mut errors, "reference", text::REFERENCE, &input.reference);
         let base_currency = Currency::parse(&input.base_currency)
             .map_err(|e| errors.push(FieldError::new("base_currency", e.to_string())))
             .ok();
@@ -92,13 +90,12 @@ impl TryFrom<NewWorkout> for ValidWorkout {
                 "is not a known business calendar (SA, SAT_SUN)",
             ));
         }
-        let governing_law = input.governing_law.trim().to_owned();
-        if governing_law.is_empty() || governing_law.chars().count() > 200 {
-            errors.push(FieldError::new(
-                "governing_law",
-                "must be 1 to 200 characters",
-            ));
-        }
+        let governing_law = text_to(
+            &mut errors,
+            "governing_law",
+            text::NAME,
+            &input.governing_law,
+        );
         let names = input.classes.unwrap_or_else(|| {
             workout_domain::facility::DEFAULT_CLASSES
                 .iter()
@@ -121,18 +118,20 @@ impl TryFrom<NewWorkout> for ValidWorkout {
             .borrower_contacts
             .map(|given| valid_contacts("borrower_contacts", &given, &mut errors))
             .unwrap_or_default();
-        match base_currency {
-            Some(base_currency) if errors.is_empty() => Ok(Self {
-                reference,
-                borrower_id: InstitutionId::from_uuid(input.borrower_id),
-                base_currency,
-                calendar,
-                governing_law,
-                opened_on: input.opened_on,
-                classes,
-                contacts,
-                borrower_contacts,
-            }),
+        match (base_currency, reference, governing_law) {
+            (Some(base_currency), Some(reference), Some(governing_law)) if errors.is_empty() => {
+                Ok(Self {
+                    reference,
+                    borrower_id: InstitutionId::from_uuid(input.borrower_id),
+                    base_currency,
+                    calendar,
+                    governing_law,
+                    opened_on: input.opened_on.get(),
+                    classes,
+                    contacts,
+                    borrower_contacts,
+                })
+            }
             _ => Err(ApiError::Validation(errors)),
         }
     }

@@ -17,7 +17,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use workout_domain::{Action, ExposureSettings, Percentage, RegistryTopic, WorkoutId};
+use workout_domain::{Action, ExposureSettings, Percentage, RegistryTopic, WorkoutId, text};
+use workout_http::input::{self, Query};
 use workout_http::{ApiError, Caller, JsonBody, Page, PageQuery};
 use workout_store::Reply;
 use workout_store::record::to_json;
@@ -100,8 +101,8 @@ pub struct ExposureSettingsChange {
     pub contingent_weight: Percentage,
     /// Whether late-payment charges (`penalties`) count towards voting weight.
     pub penalties_in_weight: bool,
-    /// The creditors' agreement, 1 to 500 characters (e.g. "creditors' meeting of 3 March 2027,
-    /// minute 4").
+    /// The creditors' agreement, prose of 1 to 500 characters (e.g. "creditors' meeting of 3 March
+    /// 2027, minute 4").
     pub reason: String,
 }
 
@@ -130,7 +131,7 @@ pub async fn change_settings(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let workout = path.into_inner();
-    let reason = body.value.reason.trim().to_owned();
+    let reason = input::text("reason", text::REASON, &body.value.reason);
     let contingent_weight = body.value.contingent_weight;
     let penalties_in_weight = body.value.penalties_in_weight;
     let recorded_by = decider.caller.user_id.into_uuid();
@@ -140,16 +141,8 @@ pub async fn change_settings(
             workout,
             Some(Action::SetExposureSettings),
             async |conn, member| {
-                if reason.is_empty()
-                    || reason.chars().count() > 500
-                    || reason.chars().any(char::is_control)
-                {
-                    return Err(ApiError::invalid_field(
-                        "reason",
-                        "name the creditors' agreement these settings follow, in 1 to 500 \
-                         characters without control characters",
-                    ));
-                }
+                // Name the creditors' agreement these settings follow.
+                let reason = reason?;
                 let before = version_at(conn, workout, None).await?;
                 let version: ExposureSettingsVersion = diesel::insert_into(versions::table)
                     .values((
@@ -188,7 +181,7 @@ pub async fn show_settings(
     state: web::Data<RegistryState>,
     caller: Caller,
     path: web::Path<WorkoutId>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
     let window = page.window()?;

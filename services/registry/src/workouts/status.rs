@@ -1,7 +1,8 @@
 //! A workout's status, changed by the service that owns each step (service token).
 //!
 //! Rules: only the allowed transitions (`WorkoutStatus::may_become`); a closed or failed workout
-//! changes no more; closing or failing needs a reason. The change is audited on the workout's chain
+//! changes no more; closing or failing needs a reason (prose of 1 to 2000 characters, the domain's
+//! rule of long reasons; an empty one counts as none). The change is audited on the workout's chain
 //! as done by the calling service, and the event names it.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
@@ -9,8 +10,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use workout_domain::registry_api::events::WorkoutStatusChanged;
 use workout_domain::registry_api::{StatusChange, Workout};
-use workout_domain::{RegistryTopic, WorkoutId};
-use workout_http::{ApiError, JsonBody, ServiceCaller};
+use workout_domain::{RegistryTopic, WorkoutId, text};
+use workout_http::{ApiError, JsonBody, ServiceCaller, input};
 use workout_store::audit::Actor;
 use workout_store::record::to_json;
 use workout_store::{Reply, idempotency, record};
@@ -34,10 +35,10 @@ pub async fn change_status(
     let body = body.parse()?;
     let workout = path.into_inner();
     let change = body.value;
-    let reason = change
-        .reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
+    let reason = match change.reason.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(reason) => Some(input::text("reason", text::LONG_REASON, reason)?),
+    };
     if change.status.needs_reason() && reason.is_none() {
         return Err(ApiError::invalid_field(
             "reason",
