@@ -233,7 +233,13 @@ fn resolve<'a>(document: &'a Value, schema: &'a Value) -> &'a Value {
 /// an optional one out (a cursor must be one the endpoint gave).
 fn plausible(document: &Value, parameter: &Value, today: &str) -> Option<String> {
     let name = parameter["name"].as_str().expect("a parameter name");
-    let schema = resolve(document, &parameter["schema"]);
+    // An optional parameter's schema is `oneOf: [its type, null]`: the type is the first.
+    let declared = &parameter["schema"];
+    let declared = declared["oneOf"]
+        .as_array()
+        .and_then(|options| options.iter().find(|o| o["type"] != "null"))
+        .unwrap_or(declared);
+    let schema = resolve(document, declared);
     let types: Vec<&str> = match &schema["type"] {
         Value::String(t) => vec![t.as_str()],
         Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
