@@ -4,15 +4,21 @@
 //! through its outbox. Its domain endpoints arrive with its own issue; today it answers its health,
 //! readiness, OpenAPI and docs endpoints.
 
+pub mod schema;
+
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use utoipa::OpenApi;
 use workout_http::registry_client::ServiceCredentials;
 use workout_runtime::{Routes, Service, ServiceContext, remote_service};
 use workout_store::migrate::ServiceMigrations;
 
+/// The voting service's own tables (ballots, voters, votes).
+pub const OWN_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/voting");
+
 /// Everything its schema needs.
 pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
     schema: "voting",
-    own: None,
+    own: Some(&OWN_MIGRATIONS),
 };
 
 /// The voting service's OpenAPI document.

@@ -1,0 +1,4 @@
+DROP TABLE vote_history;
+DROP TABLE votes;
+DROP TABLE ballot_voters;
+DROP TABLE ballots;

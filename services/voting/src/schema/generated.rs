@@ -1,0 +1,69 @@
+// @generated automatically by Diesel CLI.
+
+pub mod voting {
+    diesel::table! {
+        voting.ballot_voters (ballot_id, creditor_id, class) {
+            ballot_id -> Uuid,
+            creditor_id -> Uuid,
+            class -> Text,
+            weight -> Numeric,
+            related_party -> Bool,
+            conflicted -> Bool,
+        }
+    }
+
+    diesel::table! {
+        voting.ballots (id) {
+            id -> Uuid,
+            workout_id -> Uuid,
+            subject_kind -> Text,
+            subject_ref -> Text,
+            content_hash -> Nullable<Text>,
+            title -> Text,
+            rule -> Jsonb,
+            preset -> Nullable<Text>,
+            snapshot_id -> Uuid,
+            snapshot_hash -> Text,
+            record_date -> Date,
+            opened_at -> Timestamptz,
+            opened_by -> Uuid,
+            closes_at -> Timestamptz,
+            deadline -> Jsonb,
+            hidden_votes -> Bool,
+            close_early -> Bool,
+            closed_at -> Nullable<Timestamptz>,
+            closed_how -> Nullable<Text>,
+            certificate -> Nullable<Jsonb>,
+        }
+    }
+
+    diesel::table! {
+        voting.vote_history (id) {
+            id -> Uuid,
+            ballot_id -> Uuid,
+            creditor_id -> Uuid,
+            choice -> Text,
+            comment -> Nullable<Text>,
+            cast_by -> Uuid,
+            cast_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        voting.votes (ballot_id, creditor_id) {
+            ballot_id -> Uuid,
+            creditor_id -> Uuid,
+            choice -> Text,
+            comment -> Nullable<Text>,
+            cast_by -> Uuid,
+            cast_at -> Timestamptz,
+            changes -> Int4,
+        }
+    }
+
+    diesel::joinable!(ballot_voters -> ballots (ballot_id));
+    diesel::joinable!(vote_history -> ballots (ballot_id));
+    diesel::joinable!(votes -> ballots (ballot_id));
+
+    diesel::allow_tables_to_appear_in_same_query!(ballot_voters, ballots, vote_history, votes,);
+}
