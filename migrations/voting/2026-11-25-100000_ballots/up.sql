@@ -21,15 +21,19 @@ CREATE TABLE ballots (
     closes_at       timestamptz NOT NULL CHECK (closes_at > opened_at),
     -- How `closes_at` was set: a time given, or N business days on the workout's calendar.
     deadline        jsonb       NOT NULL,
-    hidden_votes    boolean     NOT NULL,
-    close_early     boolean     NOT NULL,
-    closed_at       timestamptz,
-    closed_how      text        CHECK (closed_how IN ('deadline', 'coordinator', 'decided')),
-    -- The result certificate, written once at close.
-    certificate     jsonb,
-    CHECK ((closed_at IS NULL) = (closed_how IS NULL) AND (closed_at IS NULL) = (certificate IS NULL))
+    -- `hidden_votes` (individual votes are never shown to other participants) and `close_early`
+    -- (the ballot closes as soon as its outcome can no longer change).
+    options         jsonb       NOT NULL
 );
 CREATE INDEX ballots_by_workout ON ballots (workout_id, id);
+
+-- A ballot's close, written once: when, how, and its result certificate.
+CREATE TABLE ballot_closures (
+    ballot_id   uuid        PRIMARY KEY REFERENCES ballots (id),
+    closed_at   timestamptz NOT NULL,
+    closed_how  text        NOT NULL CHECK (closed_how IN ('deadline', 'coordinator', 'decided')),
+    certificate jsonb       NOT NULL
+);
 
 -- The creditors eligible when the ballot opened: one row per creditor and class of the snapshot.
 CREATE TABLE ballot_voters (

@@ -2,6 +2,15 @@
 
 pub mod voting {
     diesel::table! {
+        voting.ballot_closures (ballot_id) {
+            ballot_id -> Uuid,
+            closed_at -> Timestamptz,
+            closed_how -> Text,
+            certificate -> Jsonb,
+        }
+    }
+
+    diesel::table! {
         voting.ballot_voters (ballot_id, creditor_id, class) {
             ballot_id -> Uuid,
             creditor_id -> Uuid,
@@ -29,11 +38,7 @@ pub mod voting {
             opened_by -> Uuid,
             closes_at -> Timestamptz,
             deadline -> Jsonb,
-            hidden_votes -> Bool,
-            close_early -> Bool,
-            closed_at -> Nullable<Timestamptz>,
-            closed_how -> Nullable<Text>,
-            certificate -> Nullable<Jsonb>,
+            options -> Jsonb,
         }
     }
 
@@ -61,9 +66,16 @@ pub mod voting {
         }
     }
 
+    diesel::joinable!(ballot_closures -> ballots (ballot_id));
     diesel::joinable!(ballot_voters -> ballots (ballot_id));
     diesel::joinable!(vote_history -> ballots (ballot_id));
     diesel::joinable!(votes -> ballots (ballot_id));
 
-    diesel::allow_tables_to_appear_in_same_query!(ballot_voters, ballots, vote_history, votes,);
+    diesel::allow_tables_to_appear_in_same_query!(
+        ballot_closures,
+        ballot_voters,
+        ballots,
+        vote_history,
+        votes,
+    );
 }
