@@ -114,6 +114,36 @@ topics!(
     }
 );
 
+topics!(
+    /// What the voting service announces.
+    VotingTopic {
+        /// A ballot opened: its question, rule, deadline and eligible creditors are fixed.
+        BallotOpened => "voting.ballot_opened",
+        /// A creditor cast or changed its vote.
+        VoteCast => "voting.vote_cast",
+        /// A ballot closes soon (a reminder to those who have not voted).
+        BallotClosingSoon => "voting.ballot_closing_soon",
+        /// A ballot closed, with its result.
+        BallotClosed => "voting.ballot_closed",
+    }
+);
+
+impl VotingTopic {
+    /// Who may read the details of a change announced under this topic. A vote (`creditor`'s) is
+    /// read by that creditor and by those who may read individual votes while a ballot is open.
+    pub fn disclosure(self, creditor: Option<InstitutionId>) -> Disclosure {
+        match (self, creditor) {
+            (Self::VoteCast, Some(creditor)) => {
+                Disclosure::OwnOrPermitted(creditor, Action::ReadIndividualVotes)
+            }
+            (Self::VoteCast, None) => Disclosure::Permitted(Action::ReadIndividualVotes),
+            (Self::BallotOpened | Self::BallotClosingSoon | Self::BallotClosed, _) => {
+                Disclosure::Participants
+            }
+        }
+    }
+}
+
 impl RegistryTopic {
     /// Who may read the details of a change announced under this topic: the same rule as the
     /// endpoints that show that record. `position_of` names the creditor whose position a facility

@@ -36,7 +36,7 @@ pub use cooperation::{
 pub use date::{BoundedDate, DateError};
 pub use deadline::{Deadline, DeadlineRule, Direction, Period, Roll};
 pub use email::{Email, EmailError};
-pub use events::{RegistryTopic, Topic};
+pub use events::{RegistryTopic, Topic, VotingTopic};
 pub use exposure::{
     ClassAmount, CreditorClassAmount, CreditorExposure, CreditorPosition, CreditorSnapshot,
     ExposureError, FacilityExposure, FxTable, RateUsed, Snapshot, convert,

@@ -277,6 +277,15 @@ pub enum Action {
     DecideRelatedParty,
     /// Read those decisions.
     ReadRelatedParties,
+    /// Open a ballot, or close one before its deadline.
+    RunBallots,
+    /// Cast (or change) its own vote on a ballot it is eligible for.
+    CastVote,
+    /// Read ballots, the turnout and, once closed, their results.
+    ReadBallots,
+    /// Read how each creditor voted on an open ballot (after the close, everyone does unless the
+    /// ballot hides votes).
+    ReadIndividualVotes,
     /// Freeze the record-date snapshot of a date (immutable and signed).
     FreezeSnapshot,
     /// Record the exposure settings the creditors agreed (contingent weight, penalties).
@@ -302,6 +311,10 @@ wire_names!(Action, "action", {
     ReadOtherClaims => "read_other_claims",
     DecideRelatedParty => "decide_related_party",
     ReadRelatedParties => "read_related_parties",
+    RunBallots => "run_ballots",
+    CastVote => "cast_vote",
+    ReadBallots => "read_ballots",
+    ReadIndividualVotes => "read_individual_votes",
     FreezeSnapshot => "freeze_snapshot",
     SetExposureSettings => "set_exposure_settings",
 });
@@ -331,13 +344,15 @@ impl Action {
             | Self::RecordOtherClaims
             | Self::DecideRelatedParty
             | Self::FreezeSnapshot
-            | Self::SetExposureSettings => &[Coordinator],
-            Self::EnterFacilities => &[Creditor],
+            | Self::SetExposureSettings
+            | Self::RunBallots
+            | Self::ReadIndividualVotes => &[Coordinator],
+            Self::EnterFacilities | Self::CastVote => &[Creditor],
             Self::AnswerInformationRequest | Self::ReadInformationRequests => {
                 &[Coordinator, Borrower]
             }
             Self::ReadOtherClaims | Self::ReadRelatedParties => &[Coordinator, Borrower, Creditor],
-            Self::ReadFxRates | Self::ExportAudit => EVERYONE,
+            Self::ReadFxRates | Self::ExportAudit | Self::ReadBallots => EVERYONE,
         }
     }
 
@@ -369,6 +384,10 @@ impl Action {
             Self::ReadOtherClaims => "read claims of creditors not on the platform",
             Self::DecideRelatedParty => "decide whether a creditor is a related party",
             Self::ReadRelatedParties => "read the related-party decisions",
+            Self::RunBallots => "open or close ballots",
+            Self::CastVote => "vote",
+            Self::ReadBallots => "read ballots",
+            Self::ReadIndividualVotes => "read how each creditor voted on an open ballot",
             Self::FreezeSnapshot => "freeze a record-date snapshot",
             Self::SetExposureSettings => "record the exposure settings",
         }
@@ -433,6 +452,9 @@ pub enum Disclosure {
     Permitted(Action),
     /// The details show this creditor's position: whoever [`PositionView`] lets see it.
     PositionOf(InstitutionId),
+    /// The details are this institution's own (e.g. its vote): it reads them, and so do the
+    /// participants the permission table allows the action.
+    OwnOrPermitted(InstitutionId, Action),
     /// The details show several creditors' positions: whoever sees every position.
     AllPositions,
 }
@@ -447,6 +469,9 @@ impl Disclosure {
             Self::Participants => true,
             Self::Permitted(action) => action.allowed_for(roles),
             Self::PositionOf(creditor) => PositionView::of(institution, roles).shows(creditor),
+            Self::OwnOrPermitted(owner, action) => {
+                owner == institution || action.allowed_for(roles)
+            }
             Self::AllPositions => PositionView::of(institution, roles) == PositionView::All,
         }
     }
@@ -458,6 +483,7 @@ impl fmt::Display for Disclosure {
             Self::Participants => f.write_str("participants"),
             Self::Permitted(action) => write!(f, "permitted:{action}"),
             Self::PositionOf(creditor) => write!(f, "position_of:{creditor}"),
+            Self::OwnOrPermitted(owner, action) => write!(f, "own_or_permitted:{owner}:{action}"),
             Self::AllPositions => f.write_str("all_positions"),
         }
     }
@@ -479,6 +505,13 @@ impl FromStr for Disclosure {
                 .parse()
                 .map(Self::PositionOf)
                 .map_err(|_| unknown()),
+            Some(("own_or_permitted", rest)) => {
+                let (owner, action) = rest.split_once(':').ok_or_else(unknown)?;
+                Ok(Self::OwnOrPermitted(
+                    owner.parse().map_err(|_| unknown())?,
+                    action.parse()?,
+                ))
+            }
             _ => Err(unknown()),
         }
     }
