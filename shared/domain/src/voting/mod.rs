@@ -1,6 +1,6 @@
 //! The voting-rules engine: rules as data ([`rule`]), the exact tally of a ballot ([`tally`]),
-//! and the live position while it is open and whether its outcome can still change
-//! ([`position`]).
+//! the live position while it is open and whether its outcome can still change ([`position`]),
+//! and the result certificate that anyone can recompute ([`certificate`]).
 //!
 //! Rules:
 //! - Who votes is a list of [`Voter`] rows, one per creditor per class, with the weight taken from
@@ -19,6 +19,7 @@
 //! - The result does not depend on the order of the voters or the votes.
 //! - Nothing here reads a clock, a file or the network.
 
+pub mod certificate;
 pub mod position;
 pub mod rule;
 pub mod tally;
@@ -32,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::facility::CreditorClass;
 use crate::ids::InstitutionId;
 
+pub use certificate::{BallotFacts, Certificate, CertificateError, Discrepancy};
 pub use position::{GroupPosition, Need, Pivotal, Position, decided, position};
 pub use rule::{
     Comparison, Denominator, Exclusions, Fraction, FractionError, Grouping, Preset, Quorum, Rule,

@@ -1219,3 +1219,205 @@ fn condition_numbers(
         ConditionKind::Unanimity => test(TestKind::Unanimity),
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Certificates
+
+use chrono::{TimeZone, Utc};
+
+use crate::ids::WorkoutId;
+
+fn facts() -> BallotFacts {
+    BallotFacts {
+        ballot_id: Uuid::from_u128(0xba11),
+        workout_id: WorkoutId::from_uuid(Uuid::from_u128(0x3047)),
+        subject: "Standstill extension to 30 June\nsecond line".to_owned(),
+        snapshot_id: Uuid::from_u128(0x5a4),
+        snapshot_hash: "ab".repeat(32),
+        closed_at: Utc.with_ymd_and_hms(2026, 11, 3, 12, 0, 0).unwrap()
+            + chrono::Duration::nanoseconds(123_456_789),
+    }
+}
+
+fn sample_certificate() -> Certificate {
+    let mut related = voter(4, "unsecured", "10");
+    related.related_party = true;
+    let voters = vec![
+        voter(3, "unsecured", "30.5"),
+        voter(1, "secured", "100"),
+        voter(2, "secured", "50.25"),
+        voter(2, "unsecured", "20"),
+        related,
+    ];
+    let cast = votes(&[(1, For), (2, Against), (3, For), (4, For)]);
+    Certificate::issue(facts(), Preset::Chapter11Class.rule(), voters, cast).unwrap()
+}
+
+#[test]
+fn a_certificate_verifies_and_its_canonical_text_is_as_documented() {
+    let certificate = sample_certificate();
+    assert_eq!(certificate.verify(), Ok(()));
+    assert_eq!(certificate.hash.len(), 64);
+    let text = certificate.canonical_text();
+    let expected_start = "\
+workout-voting-certificate v1
+ballot 00000000-0000-0000-0000-00000000ba11
+workout 00000000-0000-0000-0000-000000003047
+subject 43:Standstill extension to 30 June
+second line
+snapshot 00000000-0000-0000-0000-0000000005a4 64:abababababababababababababababababababababababababababababababab
+closed_at 2026-11-03T12:00:00.123456789Z
+rule value at_least 2/3 voting_excluding_abstentions
+rule number more_than 1/2 voting_excluding_abstentions
+rule quorum_value none
+rule quorum_number none
+rule grouping by_class
+rule exclusions related_parties 1 conflicted 1
+rule unanimity 0
+voter 00000000-0000-0000-0000-000000000001 secured 100 0 0
+voter 00000000-0000-0000-0000-000000000002 secured 50.25 0 0
+voter 00000000-0000-0000-0000-000000000002 unsecured 20 0 0
+voter 00000000-0000-0000-0000-000000000003 unsecured 30.5 0 0
+voter 00000000-0000-0000-0000-000000000004 unsecured 10 1 0
+vote 00000000-0000-0000-0000-000000000001 for
+vote 00000000-0000-0000-0000-000000000002 against
+vote 00000000-0000-0000-0000-000000000003 for
+vote 00000000-0000-0000-0000-000000000004 for
+outcome passed 0
+group class secured passed 0
+subtotal eligible 150.25 2
+subtotal for 100 1
+subtotal against 50.25 1
+subtotal abstained 0 0
+subtotal not_voted 0 0
+quorum_met 1
+test value at_least 2/3 voting_excluding_abstentions 100/150.25=0.6655574043 met 0
+test number more_than 1/2 voting_excluding_abstentions 1/2=0.5 met 0
+group class unsecured passed 0
+";
+    assert!(text.starts_with(expected_start), "{text}");
+    assert!(
+        text.ends_with("excluded 00000000-0000-0000-0000-000000000004 related_party for\n"),
+        "{text}"
+    );
+    assert_eq!(
+        certificate.hash,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()))
+    );
+    // Stored voters are sorted; the order given does not change the hash.
+    assert_eq!(certificate.voters[0].creditor, creditor(1));
+}
+
+#[test]
+fn a_certificate_survives_a_json_round_trip() {
+    let certificate = sample_certificate();
+    let json = serde_json::to_string_pretty(&certificate).unwrap();
+    let back: Certificate = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, certificate);
+    assert_eq!(back.verify(), Ok(()));
+    assert!(
+        json.contains("\"closed_at\": \"2026-11-03T12:00:00.123456789Z\""),
+        "{json}"
+    );
+    assert!(json.contains("\"weight\": \"50.25\""), "{json}");
+}
+
+#[test]
+fn a_changed_vote_weight_or_rule_says_what_does_not_hold() {
+    let certificate = sample_certificate();
+
+    let mut vote_changed = certificate.clone();
+    vote_changed.votes.insert(creditor(2), For);
+    let Err(CertificateError::DoesNotHold(discrepancies)) = vote_changed.verify() else {
+        panic!("a changed vote must not verify");
+    };
+    assert_eq!(discrepancies.len(), 2);
+    assert_eq!(
+        discrepancies[0],
+        Discrepancy::OutcomeDiffers {
+            recorded_passed: false,
+            recomputed_passed: true,
+            recorded_line: "outcome passed 0".into(),
+            recomputed_line: "outcome passed 1".into(),
+        }
+    );
+    assert!(matches!(discrepancies[1], Discrepancy::HashDiffers { .. }));
+
+    // Re-tallied by a forger, the outcome agrees but the hash does not.
+    let mut forged = vote_changed.clone();
+    forged.outcome = tally(&forged.rule, &forged.voters, &forged.votes).unwrap();
+    let Err(CertificateError::DoesNotHold(discrepancies)) = forged.verify() else {
+        panic!("a forged certificate must not verify");
+    };
+    assert!(matches!(
+        discrepancies.as_slice(),
+        [Discrepancy::HashDiffers { recorded, .. }] if *recorded == certificate.hash
+    ));
+
+    let mut weight_changed = certificate.clone();
+    weight_changed.voters[1].weight = dec("50.26");
+    let error = weight_changed.verify().unwrap_err();
+    assert!(
+        error.to_string().contains(
+            "recorded \"subtotal eligible 150.25 2\", recomputed \"subtotal eligible 150.26 2\""
+        ),
+        "{error}"
+    );
+
+    let mut rule_changed = certificate.clone();
+    rule_changed.rule = Preset::SchemeOfArrangement.rule();
+    assert!(rule_changed.verify().is_err());
+
+    let mut subject_changed = certificate.clone();
+    subject_changed.subject.push('.');
+    assert!(matches!(
+        subject_changed.verify(),
+        Err(CertificateError::DoesNotHold(d)) if matches!(d.as_slice(), [Discrepancy::HashDiffers { .. }])
+    ));
+
+    let mut stranger = certificate;
+    stranger.votes.insert(creditor(99), For);
+    assert_eq!(
+        stranger.verify(),
+        Err(CertificateError::Untallied(TallyError::NotEligible {
+            creditor: creditor(99)
+        }))
+    );
+}
+
+proptest! {
+    #[test]
+    fn a_certificate_round_trips_and_any_change_of_vote_weight_or_rule_fails_it(
+        case in arb_case(6),
+        pick in any::<prop::sample::Index>(),
+        new_choice in prop::option::of(arb_choice()),
+        other_rule in arb_rule(),
+    ) {
+        let certificate = Certificate::issue(facts(), case.rule, case.voters.clone(), case.votes.clone()).unwrap();
+        prop_assert_eq!(certificate.verify(), Ok(()));
+        let json = serde_json::to_string(&certificate).unwrap();
+        let back: Certificate = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(&back, &certificate);
+        prop_assert_eq!(back.verify(), Ok(()));
+
+        let ids = creditors_of(&case);
+        let id = ids[pick.index(ids.len())];
+        if certificate.votes.get(&id).copied() != new_choice {
+            let mut changed = certificate.clone();
+            match new_choice {
+                Some(choice) => { changed.votes.insert(id, choice); }
+                None => { changed.votes.remove(&id); }
+            }
+            prop_assert!(changed.verify().is_err());
+        }
+        let mut heavier = certificate.clone();
+        let row = pick.index(heavier.voters.len());
+        heavier.voters[row].weight += Decimal::new(1, 2);
+        prop_assert!(heavier.verify().is_err());
+        if other_rule != certificate.rule {
+            let mut ruled = certificate.clone();
+            ruled.rule = other_rule;
+            prop_assert!(ruled.verify().is_err());
+        }
+    }
+}
