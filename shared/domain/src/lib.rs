@@ -1,7 +1,7 @@
 //! Pure domain types and rules of the workout platform: ids, money, identifiers of institutions
 //! and people, business calendars and the guideline's deadlines, creditors' facilities and
-//! record-date exposure snapshots, the borrower's cooperation, and a workout's statuses, roles and
-//! permission table.
+//! record-date exposure snapshots, the borrower's cooperation, a workout's statuses, roles and
+//! permission table, and the voting-rules engine (rules, exact tallies, certificates).
 //!
 //! Rules of this crate: no I/O of any kind (no database, HTTP, files or async runtime); every
 //! value that crosses a boundary is parsed into a type here ("parse, don't validate"), and every
@@ -25,6 +25,7 @@ pub mod percentage;
 pub mod registry_api;
 pub mod settings;
 pub mod text;
+pub mod voting;
 pub mod workout;
 
 pub use calendar::{
@@ -54,6 +55,13 @@ pub use money::{Currency, CurrencyError, Money, MoneyError};
 pub use percentage::{Percentage, PercentageError};
 pub use settings::ExposureSettings;
 pub use text::{Text, TextError, TextKind, TextRule};
+pub use voting::{
+    BallotFacts, Certificate, CertificateError, Choice, Comparison, ConditionKind, Denominator,
+    Discrepancy, Excluded, ExclusionReason, Exclusions, Fraction, FractionError, GroupPosition,
+    GroupResult, Grouping, Measure, Need, Outcome, Pivotal, Position, Preset, Quorum, QuorumCheck,
+    Rule, RuleError, Share, Subtotal, TallyError, Test, TestKind, TestResult, Threshold,
+    UnknownPreset, Voter, decided, position, tally,
+};
 pub use workout::{
     Action, Disclosure, InstitutionKind, ParticipantRole, PositionView, UnknownName, WorkoutStatus,
 };
