@@ -1,15 +1,20 @@
-//! The voting service: standstill agreements, term sheets, ballots, votes and tallies.
+//! The voting service: ballots, votes, results and their certificates (standstill agreements and
+//! term sheets to come).
 //!
-//! Rules: it has its own schema, authenticates users with the registry's keys and emits events
-//! through its outbox. Its domain endpoints arrive with its own issue; today it answers its health,
-//! readiness, OpenAPI and docs endpoints.
+//! Rules: it has its own schema, authenticates users with the registry's keys, asks the registry
+//! who takes part in a workout (every request), and emits events through its outbox; its timed
+//! work (closing ballots at their deadline, reminders) runs on the store kit's scheduler. The
+//! voting rules and the tally are the domain's engine ([`workout_domain::voting`]). Routes are
+//! listed by [`routes`], used alike by its binary, `workoutd` and tests.
 
+pub mod ballots;
+pub mod certificates;
 pub mod schema;
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use utoipa::OpenApi;
 use workout_http::registry_client::ServiceCredentials;
-use workout_runtime::{Routes, Service, ServiceContext, remote_service};
+use workout_runtime::{IntoTask as _, Routes, Service, ServiceContext, remote_service};
 use workout_store::migrate::ServiceMigrations;
 
 /// The voting service's own tables (ballots, voters, votes).
@@ -25,14 +30,26 @@ pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
 #[derive(OpenApi)]
 #[openapi(info(
     title = "Workout voting",
-    description = "Standstill agreements, term sheets, ballots, votes and tallies."
+    description = "Ballots of a workout's creditors under voting rules, votes, results and \
+        verifiable result certificates; standstill agreements and term sheets to come."
 ))]
 pub struct ApiDoc;
 
 /// The routes inside `/voting`.
-pub fn routes(_cfg: &mut Routes<'_>) {}
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(ballots::open::open_ballot)
+        .service(ballots::read::list_ballots)
+        .service(ballots::read::get_ballot)
+        .service(ballots::read::get_certificate)
+        .service(ballots::vote::cast_vote)
+        .service(ballots::close::close_ballot)
+        .service(certificates::verify_certificate);
+}
 
-/// The voting service of a running process.
+/// The voting service of a running process: its routes, relay and job scheduler.
 pub fn service(ctx: &ServiceContext, credentials: ServiceCredentials) -> anyhow::Result<Service> {
-    remote_service(ctx, "voting", credentials, ApiDoc::openapi(), routes)
+    let mut service = remote_service(ctx, "voting", credentials, ApiDoc::openapi(), routes)?;
+    let scheduler = ballots::close::register_jobs(ctx.scheduler("voting", ctx.pool("voting")?));
+    service.tasks.push(scheduler.into_task());
+    Ok(service)
 }

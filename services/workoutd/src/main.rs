@@ -7,12 +7,13 @@
 //!                                       or a generated one, printed once)
 //! workoutd audit-verify FILE [--keys FILE|URL] [--since FILE]
 //!                                       verify an exported audit chain (JSON lines) offline
+//! workoutd verify-certificate FILE      recompute a ballot's result certificate (JSON) offline
 //! ```
 
 use anyhow::Context as _;
 use workout_runtime::Settings;
 
-const USAGE: &str = "usage: workoutd [serve | migrate | create-admin EMAIL [NAME] | audit-verify FILE [--keys FILE|URL] [--since FILE] | --help]";
+const USAGE: &str = "usage: workoutd [serve | migrate | create-admin EMAIL [NAME] | audit-verify FILE [--keys FILE|URL] [--since FILE] | verify-certificate FILE | --help]";
 
 const HELP: &str = "workoutd: the workout platform, all five services in one process.
 
@@ -31,6 +32,9 @@ commands:
                            signatures of the head and of every checkpoint; with --since (an
                            earlier export or its head line), that the chain still contains that
                            head, so no entry up to it was removed since
+  verify-certificate FILE  recompute a ballot's result certificate (the JSON of
+                           GET /voting/v1/workouts/{id}/ballots/{id}/certificate) from itself alone:
+                           the tally under its rule, voters and votes, and its SHA-256
   --help                   this text
 
 Configuration comes from environment variables (DATABASE_URL, BIND_ADDR, ...); see the README.";
@@ -45,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         "audit-verify" => return audit_verify(&args[1..]).await,
+        "verify-certificate" => return verify_certificate(args.get(1).context(USAGE)?),
         _ => {}
     }
     let settings = Settings::from_env(8080, true)?;
@@ -88,6 +93,33 @@ async fn create_admin(settings: &Settings, args: &[String]) -> anyhow::Result<()
         println!("password: {password}");
     }
     Ok(())
+}
+
+fn verify_certificate(path: &str) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    let certificate: workout_domain::voting::Certificate =
+        serde_json::from_str(&text).with_context(|| format!("{path} is not a certificate"))?;
+    let check = workout_voting::certificates::check(&certificate);
+    if check.holds {
+        println!(
+            "ok: the certificate holds: ballot {} {} under its rule, hash {}",
+            certificate.ballot_id,
+            if certificate.outcome.passed {
+                "passed"
+            } else {
+                "failed"
+            },
+            certificate.hash
+        );
+        return Ok(());
+    }
+    let mut reasons: Vec<String> = check
+        .discrepancies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    reasons.extend(check.untallied);
+    anyhow::bail!("the certificate does not hold: {}", reasons.join("; "))
 }
 
 async fn audit_verify(args: &[String]) -> anyhow::Result<()> {

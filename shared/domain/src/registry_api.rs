@@ -106,6 +106,24 @@ pub struct Appointment {
     pub reason: String,
 }
 
+/// A frozen record-date snapshot as the registry's internal API answers it (the fields other
+/// services read; the signature is checkable with the registry's document keys).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrozenSnapshot {
+    /// Its id.
+    pub id: Uuid,
+    /// The record date.
+    pub as_of: NaiveDate,
+    /// The content hash of the whole snapshot.
+    pub content_hash: String,
+    /// When it was frozen.
+    pub frozen_at: DateTime<Utc>,
+    /// Compact JWS over the snapshot's claims.
+    pub signature: String,
+    /// Every line (read back, so its totals and content hash are checked on arrival).
+    pub snapshot: crate::exposure::Snapshot,
+}
+
 /// The payloads of the registry's events whose state is not one of the types above (topics in
 /// [`crate::RegistryTopic`]; a workout, participant, facility, institution or user change carries
 /// that record as it is after the change).

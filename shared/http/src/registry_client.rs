@@ -12,7 +12,9 @@ use anyhow::Context as _;
 use jsonwebtoken::jwk::JwkSet;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
-use workout_domain::registry_api::{Appointment, MemberRoles, Participant, StatusChange, Workout};
+use workout_domain::registry_api::{
+    Appointment, FrozenSnapshot, MemberRoles, Participant, StatusChange, Workout,
+};
 use workout_domain::{InstitutionId, SessionId, Snapshot, WorkoutId};
 
 use crate::auth::{KeySource, SessionCheck};
@@ -319,6 +321,29 @@ impl RegistryClient {
             .get(format!("{}/{workout}/exposures", self.base))
             .query(&[("as_of", as_of.to_string())]);
         self.send(request, "workout").await
+    }
+
+    /// The workout itself (its calendar, base currency, status).
+    pub async fn workout(&self, workout: WorkoutId) -> Result<Workout, crate::ApiError> {
+        let url = format!("{}/{workout}", self.base);
+        self.send(self.client.get(url), "workout").await
+    }
+
+    /// The frozen snapshot `snapshot` of `workout`, checked on arrival; 404 `snapshot` when the
+    /// workout has no such snapshot.
+    pub async fn frozen_snapshot(
+        &self,
+        workout: WorkoutId,
+        snapshot: uuid::Uuid,
+    ) -> Result<FrozenSnapshot, crate::ApiError> {
+        let url = format!("{}/{workout}/snapshots/{snapshot}", self.base);
+        let frozen: FrozenSnapshot = self.send(self.client.get(url), "snapshot").await?;
+        if frozen.snapshot.content_hash() != frozen.content_hash {
+            return Err(crate::ApiError::Internal(anyhow::anyhow!(
+                "frozen snapshot {snapshot}: its lines do not match its content hash"
+            )));
+        }
+        Ok(frozen)
     }
 
     /// Moves `workout` to `change.status`; `key` makes a retry safe (`Idempotency-Key`).

@@ -1,12 +1,13 @@
 //! An institution's roles in a workout and the workout's status, for other services (service
-//! token): the mandates, voting and minutes services authorize their callers with it.
+//! token): the mandates, voting and minutes services authorize their callers with it; and the
+//! workout itself, for the calendar its deadlines are counted on.
 //!
 //! Rules: 404 when the workout does not exist; an institution that takes no part gets no roles
 //! (not an error: the asking service decides).
 
 use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
-use workout_domain::registry_api::MemberRoles;
+use workout_domain::registry_api::{MemberRoles, Workout};
 use workout_domain::{InstitutionId, WorkoutId};
 use workout_http::{ApiError, ServiceCaller};
 
@@ -45,4 +46,20 @@ pub async fn member_roles(
         roles,
         status,
     }))
+}
+
+/// `GET /registry/v1/internal/workouts/{workout_id}` (service token): the workout itself (its
+/// calendar, base currency, status), for services that count deadlines on its calendar.
+#[utoipa::path(tag = "internal",
+    security(("bearer" = [])),
+    responses((status = 200, body = Workout), (status = 404, body = workout_http::Problem)))]
+#[get("/v1/internal/workouts/{workout_id}")]
+pub async fn internal_workout(
+    state: web::Data<RegistryState>,
+    _service: ServiceCaller,
+    path: web::Path<WorkoutId>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let workout = load_workout(&mut conn, path.into_inner(), false).await?;
+    Ok(HttpResponse::Ok().json(workout))
 }

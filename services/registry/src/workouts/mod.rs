@@ -29,6 +29,7 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(get::get_workout)
         .service(audit::export_workout_audit)
         .service(members::member_roles)
+        .service(members::internal_workout)
         .service(status::change_status)
         .service(settings::change_settings)
         .service(settings::show_settings);
