@@ -205,6 +205,10 @@ async fn five_creditors_in_two_classes_vote_change_and_every_participant_reads_a
         assert_eq!(after.json()["closed"]["outcome"]["passed"], json!(true));
         assert_eq!(after.json()["votes"].as_array().unwrap().len(), 5);
     }
+    // The certificate shows every creditor's weight: not to an advisor.
+    app.get(&ballot_path(&case, ballot, "/certificate"), &case.advisor)
+        .await
+        .assert_problem(403, "forbidden");
     // A bank takes the certificate and checks it; any change makes it fail.
     let certificate = app
         .get(&ballot_path(&case, ballot, "/certificate"), &c[4])

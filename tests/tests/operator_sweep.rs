@@ -135,6 +135,28 @@ async fn seed(app: &TestApp) -> (Seeded, Vec<Actor>) {
         .await;
     assert_eq!(claim.status, 201, "{:?}", claim.json());
 
+    // A ballot on the frozen snapshot, voted on: its certificate would show every weight.
+    let ballot = app
+        .post(
+            &format!("/voting/v1/workouts/{workout}/ballots"),
+            &coordinator,
+            &json!({"subject_kind": "waiver", "subject_ref": "W-1", "content_hash": "b".repeat(64),
+                    "title": "Waive the covenant test", "rule": {"preset": "simple_majority_by_value"},
+                    "snapshot_id": id_in(&frozen, "the frozen snapshot"),
+                    "closes_at": (Utc::now() + chrono::Duration::hours(2)).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(ballot.status, 201, "{:?}", ballot.json());
+    let ballot_id = id_in(&ballot, "the ballot");
+    let voted = app
+        .put(
+            &format!("/voting/v1/workouts/{workout}/ballots/{ballot_id}/vote"),
+            &creditor,
+            &json!({"choice": "for"}),
+        )
+        .await;
+    assert_eq!(voted.status, 200, "{:?}", voted.json());
+
     let session = session_of(&app.admin);
     let values = BTreeMap::from([
         ("workout_id", workout.to_string()),
@@ -151,6 +173,7 @@ async fn seed(app: &TestApp) -> (Seeded, Vec<Actor>) {
                 .to_owned(),
         ),
         ("claim_id", id_in(&claim, "the other claim")),
+        ("ballot_id", ballot_id),
         ("session_id", session.to_string()),
         // Not the key that signed the admin's token: retiring it would end the sweep in 401s.
         ("kid", "k-not-a-key-of-this-platform".to_owned()),

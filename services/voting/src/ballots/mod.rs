@@ -21,9 +21,9 @@
 //!   certificate (snapshot hash, rule, voters, votes, result and a SHA-256 over its canonical
 //!   text), recomputable from itself alone.
 //! - Visibility: while open, a creditor sees its own vote and the turnout, the coordinator who
-//!   voted how and the live position; after the close every participant sees the result, and the
-//!   individual votes and the certificate unless the ballot hides votes (then only the
-//!   coordinator does).
+//!   voted how and the live position; after the close every participant sees the result and the
+//!   individual votes unless the ballot hides votes (then only the coordinator does); the
+//!   certificate, which shows every creditor's weight, goes to those who see positions.
 //! - Every decision (open, vote, close) is one transaction that records its audit entry on the
 //!   workout's chain and its event (`voting.*`) through the outbox.
 

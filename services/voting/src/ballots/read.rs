@@ -306,8 +306,9 @@ pub async fn get_ballot(
     Ok(HttpResponse::Ok().json(view_of(&mut conn, &row, &access).await?))
 }
 
-/// `GET /voting/v1/workouts/{workout_id}/ballots/{ballot_id}/certificate` (the coordinator; every
-/// participant after the close unless votes are hidden): the result certificate, 409
+/// `GET /voting/v1/workouts/{workout_id}/ballots/{ballot_id}/certificate` (the coordinator; after
+/// the close, the borrower and the creditors too unless votes are hidden: it shows every
+/// creditor's weight, so not to advisors, observers or guarantors): the result certificate, 409
 /// `ballot_open` before the close. Verify it with `workoutd verify-certificate FILE` or
 /// `POST /voting/v1/certificates/verify`.
 #[utoipa::path(tag = "ballots", security(("bearer" = [])),
@@ -326,6 +327,8 @@ pub async fn get_certificate(
     } = path.into_inner();
     let access = registry.access(workout, &caller).await?;
     access.require(Action::ReadBallots)?;
+    // It shows every creditor's voting weight: only to those who see positions.
+    access.positions()?;
     let mut conn = pool.get().await?;
     let row = load_ballot(&mut conn, workout, ballot_id, Lock::None).await?;
     if row.options()?.hidden_votes {
