@@ -230,6 +230,27 @@ async fn five_creditors_in_two_classes_vote_change_and_every_participant_reads_a
     for tampered in [changed_vote, changed_weight, changed_rule] {
         assert_eq!(verify(&app, &c[4], &tampered).await["holds"], json!(false));
     }
+    // The voting chain verifies for every participant; a creditor reads its own vote's details,
+    // not another's.
+    let chain = |actor: &Actor| {
+        let app = &app;
+        let path = format!("/voting/v1/workouts/{}/audit", case.workout);
+        let actor = actor.clone();
+        async move { String::from_utf8(app.get(&path, &actor).await.bytes).unwrap() }
+    };
+    let by_creditor = chain(&c[0]).await;
+    let by_coordinator = chain(&case.coordinator).await;
+    for text in [&by_creditor, &by_coordinator] {
+        workout_store::audit::verify(text, Default::default()).expect("the voting chain");
+    }
+    let actions = |text: &str| text.matches("\"action\":\"vote_cast\"").count();
+    assert_eq!(actions(&by_creditor), 6);
+    assert_eq!(by_coordinator.matches("after review").count(), 6);
+    assert_eq!(
+        by_creditor.matches("after review").count(),
+        1,
+        "its own vote only"
+    );
     // Nothing is taken after the close.
     vote(&app, &case, ballot, &c[2], "for")
         .await
@@ -328,6 +349,10 @@ async fn who_may_do_what_on_a_ballot() {
         (Method::POST, ballot_path(&case, ballot, "/close")),
         (Method::GET, ballot_path(&case, ballot, "/certificate")),
         (Method::POST, "/voting/v1/certificates/verify".to_owned()),
+        (
+            Method::GET,
+            format!("/voting/v1/workouts/{}/audit", case.workout),
+        ),
     ] {
         for token in [None, Some("not-a-token")] {
             let answer = app

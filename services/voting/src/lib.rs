@@ -7,6 +7,7 @@
 //! voting rules and the tally are the domain's engine ([`workout_domain::voting`]). Routes are
 //! listed by [`routes`], used alike by its binary, `workoutd` and tests.
 
+pub mod audit;
 pub mod ballots;
 pub mod certificates;
 pub mod schema;
@@ -43,7 +44,8 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(ballots::read::get_certificate)
         .service(ballots::vote::cast_vote)
         .service(ballots::close::close_ballot)
-        .service(certificates::verify_certificate);
+        .service(certificates::verify_certificate)
+        .service(audit::export_audit);
 }
 
 /// The voting service of a running process: its routes, relay and job scheduler.

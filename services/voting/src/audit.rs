@@ -1,0 +1,41 @@
+//! The export of the voting service's part of a workout's audit chain: every ballot opened, vote
+//! cast and ballot closed, as JSON lines, for any participant.
+//!
+//! Rules: the same need-to-know rule as the registry's export (a vote's details are read by its
+//! creditor and the coordinator; the others get its hash); the export ends with the chain's head,
+//! unsigned: only the registry holds a signing key, so keep the heads you have seen to detect a
+//! cut tail (`workoutd audit-verify FILE --since EARLIER`).
+
+use actix_web::{HttpResponse, get, web};
+use workout_domain::{Action, WorkoutId};
+use workout_http::registry_client::RegistryClient;
+use workout_http::{ApiError, Caller};
+use workout_store::Pool;
+use workout_store::audit::{self, Reader};
+
+/// `GET /voting/v1/workouts/{workout_id}/audit` (any participant): the voting service's audit
+/// chain of the workout as JSON lines ending with its head; the details the caller may not read
+/// are withheld.
+#[utoipa::path(tag = "audit", security(("bearer" = [])),
+    responses((status = 200, description = "JSON lines: entries, then the head", content_type = "application/x-ndjson"),
+        (status = 404, body = workout_http::Problem)))]
+#[get("/v1/workouts/{workout_id}/audit")]
+pub async fn export_audit(
+    pool: web::Data<Pool>,
+    registry: web::Data<RegistryClient>,
+    caller: Caller,
+    path: web::Path<WorkoutId>,
+) -> Result<HttpResponse, ApiError> {
+    let workout = path.into_inner();
+    let access = registry.access(workout, &caller).await?;
+    access.require(Action::ExportAudit)?;
+    let reader = Reader::Participant {
+        institution: access.institution,
+        roles: &access.roles,
+    };
+    let mut conn = pool.get().await?;
+    let lines = audit::export(&mut conn, workout.into_uuid(), reader).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .body(audit::to_json_lines(&lines)))
+}
