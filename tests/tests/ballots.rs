@@ -556,3 +556,33 @@ async fn a_ballot_closes_early_once_decided_and_a_business_day_deadline_names_it
         .await
         .assert_problem(409, "ballot_closed");
 }
+
+#[tokio::test]
+async fn the_running_platform_closes_a_ballot_at_its_deadline_and_everyone_reads_the_result() {
+    let app = TestApp::spawn().await;
+    let case = case(&app, &[("600000", "unsecured"), ("400000", "secured")]).await;
+    let body = open_body(
+        &case,
+        "simple_majority_by_value",
+        Duration::seconds(8),
+        json!({}),
+    );
+    let ballot = open(&app, &case, &body).await;
+    for (voter, choice) in [(0, "for"), (1, "against")] {
+        let cast = vote(&app, &case, ballot, &case.creditors[voter], choice).await;
+        assert_eq!(cast.status, 200, "{:?}", cast.json());
+    }
+    let path = ballot_path(&case, ballot, "");
+    let closed = workout_tests::eventually(std::time::Duration::from_secs(30), || async {
+        let read = app.get(&path, &case.borrower).await.json();
+        read.get("closed").cloned()
+    })
+    .await
+    .expect("the platform's scheduler closes the ballot at its deadline");
+    assert_eq!(closed["closed_how"], json!("deadline"));
+    assert_eq!(
+        closed["outcome"]["passed"],
+        json!(true),
+        "600 for, 400 against"
+    );
+}

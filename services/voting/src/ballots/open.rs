@@ -3,7 +3,7 @@
 //! [`super`].
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::{DateTime, Duration, NaiveTime, TimeZone as _, Utc};
+use chrono::{DateTime, NaiveTime, TimeZone as _, Utc};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -222,10 +222,10 @@ fn closing(
     now: DateTime<Utc>,
 ) -> Result<(DateTime<Utc>, ClosingDeadline), ApiError> {
     if let Some(closes_at) = input.closes_at {
-        if closes_at <= now + Duration::minutes(1) {
+        if closes_at <= now {
             return Err(ApiError::invalid_field(
                 "closes_at",
-                "must be at least a minute from now",
+                "must be in the future",
             ));
         }
         return Ok((closes_at, ClosingDeadline::Given { closes_at }));
