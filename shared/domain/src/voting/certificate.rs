@@ -84,6 +84,7 @@ pub struct Certificate {
     /// The ballot.
     pub ballot_id: Uuid,
     /// Its workout.
+    #[schema(value_type = Uuid)]
     pub workout_id: WorkoutId,
     /// What was voted on.
     pub subject: String,
