@@ -76,7 +76,8 @@ pub struct BallotFacts {
     pub closed_at: DateTime<Utc>,
 }
 
-/// A closed ballot's result, recomputable from itself. See the module documentation.
+/// A closed ballot's result, recomputable from itself: its rule, voters and effective votes give
+/// its outcome, and `hash` is the SHA-256 of its canonical text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Certificate {
@@ -161,8 +162,13 @@ pub enum CertificateError {
     #[error("the certificate cannot be tallied: {0}")]
     Untallied(#[from] TallyError),
     /// The tally or the hash does not match (every discrepancy found).
-    #[error("the certificate does not hold: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    #[error("the certificate does not hold: {}", joined(.0))]
     DoesNotHold(Vec<Discrepancy>),
+}
+
+fn joined(discrepancies: &[Discrepancy]) -> String {
+    let texts: Vec<String> = discrepancies.iter().map(ToString::to_string).collect();
+    texts.join("; ")
 }
 
 impl Certificate {

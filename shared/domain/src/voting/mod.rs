@@ -1,5 +1,5 @@
-//! The voting-rules engine: rules as data ([`rule`]), the exact tally of a ballot ([`tally`]),
-//! the live position while it is open and whether its outcome can still change ([`position`]),
+//! The voting-rules engine: rules as data ([`rule`]), the exact tally of a ballot ([`mod@tally`]),
+//! the live position while it is open and whether its outcome can still change ([`mod@position`]),
 //! and the result certificate that anyone can recompute ([`certificate`]).
 //!
 //! Rules:

@@ -385,7 +385,8 @@ impl Exclusions {
     };
 }
 
-/// A voting rule: what must hold for a ballot to pass. See the module documentation.
+/// A voting rule: what must hold for a ballot to pass. It has at least one of a value test, a
+/// number test or unanimity; quorum, grouping and exclusions apply to all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use uuid::Uuid;
 
 use super::rule::{Denominator, Fraction, Grouping, Rule, RuleError, Threshold};
 use super::{Choice, Voter};
@@ -478,6 +479,17 @@ impl Group {
     }
 }
 
+/// One voter row, compact: the creditor's UUID as a number, the class's number (in name order)
+/// and the weight as an integer at the common scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Row {
+    creditor: u128,
+    class: usize,
+    weight: u128,
+    related_party: bool,
+    conflicted: bool,
+}
+
 /// An eligible creditor and its state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Participant {
@@ -503,6 +515,7 @@ impl Ballot {
     ) -> Result<Self, TallyError> {
         rule.validate()?;
         let mut scale = 0;
+        let mut classes: BTreeMap<&CreditorClass, usize> = BTreeMap::new();
         for voter in voters {
             if voter.weight.is_sign_negative() && !voter.weight.is_zero() {
                 return Err(TallyError::NegativeWeight {
@@ -511,24 +524,44 @@ impl Ballot {
                 });
             }
             scale = scale.max(voter.weight.scale());
+            classes.entry(&voter.class).or_default();
+        }
+        // Classes numbered in name order, so that ordering by number orders by name.
+        let class_names: Vec<&CreditorClass> = classes.keys().copied().collect();
+        for (number, slot) in classes.values_mut().enumerate() {
+            *slot = number;
         }
         let overflow = TallyError::Overflow { scale };
-        let mut order: Vec<&Voter> = voters.iter().collect();
-        order.sort_unstable_by(|a, b| (a.creditor, &a.class).cmp(&(b.creditor, &b.class)));
+        // Compact rows read in the order given, then sorted by creditor and class: on a large
+        // ballot this is several times faster than sorting the voters themselves, whose fields
+        // would then be read in random order. A UUID as a number orders as the UUID does.
+        let mut rows = voters
+            .iter()
+            .map(|voter| {
+                Ok(Row {
+                    creditor: voter.creditor.as_uuid().as_u128(),
+                    class: classes[&voter.class],
+                    weight: scaled(voter.weight, scale).ok_or_else(|| overflow.clone())?,
+                    related_party: voter.related_party,
+                    conflicted: voter.conflicted,
+                })
+            })
+            .collect::<Result<Vec<Row>, TallyError>>()?;
+        rows.sort_unstable_by_key(|row| (row.creditor, row.class));
 
         let mut votes_left = votes.iter().peekable();
         let mut participants = Vec::new();
         let mut excluded = Vec::new();
-        let mut class_groups: BTreeMap<&CreditorClass, Vec<Member>> = BTreeMap::new();
+        let mut by_class: Vec<Vec<Member>> = vec![Vec::new(); class_names.len()];
         let mut pool = Vec::new();
-        for rows in order.chunk_by(|a, b| a.creditor == b.creditor) {
+        for rows in rows.chunk_by(|a, b| a.creditor == b.creditor) {
             let first = rows[0];
-            let creditor = first.creditor;
+            let creditor = InstitutionId::from_uuid(Uuid::from_u128(first.creditor));
             for pair in rows.windows(2) {
                 if pair[0].class == pair[1].class {
                     return Err(TallyError::DuplicateVoter {
                         creditor,
-                        class: pair[0].class.clone(),
+                        class: class_names[pair[0].class].clone(),
                     });
                 }
                 if (pair[0].related_party, pair[0].conflicted)
@@ -568,24 +601,27 @@ impl Ballot {
                 creditor,
                 state: State::of(vote),
             });
-            let mut summed: u128 = 0;
-            for row in rows {
-                let weight = scaled(row.weight, scale).ok_or_else(|| overflow.clone())?;
-                match rule.grouping {
-                    Grouping::Pool => {
-                        summed = summed.checked_add(weight).ok_or_else(|| overflow.clone())?;
+            match rule.grouping {
+                Grouping::Pool => {
+                    let mut summed: u128 = 0;
+                    for row in rows {
+                        summed = summed
+                            .checked_add(row.weight)
+                            .ok_or_else(|| overflow.clone())?;
                     }
-                    Grouping::ByClass => class_groups.entry(&row.class).or_default().push(Member {
+                    pool.push(Member {
                         creditor: index,
-                        weight,
-                    }),
+                        weight: summed,
+                    });
                 }
-            }
-            if rule.grouping == Grouping::Pool {
-                pool.push(Member {
-                    creditor: index,
-                    weight: summed,
-                });
+                Grouping::ByClass => {
+                    for row in rows {
+                        by_class[row.class].push(Member {
+                            creditor: index,
+                            weight: row.weight,
+                        });
+                    }
+                }
             }
         }
         if let Some((&creditor, _)) = votes_left.next() {
@@ -596,8 +632,10 @@ impl Ballot {
         match rule.grouping {
             Grouping::Pool => groups.push((None, pool)),
             Grouping::ByClass => groups.extend(
-                class_groups
+                class_names
                     .into_iter()
+                    .zip(by_class)
+                    .filter(|(_, members)| !members.is_empty())
                     .map(|(class, members)| (Some(class.clone()), members)),
             ),
         }
