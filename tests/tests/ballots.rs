@@ -586,3 +586,69 @@ async fn the_running_platform_closes_a_ballot_at_its_deadline_and_everyone_reads
         "600 for, 400 against"
     );
 }
+
+#[tokio::test]
+async fn votes_racing_the_close_are_counted_or_refused_and_the_result_agrees_with_each_answer() {
+    let app = TestApp::spawn().await;
+    let amounts: Vec<(String, &str)> = (0..20)
+        .map(|n| (format!("{}", 50_000 + n * 500), "unsecured"))
+        .collect();
+    let refs: Vec<(&str, &str)> = amounts.iter().map(|(a, c)| (a.as_str(), *c)).collect();
+    let case = case(&app, &refs).await;
+    let body = open_body(
+        &case,
+        "simple_majority_by_value",
+        Duration::hours(2),
+        json!({}),
+    );
+    let ballot = open(&app, &case, &body).await;
+    // Every bank votes "against" first; then all switch to "for" while the coordinator closes.
+    for bank in &case.creditors {
+        assert_eq!(vote(&app, &case, ballot, bank, "against").await.status, 200);
+    }
+    // The switches are spread over 400 ms and the close goes out in their midst.
+    let switches = case.creditors.iter().enumerate().map(|(n, bank)| {
+        let (app, case) = (&app, &case);
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(20 * n as u64)).await;
+            (
+                bank.institution_id,
+                vote(app, case, ballot, bank, "for").await,
+            )
+        }
+    });
+    let (close_path, empty) = (ballot_path(&case, ballot, "/close"), json!({}));
+    let close = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        app.post(&close_path, &case.coordinator, &empty).await
+    };
+    let (answers, closed) = tokio::join!(futures_util::future::join_all(switches), close);
+    assert_eq!(closed.status, 200, "{:?}", closed.json());
+    let certificate = app
+        .get(
+            &ballot_path(&case, ballot, "/certificate"),
+            &case.coordinator,
+        )
+        .await
+        .json();
+    let mut counted = 0;
+    for (bank, answer) in &answers {
+        let recorded = &certificate["votes"][bank.to_string()];
+        match answer.status.as_u16() {
+            200 => {
+                assert_eq!(recorded, &json!("for"), "an accepted vote is counted");
+                counted += 1;
+            }
+            409 => {
+                answer.assert_problem(409, "ballot_closed");
+                assert_eq!(recorded, &json!("against"), "a refused vote is not");
+            }
+            other => panic!("a vote racing the close answered {other}"),
+        }
+    }
+    println!("{counted} of 20 switches were counted before the close");
+    assert_eq!(
+        verify(&app, &case.coordinator, &certificate).await["holds"],
+        json!(true)
+    );
+}
