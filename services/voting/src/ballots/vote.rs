@@ -4,12 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, put, web};
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use workout_domain::text;
 use workout_domain::voting::{Choice, decided};
-use workout_domain::{Action, VotingTopic};
+use workout_domain::{Action, VotingTopic, WorkoutId};
 use workout_http::registry_client::RegistryClient;
 use workout_http::{ApiError, Caller, JsonBody};
 use workout_store::audit::Actor;
@@ -155,34 +155,52 @@ pub async fn cast_vote(
             comment: comment.clone(),
             cast_by: caller.user_id.into_uuid(),
         };
-        record(
-            conn,
-            Chain::Workout(workout),
-            &Actor::from(&caller),
-            VotingTopic::VoteCast,
-            VotingTopic::VoteCast.disclosure(Some(caller.institution_id)),
-            None,
-            &event,
-        )
-        .await?;
-        if close_early {
-            let voters = engine_voters(&voter_rows)?;
-            let cast = choices(&votes_of(conn, ballot.id).await?)?;
-            if decided(&rule, &voters, &cast)
-                .map_err(tally_fault)?
-                .is_some()
-            {
-                close(
-                    conn,
-                    &ballot,
-                    Closing::Decided,
-                    now,
-                    &Actor::service("voting"),
-                )
-                .await?;
-            }
+        if !close_early {
+            // The audit entry locks the workout's chain head until commit, and every write of the
+            // workout waits for that lock: the answer is read first, so the lock is held only for
+            // the append and the commit. (The entry and the event change nothing the answer shows.)
+            let view = view_of(conn, &ballot, &access).await?;
+            record_vote(conn, workout, &caller, &event).await?;
+            return Reply::ok(&view);
+        }
+        // A vote that decides the ballot is recorded before the close it causes.
+        record_vote(conn, workout, &caller, &event).await?;
+        let voters = engine_voters(&voter_rows)?;
+        let cast = choices(&votes_of(conn, ballot.id).await?)?;
+        if decided(&rule, &voters, &cast)
+            .map_err(tally_fault)?
+            .is_some()
+        {
+            close(
+                conn,
+                &ballot,
+                Closing::Decided,
+                now,
+                &Actor::service("voting"),
+            )
+            .await?;
         }
         Reply::ok(&view_of(conn, &ballot, &access).await?)
     })
     .await
+}
+
+/// Appends the vote's audit entry to the workout's chain and enqueues its event.
+async fn record_vote(
+    conn: &mut AsyncPgConnection,
+    workout: WorkoutId,
+    caller: &Caller,
+    event: &VoteCast,
+) -> Result<(), ApiError> {
+    record(
+        conn,
+        Chain::Workout(workout),
+        &Actor::from(caller),
+        VotingTopic::VoteCast,
+        VotingTopic::VoteCast.disclosure(Some(caller.institution_id)),
+        None,
+        event,
+    )
+    .await?;
+    Ok(())
 }
