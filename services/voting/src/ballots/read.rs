@@ -14,8 +14,8 @@ use workout_http::{Access, ApiError, Caller, Page, PageQuery};
 use workout_store::Pool;
 
 use super::{
-    BallotOptions, BallotRow, ClosingDeadline, Lock, choice_of, choices, closure_of, engine_voters,
-    load_ballot, tally_fault, voters_of, votes_of,
+    BallotOptions, BallotRow, ClosingDeadline, ClosureRow, Lock, VoteRow, VoterRow, choice_of,
+    choices, closure_of, engine_voters, load_ballot, tally_fault, voters_of, votes_of,
 };
 use crate::schema::ballots;
 
@@ -178,13 +178,24 @@ pub async fn view_of(
     row: &BallotRow,
     access: &Access,
 ) -> Result<BallotView, ApiError> {
-    let rule = row.rule()?;
-    let options = row.options()?;
     let voter_rows = voters_of(conn, row.id).await?;
     let vote_rows = votes_of(conn, row.id).await?;
     let closure = closure_of(conn, row.id).await?;
-    let voters = engine_voters(&voter_rows)?;
-    let choices = choices(&vote_rows)?;
+    view_from(row, access, &voter_rows, &vote_rows, closure)
+}
+
+/// The ballot `row` as `access` may see it, from its voters, votes and closure as read.
+pub fn view_from(
+    row: &BallotRow,
+    access: &Access,
+    voter_rows: &[VoterRow],
+    vote_rows: &[VoteRow],
+    closure: Option<ClosureRow>,
+) -> Result<BallotView, ApiError> {
+    let rule = row.rule()?;
+    let options = row.options()?;
+    let voters = engine_voters(voter_rows)?;
+    let choices = choices(vote_rows)?;
     let live = position(&rule, &voters, &choices).map_err(tally_fault)?;
     let excluded: std::collections::BTreeSet<_> =
         live.outcome.excluded.iter().map(|e| e.creditor).collect();

@@ -16,7 +16,7 @@ use workout_store::audit::Actor;
 use workout_store::{Chain, Pool, Reply, idempotency, record};
 
 use super::close::{Closing, close};
-use super::read::{BallotPath, view_of};
+use super::read::{BallotPath, view_from, view_of};
 use super::{
     Lock, choices, closure_of, engine_voters, load_ballot, tally_fault, voters_of, votes_of,
 };
@@ -159,7 +159,9 @@ pub async fn cast_vote(
             // The audit entry locks the workout's chain head until commit, and every write of the
             // workout waits for that lock: the answer is read first, so the lock is held only for
             // the append and the commit. (The entry and the event change nothing the answer shows.)
-            let view = view_of(conn, &ballot, &access).await?;
+            // (No closure can appear meanwhile: closing takes the ballot's update lock.)
+            let vote_rows = votes_of(conn, ballot.id).await?;
+            let view = view_from(&ballot, &access, &voter_rows, &vote_rows, None)?;
             record_vote(conn, workout, &caller, &event).await?;
             return Reply::ok(&view);
         }

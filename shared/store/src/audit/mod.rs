@@ -26,6 +26,7 @@ mod verify;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Jsonb, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -152,7 +153,7 @@ pub struct AuditEntry {
 
 /// An entry's row (its details are in `audit_details`, or inline for entries written before
 /// details were stored apart).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
 struct LogRow {
     chain_id: Uuid,
@@ -172,10 +173,9 @@ struct LogRow {
 }
 
 /// A change's details, stored apart from its entry.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_details)]
 struct DetailsRow {
-    chain_id: Uuid,
     seq: i64,
     salt: String,
     before: Option<Value>,
@@ -352,19 +352,19 @@ pub(crate) async fn append(
     conn: &mut AsyncPgConnection,
     change: Change,
 ) -> QueryResult<AuditEntry> {
-    diesel::insert_into(audit_heads::table)
+    // Taking the head (inserted for a new chain) locks it until commit: every other append to the
+    // chain waits here. From here to the commit the entry takes two round trips, the statement
+    // below and the commit.
+    let (seq, prev_hash): (i64, String) = diesel::insert_into(audit_heads::table)
         .values((
             audit_heads::chain_id.eq(change.chain_id),
             audit_heads::seq.eq(0_i64),
             audit_heads::hash.eq(GENESIS_HASH),
         ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    let (seq, prev_hash): (i64, String) = audit_heads::table
-        .find(change.chain_id)
-        .select((audit_heads::seq, audit_heads::hash))
-        .for_update()
+        .on_conflict(audit_heads::chain_id)
+        .do_update()
+        .set(audit_heads::seq.eq(audit_heads::seq))
+        .returning((audit_heads::seq, audit_heads::hash))
         .get_result(conn)
         .await?;
     let salt = new_salt()?;
@@ -400,42 +400,32 @@ pub(crate) async fn append(
         withheld: false,
     };
     entry.hash = entry_hash(&entry);
-    diesel::insert_into(audit_log::table)
-        .values(LogRow {
-            chain_id: entry.chain_id,
-            seq: entry.seq,
-            id: entry.id,
-            recorded_at: entry.recorded_at,
-            actor_user_id: entry.actor_user_id,
-            actor_institution_id: entry.actor_institution_id,
-            action: entry.action.clone(),
-            before: None,
-            after: None,
-            prev_hash: entry.prev_hash.clone(),
-            hash: entry.hash.clone(),
-            actor_service: entry.actor_service.clone(),
-            details_hash: entry.details_hash.clone(),
-            disclosure: entry.disclosure.clone(),
-        })
-        .execute(conn)
-        .await?;
-    diesel::insert_into(audit_details::table)
-        .values(DetailsRow {
-            chain_id: entry.chain_id,
-            seq: entry.seq,
-            salt: entry.details_salt.clone().unwrap_or_default(),
-            before: entry.before.clone(),
-            after: entry.after.clone(),
-        })
-        .execute(conn)
-        .await?;
-    diesel::update(audit_heads::table.find(change.chain_id))
-        .set((
-            audit_heads::seq.eq(entry.seq),
-            audit_heads::hash.eq(&entry.hash),
-        ))
-        .execute(conn)
-        .await?;
+    // The entry, its details and the new head, in one statement.
+    diesel::sql_query(
+        "WITH entry AS (INSERT INTO audit_log (chain_id, seq, id, recorded_at, actor_user_id, \
+            actor_institution_id, action, prev_hash, hash, actor_service, details_hash, disclosure) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)), \
+         details AS (INSERT INTO audit_details (chain_id, seq, salt, before, after) \
+            VALUES ($1, $2, $13, $14, $15)) \
+         UPDATE audit_heads SET seq = $2, hash = $9 WHERE chain_id = $1",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(entry.chain_id)
+    .bind::<diesel::sql_types::BigInt, _>(entry.seq)
+    .bind::<diesel::sql_types::Uuid, _>(entry.id)
+    .bind::<diesel::sql_types::Timestamptz, _>(entry.recorded_at)
+    .bind::<Nullable<diesel::sql_types::Uuid>, _>(entry.actor_user_id)
+    .bind::<Nullable<diesel::sql_types::Uuid>, _>(entry.actor_institution_id)
+    .bind::<Text, _>(&entry.action)
+    .bind::<Text, _>(&entry.prev_hash)
+    .bind::<Text, _>(&entry.hash)
+    .bind::<Nullable<Text>, _>(&entry.actor_service)
+    .bind::<Nullable<Text>, _>(&entry.details_hash)
+    .bind::<Nullable<Text>, _>(&entry.disclosure)
+    .bind::<Text, _>(entry.details_salt.as_deref().unwrap_or_default())
+    .bind::<Nullable<Jsonb>, _>(&entry.before)
+    .bind::<Nullable<Jsonb>, _>(&entry.after)
+    .execute(conn)
+    .await?;
     Ok(entry)
 }
 
