@@ -22,7 +22,8 @@
 //! 4. The ratio API / pgbench, next to the targets: at least 0.8, and an API p99 under 50 ms.
 //!
 //! Settings (environment): `VOTE_LOAD_SECONDS` (the measured window, default 15),
-//! `VOTE_LOAD_WARMUP_SECONDS` (default 3), `PGBENCH` (the pgbench binary; default `pgbench` on
+//! `VOTE_LOAD_WARMUP_SECONDS` (default 3), `WORKERS` (the HTTP worker threads, as for `workoutd`;
+//! default one per core), `PGBENCH` (the pgbench binary; default `pgbench` on
 //! the `PATH`, else the newest `/usr/lib/postgresql/*/bin/pgbench`; Debian's `postgresql` package
 //! has it). Without pgbench the API's figures are printed alone.
 
@@ -100,11 +101,21 @@ async fn main() -> anyhow::Result<()> {
     let pgbench = pgbench_binary();
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
 
+    let workers: Option<usize> = match std::env::var("WORKERS") {
+        Ok(text) => Some(
+            text.trim()
+                .parse()
+                .context("WORKERS must be a number of threads")?,
+        ),
+        Err(_) => None,
+    };
     let mut app = TestApp::spawn_with(|settings| {
         // `Settings::local` polls every 100 ms so that tests run fast; a deployment polls at the
         // defaults of `Settings::from_env`, and so does this benchmark.
         settings.outbox_poll = Duration::from_millis(500);
         settings.scheduler_poll = Duration::from_millis(1000);
+        // Like a deployment's `WORKERS` (without it, as many as the machine has cores).
+        settings.workers = workers;
     })
     .await;
     println!("vote_load: seeding {BANKS} creditor banks, a frozen snapshot and an open ballot");

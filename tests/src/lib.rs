@@ -29,7 +29,7 @@ use uuid::Uuid;
 use workout_http::registry_client::{ServiceCredentials, ServiceTokens};
 use workout_runtime::Settings;
 use workout_store::migrate::ServiceMigrations;
-use workout_store::outbox::Event;
+use workout_store::outbox::{Event, EventBatch};
 
 pub use database::fresh_database_url;
 
@@ -456,12 +456,31 @@ where
 #[derive(Default)]
 struct SinkState {
     down: AtomicBool,
+    calls: AtomicUsize,
     refused: AtomicUsize,
     accepted: Mutex<Vec<Event>>,
 }
 
+impl SinkState {
+    /// Answers a delivery of `events` after `delay`: keeps them, or refuses them while down.
+    async fn take(&self, delay: Duration, events: Vec<Event>) -> HttpResponse {
+        tokio::time::sleep(delay).await;
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            self.refused.fetch_add(1, Ordering::SeqCst);
+            return HttpResponse::ServiceUnavailable().finish();
+        }
+        self.accepted
+            .lock()
+            .expect("the sink's lock")
+            .extend(events);
+        HttpResponse::Accepted().finish()
+    }
+}
+
 /// A subscriber of outbox events: a real HTTP server on a random port that accepts every event
-/// posted to [`EventSink::url`] (after `delay`) and keeps it, or answers 503 while switched off.
+/// posted to [`EventSink::url`] (one event) or to its `/batch` (several), after `delay`, and keeps
+/// it, or answers 503 while switched off.
 pub struct EventSink {
     /// Where to post events.
     pub url: String,
@@ -479,26 +498,23 @@ impl EventSink {
         );
         let shared = state.clone();
         let server = HttpServer::new(move || {
-            let state = shared.clone();
-            App::new().route(
-                "/events",
-                web::post().to(move |event: web::Json<Event>| {
-                    let state = state.clone();
-                    async move {
-                        tokio::time::sleep(delay).await;
-                        if state.down.load(Ordering::SeqCst) {
-                            state.refused.fetch_add(1, Ordering::SeqCst);
-                            return HttpResponse::ServiceUnavailable().finish();
-                        }
-                        state
-                            .accepted
-                            .lock()
-                            .expect("the sink's lock")
-                            .push(event.into_inner());
-                        HttpResponse::Accepted().finish()
-                    }
-                }),
-            )
+            let one = shared.clone();
+            let many = shared.clone();
+            App::new()
+                .route(
+                    "/events",
+                    web::post().to(move |event: web::Json<Event>| {
+                        let state = one.clone();
+                        async move { state.take(delay, vec![event.into_inner()]).await }
+                    }),
+                )
+                .route(
+                    "/events/batch",
+                    web::post().to(move |batch: web::Json<EventBatch>| {
+                        let state = many.clone();
+                        async move { state.take(delay, batch.into_inner().events).await }
+                    }),
+                )
         })
         .workers(2)
         .disable_signals()
@@ -526,6 +542,11 @@ impl EventSink {
             *copies.entry(event.id).or_default() += 1;
         }
         copies
+    }
+
+    /// How many deliveries (of one event or of a batch) it answered.
+    pub fn calls(&self) -> usize {
+        self.state.calls.load(Ordering::SeqCst)
     }
 
     /// How many deliveries it refused while switched off.

@@ -419,3 +419,181 @@ async fn a_delivery_held_by_a_crashed_replica_is_taken_over_once_its_lease_expir
     );
     assert!(undelivered(&pool).await.is_empty());
 }
+
+/// Ids of `ids` that the notifications service recorded, each as often as recorded.
+async fn recorded_by_notifications(app: &TestApp, ids: &[Uuid]) -> Vec<Uuid> {
+    let mut conn = app.pool("notifications").get().await.unwrap();
+    let mut recorded: Vec<Uuid> = received_events::table
+        .filter(received_events::id.eq_any(ids))
+        .select(received_events::id)
+        .load(&mut conn)
+        .await
+        .unwrap();
+    recorded.sort();
+    recorded
+}
+
+#[tokio::test]
+async fn a_relay_delivers_a_batch_in_one_call_and_the_intake_records_each_event_once() {
+    let app = TestApp::spawn().await;
+    let pool = app.kit_schema("relay_batch").await;
+    let sink = EventSink::start(Duration::ZERO);
+    let notifications = format!("{}/notifications/v1/events", app.url);
+    let mut ids = enqueue(
+        &pool,
+        &[
+            "relaytest.batch_a",
+            "relaytest.batch_b",
+            "relaytest.batch_c",
+            "relaytest.batch_d",
+            "relaytest.batch_e",
+            "relaytest.batch_f",
+            "relaytest.batch_g",
+        ],
+    )
+    .await;
+    let relay = relay(
+        &app,
+        &pool,
+        vec![Subscriber::all(&sink.url), Subscriber::all(&notifications)],
+    )
+    .await;
+    assert_eq!(drain(&relay).await, 14, "seven events to each subscriber");
+    assert_eq!(sink.calls(), 1, "in one call");
+    let mut accepted: Vec<Uuid> = sink.accepted().into_iter().map(|e| e.id).collect();
+    accepted.sort();
+    ids.sort();
+    assert_eq!(accepted, ids);
+    assert_eq!(
+        recorded_by_notifications(&app, &ids).await,
+        ids,
+        "the real intake recorded each event once"
+    );
+    assert!(undelivered(&pool).await.is_empty());
+    assert!(pending_deliveries(&pool).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_event_the_subscriber_refuses_holds_up_no_other_event_of_its_batch() {
+    let app = TestApp::spawn().await;
+    let pool = app.kit_schema("relay_poison").await;
+    let notifications = format!("{}/notifications/v1/events", app.url);
+    // No outbox writes such a topic; one written by hand stands for an event the receiver refuses.
+    let ids = enqueue(
+        &pool,
+        &[
+            "relaytest.good_one",
+            "relaytest.Refused",
+            "relaytest.good_two",
+            "relaytest.good_three",
+        ],
+    )
+    .await;
+    let relay = relay(&app, &pool, vec![Subscriber::all(&notifications)]).await;
+    drain(&relay).await;
+
+    let mut good = vec![ids[0], ids[2], ids[3]];
+    good.sort();
+    assert_eq!(
+        recorded_by_notifications(&app, &ids).await,
+        good,
+        "the batch was refused whole, then each event was delivered on its own"
+    );
+    let pending = pending_deliveries(&pool).await;
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let (event, subscriber, attempts, error, _) = &pending[0];
+    assert_eq!(
+        (*event, subscriber.as_str(), *attempts),
+        (ids[1], notifications.as_str(), 1)
+    );
+    assert!(
+        error.as_deref().is_some_and(|e| e.contains("422")),
+        "the refusal is kept: {error:?}"
+    );
+    assert_eq!(undelivered(&pool).await, [ids[1]]);
+}
+
+#[tokio::test]
+async fn the_batch_intake_takes_a_batch_whole_or_refuses_it_naming_the_event() {
+    let app = TestApp::spawn().await;
+    let token = &app.service_token("testsvc").await;
+    let event = |topic: &str, source: &str| {
+        json!({"id": Uuid::now_v7(), "topic": topic, "source": source, "workout_id": null,
+               "occurred_at": "2026-11-24T10:00:00Z", "payload": {"n": 1}})
+    };
+    let id = |event: &serde_json::Value| -> Uuid { event["id"].as_str().unwrap().parse().unwrap() };
+    let post = async |body: serde_json::Value, token: Option<&str>| {
+        app.call(
+            Method::POST,
+            "/notifications/v1/events/batch",
+            token,
+            Some(&body),
+        )
+        .await
+    };
+
+    let first = [
+        event("testsvc.one", "testsvc"),
+        event("testsvc.two", "testsvc"),
+    ];
+    let answer = post(json!({"events": first}), Some(token)).await;
+    assert_eq!(answer.status, 202, "{:?}", answer.json());
+    assert_eq!(
+        answer.json(),
+        json!({"receipts": [{"id": first[0]["id"], "duplicate": false},
+                            {"id": first[1]["id"], "duplicate": false}]})
+    );
+    // A redelivered event is a duplicate; the new one beside it is recorded.
+    let new = event("testsvc.three", "testsvc");
+    let answer = post(json!({"events": [first[1], new]}), Some(token)).await;
+    assert_eq!(answer.status, 202);
+    assert_eq!(answer.json()["receipts"][0]["duplicate"], true);
+    assert_eq!(answer.json()["receipts"][1]["duplicate"], false);
+    let mut all = vec![id(&first[0]), id(&first[1]), id(&new)];
+    all.sort();
+    assert_eq!(recorded_by_notifications(&app, &all).await, all);
+
+    // Refused whole, the offending event named, nothing of the batch recorded.
+    let fresh = event("testsvc.fine", "testsvc");
+    let answer = post(
+        json!({"events": [fresh, event("testsvc.Not A Topic", "testsvc")]}),
+        Some(token),
+    )
+    .await;
+    answer.assert_problem(422, "validation_failed");
+    assert_eq!(answer.json()["errors"][0]["field"], "events[1].topic");
+    let answer = post(
+        json!({"events": [fresh, event("registry.forged", "registry")]}),
+        Some(token),
+    )
+    .await;
+    answer.assert_problem(422, "source_mismatch");
+    assert!(
+        recorded_by_notifications(&app, &[id(&fresh)])
+            .await
+            .is_empty()
+    );
+
+    post(json!({"events": []}), Some(token))
+        .await
+        .assert_problem(422, "validation_failed");
+    let too_many: Vec<_> = (0..101).map(|_| event("testsvc.many", "testsvc")).collect();
+    post(json!({"events": too_many}), Some(token))
+        .await
+        .assert_problem(422, "validation_failed");
+    post(json!({"events": [fresh], "extra": 1}), Some(token))
+        .await
+        .assert_problem(422, "validation_failed");
+
+    // Only a service delivers events.
+    let batch = json!({"events": [fresh]});
+    assert_eq!(post(batch.clone(), None).await.status, 401);
+    assert_eq!(post(batch.clone(), Some("not-a-token")).await.status, 401);
+    let user = post(batch.clone(), Some(&app.admin.token)).await;
+    assert_eq!(user.status, 401, "{:?}", user.json());
+    assert!(
+        recorded_by_notifications(&app, &[id(&fresh)])
+            .await
+            .is_empty()
+    );
+}

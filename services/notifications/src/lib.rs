@@ -17,7 +17,7 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use diesel::dsl::{count_star, max};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use serde::Serialize;
 use utoipa::OpenApi;
@@ -27,7 +27,7 @@ use workout_http::{ApiError, JsonBody, PageQuery, PlatformAdmin, ServiceCaller};
 use workout_runtime::{Routes, Service, ServiceContext, remote_service};
 use workout_store::Pool;
 use workout_store::migrate::ServiceMigrations;
-use workout_store::outbox::{self, Event};
+use workout_store::outbox::{self, BatchReceipt, Event, EventBatch};
 
 use crate::schema::received_events;
 
@@ -45,7 +45,7 @@ pub use workout_store::outbox::Receipt;
 /// `POST /notifications/v1/events` (service token): an event from another service's outbox.
 #[utoipa::path(tag = "events", security(("bearer" = [])),
     request_body = Event,
-    responses((status = 202, body = Receipt)))]
+    responses((status = 202, body = Receipt), (status = 422, body = workout_http::Problem)))]
 #[post("/v1/events")]
 pub async fn receive_event(
     pool: web::Data<Pool>,
@@ -53,21 +53,38 @@ pub async fn receive_event(
     body: JsonBody<Event>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    outbox::intake(&pool, &service, body.value, async |conn, event| {
-        diesel::insert_into(received_events::table)
-            .values((
-                received_events::id.eq(event.id),
-                received_events::topic.eq(&event.topic),
-                received_events::source.eq(&event.source),
-                received_events::workout_id.eq(event.workout_id),
-                received_events::occurred_at.eq(event.occurred_at),
-                received_events::payload.eq(&event.payload),
-            ))
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
-    .await
+    outbox::intake(&pool, &service, body.value, keep_event).await
+}
+
+/// `POST /notifications/v1/events/batch` (service token): up to 100 events of one service's
+/// outbox, received together in one transaction (how the relays deliver).
+#[utoipa::path(tag = "events", security(("bearer" = [])),
+    request_body = EventBatch,
+    responses((status = 202, body = BatchReceipt), (status = 422, body = workout_http::Problem)))]
+#[post("/v1/events/batch")]
+pub async fn receive_events(
+    pool: web::Data<Pool>,
+    service: ServiceCaller,
+    body: JsonBody<EventBatch>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
+    outbox::intake_batch(&pool, &service, body.value, keep_event).await
+}
+
+/// Keeps a received event (inside the intake's transaction).
+async fn keep_event(conn: &mut AsyncPgConnection, event: &Event) -> Result<(), ApiError> {
+    diesel::insert_into(received_events::table)
+        .values((
+            received_events::id.eq(event.id),
+            received_events::topic.eq(&event.topic),
+            received_events::source.eq(&event.source),
+            received_events::workout_id.eq(event.workout_id),
+            received_events::occurred_at.eq(event.occurred_at),
+            received_events::payload.eq(&event.payload),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// A received event's envelope: what arrived and when, never its payload.
@@ -167,7 +184,9 @@ pub struct ApiDoc;
 
 /// The routes inside `/notifications`, each documented as it is routed.
 pub fn routes(cfg: &mut Routes<'_>) {
-    cfg.service(receive_event).service(list_events);
+    cfg.service(receive_event)
+        .service(receive_events)
+        .service(list_events);
 }
 
 /// The notifications service of a running process.

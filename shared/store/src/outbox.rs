@@ -120,6 +120,24 @@ pub struct Receipt {
     pub duplicate: bool,
 }
 
+/// The most events one batch may carry (`POST /<service>/v1/events/batch`).
+pub const MAX_BATCH: usize = 100;
+
+/// The body of `POST /<service>/v1/events/batch`: events of one source, received together.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventBatch {
+    /// From 1 to 100 events.
+    pub events: Vec<Event>,
+}
+
+/// The answer to a delivered batch: one receipt per event, in the order sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BatchReceipt {
+    /// The receipts.
+    pub receipts: Vec<Receipt>,
+}
+
 /// The body of `POST /<service>/v1/events` for any service: checks that the calling service (its
 /// token, already verified by the [`ServiceCaller`] extractor) is the event's `source`, records the
 /// event once ([`accept`]) and runs `react` in that same transaction; a redelivery does nothing.
@@ -129,10 +147,51 @@ pub async fn intake(
     pool: &Pool,
     service: &ServiceCaller,
     event: Event,
-    react: impl AsyncFnOnce(&mut AsyncPgConnection, &Event) -> Result<(), ApiError>,
+    react: impl AsyncFn(&mut AsyncPgConnection, &Event) -> Result<(), ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     check_event(&event)?;
-    if event.source != service.client {
+    let receipts = receive(pool, service, std::slice::from_ref(&event), react).await?;
+    Ok(HttpResponse::Accepted().json(&receipts[0]))
+}
+
+/// The body of `POST /<service>/v1/events/batch` for any service (what a [`Relay`] sends): as
+/// [`intake`] for each event, all in one transaction, so that the batch is received whole or not
+/// at all. Answers 202 with a [`BatchReceipt`]; 422 for an empty batch, one of more than
+/// [`MAX_BATCH`] events, an event of another source or one no outbox writes (the field named
+/// `events[i].<field>`), before anything is stored.
+pub async fn intake_batch(
+    pool: &Pool,
+    service: &ServiceCaller,
+    batch: EventBatch,
+    react: impl AsyncFn(&mut AsyncPgConnection, &Event) -> Result<(), ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    if batch.events.is_empty() || batch.events.len() > MAX_BATCH {
+        return Err(ApiError::Validation(vec![workout_http::FieldError::new(
+            "events",
+            format!("holds from 1 to {MAX_BATCH} events"),
+        )]));
+    }
+    let errors: Vec<_> = batch
+        .events
+        .iter()
+        .enumerate()
+        .flat_map(|(i, event)| event_errors(event, &format!("events[{i}].")))
+        .collect();
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let receipts = receive(pool, service, &batch.events, react).await?;
+    Ok(HttpResponse::Accepted().json(BatchReceipt { receipts }))
+}
+
+/// Receives checked `events` of `service` in one transaction: each recorded once and reacted to.
+async fn receive(
+    pool: &Pool,
+    service: &ServiceCaller,
+    events: &[Event],
+    react: impl AsyncFn(&mut AsyncPgConnection, &Event) -> Result<(), ApiError>,
+) -> Result<Vec<Receipt>, ApiError> {
+    if let Some(event) = events.iter().find(|e| e.source != service.client) {
         return Err(ApiError::unprocessable(
             "source_mismatch",
             format!(
@@ -141,27 +200,43 @@ pub async fn intake(
             ),
         ));
     }
-    let duplicate = transaction(pool, async |conn| {
-        if !accept(conn, &event).await? {
-            return Ok(true);
+    let receipts = transaction(pool, async |conn| {
+        let mut receipts = Vec::with_capacity(events.len());
+        for event in events {
+            let duplicate = !accept(conn, event).await?;
+            if !duplicate {
+                react(conn, event).await?;
+            }
+            receipts.push(Receipt {
+                id: event.id,
+                duplicate,
+            });
         }
-        react(conn, &event).await?;
-        Ok(false)
+        Ok(receipts)
     })
     .await?;
-    if !duplicate {
-        tracing::info!(event.id = %event.id, event.topic = %event.topic, event.source = %event.source, "event received");
+    for (event, receipt) in events.iter().zip(&receipts) {
+        if !receipt.duplicate {
+            tracing::info!(event.id = %event.id, event.topic = %event.topic, event.source = %event.source, "event received");
+        }
     }
-    Ok(HttpResponse::Accepted().json(Receipt {
-        id: event.id,
-        duplicate,
-    }))
+    Ok(receipts)
 }
 
 /// Checks what an outbox always writes: a topic `<service>.<name>` (lowercase letters, digits and
 /// `_`, at most 100 characters) and a time between 1900 and 9999; anything else answers 422
 /// naming the field, before anything is stored.
 pub fn check_event(event: &Event) -> Result<(), ApiError> {
+    let errors = event_errors(event, "");
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// What [`check_event`] finds wrong with `event`, each field named after `prefix`.
+fn event_errors(event: &Event, prefix: &str) -> Vec<workout_http::FieldError> {
     let mut errors = Vec::new();
     let word = |part: &str| {
         !part.is_empty()
@@ -176,22 +251,18 @@ pub fn check_event(event: &Event) -> Result<(), ApiError> {
             .is_some_and(|(service, name)| word(service) && word(name));
     if !topic_ok {
         errors.push(workout_http::FieldError::new(
-            "topic",
+            format!("{prefix}topic"),
             "is <service>.<name> in lowercase letters, digits and '_', at most 100 characters",
         ));
     }
     let year = chrono::Datelike::year(&event.occurred_at);
     if !(1900..=9999).contains(&year) {
         errors.push(workout_http::FieldError::new(
-            "occurred_at",
+            format!("{prefix}occurred_at"),
             "is a time from 1900 to 9999",
         ));
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
+    errors
 }
 
 /// The delay before retry number `attempts` (1-based): 1 s doubling, capped at 10 minutes.
@@ -528,8 +599,12 @@ impl Relay {
         .await
     }
 
-    /// Delivers one claimed batch to `subscriber`, stopping at the first failure, when `shutdown`
-    /// turns true, or before a call could outlast the lease; the rest of the batch is released.
+    /// Delivers one claimed batch to `subscriber`: in one call to its batch endpoint (its URL
+    /// followed by `/batch`, [`intake_batch`]) when it holds more than one event; one event at a
+    /// time when it holds one, or when the subscriber refused the batch as such (a 4xx: an event
+    /// it will not take, or no batch endpoint), so that one event it refuses holds up no other.
+    /// One at a time stops at the first failure, when `shutdown` turns true, or before a call could
+    /// outlast the lease; the rest of the batch is released.
     async fn deliver_to(
         &self,
         subscriber: &Subscriber,
@@ -551,14 +626,45 @@ impl Relay {
                 return Err(error);
             }
         };
-        for (id, attempts) in &claimed {
+        let may_call = || {
             let stopping = shutdown.is_some_and(|s| *s.borrow());
             let lease_left = self
                 .config
                 .lease
                 .saturating_sub(started.elapsed())
                 .saturating_sub(LEASE_MARGIN);
-            if pass.failed || stopping || lease_left < self.config.call_timeout {
+            !stopping && lease_left >= self.config.call_timeout
+        };
+        let batch: Vec<&Event> = claimed
+            .iter()
+            .filter_map(|(id, _)| events.get(id))
+            .collect();
+        if batch.len() > 1 && batch.len() == claimed.len() && may_call() {
+            pass.attempted = batch.len();
+            match self.post_batch(subscriber, &token, &batch).await {
+                Ok(()) => {
+                    let ids: Vec<Uuid> = claimed.iter().map(|(id, _)| *id).collect();
+                    self.delivered(subscriber, &ids, lease).await?;
+                    self.count_delivered(subscriber, ids.len());
+                    return Ok(pass);
+                }
+                Err(error) if !refused_as_such(&error) => {
+                    pass.failed = true;
+                    for (id, attempts) in &claimed {
+                        self.failed(subscriber, *id, lease, attempts.saturating_add(1), &error)
+                            .await?;
+                    }
+                    return Ok(pass);
+                }
+                Err(error) => {
+                    tracing::info!(subscriber = %subscriber.url, error.cause = format!("{error:#}"),
+                        "batch refused; delivering its events one at a time");
+                    pass.attempted = 0;
+                }
+            }
+        }
+        for (id, attempts) in &claimed {
+            if pass.failed || !may_call() {
                 break;
             }
             pass.attempted += 1;
@@ -568,22 +674,23 @@ impl Relay {
             };
             match sent {
                 Ok(()) => {
-                    self.delivered(subscriber, *id, lease).await?;
-                    metrics::counter!("outbox_delivered_total", "source" => self.config.source.clone(), "subscriber" => subscriber.url.clone()).increment(1);
+                    self.delivered(subscriber, &[*id], lease).await?;
+                    self.count_delivered(subscriber, 1);
                 }
                 Err(error) => {
                     pass.failed = true;
-                    let attempts = attempts.saturating_add(1);
-                    tracing::warn!(event.id = %id, subscriber = %subscriber.url, attempts,
-                        error.cause = format!("{error:#}"), "event delivery failed; will retry");
-                    self.failed(subscriber, *id, lease, attempts, &format!("{error:#}"))
+                    self.failed(subscriber, *id, lease, attempts.saturating_add(1), &error)
                         .await?;
-                    metrics::counter!("outbox_delivery_failures_total", "source" => self.config.source.clone(), "subscriber" => subscriber.url.clone()).increment(1);
                 }
             }
         }
         self.release(subscriber, lease).await?;
         Ok(pass)
+    }
+
+    fn count_delivered(&self, subscriber: &Subscriber, events: usize) {
+        metrics::counter!("outbox_delivered_total", "source" => self.config.source.clone(), "subscriber" => subscriber.url.clone())
+            .increment(u64::try_from(events).unwrap_or(u64::MAX));
     }
 
     async fn events(
@@ -631,26 +738,47 @@ impl Relay {
         Ok(())
     }
 
-    /// Records a delivery under `lease`, and the event as delivered when it was the last one due.
+    async fn post_batch(
+        &self,
+        subscriber: &Subscriber,
+        token: &str,
+        events: &[&Event],
+    ) -> anyhow::Result<()> {
+        self.client
+            .post(format!("{}/batch", subscriber.url))
+            .bearer_auth(token)
+            .timeout(self.config.call_timeout)
+            .json(&serde_json::json!({ "events": events }))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    /// Records the deliveries of `ids` under `lease`, and each event as delivered when it was the
+    /// last one due.
     async fn delivered(
         &self,
         subscriber: &Subscriber,
-        id: Uuid,
+        ids: &[Uuid],
         lease: Uuid,
     ) -> anyhow::Result<()> {
         let mut conn = self.pool.get().await?;
         let recorded = conn
-            .transaction::<bool, anyhow::Error, _>(async |conn| {
-                // One delivery of an event at a time decides whether it was the last.
+            .transaction::<usize, anyhow::Error, _>(async |conn| {
+                // One delivery of an event at a time decides whether it was the last (the events
+                // locked in id order, as every relay does, so that two never wait for each other).
                 outbox::table
-                    .find(id)
+                    .filter(outbox::id.eq_any(ids))
+                    .order(outbox::id.asc())
                     .select(outbox::id)
                     .for_no_key_update()
-                    .first::<Uuid>(conn)
+                    .load::<Uuid>(conn)
                     .await?;
                 let updated = diesel::update(
                     deliveries::table
-                        .find((id, &subscriber.url))
+                        .filter(deliveries::event_id.eq_any(ids))
+                        .filter(deliveries::subscriber.eq(&subscriber.url))
                         .filter(deliveries::lease_token.eq(lease))
                         .filter(deliveries::delivered_at.is_null()),
                 )
@@ -661,28 +789,24 @@ impl Relay {
                 ))
                 .execute(conn)
                 .await?;
-                let left: i64 = deliveries::table
-                    .filter(deliveries::event_id.eq(id))
-                    .filter(deliveries::delivered_at.is_null())
-                    .count()
-                    .get_result(conn)
-                    .await?;
-                if left == 0 {
-                    diesel::update(
-                        outbox::table
-                            .find(id)
-                            .filter(outbox::delivered_at.is_null()),
-                    )
-                    .set(outbox::delivered_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
-                }
-                Ok(updated == 1)
+                let undelivered = deliveries::table
+                    .filter(deliveries::event_id.eq(outbox::id))
+                    .filter(deliveries::delivered_at.is_null());
+                diesel::update(
+                    outbox::table
+                        .filter(outbox::id.eq_any(ids))
+                        .filter(outbox::delivered_at.is_null())
+                        .filter(diesel::dsl::not(diesel::dsl::exists(undelivered))),
+                )
+                .set(outbox::delivered_at.eq(diesel::dsl::now))
+                .execute(conn)
+                .await?;
+                Ok(updated)
             })
             .await?;
-        if !recorded {
-            tracing::warn!(event.id = %id, subscriber = %subscriber.url,
-                "delivered after the lease was lost; the event may be delivered again");
+        if recorded < ids.len() {
+            tracing::warn!(events = ids.len() - recorded, subscriber = %subscriber.url,
+                "delivered after the lease was lost; those events may be delivered again");
         }
         Ok(())
     }
@@ -694,8 +818,12 @@ impl Relay {
         id: Uuid,
         lease: Uuid,
         attempts: i32,
-        error: &str,
+        error: &anyhow::Error,
     ) -> anyhow::Result<()> {
+        let error = format!("{error:#}");
+        tracing::warn!(event.id = %id, subscriber = %subscriber.url, attempts,
+            error.cause = error, "event delivery failed; will retry");
+        metrics::counter!("outbox_delivery_failures_total", "source" => self.config.source.clone(), "subscriber" => subscriber.url.clone()).increment(1);
         let mut conn = self.pool.get().await?;
         diesel::update(
             deliveries::table
@@ -705,7 +833,7 @@ impl Relay {
         .set((
             deliveries::attempts.eq(attempts),
             deliveries::next_attempt_at.eq(from_now(backoff(attempts))),
-            deliveries::last_error.eq(error),
+            deliveries::last_error.eq(&error),
             deliveries::lease_token.eq(None::<Uuid>),
             deliveries::lease_until.eq(None::<DateTime<Utc>>),
         ))
@@ -730,6 +858,14 @@ impl Relay {
         .await?;
         Ok(())
     }
+}
+
+/// Whether a subscriber refused a batch as such (a 4xx answer), rather than failing to take it.
+fn refused_as_such(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<reqwest::Error>()
+        .and_then(reqwest::Error::status)
+        .is_some_and(|status| status.is_client_error())
 }
 
 #[cfg(test)]
