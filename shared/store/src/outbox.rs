@@ -14,9 +14,11 @@
 //!   rows only, so a subscriber that is down or slow neither delays nor causes redelivery to the
 //!   others. `outbox.delivered_at` is set once every subscriber the event was routed to accepted it.
 //! - No transaction is open while a subscriber is called: a batch of due rows is claimed with a
-//!   lease (`FOR UPDATE SKIP LOCKED`, then `lease_token` and `lease_until` set, committed), each
-//!   event is posted, then its outcome is recorded under the lease (delivered; or attempts + 1, the
-//!   next attempt and the error). A relay stops calling before its lease could run out (each call
+//!   lease (`FOR UPDATE SKIP LOCKED`, then `lease_token` and `lease_until` set, committed), the
+//!   batch is posted in one call to the subscriber's `<url>/batch` ([`intake_batch`]; one event at
+//!   a time when the batch holds one, or when the subscriber refuses the batch as such with a 4xx,
+//!   so that an event it refuses holds up no other), then the outcome is recorded under the lease
+//!   (delivered; or attempts + 1, the next attempt and the error). A relay stops calling before its lease could run out (each call
 //!   has a time limit shorter than the lease), so two replicas never deliver one (event,
 //!   subscriber) at the same time; the lease of a replica that crashed expires and another takes
 //!   the row. After a failure the rest of the batch is released untried, to be tried at the next
@@ -372,13 +374,13 @@ pub struct RelayConfig {
 }
 
 impl RelayConfig {
-    /// The settings of `source`'s relay to `subscribers`: batches of 20, polls every 500 ms, leases
-    /// of 60 s, calls of at most 10 s.
+    /// The settings of `source`'s relay to `subscribers`: batches of 100 (at most [`MAX_BATCH`]),
+    /// polls every 500 ms, leases of 60 s, calls of at most 10 s.
     pub fn new(source: &str, subscribers: Vec<Subscriber>) -> Self {
         Self {
             source: source.to_owned(),
             subscribers,
-            batch_size: 20,
+            batch_size: 100,
             idle: Duration::from_millis(500),
             lease: Duration::from_secs(60),
             call_timeout: Duration::from_secs(10),
