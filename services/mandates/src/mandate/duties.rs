@@ -21,6 +21,16 @@ use super::load_mandate;
 use super::withdrawal::as_coordinator;
 use crate::schema::duties;
 
+/// A stored item: item, status, date, note, by, when.
+type DutyRow = (
+    String,
+    String,
+    Option<NaiveDate>,
+    Option<String>,
+    Uuid,
+    DateTime<Utc>,
+);
+
 /// One item of the checklist.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Duty {
@@ -81,14 +91,7 @@ pub async fn list_duties(
     access.require(Action::ReadMandate)?;
     let mut conn = pool.get().await?;
     let mandate = load_mandate(&mut conn, workout, false).await?;
-    let rows: Vec<(
-        String,
-        String,
-        Option<NaiveDate>,
-        Option<String>,
-        Uuid,
-        DateTime<Utc>,
-    )> = duties::table
+    let rows: Vec<DutyRow> = duties::table
         .filter(duties::mandate_id.eq(mandate.id))
         .select((
             duties::item,

@@ -30,6 +30,18 @@ pub struct Answer {
     pub given_at: DateTime<Utc>,
 }
 
+/// A stored proposal: id, months, rationale, proposer, when, state, decided, window.
+type ProposalRow = (
+    Uuid,
+    i32,
+    String,
+    Uuid,
+    DateTime<Utc>,
+    String,
+    Option<DateTime<Utc>>,
+    serde_json::Value,
+);
+
 /// A renewal proposal.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RenewalView {
@@ -140,16 +152,7 @@ pub async fn view_of(
             renewals::decided_at,
             renewals::window_closes,
         ))
-        .load::<(
-            Uuid,
-            i32,
-            String,
-            Uuid,
-            DateTime<Utc>,
-            String,
-            Option<DateTime<Utc>>,
-            serde_json::Value,
-        )>(conn)
+        .load::<ProposalRow>(conn)
         .await?;
     let mut renewal_proposals = Vec::with_capacity(proposals.len());
     for (id, months, rationale, proposer_id, proposed_at, state, decided_at, window_closes) in
