@@ -530,3 +530,104 @@ impl TestApp {
             .await
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The mandates service (issue 10).
+
+/// `/mandates/v1/workouts/{workout}/mandate{rest}`.
+pub fn mandate_path(workout: Uuid, rest: &str) -> String {
+    format!("/mandates/v1/workouts/{workout}/mandate{rest}")
+}
+
+impl TestApp {
+    /// `POST .../mandate`: starts the workout's mandate.
+    pub async fn start_mandate(&self, actor: &Actor, workout: Uuid, body: &Value) -> Answer {
+        self.post(&mandate_path(workout, ""), actor, body).await
+    }
+
+    /// `GET .../mandate`.
+    pub async fn mandate(&self, actor: &Actor, workout: Uuid) -> Answer {
+        self.get(&mandate_path(workout, ""), actor).await
+    }
+
+    /// `POST .../mandate/decline`.
+    pub async fn decline_nomination(&self, actor: &Actor, workout: Uuid, reason: &str) -> Answer {
+        self.post(
+            &mandate_path(workout, "/decline"),
+            actor,
+            &serde_json::json!({ "reason": reason }),
+        )
+        .await
+    }
+
+    /// `POST .../mandate/nominations`.
+    pub async fn nominate_coordinator(&self, actor: &Actor, workout: Uuid, body: &Value) -> Answer {
+        self.post(&mandate_path(workout, "/nominations"), actor, body)
+            .await
+    }
+
+    /// `POST .../mandate/consents`.
+    pub async fn consent(&self, actor: &Actor, workout: Uuid, body: &Value) -> Answer {
+        self.post(&mandate_path(workout, "/consents"), actor, body)
+            .await
+    }
+
+    /// `POST .../mandate/renewals`.
+    pub async fn propose_renewal(&self, actor: &Actor, workout: Uuid, body: &Value) -> Answer {
+        self.post(&mandate_path(workout, "/renewals"), actor, body)
+            .await
+    }
+
+    /// `POST .../mandate/renewals/{renewal}/responses`.
+    pub async fn answer_renewal(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        renewal: Uuid,
+        body: &Value,
+    ) -> Answer {
+        self.post(
+            &mandate_path(workout, &format!("/renewals/{renewal}/responses")),
+            actor,
+            body,
+        )
+        .await
+    }
+
+    /// `POST .../mandate/withdrawal-notices`.
+    pub async fn give_withdrawal_notice(&self, actor: &Actor, workout: Uuid, text: &str) -> Answer {
+        self.post(
+            &mandate_path(workout, "/withdrawal-notices"),
+            actor,
+            &serde_json::json!({ "text": text }),
+        )
+        .await
+    }
+
+    /// `POST .../mandate/withdrawal`.
+    pub async fn withdraw_coordinator(&self, actor: &Actor, workout: Uuid, body: &Value) -> Answer {
+        self.post(&mandate_path(workout, "/withdrawal"), actor, body)
+            .await
+    }
+
+    /// `GET .../mandate/duties`.
+    pub async fn duties(&self, actor: &Actor, workout: Uuid) -> Answer {
+        self.get(&mandate_path(workout, "/duties"), actor).await
+    }
+
+    /// `PUT .../mandate/duties/{item}`.
+    pub async fn update_duty(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        item: &str,
+        body: &Value,
+    ) -> Answer {
+        self.put(
+            &mandate_path(workout, &format!("/duties/{item}")),
+            actor,
+            body,
+        )
+        .await
+    }
+}

@@ -128,6 +128,51 @@ topics!(
     }
 );
 
+topics!(
+    /// What the mandates service announces: every transition of a coordinator's mandate.
+    MandatesTopic {
+        /// A mandate was started for a workout (its appointment due date is fixed).
+        MandateStarted => "mandates.mandate_started",
+        /// A creditor was nominated coordinator (by default the largest, or by the coordinator
+        /// of record with a rationale); a consent round opens.
+        CoordinatorNominated => "mandates.coordinator_nominated",
+        /// The nominee declined, with a reason.
+        NominationDeclined => "mandates.nomination_declined",
+        /// A creditor accepted the nominee or objected.
+        ConsentGiven => "mandates.consent_given",
+        /// The consent round failed under its rule: no coordinator.
+        ConsentFailed => "mandates.consent_failed",
+        /// The consent rule passed: the nominee is appointed and its term starts.
+        CoordinatorAppointed => "mandates.coordinator_appointed",
+        /// The appointment due date passed with no coordinator appointed.
+        AppointmentOverdue => "mandates.appointment_overdue",
+        /// A renewal of the mandate was proposed.
+        RenewalProposed => "mandates.renewal_proposed",
+        /// A creditor answered a renewal proposal.
+        RenewalAnswered => "mandates.renewal_answered",
+        /// A renewal proposal was decided (passed: the term is extended; or failed).
+        RenewalDecided => "mandates.renewal_decided",
+        /// The renewal window closed with no renewal: the workout is set to close at expiry.
+        RenewalWindowClosed => "mandates.renewal_window_closed",
+        /// The mandate expired; the workout was closed.
+        MandateExpired => "mandates.mandate_expired",
+        /// The coordinator gave all creditors and the borrower notice (positions keep changing).
+        WithdrawalNoticeGiven => "mandates.withdrawal_notice_given",
+        /// The coordinator withdrew with a grounded reason; a new nomination opens.
+        CoordinatorWithdrew => "mandates.coordinator_withdrew",
+        /// An item of the coordinator's duties checklist changed.
+        DutyUpdated => "mandates.duty_updated",
+    }
+);
+
+impl MandatesTopic {
+    /// Who may read the details: every participant (a mandate, its consents and duties are open
+    /// to the whole workout; no position is shown).
+    pub const fn disclosure(self) -> Disclosure {
+        Disclosure::Participants
+    }
+}
+
 impl VotingTopic {
     /// Who may read the details of a change announced under this topic. A vote (`creditor`'s) is
     /// read by that creditor and by those who may read individual votes while a ballot is open.

@@ -20,6 +20,7 @@ pub mod facility;
 pub mod hold_the_line;
 pub mod ids;
 pub mod lei;
+pub mod mandates;
 pub mod money;
 pub mod percentage;
 pub mod registry_api;
@@ -37,7 +38,7 @@ pub use cooperation::{
 pub use date::{BoundedDate, DateError};
 pub use deadline::{Deadline, DeadlineRule, Direction, Period, Roll};
 pub use email::{Email, EmailError};
-pub use events::{RegistryTopic, Topic, VotingTopic};
+pub use events::{MandatesTopic, RegistryTopic, Topic, VotingTopic};
 pub use exposure::{
     ClassAmount, CreditorClassAmount, CreditorExposure, CreditorPosition, CreditorSnapshot,
     ExposureError, FacilityExposure, FxTable, RateUsed, Snapshot, convert,

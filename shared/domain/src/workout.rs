@@ -290,6 +290,19 @@ pub enum Action {
     FreezeSnapshot,
     /// Record the exposure settings the creditors agreed (contingent weight, penalties).
     SetExposureSettings,
+    /// Read the coordinator's mandate: nominee, consents, due dates, renewals, duties.
+    ReadMandate,
+    /// Start the mandate of a workout, or nominate another creditor than the default nominee
+    /// (the coordinator of record).
+    ManageNomination,
+    /// Answer a nomination (accept, object, or decline as the nominee) or a renewal proposal for
+    /// its own institution.
+    AnswerMandate,
+    /// Propose a renewal of the coordinator's mandate.
+    ProposeMandateRenewal,
+    /// Act as the appointed coordinator on its mandate: give notice, withdraw, keep the duties
+    /// checklist.
+    ActOnMandate,
 }
 
 wire_names!(Action, "action", {
@@ -317,6 +330,11 @@ wire_names!(Action, "action", {
     ReadIndividualVotes => "read_individual_votes",
     FreezeSnapshot => "freeze_snapshot",
     SetExposureSettings => "set_exposure_settings",
+    ReadMandate => "read_mandate",
+    ManageNomination => "manage_nomination",
+    AnswerMandate => "answer_mandate",
+    ProposeMandateRenewal => "propose_mandate_renewal",
+    ActOnMandate => "act_on_mandate",
 });
 
 impl Action {
@@ -346,13 +364,18 @@ impl Action {
             | Self::FreezeSnapshot
             | Self::SetExposureSettings
             | Self::RunBallots
-            | Self::ReadIndividualVotes => &[Coordinator],
-            Self::EnterFacilities | Self::CastVote => &[Creditor],
+            | Self::ReadIndividualVotes
+            | Self::ManageNomination
+            | Self::ActOnMandate => &[Coordinator],
+            Self::EnterFacilities | Self::CastVote | Self::AnswerMandate => &[Creditor],
+            Self::ProposeMandateRenewal => &[Creditor, Coordinator],
             Self::AnswerInformationRequest | Self::ReadInformationRequests => {
                 &[Coordinator, Borrower]
             }
             Self::ReadOtherClaims | Self::ReadRelatedParties => &[Coordinator, Borrower, Creditor],
-            Self::ReadFxRates | Self::ExportAudit | Self::ReadBallots => EVERYONE,
+            Self::ReadFxRates | Self::ExportAudit | Self::ReadBallots | Self::ReadMandate => {
+                EVERYONE
+            }
         }
     }
 
@@ -390,6 +413,11 @@ impl Action {
             Self::ReadIndividualVotes => "read how each creditor voted on an open ballot",
             Self::FreezeSnapshot => "freeze a record-date snapshot",
             Self::SetExposureSettings => "record the exposure settings",
+            Self::ReadMandate => "read the coordinator's mandate",
+            Self::ManageNomination => "start a mandate or nominate a coordinator",
+            Self::AnswerMandate => "answer a nomination or a renewal proposal",
+            Self::ProposeMandateRenewal => "propose a renewal of the mandate",
+            Self::ActOnMandate => "act as the coordinator on its mandate",
         }
     }
 

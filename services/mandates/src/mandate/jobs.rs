@@ -1,0 +1,197 @@
+//! The mandate's timed transitions on the store kit's scheduler (once with several replicas,
+//! caught up after downtime): the appointment overdue (announced once), the renewal window closed
+//! with no renewal (the workout is set to close at expiry), and the expiry (the registry closes the
+//! workout). Each handler re-reads the mandate under its row lock and does nothing when the state
+//! moved on (a renewal moved the term, a withdrawal ended it).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Deserialize;
+use uuid::Uuid;
+use workout_domain::registry_api::StatusChange;
+use workout_domain::{MandatesTopic, WorkoutId, WorkoutStatus};
+use workout_http::ApiError;
+use workout_http::registry_client::RegistryClient;
+use workout_store::audit::Actor;
+use workout_store::scheduler::{Job, JobFuture, Scheduler};
+
+use super::{State, announce, load_mandate};
+use crate::schema::{mandates, renewals};
+
+/// The job announcing a late appointment (keyed by the mandate).
+pub const OVERDUE_JOB: &str = "mandate_appointment_overdue";
+
+/// The job closing the renewal window (keyed by the mandate).
+pub const CUTOFF_JOB: &str = "mandate_renewal_cutoff";
+
+/// The job ending the term (keyed by the mandate).
+pub const EXPIRY_JOB: &str = "mandate_expiry";
+
+#[derive(Debug, Deserialize)]
+struct Payload {
+    workout_id: Uuid,
+    mandate_id: Uuid,
+    term_end: Option<NaiveDate>,
+}
+
+fn fault(error: ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{error}")
+}
+
+fn service() -> Actor {
+    Actor::service("mandates")
+}
+
+/// [`OVERDUE_JOB`]: announces `mandates.appointment_overdue` unless a coordinator was appointed.
+pub fn overdue_job<'a>(
+    conn: &'a mut AsyncPgConnection,
+    job: &'a Job,
+    _now: DateTime<Utc>,
+) -> JobFuture<'a> {
+    Box::pin(async move {
+        let payload: Payload = serde_json::from_value(job.payload.clone())?;
+        let workout = WorkoutId::from_uuid(payload.workout_id);
+        let mandate = load_mandate(conn, workout, true).await.map_err(fault)?;
+        if mandate.id != payload.mandate_id || mandate.appointed_on.is_some() {
+            return Ok(());
+        }
+        let due = mandate.appointment_due().map_err(fault)?;
+        announce(
+            conn,
+            workout,
+            &service(),
+            MandatesTopic::AppointmentOverdue,
+            &serde_json::json!({
+                "mandate_id": mandate.id, "appointment_due": due, "state": mandate.state,
+                "nominee_id": mandate.nominee_id,
+            }),
+        )
+        .await
+        .map_err(fault)?;
+        Ok(())
+    })
+}
+
+/// [`CUTOFF_JOB`]: when the term it was scheduled for still runs unrenewed, the mandate moves to
+/// `closing` (the workout closes at expiry), any open proposal fails, and
+/// `mandates.renewal_window_closed` tells every participant.
+pub fn cutoff_job<'a>(
+    conn: &'a mut AsyncPgConnection,
+    job: &'a Job,
+    now: DateTime<Utc>,
+) -> JobFuture<'a> {
+    Box::pin(async move {
+        let payload: Payload = serde_json::from_value(job.payload.clone())?;
+        let workout = WorkoutId::from_uuid(payload.workout_id);
+        let mandate = load_mandate(conn, workout, true).await.map_err(fault)?;
+        let term_end = mandate.term_end().map_err(fault)?;
+        if mandate.id != payload.mandate_id
+            || mandate.state().map_err(fault)? != State::Active
+            || term_end.as_ref().map(|t| t.due) != payload.term_end
+        {
+            return Ok(());
+        }
+        diesel::update(renewals::table)
+            .filter(renewals::mandate_id.eq(mandate.id))
+            .filter(renewals::state.eq("open"))
+            .set((
+                renewals::state.eq("failed"),
+                renewals::decided_at.eq(Some(now)),
+            ))
+            .execute(conn)
+            .await?;
+        diesel::update(mandates::table.find(mandate.id))
+            .set((
+                mandates::state.eq(State::Closing.as_str()),
+                mandates::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+        announce(
+            conn,
+            workout,
+            &service(),
+            MandatesTopic::RenewalWindowClosed,
+            &serde_json::json!({
+                "mandate_id": mandate.id, "coordinator_id": mandate.coordinator_id,
+                "term_end": term_end, "renewals": mandate.renewals,
+                "consequence": "the restructuring process is completed: the workout closes at the mandate's expiry",
+            }),
+        )
+        .await
+        .map_err(fault)?;
+        Ok(())
+    })
+}
+
+/// [`EXPIRY_JOB`]: a mandate in `closing` at the end of its term expires and the registry closes
+/// the workout (idempotently, keyed by the mandate and term), announced as
+/// `mandates.mandate_expired`.
+pub async fn expire(
+    conn: &mut AsyncPgConnection,
+    job: &Job,
+    now: DateTime<Utc>,
+    registry: &RegistryClient,
+) -> anyhow::Result<()> {
+    let payload: Payload = serde_json::from_value(job.payload.clone())?;
+    let workout = WorkoutId::from_uuid(payload.workout_id);
+    let mandate = load_mandate(conn, workout, true).await.map_err(fault)?;
+    let term_end = mandate.term_end().map_err(fault)?;
+    if mandate.id != payload.mandate_id
+        || mandate.state().map_err(fault)? != State::Closing
+        || term_end.as_ref().map(|t| t.due) != payload.term_end
+    {
+        return Ok(());
+    }
+    let reason = format!(
+        "the coordinator's mandate expired on {} with no renewal decided 1 month before: the \
+         restructuring process is completed (MANDATE_RENEWAL_CUTOFF)",
+        payload.term_end.map_or_else(String::new, |d| d.to_string())
+    );
+    registry
+        .set_status(
+            workout,
+            &StatusChange {
+                status: WorkoutStatus::Closed,
+                reason: Some(reason.clone()),
+            },
+            &format!("mandate-{}-expiry", mandate.id),
+        )
+        .await
+        .map_err(fault)?;
+    diesel::update(mandates::table.find(mandate.id))
+        .set((
+            mandates::state.eq(State::Expired.as_str()),
+            mandates::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    announce(
+        conn,
+        workout,
+        &service(),
+        MandatesTopic::MandateExpired,
+        &serde_json::json!({
+            "mandate_id": mandate.id, "coordinator_id": mandate.coordinator_id,
+            "term_end": term_end, "workout_status": "closed", "reason": reason,
+        }),
+    )
+    .await
+    .map_err(fault)?;
+    Ok(())
+}
+
+/// Registers the mandates service's jobs on `scheduler`; the expiry reaches the registry through
+/// `registry`.
+pub fn register_jobs(scheduler: Scheduler, registry: Arc<RegistryClient>) -> Scheduler {
+    scheduler
+        .register(OVERDUE_JOB, overdue_job)
+        .register(CUTOFF_JOB, cutoff_job)
+        .register(EXPIRY_JOB, move |conn, job, now| {
+            let registry = registry.clone();
+            Box::pin(async move { expire(conn, job, now, &registry).await })
+        })
+}
