@@ -272,6 +272,14 @@ async fn five_banks_go_through_nomination_decline_consent_renewal_and_a_missed_s
         .and_hms_opt(23, 0, 0)
         .unwrap()
         .and_utc();
+    // The registry's `workout_opened` came after the start: its job finds the mandate started
+    // and keeps no other.
+    workout_tests::eventually(std::time::Duration::from_secs(10), || async {
+        (r1.run_due(Utc::now()).await.unwrap() == 1).then_some(())
+    })
+    .await
+    .expect("the job of the registry's workout_opened");
+    assert_eq!(topic_count(&app, "mandates.mandate_opened").await, 0);
     let (a, c) = tokio::join!(r1.run_due(after_cutoff), r2.run_due(after_cutoff));
     assert_eq!(a.unwrap() + c.unwrap(), 1, "the window closes once");
     assert_eq!(
@@ -439,4 +447,117 @@ async fn who_may_do_what_on_a_mandate() {
     assert_eq!(withdrawn.json()["coordinator_id"], Value::Null);
     assert_eq!(withdrawn.json()["nominee_id"], json!(b[1].institution_id));
     assert_eq!(topic_count(&app, "mandates.coordinator_withdrew").await, 1);
+}
+
+#[tokio::test]
+async fn a_workout_that_opens_has_its_mandate_kept_from_the_opening_and_the_start_nominates() {
+    let app = TestApp::spawn().await;
+    let case = case(&app, &["400000", "700000", "100000"]).await;
+    let w = case.workout;
+
+    // The registry's `registry.workout_opened` reaches the mandates intake through its relay.
+    let opened = workout_tests::eventually(std::time::Duration::from_secs(10), || async {
+        let answer = app.mandate(&case.coordinator, w).await;
+        (answer.status == 200).then(|| answer.json())
+    })
+    .await
+    .expect("the mandate is kept from the opening");
+    assert_eq!(opened["state"], "opened");
+    assert_eq!(
+        opened["nomination"],
+        Value::Null,
+        "no nomination before the start"
+    );
+    assert_eq!(opened["nominee_id"], Value::Null);
+    assert_eq!(
+        opened["appointment_due"]["due"], "2026-12-02",
+        "one calendar month after the opening on 2 November"
+    );
+    assert_eq!(topic_count(&app, "mandates.mandate_opened").await, 1);
+    // A banker cannot act on an opened mandate before its start.
+    app.consent(&case.banks[0], w, &accept())
+        .await
+        .assert_problem(409, "no_open_round");
+    app.nominate_coordinator(
+        &case.coordinator,
+        w,
+        &json!({"creditor_id": case.banks[0].institution_id, "rationale": "Knows the borrower"}),
+    )
+    .await
+    .assert_problem(409, "mandate_not_started");
+
+    // The same event again (another delivery, another replica) keeps no second mandate.
+    let registry = app.service_token("registry").await;
+    let event = json!({"id": Uuid::now_v7(), "topic": "registry.workout_opened",
+        "source": "registry", "workout_id": w, "occurred_at": Utc::now(), "payload": {}});
+    let again = app
+        .call(
+            Method::POST,
+            "/mandates/v1/events",
+            Some(&registry),
+            Some(&event),
+        )
+        .await;
+    assert_eq!(again.status, 202, "{:?}", again.json());
+    let replayed = app
+        .call(
+            Method::POST,
+            "/mandates/v1/events",
+            Some(&registry),
+            Some(&event),
+        )
+        .await;
+    assert_eq!(replayed.json()["duplicate"], true);
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(topic_count(&app, "mandates.mandate_opened").await, 1);
+
+    // The coordinator of record starts it: the same mandate, now nominating the largest.
+    let started = app
+        .start_mandate(&case.coordinator, w, &json!({"renewals_allowed": 2}))
+        .await;
+    assert_eq!(started.status, 201, "{:?}", started.json());
+    assert_eq!(
+        started.json()["id"],
+        opened["id"],
+        "the mandate kept its id"
+    );
+    assert_eq!(started.json()["state"], "nominating");
+    assert_eq!(
+        started.json()["nominee_id"],
+        json!(case.banks[1].institution_id)
+    );
+    assert_eq!(started.json()["appointment_due"], opened["appointment_due"]);
+    app.start_mandate(&case.coordinator, w, &json!({}))
+        .await
+        .assert_problem(409, "mandate_exists");
+
+    // Only a service delivers events, each of its own source.
+    let path = "/mandates/v1/events";
+    assert_eq!(
+        app.call(Method::POST, path, None, Some(&event))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        app.call(Method::POST, path, Some("not-a-token"), Some(&event))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        app.call(
+            Method::POST,
+            path,
+            Some(&case.coordinator.token),
+            Some(&event)
+        )
+        .await
+        .status,
+        401
+    );
+    let voting = app.service_token("voting").await;
+    app.call(Method::POST, path, Some(&voting), Some(&event))
+        .await
+        .assert_problem(422, "source_mismatch");
 }

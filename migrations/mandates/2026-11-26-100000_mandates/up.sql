@@ -4,8 +4,10 @@
 CREATE TABLE mandates (
     id              uuid        PRIMARY KEY,
     workout_id      uuid        NOT NULL UNIQUE,
-    state           text        NOT NULL CHECK (state IN ('nominating', 'failed', 'vacant', 'active',
-                        'closing', 'expired')),
+    -- `opened`: kept since the workout opened (the registry's event), not yet started: no
+    -- nomination (`nomination` is JSON null) until the coordinator of record starts it.
+    state           text        NOT NULL CHECK (state IN ('opened', 'nominating', 'failed', 'vacant',
+                        'active', 'closing', 'expired')),
     -- The nomination round: each nomination (default, after a decline or a withdrawal, or by the
     -- coordinator of record) opens a new round of consents.
     round           integer     NOT NULL CHECK (round >= 1),

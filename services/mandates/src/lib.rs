@@ -10,6 +10,7 @@
 //! runs on the store kit's scheduler ([`mandate::jobs`]). Routes are listed by [`routes`], used
 //! alike by its binary, `workoutd` and tests.
 
+pub mod events;
 pub mod mandate;
 pub mod schema;
 
@@ -40,7 +41,9 @@ pub struct ApiDoc;
 
 /// The routes inside `/mandates`.
 pub fn routes(cfg: &mut Routes<'_>) {
-    cfg.service(mandate::start::start_mandate)
+    cfg.service(events::receive_event)
+        .service(events::receive_events)
+        .service(mandate::start::start_mandate)
         .service(mandate::read::get_mandate)
         .service(mandate::nomination::decline_nomination)
         .service(mandate::nomination::nominate_coordinator)

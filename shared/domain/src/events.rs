@@ -131,6 +131,9 @@ topics!(
 topics!(
     /// What the mandates service announces: every transition of a coordinator's mandate.
     MandatesTopic {
+        /// A workout opened (the registry's event): its mandate is kept from now on, the
+        /// appointment's due date fixed; the nomination waits for the mandate's start.
+        MandateOpened => "mandates.mandate_opened",
         /// A mandate was started for a workout (its appointment due date is fixed).
         MandateStarted => "mandates.mandate_started",
         /// A creditor was nominated coordinator (by default the largest, or by the coordinator

@@ -77,10 +77,14 @@ impl ServiceContext {
     /// The outbox relay of a service.
     pub fn relay(&self, source: &str, pool: Pool, tokens: Arc<ServiceTokens>) -> Relay {
         let subscribers = self.settings.subscribers.clone().unwrap_or_else(|| {
-            vec![Subscriber::all(format!(
-                "{}/notifications/v1/events",
-                self.registry_url
-            ))]
+            vec![
+                Subscriber::all(format!("{}/notifications/v1/events", self.registry_url)),
+                // The mandates service keeps a workout's mandate from its opening.
+                Subscriber::with_prefixes(
+                    format!("{}/mandates/v1/events", self.registry_url),
+                    ["registry.workout_opened"],
+                ),
+            ]
         });
         let mut config = RelayConfig::new(source, subscribers);
         config.idle = self.settings.outbox_poll;

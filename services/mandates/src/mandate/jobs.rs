@@ -21,6 +21,10 @@ use workout_store::scheduler::{Job, JobFuture, Scheduler};
 use super::{State, announce, load_mandate};
 use crate::schema::{mandates, renewals};
 
+/// The job keeping the mandate of a workout that opened (keyed by the workout; scheduled by the
+/// `registry.workout_opened` event, [`crate::events`]).
+pub const OPEN_JOB: &str = "mandate_open";
+
 /// The job announcing a late appointment (keyed by the mandate).
 pub const OVERDUE_JOB: &str = "mandate_appointment_overdue";
 
@@ -35,6 +39,12 @@ struct Payload {
     workout_id: Uuid,
     mandate_id: Uuid,
     term_end: Option<NaiveDate>,
+}
+
+/// The payload of [`OPEN_JOB`].
+#[derive(Debug, Deserialize)]
+struct Opened {
+    workout_id: Uuid,
 }
 
 fn fault(error: ApiError) -> anyhow::Error {
@@ -187,7 +197,22 @@ pub async fn expire(
 /// Registers the mandates service's jobs on `scheduler`; the expiry reaches the registry through
 /// `registry`.
 pub fn register_jobs(scheduler: Scheduler, registry: Arc<RegistryClient>) -> Scheduler {
+    let opener = registry.clone();
     scheduler
+        .register(OPEN_JOB, move |conn, job, now| {
+            let registry = opener.clone();
+            Box::pin(async move {
+                let payload: Opened = serde_json::from_value(job.payload.clone())?;
+                super::start::open_mandate(
+                    conn,
+                    &registry,
+                    WorkoutId::from_uuid(payload.workout_id),
+                    now,
+                )
+                .await
+                .map_err(fault)
+            })
+        })
         .register(OVERDUE_JOB, overdue_job)
         .register(CUTOFF_JOB, cutoff_job)
         .register(EXPIRY_JOB, move |conn, job, now| {

@@ -52,6 +52,9 @@ use crate::schema::mandates;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
+    /// Kept since the workout opened (the registry's event), with the appointment's due date and
+    /// the guideline's rules: no nomination until the coordinator of record starts the mandate.
+    Opened,
     /// A nominee is named; the other creditors answer.
     Nominating,
     /// The last consent round failed: the coordinator of record nominates another creditor.
@@ -70,6 +73,7 @@ impl State {
     /// The wire (and database) name.
     pub const fn as_str(self) -> &'static str {
         match self {
+            Self::Opened => "opened",
             Self::Nominating => "nominating",
             Self::Failed => "failed",
             Self::Vacant => "vacant",
@@ -81,6 +85,7 @@ impl State {
 
     fn parse(text: &str) -> Result<Self, ApiError> {
         [
+            Self::Opened,
             Self::Nominating,
             Self::Failed,
             Self::Vacant,

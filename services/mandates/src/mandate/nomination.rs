@@ -187,6 +187,13 @@ pub async fn nominate_coordinator(
     }
     idempotency::run(&pool, &req, &caller, &body.fingerprint, async |conn| {
         let mandate = load_mandate(conn, workout, true).await?;
+        if mandate.state()? == State::Opened {
+            return Err(ApiError::conflict(
+                "mandate_not_started",
+                "the mandate is not started: the coordinator of record starts it first \
+                 (POST .../mandate), which nominates the largest creditor",
+            ));
+        }
         if !mandate.state()?.is_open_for_nomination() {
             return Err(ApiError::conflict(
                 "mandate_appointed",

@@ -79,8 +79,9 @@ pub struct MandateView {
     pub round: i32,
     /// The nominee of the round.
     pub nominee_id: Option<Uuid>,
-    /// How it was nominated, the snapshot's order and the round's voters.
-    pub nomination: Nomination,
+    /// How it was nominated, the snapshot's order and the round's voters; absent while the
+    /// mandate is `opened` (not started).
+    pub nomination: Option<Nomination>,
     /// The answers of the round.
     pub consents: Vec<Answer>,
     /// The appointed coordinator.
@@ -188,7 +189,11 @@ pub async fn view_of(
         state: row.state()?,
         round: row.round,
         nominee_id: row.nominee_id,
-        nomination: row.nomination()?,
+        nomination: if row.state()? == State::Opened {
+            None
+        } else {
+            Some(row.nomination()?)
+        },
         consents,
         coordinator_id: row.coordinator_id,
         opened_on: row.opened_on,

@@ -3,7 +3,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
-use diesel_async::RunQueryDsl;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
 use uuid::Uuid;
 use workout_domain::mandates::{ConsentRule, MandateRules};
@@ -120,18 +121,16 @@ pub async fn start_mandate(
     };
     let overdue_at = end_of(due.due, &facts.calendar)?;
     idempotency::run(&pool, &req, &caller, &body.fingerprint, async |conn| {
-        let inserted = diesel::insert_into(mandates::table)
-            .values(&row)
-            .on_conflict(mandates::workout_id)
-            .do_nothing()
-            .execute(conn)
-            .await?;
-        if inserted == 0 {
+        // A mandate kept since the workout opened is started with these choices, keeping its id;
+        // one started already is not started again.
+        let id = insert_or_start(conn, &row).await?;
+        let Some(id) = id else {
             return Err(ApiError::conflict(
                 "mandate_exists",
                 "this workout's mandate was started already",
             ));
-        }
+        };
+        let row = MandateRow { id, ..row.clone() };
         scheduler::schedule(
             conn,
             OVERDUE_JOB,
@@ -156,5 +155,111 @@ pub async fn start_mandate(
         let view = view_of(conn, &row, day).await?;
         Reply::created(format!("/mandates/v1/workouts/{workout}/mandate"), &view)
     })
+    .await
+}
+
+/// Inserts the started mandate `row`, or starts the `opened` mandate of its workout with it
+/// (keeping that mandate's id, due date and jobs); `None` when the workout's mandate was started
+/// already.
+async fn insert_or_start(
+    conn: &mut AsyncPgConnection,
+    row: &MandateRow,
+) -> QueryResult<Option<Uuid>> {
+    // The upsert's `WHERE` (PostgreSQL's `ON CONFLICT ... DO UPDATE ... WHERE`).
+    use diesel::query_dsl::methods::FilterDsl as _;
+    diesel::insert_into(mandates::table)
+        .values(row)
+        .on_conflict(mandates::workout_id)
+        .do_update()
+        .set((
+            mandates::state.eq(&row.state),
+            mandates::round.eq(row.round),
+            mandates::nominee_id.eq(row.nominee_id),
+            mandates::nomination.eq(&row.nomination),
+            mandates::rules.eq(&row.rules),
+            mandates::updated_at.eq(row.updated_at),
+        ))
+        .filter(mandates::state.eq(State::Opened.as_str()))
+        .returning(mandates::id)
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// Keeps the mandate of `workout`, which the registry says opened, from now on: `opened`, with the
+/// guideline's rules and the appointment's due date (and the job announcing it overdue), no
+/// nomination until the coordinator of record starts it. Nothing when the workout has a mandate
+/// already or is closed. (The `registry.workout_opened` event, through [`super::jobs::OPEN_JOB`].)
+pub async fn open_mandate(
+    conn: &mut AsyncPgConnection,
+    registry: &RegistryClient,
+    workout: WorkoutId,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let kept: i64 = mandates::table
+        .filter(mandates::workout_id.eq(workout.into_uuid()))
+        .count()
+        .get_result(conn)
+        .await?;
+    if kept > 0 {
+        return Ok(());
+    }
+    let facts = registry.workout(workout).await?;
+    if facts.status.is_final() {
+        return Ok(());
+    }
+    let calendar = calendar_of(&facts.calendar)?;
+    let rules = MandateRules::default();
+    let due = rules
+        .appointment_due(facts.opened_on, calendar)
+        .map_err(calendar_fault)?;
+    let settings = Settings {
+        rules,
+        term_months: rules.max_term_months,
+    };
+    let row = MandateRow {
+        id: Uuid::now_v7(),
+        workout_id: workout.into_uuid(),
+        state: State::Opened.as_str().to_owned(),
+        round: 1,
+        nominee_id: None,
+        nomination: serde_json::Value::Null,
+        coordinator_id: None,
+        opened_on: facts.opened_on,
+        appointment_due: to_json(&due)?,
+        appointed_on: None,
+        term_end: None,
+        renewals: 0,
+        rules: to_json(&settings)?,
+        passed_over: serde_json::json!([]),
+        updated_at: now,
+    };
+    let inserted = diesel::insert_into(mandates::table)
+        .values(&row)
+        .on_conflict(mandates::workout_id)
+        .do_nothing()
+        .execute(conn)
+        .await?;
+    if inserted == 0 {
+        return Ok(());
+    }
+    scheduler::schedule(
+        conn,
+        OVERDUE_JOB,
+        &row.id.to_string(),
+        end_of(due.due, &facts.calendar)?,
+        serde_json::json!({ "workout_id": row.workout_id, "mandate_id": row.id }),
+    )
+    .await?;
+    announce(
+        conn,
+        workout,
+        &Actor::service("mandates"),
+        MandatesTopic::MandateOpened,
+        &serde_json::json!({
+            "mandate_id": row.id, "opened_on": row.opened_on, "appointment_due": due,
+            "settings": settings,
+        }),
+    )
     .await
 }
