@@ -561,3 +561,120 @@ async fn a_workout_that_opens_has_its_mandate_kept_from_the_opening_and_the_star
         .await
         .assert_problem(422, "source_mismatch");
 }
+
+/// A workout whose largest creditor (bank 0 of three) is appointed coordinator by the others.
+async fn appointed(app: &TestApp) -> Case {
+    let case = case(app, &["600000", "300000", "100000"]).await;
+    let started = app
+        .start_mandate(&case.coordinator, case.workout, &json!({}))
+        .await;
+    assert_eq!(started.status, 201, "{:?}", started.json());
+    for bank in &case.banks[1..] {
+        let given = app.consent(bank, case.workout, &accept()).await;
+        assert!(given.status.is_success(), "{:?}", given.json());
+    }
+    let mandate = app.mandate(&case.coordinator, case.workout).await.json();
+    assert_eq!(mandate["state"], "active", "{mandate:?}");
+    assert_eq!(
+        mandate["coordinator_id"],
+        json!(case.banks[0].institution_id)
+    );
+    case
+}
+
+/// Moves the workout to `effective` as the services that own those steps would.
+async fn make_effective(app: &TestApp, workout: Uuid) {
+    let token = app.service_token("voting").await;
+    for status in ["negotiation", "agreed", "effective"] {
+        let moved = app
+            .set_workout_status(&token, workout, &json!({"status": status}), None)
+            .await;
+        assert_eq!(moved.status, 200, "{status}: {:?}", moved.json());
+    }
+}
+
+/// The mandate's agent once the workout's `effective` reached the mandates service.
+async fn agent_when_effective(app: &TestApp, case: &Case) -> Value {
+    workout_tests::eventually(std::time::Duration::from_secs(10), || async {
+        let agent = app.mandate(&case.banks[2], case.workout).await.json()["agent"].clone();
+        agent["appointed_at"].is_string().then_some(agent)
+    })
+    .await
+    .expect("the agent is appointed once the workout is effective")
+}
+
+#[tokio::test]
+async fn the_coordinator_becomes_the_agent_when_the_workout_is_effective() {
+    let app = TestApp::spawn().await;
+    let case = appointed(&app).await;
+    make_effective(&app, case.workout).await;
+    let agent = agent_when_effective(&app, &case).await;
+    assert_eq!(agent["agent_id"], json!(case.banks[0].institution_id));
+    assert_eq!(agent["appointed_how"], "coordinator");
+    assert_eq!(agent["decided_id"], Value::Null);
+    assert_eq!(topic_count(&app, "mandates.agent_appointed").await, 1);
+}
+
+#[tokio::test]
+async fn the_creditors_may_decide_on_another_agent_until_the_workout_is_effective() {
+    let app = TestApp::spawn().await;
+    let case = appointed(&app).await;
+    let (b, w) = (&case.banks, case.workout);
+    let decide = |creditor: Uuid| json!({"creditor_id": creditor, "decision": "Creditors' meeting of 1 March, minutes M-3, item 4"});
+    let path = workout_tests::endpoints::mandate_path(w, "/agent");
+
+    // Only the appointed coordinator records it, and only a creditor can be chosen.
+    let body = decide(b[1].institution_id);
+    assert_eq!(
+        app.call(Method::PUT, &path, None, Some(&body)).await.status,
+        401
+    );
+    assert_eq!(
+        app.call(Method::PUT, &path, Some("not-a-token"), Some(&body))
+            .await
+            .status,
+        401
+    );
+    let outsider = app.outsider().await;
+    app.put(&path, &outsider, &body)
+        .await
+        .assert_problem(404, "not_found");
+    assert_eq!(app.put(&path, &b[2], &body).await.status, 403, "a creditor");
+    assert_eq!(
+        app.put(&path, &case.borrower, &body).await.status,
+        403,
+        "the borrower"
+    );
+    let acting = app.put(&path, &case.coordinator, &body).await;
+    assert_eq!(
+        acting.status, 403,
+        "the coordinator of record is not the coordinator appointed"
+    );
+    app.put(&path, &b[0], &decide(case.borrower.institution_id))
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(topic_count(&app, "mandates.agent_decided").await, 0);
+
+    let decided = app.put(&path, &b[0], &body).await;
+    assert_eq!(decided.status, 200, "{:?}", decided.json());
+    assert_eq!(decided.json()["decided_id"], json!(b[1].institution_id));
+    assert_eq!(
+        decided.json()["agent_id"],
+        Value::Null,
+        "not before the workout is effective"
+    );
+    assert_eq!(topic_count(&app, "mandates.agent_decided").await, 1);
+
+    make_effective(&app, w).await;
+    let agent = agent_when_effective(&app, &case).await;
+    assert_eq!(agent["agent_id"], json!(b[1].institution_id));
+    assert_eq!(agent["appointed_how"], "creditors_decision");
+    assert_eq!(topic_count(&app, "mandates.agent_appointed").await, 1);
+
+    // Too late now.
+    app.put(&path, &b[0], &decide(b[2].institution_id))
+        .await
+        .assert_problem(409, "agent_appointed");
+    let again = app.mandate(&b[1], w).await.json();
+    assert_eq!(again["agent"]["agent_id"], json!(b[1].institution_id));
+}

@@ -174,6 +174,8 @@ async fn seed(app: &TestApp) -> (Seeded, Vec<Actor>) {
         ),
         ("claim_id", id_in(&claim, "the other claim")),
         ("ballot_id", ballot_id),
+        ("item", "meeting_minutes".to_owned()),
+        ("renewal_id", Uuid::now_v7().to_string()),
         ("session_id", session.to_string()),
         // Not the key that signed the admin's token: retiring it would end the sweep in 401s.
         ("kid", "k-not-a-key-of-this-platform".to_owned()),

@@ -1,3 +1,4 @@
+DROP TABLE agents;
 DROP TABLE duties;
 DROP TABLE withdrawals;
 DROP TABLE withdrawal_notices;

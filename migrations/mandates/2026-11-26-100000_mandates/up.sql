@@ -101,3 +101,18 @@ CREATE TABLE duties (
     updated_at timestamptz NOT NULL,
     PRIMARY KEY (mandate_id, item)
 );
+
+-- Who becomes the facility agent once the restructuring is effective (guideline 5.3.1 E): the
+-- coordinator, unless the creditors decided otherwise (their decision recorded here before).
+CREATE TABLE agents (
+    mandate_id   uuid        PRIMARY KEY REFERENCES mandates (id),
+    -- The creditors' choice (`creditors_decision`), or null until the agent is appointed.
+    decided_id   uuid,
+    decision     text,
+    decided_by   uuid,
+    decided_at   timestamptz,
+    -- Set once, when the workout became effective: the agent (null when there was none) and how.
+    agent_id     uuid,
+    appointed_how text       CHECK (appointed_how IN ('coordinator', 'creditors_decision', 'none')),
+    appointed_at timestamptz
+);

@@ -53,7 +53,8 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(mandate::withdrawal::give_withdrawal_notice)
         .service(mandate::withdrawal::withdraw)
         .service(mandate::duties::list_duties)
-        .service(mandate::duties::update_duty);
+        .service(mandate::duties::update_duty)
+        .service(mandate::agent::decide_agent);
 }
 
 /// The mandates service of a running process: its routes, relay and job scheduler.

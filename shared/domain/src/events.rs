@@ -165,6 +165,12 @@ topics!(
         CoordinatorWithdrew => "mandates.coordinator_withdrew",
         /// An item of the coordinator's duties checklist changed.
         DutyUpdated => "mandates.duty_updated",
+        /// The creditors decided who becomes the facility agent after completion (not the
+        /// coordinator), recorded with their decision.
+        AgentDecided => "mandates.agent_decided",
+        /// The workout became effective: the coordinator (or the creditors' choice) is the
+        /// facility agent.
+        AgentAppointed => "mandates.agent_appointed",
     }
 );
 

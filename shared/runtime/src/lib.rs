@@ -79,10 +79,11 @@ impl ServiceContext {
         let subscribers = self.settings.subscribers.clone().unwrap_or_else(|| {
             vec![
                 Subscriber::all(format!("{}/notifications/v1/events", self.registry_url)),
-                // The mandates service keeps a workout's mandate from its opening.
+                // The mandates service keeps a workout's mandate from its opening and appoints
+                // its agent when it is effective.
                 Subscriber::with_prefixes(
                     format!("{}/mandates/v1/events", self.registry_url),
-                    ["registry.workout_opened"],
+                    ["registry.workout_opened", "registry.workout_status_changed"],
                 ),
             ]
         });

@@ -41,7 +41,7 @@ struct Payload {
     term_end: Option<NaiveDate>,
 }
 
-/// The payload of [`OPEN_JOB`].
+/// The payload of [`OPEN_JOB`] and of the agent's job.
 #[derive(Debug, Deserialize)]
 struct Opened {
     workout_id: Uuid,
@@ -199,6 +199,14 @@ pub async fn expire(
 pub fn register_jobs(scheduler: Scheduler, registry: Arc<RegistryClient>) -> Scheduler {
     let opener = registry.clone();
     scheduler
+        .register(super::agent::AGENT_JOB, |conn, job, now| {
+            Box::pin(async move {
+                let payload: Opened = serde_json::from_value(job.payload.clone())?;
+                super::agent::appoint_agent(conn, WorkoutId::from_uuid(payload.workout_id), now)
+                    .await
+                    .map_err(fault)
+            })
+        })
         .register(OPEN_JOB, move |conn, job, now| {
             let registry = opener.clone();
             Box::pin(async move {

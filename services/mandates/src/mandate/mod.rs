@@ -22,6 +22,7 @@
 //! - Every transition is one transaction that records its audit entry on the workout's chain and
 //!   its `mandates.*` event through the outbox.
 
+pub mod agent;
 pub mod duties;
 pub mod jobs;
 pub mod nomination;

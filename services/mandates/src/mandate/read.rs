@@ -107,6 +107,9 @@ pub struct MandateView {
     pub settings: Settings,
     /// Renewal proposals, oldest first.
     pub renewal_proposals: Vec<RenewalView>,
+    /// The facility agent after completion: the creditors' decision, and the agent once the
+    /// workout is effective.
+    pub agent: Option<super::agent::AgentView>,
 }
 
 /// The view of `row` as of `today`.
@@ -205,6 +208,7 @@ pub async fn view_of(
         renewals: row.renewals,
         settings,
         renewal_proposals,
+        agent: super::agent::agent_of(conn, row.id).await?,
     })
 }
 

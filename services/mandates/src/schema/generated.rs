@@ -2,6 +2,19 @@
 
 pub mod mandates {
     diesel::table! {
+        mandates.agents (mandate_id) {
+            mandate_id -> Uuid,
+            decided_id -> Nullable<Uuid>,
+            decision -> Nullable<Text>,
+            decided_by -> Nullable<Uuid>,
+            decided_at -> Nullable<Timestamptz>,
+            agent_id -> Nullable<Uuid>,
+            appointed_how -> Nullable<Text>,
+            appointed_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
         mandates.consents (mandate_id, round, creditor_id) {
             mandate_id -> Uuid,
             round -> Int4,
@@ -96,6 +109,7 @@ pub mod mandates {
         }
     }
 
+    diesel::joinable!(agents -> mandates (mandate_id));
     diesel::joinable!(consents -> mandates (mandate_id));
     diesel::joinable!(duties -> mandates (mandate_id));
     diesel::joinable!(renewal_responses -> renewals (renewal_id));
@@ -105,6 +119,7 @@ pub mod mandates {
     diesel::joinable!(withdrawals -> withdrawal_notices (notice_id));
 
     diesel::allow_tables_to_appear_in_same_query!(
+        agents,
         consents,
         duties,
         mandates,
