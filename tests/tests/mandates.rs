@@ -34,6 +34,11 @@ fn facility(reference: &str, amount: &str) -> Value {
 /// A workout opened by a coordinator bank (not a creditor), with a borrower, an advisor, a
 /// guarantor and one bank per amount, each holding one facility.
 async fn case(app: &TestApp, amounts: &[&str]) -> Case {
+    case_opened_on(app, amounts, "2026-11-02").await
+}
+
+/// [`case`], opened on `opened_on`.
+async fn case_opened_on(app: &TestApp, amounts: &[&str], opened_on: &str) -> Case {
     let coordinator = app.bank_admin("Acting Coordinator Bank").await;
     let borrower_id = app.institution("borrower", "Distressed Co").await;
     let borrower = app.user(borrower_id, "member").await;
@@ -41,7 +46,7 @@ async fn case(app: &TestApp, amounts: &[&str]) -> Case {
         .open_workout(
             &coordinator,
             &json!({"reference": "WO-MANDATE", "borrower_id": borrower_id, "base_currency": "SAR",
-                    "governing_law": "Kingdom of Saudi Arabia", "opened_on": "2026-11-02",
+                    "governing_law": "Kingdom of Saudi Arabia", "opened_on": opened_on,
                     "contacts": [{"name": "Desk", "email": "desk@coordinator.test", "language": "en"}],
                     "borrower_contacts": [{"name": "CFO", "email": "cfo@borrower.test", "language": "en"}]}),
         )
@@ -677,4 +682,28 @@ async fn the_creditors_may_decide_on_another_agent_until_the_workout_is_effectiv
         .assert_problem(409, "agent_appointed");
     let again = app.mandate(&b[1], w).await.json();
     assert_eq!(again["agent"]["agent_id"], json!(b[1].institution_id));
+}
+
+#[tokio::test]
+async fn an_appointment_that_fell_due_with_no_coordinator_is_announced_overdue_once() {
+    let app = TestApp::spawn().await;
+    // Opened on 30 September: the coordinator was due by 30 October, a date already past.
+    let case = case_opened_on(&app, &["500000", "300000"], "2026-09-30").await;
+    workout_tests::eventually(std::time::Duration::from_secs(10), || async {
+        (topic_count(&app, "mandates.appointment_overdue").await == 1).then_some(())
+    })
+    .await
+    .expect("the overdue appointment is announced");
+    let mandate = app.mandate(&case.banks[1], case.workout).await.json();
+    assert_eq!(mandate["appointment_due"]["due"], "2026-10-30");
+    assert_eq!(mandate["appointment_overdue"], true);
+    assert_eq!(mandate["state"], "opened");
+    // Starting the mandate late is allowed (the guideline says "as a rule"), and announces nothing
+    // again.
+    let started = app
+        .start_mandate(&case.coordinator, case.workout, &json!({}))
+        .await;
+    assert_eq!(started.status, 201, "{:?}", started.json());
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(topic_count(&app, "mandates.appointment_overdue").await, 1);
 }
