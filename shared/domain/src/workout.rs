@@ -649,6 +649,25 @@ mod tests {
         assert!(Action::AnswerInformationRequest.allowed_for(&[R::Borrower]));
         assert!(!Action::AnswerInformationRequest.allowed_for(&[R::Creditor]));
         assert!(!Action::ExportAudit.allowed_for(&[]));
+        // The mandate: the coordinator nominates and acts; only creditors answer; creditors and
+        // the coordinator propose renewals; the borrower, a guarantor and an advisor only read.
+        assert!(Action::ManageNomination.allowed_for(&[R::Coordinator]));
+        assert!(!Action::ManageNomination.allowed_for(&[R::Creditor]));
+        assert!(Action::ActOnMandate.allowed_for(&[R::Creditor, R::Coordinator]));
+        assert!(Action::AnswerMandate.allowed_for(&[R::Creditor]));
+        assert!(Action::ProposeMandateRenewal.allowed_for(&[R::Creditor]));
+        assert!(Action::ProposeMandateRenewal.allowed_for(&[R::Coordinator]));
+        for role in [R::Borrower, R::Guarantor, R::Advisor] {
+            assert!(Action::ReadMandate.allowed_for(&[role]));
+            for action in [
+                Action::ManageNomination,
+                Action::ActOnMandate,
+                Action::AnswerMandate,
+                Action::ProposeMandateRenewal,
+            ] {
+                assert!(!action.allowed_for(&[role]), "{action:?} for {role:?}");
+            }
+        }
         for action in Action::ALL {
             assert_eq!(action.as_str().parse::<Action>(), Ok(*action));
         }
