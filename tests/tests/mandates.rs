@@ -309,9 +309,42 @@ async fn five_banks_go_through_nomination_decline_consent_renewal_and_a_missed_s
         assert_eq!(topic_count(&app, topic).await, 1, "{topic}");
     }
     assert_eq!(topic_count(&app, "mandates.coordinator_nominated").await, 2);
-    // The audit trail: the mandates service's entries are on the workout's chain.
-    let audit = app.workout_audit(&case.borrower, w).await;
+    // The audit trail: every decision is on the mandates service's chain of the workout, which the
+    // borrower reads whole and verifies.
+    let audit = app
+        .get(&format!("/mandates/v1/workouts/{w}/audit"), &case.borrower)
+        .await;
     assert_eq!(audit.status, 200);
+    let chain = String::from_utf8(audit.bytes).unwrap();
+    workout_store::audit::verify(&chain, Default::default()).expect("the mandates chain");
+    for (action, times) in [
+        ("mandate_started", 1),
+        ("coordinator_nominated", 2),
+        ("nomination_declined", 1),
+        ("coordinator_appointed", 1),
+        ("renewal_decided", 1),
+        ("renewal_window_closed", 1),
+        ("mandate_expired", 1),
+    ] {
+        let entries = chain.matches(&format!("\"action\":\"{action}\"")).count();
+        assert_eq!(entries, times, "{action}");
+    }
+    assert!(
+        !chain.contains("\"withheld\":true"),
+        "a mandate is open to every participant"
+    );
+    let path = format!("/mandates/v1/workouts/{w}/audit");
+    let outsider = app.outsider().await;
+    app.get(&path, &outsider)
+        .await
+        .assert_problem(404, "not_found");
+    assert_eq!(app.call(Method::GET, &path, None, None).await.status, 401);
+    assert_eq!(
+        app.call(Method::GET, &path, Some("not-a-token"), None)
+            .await
+            .status,
+        401
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@
 //! runs on the store kit's scheduler ([`mandate::jobs`]). Routes are listed by [`routes`], used
 //! alike by its binary, `workoutd` and tests.
 
+pub mod audit;
 pub mod events;
 pub mod mandate;
 pub mod schema;
@@ -54,7 +55,8 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(mandate::withdrawal::withdraw)
         .service(mandate::duties::list_duties)
         .service(mandate::duties::update_duty)
-        .service(mandate::agent::decide_agent);
+        .service(mandate::agent::decide_agent)
+        .service(audit::export_audit);
 }
 
 /// The mandates service of a running process: its routes, relay and job scheduler.

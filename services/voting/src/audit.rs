@@ -7,11 +7,11 @@
 //! cut tail (`workoutd audit-verify FILE --since EARLIER`).
 
 use actix_web::{HttpResponse, get, web};
-use workout_domain::{Action, WorkoutId};
+use workout_domain::WorkoutId;
 use workout_http::registry_client::RegistryClient;
 use workout_http::{ApiError, Caller};
 use workout_store::Pool;
-use workout_store::audit::{self, Reader};
+use workout_store::audit;
 
 /// `GET /voting/v1/workouts/{workout_id}/audit` (any participant): the voting service's audit
 /// chain of the workout as JSON lines ending with its head; the details the caller may not read
@@ -26,16 +26,5 @@ pub async fn export_audit(
     caller: Caller,
     path: web::Path<WorkoutId>,
 ) -> Result<HttpResponse, ApiError> {
-    let workout = path.into_inner();
-    let access = registry.access(workout, &caller).await?;
-    access.require(Action::ExportAudit)?;
-    let reader = Reader::Participant {
-        institution: access.institution,
-        roles: &access.roles,
-    };
-    let mut conn = pool.get().await?;
-    let lines = audit::export(&mut conn, workout.into_uuid(), reader).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/x-ndjson")
-        .body(audit::to_json_lines(&lines)))
+    audit::participant_export(&pool, &registry, &caller, path.into_inner()).await
 }

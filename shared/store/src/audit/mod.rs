@@ -570,6 +570,29 @@ pub async fn chains_to_checkpoint(
         .await
 }
 
+/// The answer of `GET /<service>/v1/workouts/{workout_id}/audit` (any participant that may export
+/// the audit, asked of the registry): the service's chain of `workout` as JSON lines ending with
+/// its (unsigned) head, the details the caller may not read withheld. A service that is not the
+/// registry holds no signing key: a reader keeps the heads it has seen to detect a cut tail.
+pub async fn participant_export(
+    pool: &crate::Pool,
+    registry: &workout_http::registry_client::RegistryClient,
+    caller: &Caller,
+    workout: workout_domain::WorkoutId,
+) -> Result<actix_web::HttpResponse, workout_http::ApiError> {
+    let access = registry.access(workout, caller).await?;
+    access.require(workout_domain::Action::ExportAudit)?;
+    let reader = Reader::Participant {
+        institution: access.institution,
+        roles: &access.roles,
+    };
+    let mut conn = pool.get().await?;
+    let lines = export(&mut conn, workout.into_uuid(), reader).await?;
+    Ok(actix_web::HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .body(to_json_lines(&lines)))
+}
+
 /// Renders export lines as JSON lines.
 pub fn to_json_lines(lines: &[ExportLine]) -> String {
     lines
