@@ -18,11 +18,11 @@
 //!   batch is posted in one call to the subscriber's `<url>/batch` ([`intake_batch`]; one event at
 //!   a time when the batch holds one, or when the subscriber refuses the batch as such with a 4xx,
 //!   so that an event it refuses holds up no other), then the outcome is recorded under the lease
-//!   (delivered; or attempts + 1, the next attempt and the error). A relay stops calling before its lease could run out (each call
-//!   has a time limit shorter than the lease), so two replicas never deliver one (event,
-//!   subscriber) at the same time; the lease of a replica that crashed expires and another takes
-//!   the row. After a failure the rest of the batch is released untried, to be tried at the next
-//!   poll.
+//!   (delivered; or attempts + 1, the next attempt and the error). A relay stops calling before its
+//!   lease could run out (each call has a time limit shorter than the lease), so two replicas never
+//!   deliver one (event, subscriber) at the same time; the lease of a replica that crashed expires
+//!   and another takes the row. After a failure the rest of the batch is released untried, to be
+//!   tried at the next poll.
 //! - Delivery is at least once and in no guaranteed order. A subscriber answering 2xx has accepted
 //!   the event; receivers deduplicate by event id with [`accept`], or mount [`intake`], which also
 //!   checks the sending service and runs the receiver's reaction in the same transaction.
