@@ -26,6 +26,7 @@ pub mod percentage;
 pub mod registry_api;
 pub mod settings;
 pub mod text;
+pub mod valuation;
 pub mod voting;
 pub mod workout;
 
