@@ -31,8 +31,9 @@
 //!   total exposure paid out at the valuation date, have an NPV of zero; found by bisection
 //!   between [`IRR_LOWEST`] and [`IRR_HIGHEST`] until the bracket is narrower than
 //!   [`IRR_TOLERANCE`], and given in percent rounded to [`IRR_DECIMAL_PLACES`] places. No sign
-//!   change over that range is an error. Every creditor shares the flows pro rata, so each
-//!   creditor's IRR is the total's.
+//!   change over that range is an error; flows whose sign changes more than once may have
+//!   several IRRs, and the one found is then one of them. Every creditor shares the flows pro
+//!   rata, so each creditor's IRR is the total's.
 //! - Inputs are checked before anything is computed: amounts below zero, an empty list of
 //!   instalments, collateral or creditors, a total exposure of zero and a blank note on the
 //!   rate's basis are errors naming the field (`enforcement.collateral[1].value`).
@@ -501,40 +502,43 @@ pub fn value_loan_sale(
 }
 
 /// `(1 + rate)^(-days/365)` (Actual/365 Fixed), `rate` a fraction (`0.1` for 10 %), exact for
-/// whole 365-day years; see the module rules.
+/// whole 365-day years; see the module rules. A factor below the smallest positive decimal
+/// (1e-28, e.g. 100 % a year over a century) is zero.
 ///
 /// # Errors
-/// [`ValuationError::Overflow`] if a number does not fit, or `rate` is −1 or below.
+/// [`ValuationError::Invalid`] (field `rate`) if `rate` is −1 or below;
+/// [`ValuationError::Overflow`] if a negative rate makes the factor too large for a decimal.
 pub fn discount_factor(rate: Decimal, days: u32) -> Result<Decimal, ValuationError> {
-    let growth = growth(Decimal::ONE + rate, days)?;
-    Decimal::ONE
-        .checked_div(growth)
-        .ok_or(ValuationError::Overflow)
+    let base = Decimal::ONE + rate;
+    if base <= Decimal::ZERO {
+        return Err(invalid("rate", "must be above -100 %"));
+    }
+    match growth(base, days) {
+        Some(growth) => Decimal::ONE
+            .checked_div(growth)
+            .ok_or(ValuationError::Overflow),
+        None if base > Decimal::ONE => Ok(Decimal::ZERO),
+        None => Err(ValuationError::Overflow),
+    }
 }
 
-/// `base^(days/365)`: whole years by multiplication, the remaining days by `exp` and `ln`.
-fn growth(base: Decimal, days: u32) -> Result<Decimal, ValuationError> {
-    if base <= Decimal::ZERO {
-        return Err(ValuationError::Overflow);
-    }
+/// `base^(days/365)` for a `base` above zero: whole years by multiplication, the remaining days
+/// by `exp` and `ln`. `None` when the power leaves the range of a decimal (above its largest
+/// value for a base above 1, below its smallest positive value for a base below 1).
+fn growth(base: Decimal, days: u32) -> Option<Decimal> {
     if days == 0 || base == Decimal::ONE {
-        return Ok(Decimal::ONE);
+        return Some(Decimal::ONE);
     }
     let years = u64::from(days) / DAYS_PER_YEAR.unsigned_abs();
     let rest = u64::from(days) % DAYS_PER_YEAR.unsigned_abs();
-    let whole = base.checked_powu(years).ok_or(ValuationError::Overflow)?;
+    let whole = base.checked_powu(years)?;
     let part = if rest == 0 {
         Decimal::ONE
     } else {
-        let fraction = Decimal::from(rest)
-            .checked_div(Decimal::from(DAYS_PER_YEAR))
-            .ok_or(ValuationError::Overflow)?;
-        base.checked_ln()
-            .and_then(|ln| ln.checked_mul(fraction))
-            .and_then(|exponent| exponent.checked_exp())
-            .ok_or(ValuationError::Overflow)?
+        let fraction = Decimal::from(rest).checked_div(Decimal::from(DAYS_PER_YEAR))?;
+        base.checked_ln()?.checked_mul(fraction)?.checked_exp()?
     };
-    whole.checked_mul(part).ok_or(ValuationError::Overflow)
+    whole.checked_mul(part)
 }
 
 /// Days from `from` to `to`, refusing a date before `from`.
@@ -844,11 +848,10 @@ fn npv_sign(last: u32, flows: &[(u32, Decimal)], rate: Decimal) -> Result<Decima
     let mut sum = Decimal::ZERO;
     for (days, amount) in flows {
         let factor = if rate >= Decimal::ZERO {
-            Decimal::ONE
-                .checked_div(growth(base, *days)?)
-                .ok_or(ValuationError::Overflow)?
+            discount_factor(rate, *days)?
         } else {
-            growth(base, last - days)?
+            // Below the smallest positive decimal: nothing left of the flow.
+            growth(base, last - days).unwrap_or(Decimal::ZERO)
         };
         let present = amount.checked_mul(factor).ok_or(ValuationError::Overflow)?;
         sum = sum.checked_add(present).ok_or(ValuationError::Overflow)?;

@@ -348,6 +348,20 @@ fn the_irr_may_be_negative() {
 }
 
 #[test]
+fn an_irr_beyond_1000_percent_is_not_searched() {
+    // +79.45 % in one day is 1.7945^365 − 1, far above 1000 % a year.
+    let start = day("2026-11-24").get();
+    let flows = [
+        (start, dec("-1000")),
+        (day("2026-11-25").get(), dec("1794.5")),
+    ];
+    assert_eq!(
+        internal_rate_of_return(start, &flows),
+        Err(ValuationError::NoSignChange)
+    );
+}
+
+#[test]
 fn flows_of_one_sign_have_no_irr() {
     let start = day("2026-11-24").get();
     let flows = [(start, dec("100")), (day("2027-11-24").get(), dec("100"))];
@@ -477,4 +491,62 @@ fn a_negative_rate_or_haircut_does_not_parse() {
     let mut json = serde_json::to_value(input()).unwrap();
     json["enforcement"]["legal_costs"]["amount"] = 400.into();
     assert!(serde_json::from_value::<ComparisonInput>(json).is_err());
+}
+
+#[test]
+fn a_long_horizon_neither_overflows_the_irr_search_nor_the_discounting() {
+    // −1000 today, 1000 × 1.1^40 = 45,259.2555681759518 on 2066-11-14 (14,600 days = 40 × 365):
+    // 10 %. The search also tries −99 % and +1000 % over those 40 years.
+    let start = day("2026-11-24").get();
+    let flows = [
+        (start, dec("-1000")),
+        (day("2066-11-14").get(), dec("45259.2555681759518")),
+    ];
+    assert_eq!(internal_rate_of_return(start, &flows).unwrap(), dec("10"));
+    // 2^-200 is below the smallest positive decimal.
+    assert_eq!(
+        discount_factor(Decimal::ONE, 200 * 365).unwrap(),
+        Decimal::ZERO
+    );
+    assert!(discount_factor(dec("-1"), 1).is_err());
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Discounting the repayment at the IRR found gives back the outlay, to ten units per
+        /// million (the IRR is rounded to 1e-6 percent). From a year on and between −50 % and
+        /// +200 % in all, the IRR lies within the searched range.
+        #[test]
+        fn the_irr_discounts_the_repayment_back_to_the_outlay(
+            outlay in 1_000u32..10_000_000,
+            gain_bp in -5_000i64..20_000,
+            days in 365u32..7_300,
+        ) {
+            let outlay = Decimal::from(outlay);
+            let repaid = outlay * (Decimal::ONE + Decimal::new(gain_bp, 4));
+            let start = day("2026-11-24").get();
+            let end = start + chrono::Days::new(u64::from(days));
+            let irr = internal_rate_of_return(start, &[(start, -outlay), (end, repaid)]).unwrap();
+            let back = repaid * discount_factor(irr / Decimal::ONE_HUNDRED, days).unwrap();
+            let tolerance = outlay * dec("0.00001");
+            prop_assert!((back - outlay).abs() <= tolerance, "irr {irr}: {back} vs {outlay}");
+        }
+
+        /// At a rate of zero every factor is one; above zero a later flow is worth less.
+        #[test]
+        fn discount_factors_fall_with_time(rate_bp in 0i64..10_000, days in 0u32..20_000) {
+            let rate = Decimal::new(rate_bp, 4);
+            let now = discount_factor(rate, days).unwrap();
+            let later = discount_factor(rate, days + 1).unwrap();
+            prop_assert!(later <= now);
+            prop_assert!(now <= Decimal::ONE);
+            if rate.is_zero() {
+                prop_assert_eq!(now, Decimal::ONE);
+            }
+        }
+    }
 }
