@@ -1,7 +1,9 @@
 //! Pure domain types and rules of the workout platform: ids, money, identifiers of institutions
 //! and people, business calendars and the guideline's deadlines, creditors' facilities and
 //! record-date exposure snapshots, the borrower's cooperation, a workout's statuses, roles and
-//! permission table, and the voting-rules engine (rules, exact tallies, certificates).
+//! permission table, the voting-rules engine (rules, exact tallies, certificates), and the
+//! comparison of workout options (NPV and IRR of restructuring, enforcement, insolvency and a
+//! loan sale).
 //!
 //! Rules of this crate: no I/O of any kind (no database, HTTP, files or async runtime); every
 //! value that crosses a boundary is parsed into a type here ("parse, don't validate"), and every
@@ -26,6 +28,7 @@ pub mod percentage;
 pub mod registry_api;
 pub mod settings;
 pub mod text;
+pub mod valuation;
 pub mod voting;
 pub mod workout;
 
@@ -56,6 +59,7 @@ pub use money::{Currency, CurrencyError, Money, MoneyError};
 pub use percentage::{Percentage, PercentageError};
 pub use settings::ExposureSettings;
 pub use text::{Text, TextError, TextKind, TextRule};
+pub use valuation::{ComparisonInput, OptionComparison, ValuationError, compare};
 pub use voting::{
     BallotFacts, Certificate, CertificateError, Choice, Comparison, ConditionKind, Denominator,
     Discrepancy, Excluded, ExclusionReason, Exclusions, Fraction, FractionError, GroupPosition,
