@@ -153,6 +153,14 @@ async fn answer(
             ))
             .execute(conn)
             .await?;
+        // The registry is asked before the audit entries lock the workout's chain head, so that
+        // lock is held only for the appends and the commit.
+        let accessions = accessions_of(conn, row.id).await?;
+        let effective = if accession_decided(&row, &accessions)? == Some(true) {
+            Some(enter_standstill(&registry, &row).await?)
+        } else {
+            None
+        };
         let topic = match answer {
             Answer::Acceded => VotingTopic::StandstillAcceded,
             Answer::Declined => VotingTopic::StandstillDeclined,
@@ -173,9 +181,7 @@ async fn answer(
             },
         )
         .await?;
-        let accessions = accessions_of(conn, row.id).await?;
-        if accession_decided(&row, &accessions)? == Some(true) {
-            let status = enter_standstill(&registry, &row).await?;
+        if let Some(status) = effective {
             diesel::update(standstills::table.find(row.id))
                 .set((
                     standstills::state.eq(State::Effective.as_str()),

@@ -17,7 +17,11 @@
 //! - Breaches are reported by any participant; a borrower's breach is recorded by the coordinator
 //!   only. A creditor's breach stores its exposure that day (the registry's snapshot of today)
 //!   against its baseline. The `drift` view computes, on request, each baseline creditor's
-//!   exposure today against its baseline and flags a reduction as a breach.
+//!   exposure today against its baseline and flags a reduction as a breach. It compares totals in
+//!   the base currency at each date's rates (the registry's snapshots, as the baseline is one), not
+//!   the registry's facility-by-facility hold-the-line report, which has no internal endpoint: an
+//!   exchange-rate move or lower accrued interest can show as a reduction, so a flag is confirmed
+//!   by reporting the breach.
 //! - The coordinator terminates a proposed or effective standstill with a reason (a termination
 //!   event); at the end of its end date (in the workout calendar's time zone) it expires, a job of
 //!   the kit's scheduler. When an effective standstill ends and the workout is still in
