@@ -132,6 +132,20 @@ async fn topic_count(app: &TestApp, topic: &str) -> i64 {
         .unwrap()
 }
 
+/// The first entry of `action` in the voting service's audit export of `workout` as `actor` reads it.
+async fn audit_entry(app: &TestApp, actor: &Actor, workout: Uuid, action: &str) -> Value {
+    let export = app
+        .get(&format!("/voting/v1/workouts/{workout}/audit"), actor)
+        .await;
+    assert_eq!(export.status, 200);
+    String::from_utf8(export.bytes.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|l| l["action"] == json!(action))
+        .unwrap_or_else(|| panic!("no {action} entry"))
+}
+
 #[tokio::test]
 async fn four_of_five_banks_acceded_is_not_effective_the_fifth_makes_it_effective_and_a_reduction_is_flagged()
  {
@@ -263,6 +277,16 @@ async fn four_of_five_banks_acceded_is_not_effective_the_fifth_makes_it_effectiv
         topic_count(&app, "voting.standstill_breach_reported").await,
         2
     );
+    // In the voting audit chain the creditor's breach shows its exposure: withheld from another
+    // bank, read by the bank in breach and the coordinator.
+    for (who, withheld) in [
+        (&banks[0], true),
+        (&banks[1], false),
+        (&case.coordinator, false),
+    ] {
+        let breach = audit_entry(&app, who, w, "standstill_breach_reported").await;
+        assert_eq!(breach["withheld"] == json!(true), withheld, "{breach}");
+    }
 
     // The termination event: ended with its reason, the workout back in coordination.
     let ended = app
