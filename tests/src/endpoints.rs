@@ -631,3 +631,102 @@ impl TestApp {
         .await
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Standstills (voting service): one helper per endpoint of `/voting/v1/.../standstills`.
+// ---------------------------------------------------------------------------------------------
+
+/// `/voting/v1/workouts/{workout}/standstills` followed by `rest` (empty, or starting with `/`).
+pub fn standstill_path(workout: Uuid, rest: &str) -> String {
+    format!("/voting/v1/workouts/{workout}/standstills{rest}")
+}
+
+impl TestApp {
+    /// `POST .../standstills`: proposes a standstill.
+    pub async fn propose_standstill(&self, actor: &Actor, workout: Uuid, body: &Value) -> Answer {
+        self.post(&standstill_path(workout, ""), actor, body).await
+    }
+
+    /// `GET .../standstills`: the list (`query` empty or starting with `?`).
+    pub async fn standstills(&self, actor: &Actor, workout: Uuid, query: &str) -> Answer {
+        self.get(&standstill_path(workout, query), actor).await
+    }
+
+    /// `GET .../standstills/{id}`.
+    pub async fn standstill(&self, actor: &Actor, workout: Uuid, standstill: Uuid) -> Answer {
+        self.get(&standstill_path(workout, &format!("/{standstill}")), actor)
+            .await
+    }
+
+    /// `POST .../standstills/{id}/accede` (`{}`).
+    pub async fn accede_standstill(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        standstill: Uuid,
+    ) -> Answer {
+        self.post(
+            &standstill_path(workout, &format!("/{standstill}/accede")),
+            actor,
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// `POST .../standstills/{id}/decline` (`{"comment"}`).
+    pub async fn decline_standstill(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        standstill: Uuid,
+        comment: &str,
+    ) -> Answer {
+        self.post(
+            &standstill_path(workout, &format!("/{standstill}/decline")),
+            actor,
+            &serde_json::json!({ "comment": comment }),
+        )
+        .await
+    }
+
+    /// `POST .../standstills/{id}/breaches`.
+    pub async fn report_breach(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        standstill: Uuid,
+        body: &Value,
+    ) -> Answer {
+        self.post(
+            &standstill_path(workout, &format!("/{standstill}/breaches")),
+            actor,
+            body,
+        )
+        .await
+    }
+
+    /// `POST .../standstills/{id}/terminate` (`{"reason"}`).
+    pub async fn terminate_standstill(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        standstill: Uuid,
+        reason: &str,
+    ) -> Answer {
+        self.post(
+            &standstill_path(workout, &format!("/{standstill}/terminate")),
+            actor,
+            &serde_json::json!({ "reason": reason }),
+        )
+        .await
+    }
+
+    /// `GET .../standstills/{id}/drift`.
+    pub async fn standstill_drift(&self, actor: &Actor, workout: Uuid, standstill: Uuid) -> Answer {
+        self.get(
+            &standstill_path(workout, &format!("/{standstill}/drift")),
+            actor,
+        )
+        .await
+    }
+}

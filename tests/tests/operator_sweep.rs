@@ -156,6 +156,17 @@ async fn seed(app: &TestApp) -> (Seeded, Vec<Actor>) {
         )
         .await;
     assert_eq!(voted.status, 200, "{:?}", voted.json());
+    // A standstill on the frozen snapshot: its baseline shows every creditor's exposure.
+    let standstill = app
+        .post(
+            &format!("/voting/v1/workouts/{workout}/standstills"),
+            &coordinator,
+            &json!({"snapshot_id": id_in(&frozen, "the frozen snapshot"), "starts_on": today,
+                    "ends_on": (Utc::now() + chrono::Duration::days(60)).date_naive().to_string(),
+                    "termination_events": ["Insolvency filing by the borrower"]}),
+        )
+        .await;
+    assert_eq!(standstill.status, 201, "{:?}", standstill.json());
 
     let session = session_of(&app.admin);
     let values = BTreeMap::from([
@@ -174,6 +185,7 @@ async fn seed(app: &TestApp) -> (Seeded, Vec<Actor>) {
         ),
         ("claim_id", id_in(&claim, "the other claim")),
         ("ballot_id", ballot_id),
+        ("standstill_id", id_in(&standstill, "the standstill")),
         ("item", "meeting_minutes".to_owned()),
         ("renewal_id", Uuid::now_v7().to_string()),
         ("session_id", session.to_string()),

@@ -1,5 +1,5 @@
-//! The voting service: ballots, votes, results and their certificates (standstill agreements and
-//! term sheets to come).
+//! The voting service: ballots, votes, results and their certificates; standstill agreements
+//! (term sheets to come).
 //!
 //! Rules: it has its own schema, authenticates users with the registry's keys, asks the registry
 //! who takes part in a workout (every request), and emits events through its outbox; its timed
@@ -11,14 +11,17 @@ pub mod audit;
 pub mod ballots;
 pub mod certificates;
 pub mod schema;
+pub mod standstills;
+
+use std::sync::Arc;
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use utoipa::OpenApi;
-use workout_http::registry_client::ServiceCredentials;
+use workout_http::registry_client::{RegistryClient, ServiceCredentials};
 use workout_runtime::{IntoTask as _, Routes, Service, ServiceContext, remote_service};
 use workout_store::migrate::ServiceMigrations;
 
-/// The voting service's own tables (ballots, voters, votes).
+/// The voting service's own tables (ballots, voters, votes; standstills, accessions, breaches).
 pub const OWN_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/voting");
 
 /// Everything its schema needs.
@@ -32,7 +35,7 @@ pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
 #[openapi(info(
     title = "Workout voting",
     description = "Ballots of a workout's creditors under voting rules, votes, results and \
-        verifiable result certificates; standstill agreements and term sheets to come."
+        verifiable result certificates; standstill agreements (term sheets to come)."
 ))]
 pub struct ApiDoc;
 
@@ -45,13 +48,29 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(ballots::vote::cast_vote)
         .service(ballots::close::close_ballot)
         .service(certificates::verify_certificate)
+        .service(standstills::propose::propose_standstill)
+        .service(standstills::read::list_standstills)
+        .service(standstills::read::get_standstill)
+        .service(standstills::read::get_drift)
+        .service(standstills::accede::accede_standstill)
+        .service(standstills::accede::decline_standstill)
+        .service(standstills::breach::report_breach)
+        .service(standstills::end::terminate_standstill)
         .service(audit::export_audit);
 }
 
 /// The voting service of a running process: its routes, relay and job scheduler.
 pub fn service(ctx: &ServiceContext, credentials: ServiceCredentials) -> anyhow::Result<Service> {
+    let registry = Arc::new(RegistryClient::new(
+        ctx.client.clone(),
+        &ctx.registry_url,
+        ctx.tokens(credentials.clone()),
+    ));
     let mut service = remote_service(ctx, "voting", credentials, ApiDoc::openapi(), routes)?;
-    let scheduler = ballots::close::register_jobs(ctx.scheduler("voting", ctx.pool("voting")?));
+    let scheduler = standstills::end::register_jobs(
+        ballots::close::register_jobs(ctx.scheduler("voting", ctx.pool("voting")?)),
+        registry,
+    );
     service.tasks.push(scheduler.into_task());
     Ok(service)
 }

@@ -125,6 +125,21 @@ topics!(
         BallotClosingSoon => "voting.ballot_closing_soon",
         /// A ballot closed, with its result.
         BallotClosed => "voting.ballot_closed",
+        /// The coordinator proposed a standstill: its baseline, dates, undertakings, termination
+        /// events and accession rule are fixed.
+        StandstillProposed => "voting.standstill_proposed",
+        /// A creditor of the baseline acceded to a standstill.
+        StandstillAcceded => "voting.standstill_acceded",
+        /// A creditor of the baseline declined a standstill.
+        StandstillDeclined => "voting.standstill_declined",
+        /// The accession rule passed: the standstill is effective (the workout is in standstill).
+        StandstillEffective => "voting.standstill_effective",
+        /// A breach of a standstill was reported (by a creditor or by the borrower).
+        StandstillBreachReported => "voting.standstill_breach_reported",
+        /// A termination event ended a standstill, with a reason.
+        StandstillTerminated => "voting.standstill_terminated",
+        /// A standstill reached its end date.
+        StandstillExpired => "voting.standstill_expired",
     }
 );
 
@@ -191,9 +206,21 @@ impl VotingTopic {
                 Disclosure::OwnOrPermitted(creditor, Action::ReadIndividualVotes)
             }
             (Self::VoteCast, None) => Disclosure::Permitted(Action::ReadIndividualVotes),
-            (Self::BallotOpened | Self::BallotClosingSoon | Self::BallotClosed, _) => {
-                Disclosure::Participants
-            }
+            // A breach about a creditor shows its exposure against the baseline.
+            (Self::StandstillBreachReported, Some(creditor)) => Disclosure::PositionOf(creditor),
+            (
+                Self::BallotOpened
+                | Self::BallotClosingSoon
+                | Self::BallotClosed
+                | Self::StandstillProposed
+                | Self::StandstillAcceded
+                | Self::StandstillDeclined
+                | Self::StandstillEffective
+                | Self::StandstillBreachReported
+                | Self::StandstillTerminated
+                | Self::StandstillExpired,
+                _,
+            ) => Disclosure::Participants,
         }
     }
 }

@@ -303,6 +303,14 @@ pub enum Action {
     /// Act as the appointed coordinator on its mandate: give notice, withdraw, keep the duties
     /// checklist.
     ActOnMandate,
+    /// Propose a standstill, or terminate one with a reason.
+    ManageStandstill,
+    /// Accede to (or decline) a standstill for its own institution.
+    AccedeStandstill,
+    /// Read standstills, their accessions and breaches.
+    ReadStandstills,
+    /// Report a breach of a standstill (a borrower's breach: the coordinator only).
+    ReportStandstillBreach,
 }
 
 wire_names!(Action, "action", {
@@ -335,6 +343,10 @@ wire_names!(Action, "action", {
     AnswerMandate => "answer_mandate",
     ProposeMandateRenewal => "propose_mandate_renewal",
     ActOnMandate => "act_on_mandate",
+    ManageStandstill => "manage_standstill",
+    AccedeStandstill => "accede_standstill",
+    ReadStandstills => "read_standstills",
+    ReportStandstillBreach => "report_standstill_breach",
 });
 
 impl Action {
@@ -366,16 +378,23 @@ impl Action {
             | Self::RunBallots
             | Self::ReadIndividualVotes
             | Self::ManageNomination
-            | Self::ActOnMandate => &[Coordinator],
-            Self::EnterFacilities | Self::CastVote | Self::AnswerMandate => &[Creditor],
+            | Self::ActOnMandate
+            | Self::ManageStandstill => &[Coordinator],
+            Self::EnterFacilities
+            | Self::CastVote
+            | Self::AnswerMandate
+            | Self::AccedeStandstill => &[Creditor],
             Self::ProposeMandateRenewal => &[Creditor, Coordinator],
             Self::AnswerInformationRequest | Self::ReadInformationRequests => {
                 &[Coordinator, Borrower]
             }
             Self::ReadOtherClaims | Self::ReadRelatedParties => &[Coordinator, Borrower, Creditor],
-            Self::ReadFxRates | Self::ExportAudit | Self::ReadBallots | Self::ReadMandate => {
-                EVERYONE
-            }
+            Self::ReadFxRates
+            | Self::ExportAudit
+            | Self::ReadBallots
+            | Self::ReadMandate
+            | Self::ReadStandstills
+            | Self::ReportStandstillBreach => EVERYONE,
         }
     }
 
@@ -418,6 +437,10 @@ impl Action {
             Self::AnswerMandate => "answer a nomination or a renewal proposal",
             Self::ProposeMandateRenewal => "propose a renewal of the mandate",
             Self::ActOnMandate => "act as the coordinator on its mandate",
+            Self::ManageStandstill => "propose or terminate a standstill",
+            Self::AccedeStandstill => "accede to or decline a standstill",
+            Self::ReadStandstills => "read standstills",
+            Self::ReportStandstillBreach => "report a breach of a standstill",
         }
     }
 
@@ -667,6 +690,33 @@ mod tests {
             ] {
                 assert!(!action.allowed_for(&[role]), "{action:?} for {role:?}");
             }
+        }
+        // Standstills: the coordinator proposes and terminates, only creditors accede, every
+        // participant reads and reports breaches.
+        assert!(Action::ManageStandstill.allowed_for(&[R::Coordinator]));
+        assert!(Action::AccedeStandstill.allowed_for(&[R::Creditor, R::Coordinator]));
+        for role in [
+            R::Creditor,
+            R::Borrower,
+            R::Guarantor,
+            R::Advisor,
+            R::Observer,
+        ] {
+            assert!(!Action::ManageStandstill.allowed_for(&[role]), "{role:?}");
+            assert!(Action::ReadStandstills.allowed_for(&[role]), "{role:?}");
+            assert!(
+                Action::ReportStandstillBreach.allowed_for(&[role]),
+                "{role:?}"
+            );
+        }
+        for role in [
+            R::Coordinator,
+            R::Borrower,
+            R::Guarantor,
+            R::Advisor,
+            R::Observer,
+        ] {
+            assert!(!Action::AccedeStandstill.allowed_for(&[role]), "{role:?}");
         }
         for action in Action::ALL {
             assert_eq!(action.as_str().parse::<Action>(), Ok(*action));

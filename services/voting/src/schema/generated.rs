@@ -43,6 +43,54 @@ pub mod voting {
     }
 
     diesel::table! {
+        voting.standstill_accessions (standstill_id, creditor_id) {
+            standstill_id -> Uuid,
+            creditor_id -> Uuid,
+            answer -> Text,
+            comment -> Nullable<Text>,
+            answered_by -> Uuid,
+            answered_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        voting.standstill_breaches (id) {
+            id -> Uuid,
+            standstill_id -> Uuid,
+            party -> Text,
+            creditor_id -> Nullable<Uuid>,
+            kind -> Text,
+            description -> Text,
+            baseline_exposure -> Nullable<Numeric>,
+            detected_exposure -> Nullable<Numeric>,
+            reported_by -> Uuid,
+            reporter_id -> Uuid,
+            reported_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        voting.standstills (id) {
+            id -> Uuid,
+            workout_id -> Uuid,
+            snapshot_id -> Uuid,
+            snapshot_hash -> Text,
+            reference_date -> Date,
+            baseline -> Jsonb,
+            starts_on -> Date,
+            ends_on -> Date,
+            undertakings -> Jsonb,
+            termination_events -> Jsonb,
+            accession_rule -> Jsonb,
+            state -> Text,
+            proposed_by -> Uuid,
+            proposed_at -> Timestamptz,
+            effective_at -> Nullable<Timestamptz>,
+            ended -> Nullable<Jsonb>,
+        }
+    }
+
+    diesel::table! {
         voting.vote_history (id) {
             id -> Uuid,
             ballot_id -> Uuid,
@@ -68,6 +116,8 @@ pub mod voting {
 
     diesel::joinable!(ballot_closures -> ballots (ballot_id));
     diesel::joinable!(ballot_voters -> ballots (ballot_id));
+    diesel::joinable!(standstill_accessions -> standstills (standstill_id));
+    diesel::joinable!(standstill_breaches -> standstills (standstill_id));
     diesel::joinable!(vote_history -> ballots (ballot_id));
     diesel::joinable!(votes -> ballots (ballot_id));
 
@@ -75,6 +125,9 @@ pub mod voting {
         ballot_closures,
         ballot_voters,
         ballots,
+        standstill_accessions,
+        standstill_breaches,
+        standstills,
         vote_history,
         votes,
     );
