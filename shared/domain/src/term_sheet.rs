@@ -209,7 +209,7 @@ pub enum FreshMoneyPurpose {
 /// A measure chosen from the guideline's catalogue, with its parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Measure {
+pub enum RestructuringMeasure {
     /// Payments of principal and/or interest suspended (5.2.3 iii). Short-term.
     Moratorium {
         /// Length in months.
@@ -315,7 +315,7 @@ pub enum Measure {
     },
 }
 
-impl Measure {
+impl RestructuringMeasure {
     /// The measure's name as on the wire (`moratorium`, `fresh_money`, ...).
     #[must_use]
     pub const fn name(&self) -> &'static str {
@@ -427,7 +427,7 @@ pub struct TermSheet {
     pub governing_law: Option<String>,
     /// The measures chosen from the catalogue, with their parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub measures: Option<Vec<Measure>>,
+    pub measures: Option<Vec<RestructuringMeasure>>,
     /// The borrower's milestone schedule (5.3.1 J).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub milestones: Option<Vec<Milestone>>,
@@ -736,7 +736,7 @@ fn warnings(sheet: &TermSheet, limits: MeasureLimits) -> Vec<Warning> {
             }
         }
     }
-    if !short_term.is_empty() && !measures.iter().any(Measure::is_long_term) {
+    if !short_term.is_empty() && !measures.iter().any(RestructuringMeasure::is_long_term) {
         found.push(Warning::ShortTermWithoutLongTerm {
             measures: short_term,
             rule: SHORT_TERM_NEEDS_LONG_TERM.to_owned(),
@@ -746,7 +746,7 @@ fn warnings(sheet: &TermSheet, limits: MeasureLimits) -> Vec<Warning> {
         .iter()
         .enumerate()
         .filter_map(|(index, measure)| match measure {
-            Measure::Capitalisation {
+            RestructuringMeasure::Capitalisation {
                 previously_capitalised,
                 ..
             } => Some((index, *previously_capitalised)),
@@ -766,7 +766,7 @@ fn warnings(sheet: &TermSheet, limits: MeasureLimits) -> Vec<Warning> {
         });
     }
     for (index, measure) in measures.iter().enumerate() {
-        if let Measure::FreshMoney {
+        if let RestructuringMeasure::FreshMoney {
             purpose: FreshMoneyPurpose::Other { description },
             ..
         } = measure

@@ -61,8 +61,8 @@ fn full_sheet() -> TermSheet {
         taxes: Some("Gross-up for withholding".to_owned()),
         governing_law: Some("Kingdom of Saudi Arabia".to_owned()),
         measures: Some(vec![
-            Measure::Moratorium { months: 6 },
-            Measure::MaturityExtension {
+            RestructuringMeasure::Moratorium { months: 6 },
+            RestructuringMeasure::MaturityExtension {
                 new_maturity: date(2030, 12, 31),
             },
         ]),
@@ -74,7 +74,7 @@ fn full_sheet() -> TermSheet {
     }
 }
 
-fn with_measures(sector: Sector, measures: Vec<Measure>) -> TermSheet {
+fn with_measures(sector: Sector, measures: Vec<RestructuringMeasure>) -> TermSheet {
     let mut sheet = full_sheet();
     sheet.borrower = Some(BorrowerDescription {
         description: "A borrower".to_owned(),
@@ -151,8 +151,8 @@ fn a_short_term_measure_of_24_months_is_fine_and_of_25_is_warned() {
     let at_limit = completeness(&with_measures(
         Sector::Other,
         vec![
-            Measure::InterestOnly { months: 24 },
-            Measure::RescheduledPayments {
+            RestructuringMeasure::InterestOnly { months: 24 },
+            RestructuringMeasure::RescheduledPayments {
                 profile: PaymentProfile::Balloon,
             },
         ],
@@ -162,8 +162,8 @@ fn a_short_term_measure_of_24_months_is_fine_and_of_25_is_warned() {
     let beyond = completeness(&with_measures(
         Sector::Other,
         vec![
-            Measure::InterestOnly { months: 25 },
-            Measure::RescheduledPayments {
+            RestructuringMeasure::InterestOnly { months: 25 },
+            RestructuringMeasure::RescheduledPayments {
                 profile: PaymentProfile::Balloon,
             },
         ],
@@ -186,8 +186,8 @@ fn real_estate_and_construction_are_limited_to_12_months() {
         let at_limit = completeness(&with_measures(
             sector,
             vec![
-                Measure::Moratorium { months: 12 },
-                Measure::LoanSplitting {
+                RestructuringMeasure::Moratorium { months: 12 },
+                RestructuringMeasure::LoanSplitting {
                     sustainable: sar("6000000"),
                     excess: sar("4000000"),
                 },
@@ -197,11 +197,11 @@ fn real_estate_and_construction_are_limited_to_12_months() {
         let beyond = completeness(&with_measures(
             sector,
             vec![
-                Measure::ReducedPayments {
+                RestructuringMeasure::ReducedPayments {
                     months: 13,
                     share_of_contractual: pct("50"),
                 },
-                Measure::LoanSplitting {
+                RestructuringMeasure::LoanSplitting {
                     sustainable: sar("6000000"),
                     excess: sar("4000000"),
                 },
@@ -224,12 +224,12 @@ fn short_term_measures_alone_are_warned_for_want_of_a_longer_term_solution() {
     let result = completeness(&with_measures(
         Sector::Other,
         vec![
-            Measure::GracePeriod { months: 6 },
-            Measure::FreshMoney {
+            RestructuringMeasure::GracePeriod { months: 6 },
+            RestructuringMeasure::FreshMoney {
                 amount: sar("1000000"),
                 purpose: FreshMoneyPurpose::RestartBusiness,
             },
-            Measure::Moratorium { months: 3 },
+            RestructuringMeasure::Moratorium { months: 3 },
         ],
     ));
     assert_eq!(
@@ -243,7 +243,7 @@ fn short_term_measures_alone_are_warned_for_want_of_a_longer_term_solution() {
 
 #[test]
 fn capitalisation_twice_or_after_an_earlier_one_is_warned() {
-    let capitalise = |previously_capitalised| Measure::Capitalisation {
+    let capitalise = |previously_capitalised| RestructuringMeasure::Capitalisation {
         of: Capitalised::Arrears,
         amount: sar("500000"),
         previously_capitalised,
@@ -266,7 +266,7 @@ fn capitalisation_twice_or_after_an_earlier_one_is_warned() {
 
 #[test]
 fn fresh_money_outside_the_three_purposes_is_warned() {
-    let fresh = |purpose| Measure::FreshMoney {
+    let fresh = |purpose| RestructuringMeasure::FreshMoney {
         amount: sar("1000000"),
         purpose,
     };
@@ -276,7 +276,7 @@ fn fresh_money_outside_the_three_purposes_is_warned() {
             fresh(FreshMoneyPurpose::RestartBusiness),
             fresh(FreshMoneyPurpose::ProtectCollateral),
             fresh(FreshMoneyPurpose::PreventContingentCall),
-            Measure::MaturityExtension {
+            RestructuringMeasure::MaturityExtension {
                 new_maturity: date(2031, 1, 1),
             },
         ],
@@ -310,8 +310,8 @@ fn limits_are_data() {
         &with_measures(
             Sector::Other,
             vec![
-                Measure::Moratorium { months: 7 },
-                Measure::MaturityExtension {
+                RestructuringMeasure::Moratorium { months: 7 },
+                RestructuringMeasure::MaturityExtension {
                     new_maturity: date(2030, 1, 1),
                 },
             ],
