@@ -730,3 +730,130 @@ impl TestApp {
         .await
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Term sheets (voting service): one helper per endpoint of `/voting/v1/.../term-sheets`.
+// ---------------------------------------------------------------------------------------------
+
+/// `/voting/v1/workouts/{workout}/term-sheets` followed by `rest` (empty, or starting with `/`
+/// or `?`).
+pub fn term_sheet_path(workout: Uuid, rest: &str) -> String {
+    format!("/voting/v1/workouts/{workout}/term-sheets{rest}")
+}
+
+impl TestApp {
+    /// `POST .../term-sheets` (`{"title", "content"}`).
+    pub async fn create_term_sheet(&self, actor: &Actor, workout: Uuid, body: &Value) -> Answer {
+        self.post(&term_sheet_path(workout, ""), actor, body).await
+    }
+
+    /// `GET .../term-sheets` (`query` empty or starting with `?`).
+    pub async fn term_sheets(&self, actor: &Actor, workout: Uuid, query: &str) -> Answer {
+        self.get(&term_sheet_path(workout, query), actor).await
+    }
+
+    /// `GET .../term-sheets/{id}`.
+    pub async fn term_sheet(&self, actor: &Actor, workout: Uuid, sheet: Uuid) -> Answer {
+        self.get(&term_sheet_path(workout, &format!("/{sheet}")), actor)
+            .await
+    }
+
+    /// `PUT .../term-sheets/{id}` with `If-Match: if_match` (none when `None`).
+    pub async fn edit_term_sheet(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        sheet: Uuid,
+        if_match: Option<&str>,
+        content: &Value,
+    ) -> Answer {
+        let headers: Vec<(&str, &str)> =
+            if_match.map(|tag| ("if-match", tag)).into_iter().collect();
+        self.call_with(
+            Method::PUT,
+            &term_sheet_path(workout, &format!("/{sheet}")),
+            Some(&actor.token),
+            Some(content),
+            &headers,
+        )
+        .await
+    }
+
+    /// `GET .../term-sheets/{id}/versions/{n}`.
+    pub async fn term_sheet_version(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        sheet: Uuid,
+        version: i32,
+    ) -> Answer {
+        self.get(
+            &term_sheet_path(workout, &format!("/{sheet}/versions/{version}")),
+            actor,
+        )
+        .await
+    }
+
+    /// `GET .../term-sheets/{id}/diff?from=&to=`.
+    pub async fn term_sheet_diff(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        sheet: Uuid,
+        from: i32,
+        to: i32,
+    ) -> Answer {
+        self.get(
+            &term_sheet_path(workout, &format!("/{sheet}/diff?from={from}&to={to}")),
+            actor,
+        )
+        .await
+    }
+
+    /// `GET .../term-sheets/{id}/completeness` (`query` empty or `?version=n`).
+    pub async fn term_sheet_completeness(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        sheet: Uuid,
+        query: &str,
+    ) -> Answer {
+        self.get(
+            &term_sheet_path(workout, &format!("/{sheet}/completeness{query}")),
+            actor,
+        )
+        .await
+    }
+
+    /// `POST .../term-sheets/{id}/versions/{n}/comments` (`{"body"}`).
+    pub async fn comment_term_sheet(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        sheet: Uuid,
+        version: i32,
+        body: &str,
+    ) -> Answer {
+        self.post(
+            &term_sheet_path(workout, &format!("/{sheet}/versions/{version}/comments")),
+            actor,
+            &serde_json::json!({ "body": body }),
+        )
+        .await
+    }
+
+    /// `GET .../term-sheets/{id}/versions/{n}/comments`.
+    pub async fn term_sheet_comments(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        sheet: Uuid,
+        version: i32,
+    ) -> Answer {
+        self.get(
+            &term_sheet_path(workout, &format!("/{sheet}/versions/{version}/comments")),
+            actor,
+        )
+        .await
+    }
+}

@@ -167,6 +167,15 @@ async fn seed(app: &TestApp) -> (Seeded, Vec<Actor>) {
         )
         .await;
     assert_eq!(standstill.status, 201, "{:?}", standstill.json());
+    // A term sheet with one version, for the term-sheet endpoints' paths.
+    let term_sheet = app
+        .post(
+            &format!("/voting/v1/workouts/{workout}/term-sheets"),
+            &coordinator,
+            &json!({"title": "Restructuring terms"}),
+        )
+        .await;
+    assert_eq!(term_sheet.status, 201, "{:?}", term_sheet.json());
 
     let session = session_of(&app.admin);
     let values = BTreeMap::from([
@@ -186,6 +195,8 @@ async fn seed(app: &TestApp) -> (Seeded, Vec<Actor>) {
         ("claim_id", id_in(&claim, "the other claim")),
         ("ballot_id", ballot_id),
         ("standstill_id", id_in(&standstill, "the standstill")),
+        ("term_sheet_id", id_in(&term_sheet, "the term sheet")),
+        ("version", "1".to_owned()),
         ("item", "meeting_minutes".to_owned()),
         ("renewal_id", Uuid::now_v7().to_string()),
         ("session_id", session.to_string()),

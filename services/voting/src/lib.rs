@@ -1,5 +1,5 @@
-//! The voting service: ballots, votes, results and their certificates; standstill agreements
-//! (term sheets to come).
+//! The voting service: ballots, votes, results and their certificates; standstill agreements;
+//! term sheets as structured, versioned documents.
 //!
 //! Rules: it has its own schema, authenticates users with the registry's keys, asks the registry
 //! who takes part in a workout (every request), and emits events through its outbox; its timed
@@ -12,6 +12,7 @@ pub mod ballots;
 pub mod certificates;
 pub mod schema;
 pub mod standstills;
+pub mod term_sheets;
 
 use std::sync::Arc;
 
@@ -21,7 +22,8 @@ use workout_http::registry_client::{RegistryClient, ServiceCredentials};
 use workout_runtime::{IntoTask as _, Routes, Service, ServiceContext, remote_service};
 use workout_store::migrate::ServiceMigrations;
 
-/// The voting service's own tables (ballots, voters, votes; standstills, accessions, breaches).
+/// The voting service's own tables (ballots, voters, votes; standstills, accessions, breaches;
+/// term sheets, their versions and comments).
 pub const OWN_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/voting");
 
 /// Everything its schema needs.
@@ -35,7 +37,8 @@ pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
 #[openapi(info(
     title = "Workout voting",
     description = "Ballots of a workout's creditors under voting rules, votes, results and \
-        verifiable result certificates; standstill agreements (term sheets to come)."
+        verifiable result certificates; standstill agreements; term sheets (versions, diffs, \
+        completeness, comments)."
 ))]
 pub struct ApiDoc;
 
@@ -56,6 +59,15 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(standstills::accede::decline_standstill)
         .service(standstills::breach::report_breach)
         .service(standstills::end::terminate_standstill)
+        .service(term_sheets::create::create_term_sheet)
+        .service(term_sheets::read::list_term_sheets)
+        .service(term_sheets::read::get_term_sheet)
+        .service(term_sheets::edit::edit_term_sheet)
+        .service(term_sheets::read::get_term_sheet_version)
+        .service(term_sheets::read::diff_term_sheet)
+        .service(term_sheets::read::term_sheet_completeness)
+        .service(term_sheets::comments::post_term_sheet_comment)
+        .service(term_sheets::comments::list_term_sheet_comments)
         .service(audit::export_audit);
 }
 

@@ -140,6 +140,12 @@ topics!(
         StandstillTerminated => "voting.standstill_terminated",
         /// A standstill reached its end date.
         StandstillExpired => "voting.standstill_expired",
+        /// The coordinator created a term sheet (its first version).
+        TermSheetCreated => "voting.term_sheet_created",
+        /// The coordinator saved a new version of a draft term sheet.
+        TermSheetRevised => "voting.term_sheet_revised",
+        /// A creditor or the coordinator commented on a version of a term sheet.
+        TermSheetCommented => "voting.term_sheet_commented",
     }
 );
 
@@ -208,6 +214,10 @@ impl VotingTopic {
             (Self::VoteCast, None) => Disclosure::Permitted(Action::ReadIndividualVotes),
             // A breach about a creditor shows its exposure against the baseline.
             (Self::StandstillBreachReported, Some(creditor)) => Disclosure::PositionOf(creditor),
+            // Drafts are read by those who may read term sheets (not the borrower).
+            (Self::TermSheetCreated | Self::TermSheetRevised | Self::TermSheetCommented, _) => {
+                Disclosure::Permitted(Action::ReadTermSheets)
+            }
             (
                 Self::BallotOpened
                 | Self::BallotClosingSoon

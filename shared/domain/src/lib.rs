@@ -3,7 +3,7 @@
 //! record-date exposure snapshots, the borrower's cooperation, a workout's statuses, roles and
 //! permission table, the voting-rules engine (rules, exact tallies, certificates), and the
 //! comparison of workout options (NPV and IRR of restructuring, enforcement, insolvency and a
-//! loan sale).
+//! loan sale), and term sheets (elements, completeness, content hash, diff).
 //!
 //! Rules of this crate: no I/O of any kind (no database, HTTP, files or async runtime); every
 //! value that crosses a boundary is parsed into a type here ("parse, don't validate"), and every
@@ -27,6 +27,7 @@ pub mod money;
 pub mod percentage;
 pub mod registry_api;
 pub mod settings;
+pub mod term_sheet;
 pub mod text;
 pub mod valuation;
 pub mod voting;
@@ -58,6 +59,10 @@ pub use lei::{Lei, LeiError};
 pub use money::{Currency, CurrencyError, Money, MoneyError};
 pub use percentage::{Percentage, PercentageError};
 pub use settings::ExposureSettings;
+pub use term_sheet::{
+    Completeness, Element, FieldChange, MeasureLimits, TermSheet, Warning, completeness,
+    content_hash, diff,
+};
 pub use text::{Text, TextError, TextKind, TextRule};
 pub use valuation::{ComparisonInput, OptionComparison, ValuationError, compare};
 pub use voting::{

@@ -311,6 +311,13 @@ pub enum Action {
     ReadStandstills,
     /// Report a breach of a standstill (a borrower's breach: the coordinator only).
     ReportStandstillBreach,
+    /// Create a term sheet or save a new version of a draft.
+    DraftTermSheet,
+    /// Read draft term sheets, their versions, diffs, completeness and comments (the borrower
+    /// does not see drafts: they are negotiated among the creditors first, 5.3.1 O iv).
+    ReadTermSheets,
+    /// Comment on a version of a term sheet.
+    CommentTermSheet,
 }
 
 wire_names!(Action, "action", {
@@ -347,6 +354,9 @@ wire_names!(Action, "action", {
     AccedeStandstill => "accede_standstill",
     ReadStandstills => "read_standstills",
     ReportStandstillBreach => "report_standstill_breach",
+    DraftTermSheet => "draft_term_sheet",
+    ReadTermSheets => "read_term_sheets",
+    CommentTermSheet => "comment_term_sheet",
 });
 
 impl Action {
@@ -379,12 +389,15 @@ impl Action {
             | Self::ReadIndividualVotes
             | Self::ManageNomination
             | Self::ActOnMandate
-            | Self::ManageStandstill => &[Coordinator],
+            | Self::ManageStandstill
+            | Self::DraftTermSheet => &[Coordinator],
             Self::EnterFacilities
             | Self::CastVote
             | Self::AnswerMandate
             | Self::AccedeStandstill => &[Creditor],
-            Self::ProposeMandateRenewal => &[Creditor, Coordinator],
+            Self::ProposeMandateRenewal | Self::ReadTermSheets | Self::CommentTermSheet => {
+                &[Creditor, Coordinator]
+            }
             Self::AnswerInformationRequest | Self::ReadInformationRequests => {
                 &[Coordinator, Borrower]
             }
@@ -441,6 +454,9 @@ impl Action {
             Self::AccedeStandstill => "accede to or decline a standstill",
             Self::ReadStandstills => "read standstills",
             Self::ReportStandstillBreach => "report a breach of a standstill",
+            Self::DraftTermSheet => "create or edit a term sheet",
+            Self::ReadTermSheets => "read draft term sheets",
+            Self::CommentTermSheet => "comment on a term sheet",
         }
     }
 
@@ -717,6 +733,26 @@ mod tests {
             R::Observer,
         ] {
             assert!(!Action::AccedeStandstill.allowed_for(&[role]), "{role:?}");
+        }
+        // Term sheets: only the coordinator drafts; creditors and the coordinator read and
+        // comment; the borrower and the others do not see drafts.
+        assert!(Action::DraftTermSheet.allowed_for(&[R::Coordinator]));
+        for role in [R::Creditor, R::Coordinator] {
+            assert!(Action::ReadTermSheets.allowed_for(&[role]), "{role:?}");
+            assert!(Action::CommentTermSheet.allowed_for(&[role]), "{role:?}");
+        }
+        for role in [
+            R::Creditor,
+            R::Borrower,
+            R::Guarantor,
+            R::Advisor,
+            R::Observer,
+        ] {
+            assert!(!Action::DraftTermSheet.allowed_for(&[role]), "{role:?}");
+        }
+        for role in [R::Borrower, R::Guarantor, R::Advisor, R::Observer] {
+            assert!(!Action::ReadTermSheets.allowed_for(&[role]), "{role:?}");
+            assert!(!Action::CommentTermSheet.allowed_for(&[role]), "{role:?}");
         }
         for action in Action::ALL {
             assert_eq!(action.as_str().parse::<Action>(), Ok(*action));

@@ -91,6 +91,42 @@ pub mod voting {
     }
 
     diesel::table! {
+        voting.term_sheet_comments (id) {
+            id -> Uuid,
+            term_sheet_id -> Uuid,
+            version -> Int4,
+            institution_id -> Uuid,
+            author_id -> Uuid,
+            body -> Text,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        voting.term_sheet_versions (term_sheet_id, number) {
+            term_sheet_id -> Uuid,
+            number -> Int4,
+            content -> Jsonb,
+            content_hash -> Text,
+            created_by -> Uuid,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        voting.term_sheets (id) {
+            id -> Uuid,
+            workout_id -> Uuid,
+            title -> Text,
+            state -> Text,
+            current_version -> Int4,
+            created_by -> Uuid,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         voting.vote_history (id) {
             id -> Uuid,
             ballot_id -> Uuid,
@@ -118,6 +154,7 @@ pub mod voting {
     diesel::joinable!(ballot_voters -> ballots (ballot_id));
     diesel::joinable!(standstill_accessions -> standstills (standstill_id));
     diesel::joinable!(standstill_breaches -> standstills (standstill_id));
+    diesel::joinable!(term_sheet_versions -> term_sheets (term_sheet_id));
     diesel::joinable!(vote_history -> ballots (ballot_id));
     diesel::joinable!(votes -> ballots (ballot_id));
 
@@ -128,6 +165,9 @@ pub mod voting {
         standstill_accessions,
         standstill_breaches,
         standstills,
+        term_sheet_comments,
+        term_sheet_versions,
+        term_sheets,
         vote_history,
         votes,
     );

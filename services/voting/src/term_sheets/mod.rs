@@ -1,0 +1,251 @@
+//! Term sheets as structured, versioned documents (guideline 5.3.1 N): the coordinator drafts
+//! them, creditors and the coordinator read and comment.
+//!
+//! Rules:
+//! - The content is the domain's [`TermSheet`]: every element optional in a draft; the
+//!   completeness check and its warnings are the domain's ([`workout_domain::term_sheet`]).
+//! - Every edit makes a new immutable version (number 1, 2, …) with its content hash (SHA-256 of
+//!   the canonical JSON); versions are never updated or deleted. An edit names the version it
+//!   replaces in `If-Match` through the one precondition helper (`workout_http::precondition`):
+//!   the `ETag` is the current version **number** (`"2"`), as for every versioned resource of the
+//!   platform, and the version's content hash is in the body (`content_hash`); a missing
+//!   `If-Match` answers 428, a stale one 412. The term sheet row is locked for the edit, so two
+//!   concurrent edits of one version cannot both pass.
+//! - Who: only the coordinator creates and edits ([`Action::DraftTermSheet`]); creditors and the
+//!   coordinator read and comment ([`Action::ReadTermSheets`], [`Action::CommentTermSheet`]).
+//!   The borrower does not see drafts (they are negotiated among the creditors before being
+//!   submitted, 5.3.1 O iv–v; submission is the lifecycle's, not built yet); neither do
+//!   guarantors, advisors or observers. A term sheet of another workout, or a workout the caller
+//!   takes no part in, answers 404.
+//! - Every change is one transaction that records its audit entry on the workout's chain and its
+//!   event (`voting.term_sheet_*`) through the outbox, disclosed to those who may read drafts.
+
+pub mod comments;
+pub mod create;
+pub mod edit;
+pub mod read;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use workout_domain::term_sheet::{CanonicalError, TermSheet, canonical_value, content_hash};
+use workout_domain::{Action, Disclosure, WorkoutId};
+use workout_http::ApiError;
+
+use crate::schema::{term_sheet_versions, term_sheets};
+
+/// Who may read drafts, for the events and audit entries of term sheets.
+pub const READERS: Disclosure = Disclosure::Permitted(Action::ReadTermSheets);
+
+/// `/workouts/{workout_id}/term-sheets/{term_sheet_id}`.
+#[derive(Debug, Deserialize)]
+pub struct TermSheetPath {
+    /// The workout.
+    pub workout_id: WorkoutId,
+    /// The term sheet.
+    pub term_sheet_id: Uuid,
+}
+
+/// A stored term sheet.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = term_sheets)]
+pub struct TermSheetRow {
+    /// Id.
+    pub id: Uuid,
+    /// Workout.
+    pub workout_id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// `draft` (the lifecycle's later states are not built yet).
+    pub state: String,
+    /// The current version's number.
+    pub current_version: i32,
+    /// The coordinator's user who created it.
+    pub created_by: Uuid,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// When its last version was saved.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A stored version.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = term_sheet_versions)]
+pub struct VersionRow {
+    /// The term sheet.
+    pub term_sheet_id: Uuid,
+    /// 1, 2, …
+    pub number: i32,
+    /// The canonical JSON of the [`TermSheet`].
+    pub content: serde_json::Value,
+    /// SHA-256 of the canonical JSON, lowercase hex.
+    pub content_hash: String,
+    /// By (user).
+    pub created_by: Uuid,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl VersionRow {
+    /// A new version of `sheet`.
+    pub fn new(
+        term_sheet_id: Uuid,
+        number: i32,
+        sheet: &TermSheet,
+        by: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Self, ApiError> {
+        Ok(Self {
+            term_sheet_id,
+            number,
+            content: canonical_value(sheet).map_err(internal)?,
+            content_hash: content_hash(sheet).map_err(internal)?,
+            created_by: by,
+            created_at: at,
+        })
+    }
+
+    /// The content as the domain's term sheet.
+    pub fn sheet(&self) -> Result<TermSheet, ApiError> {
+        serde_json::from_value(self.content.clone()).map_err(|e| {
+            ApiError::Internal(anyhow::anyhow!(
+                "term sheet {} version {}: stored content: {e}",
+                self.term_sheet_id,
+                self.number
+            ))
+        })
+    }
+}
+
+fn internal(e: CanonicalError) -> ApiError {
+    ApiError::Internal(e.into())
+}
+
+/// A version as it is shown.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VersionView {
+    /// The term sheet.
+    pub term_sheet_id: Uuid,
+    /// Its number.
+    pub number: i32,
+    /// SHA-256 of the canonical JSON of `content`, lowercase hex.
+    pub content_hash: String,
+    /// The content.
+    pub content: TermSheet,
+    /// By (user).
+    pub created_by: Uuid,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl VersionView {
+    /// Of `row`.
+    pub fn of(row: &VersionRow) -> Result<Self, ApiError> {
+        Ok(Self {
+            term_sheet_id: row.term_sheet_id,
+            number: row.number,
+            content_hash: row.content_hash.clone(),
+            content: row.sheet()?,
+            created_by: row.created_by,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// A term sheet with its current version.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TermSheetView {
+    /// Id.
+    pub id: Uuid,
+    /// Workout.
+    pub workout_id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// `draft`.
+    pub state: String,
+    /// The coordinator's user who created it.
+    pub created_by: Uuid,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// When its last version was saved.
+    pub updated_at: DateTime<Utc>,
+    /// The current version (its number is the `ETag`).
+    pub current: VersionView,
+}
+
+impl TermSheetView {
+    /// Of `row` and its current version.
+    pub fn of(row: &TermSheetRow, current: &VersionRow) -> Result<Self, ApiError> {
+        Ok(Self {
+            id: row.id,
+            workout_id: row.workout_id,
+            title: row.title.clone(),
+            state: row.state.clone(),
+            created_by: row.created_by,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            current: VersionView::of(current)?,
+        })
+    }
+}
+
+/// What an event announces of a term sheet's version.
+#[derive(Debug, Serialize)]
+pub struct TermSheetSummary {
+    /// Id.
+    pub term_sheet_id: Uuid,
+    /// Workout.
+    pub workout_id: Uuid,
+    /// The version.
+    pub version: i32,
+    /// Its content hash.
+    pub content_hash: String,
+}
+
+impl TermSheetSummary {
+    /// Of `row`'s version `version`.
+    pub fn of(row: &TermSheetRow, version: &VersionRow) -> Self {
+        Self {
+            term_sheet_id: row.id,
+            workout_id: row.workout_id,
+            version: version.number,
+            content_hash: version.content_hash.clone(),
+        }
+    }
+}
+
+/// The term sheet `id` of `workout` (404 `term_sheet` otherwise), locked for update if `lock`.
+pub async fn load_term_sheet(
+    conn: &mut AsyncPgConnection,
+    workout: WorkoutId,
+    id: Uuid,
+    lock: bool,
+) -> Result<TermSheetRow, ApiError> {
+    let query = term_sheets::table
+        .find(id)
+        .filter(term_sheets::workout_id.eq(workout.into_uuid()))
+        .select(TermSheetRow::as_select());
+    let found = if lock {
+        query.for_update().first(conn).await
+    } else {
+        query.first(conn).await
+    };
+    found.optional()?.ok_or(ApiError::NotFound("term_sheet"))
+}
+
+/// Version `number` of the term sheet `id` (404 `term_sheet_version` otherwise).
+pub async fn load_version(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    number: i32,
+) -> Result<VersionRow, ApiError> {
+    term_sheet_versions::table
+        .find((id, number))
+        .select(VersionRow::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(ApiError::NotFound("term_sheet_version"))
+}
