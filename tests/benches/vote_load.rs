@@ -273,8 +273,8 @@ async fn seed(app: &TestApp) -> anyhow::Result<Seeded> {
             &format!("/voting/v1/workouts/{workout}/ballots"),
             &coordinator,
             &json!({
-                "subject_kind": "term_sheet_version", "subject_ref": "TS-1",
-                "content_hash": "a".repeat(64), "title": "Approve term sheet version 1",
+                "subject_kind": "waiver", "subject_ref": "W-1",
+                "content_hash": "a".repeat(64), "title": "Waive the information covenant",
                 "rule": {"preset": "simple_majority_by_value"}, "snapshot_id": id_of(&frozen.json()),
                 "closes_at": (Utc::now() + chrono::Duration::hours(2)).to_rfc3339(),
             }),

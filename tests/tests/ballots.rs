@@ -99,8 +99,8 @@ fn ballot_path(case: &Case, ballot: Uuid, rest: &str) -> String {
 
 fn open_body(case: &Case, preset: &str, closes_in: Duration, extra: Value) -> Value {
     let mut body = json!({
-        "subject_kind": "term_sheet_version", "subject_ref": "TS-3",
-        "content_hash": "a".repeat(64), "title": "Approve term sheet version 3",
+        "subject_kind": "waiver", "subject_ref": "W-3",
+        "content_hash": "a".repeat(64), "title": "Waive the information covenant",
         "rule": {"preset": preset}, "snapshot_id": case.snapshot,
         "closes_at": (Utc::now() + closes_in).to_rfc3339(),
     });

@@ -492,3 +492,119 @@ async fn two_scheduler_replicas_expire_a_standstill_once_and_release_the_workout
     assert_eq!(workout_status(&app, &case).await, json!("coordinated"));
     assert_eq!(topic_count(&app, "voting.standstill_expired").await, 1);
 }
+
+#[tokio::test]
+async fn a_passed_ballot_extends_the_standstill_and_moves_its_expiry() {
+    let app =
+        TestApp::spawn_with(|s| s.scheduler_poll = std::time::Duration::from_secs(3600)).await;
+    let case = case(&app, &["600000", "400000"]).await;
+    let w = case.workout;
+    let id = propose(&app, &case, &proposal(&case, 1, json!({}))).await;
+    for bank in &case.banks {
+        app.accede_standstill(bank, w, id).await;
+    }
+    let ends_on = Utc::now().date_naive() + Duration::days(1);
+    let new_end = ends_on + Duration::days(60);
+    let ballots = format!("/voting/v1/workouts/{w}/ballots");
+    let ballot_body = |subject: String| {
+        json!({"subject_kind": "standstill_extension", "subject_ref": subject,
+               "title": "Extend the standstill by 60 days",
+               "rule": {"preset": "majority_lenders"}, "snapshot_id": case.snapshot,
+               "closes_at": (Utc::now() + Duration::hours(30)).to_rfc3339()})
+    };
+    // The ballot names a live standstill of this workout and a later end date.
+    for wrong in [
+        format!("{id}/ends-on/{ends_on}"),
+        format!("{}/ends-on/{new_end}", Uuid::now_v7()),
+        format!("{id}/until/{new_end}"),
+    ] {
+        app.post(&ballots, &case.coordinator, &ballot_body(wrong))
+            .await
+            .assert_problem(422, "validation_failed");
+    }
+    let opened = app
+        .post(
+            &ballots,
+            &case.coordinator,
+            &ballot_body(format!("{id}/ends-on/{new_end}")),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{:?}", opened.json());
+    let ballot = id_of(&opened.json());
+    let extension = standstill_path(w, &format!("/{id}/extension"));
+    let apply = json!({"ballot_id": ballot});
+    app.post(&extension, &case.coordinator, &apply)
+        .await
+        .assert_problem(409, "ballot_open");
+    for bank in &case.banks {
+        let voted = app
+            .put(
+                &format!("{ballots}/{ballot}/vote"),
+                bank,
+                &json!({"choice": "for"}),
+            )
+            .await;
+        assert_eq!(voted.status, 200, "{:?}", voted.json());
+    }
+    app.post(
+        &format!("{ballots}/{ballot}/close"),
+        &case.coordinator,
+        &json!({}),
+    )
+    .await;
+    for who in [&case.banks[0], &case.borrower] {
+        app.post(&extension, who, &apply)
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    let extended = app.post(&extension, &case.coordinator, &apply).await;
+    assert_eq!(extended.status, 200, "{:?}", extended.json());
+    assert_eq!(extended.json()["ends_on"], json!(new_end.to_string()));
+    assert_eq!(
+        extended.json()["extensions"][0]["from_ends_on"],
+        json!(ends_on.to_string())
+    );
+    app.post(&extension, &case.coordinator, &apply)
+        .await
+        .assert_problem(409, "extension_applied");
+    assert_eq!(topic_count(&app, "voting.standstill_extended").await, 1);
+
+    // The expiry moved with it: nothing is due after the old end date.
+    let registry = Arc::new(RegistryClient::new(
+        reqwest::Client::new(),
+        &app.url,
+        app.service_tokens("voting").await,
+    ));
+    let jobs = workout_voting::standstills::end::register_jobs(
+        Scheduler::new(app.pool("voting"), SchedulerConfig::new("voting")),
+        registry,
+    );
+    assert_eq!(
+        jobs.run_due(Utc::now() + Duration::days(3)).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        app.standstill(&case.borrower, w, id).await.json()["state"],
+        json!("effective")
+    );
+    assert_eq!(
+        jobs.run_due(Utc::now() + Duration::days(62)).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        app.standstill(&case.borrower, w, id).await.json()["state"],
+        json!("expired")
+    );
+
+    // An outsider gets 404, a caller without a valid token 401.
+    let outsider = app.outsider().await;
+    app.post(&extension, &outsider, &apply)
+        .await
+        .assert_problem(404, "not_found");
+    for token in [None, Some("not-a-token")] {
+        let answer = app
+            .call(Method::POST, &extension, token, Some(&apply))
+            .await;
+        assert_eq!(answer.status, 401);
+    }
+}

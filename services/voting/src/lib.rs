@@ -1,11 +1,13 @@
 //! The voting service: ballots, votes, results and their certificates; standstill agreements;
-//! term sheets as structured, versioned documents.
+//! term sheets as structured, versioned documents, from the creditors' minimum terms to the
+//! offer to the borrower and the restructuring's effectiveness.
 //!
 //! Rules: it has its own schema, authenticates users with the registry's keys, asks the registry
 //! who takes part in a workout (every request), and emits events through its outbox; its timed
-//! work (closing ballots at their deadline, reminders) runs on the store kit's scheduler. The
-//! voting rules and the tally are the domain's engine ([`workout_domain::voting`]). Routes are
-//! listed by [`routes`], used alike by its binary, `workoutd` and tests.
+//! work (closing ballots at their deadline, reminders, expiries, offer lapses) runs on the store
+//! kit's scheduler. The voting rules and the tally are the domain's engine
+//! ([`workout_domain::voting`]). Routes are listed by [`routes`], used alike by its binary,
+//! `workoutd` and tests.
 
 pub mod audit;
 pub mod ballots;
@@ -23,7 +25,7 @@ use workout_runtime::{IntoTask as _, Routes, Service, ServiceContext, remote_ser
 use workout_store::migrate::ServiceMigrations;
 
 /// The voting service's own tables (ballots, voters, votes; standstills, accessions, breaches;
-/// term sheets, their versions and comments).
+/// term sheets, their versions, comments, credit approvals and lifecycle; minimum terms).
 pub const OWN_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/voting");
 
 /// Everything its schema needs.
@@ -38,7 +40,8 @@ pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
     title = "Workout voting",
     description = "Ballots of a workout's creditors under voting rules, votes, results and \
         verifiable result certificates; standstill agreements; term sheets (versions, diffs, \
-        completeness, comments)."
+        completeness, comments, minimum terms, credit approvals, the offer to the borrower and \
+        its answer, the steps to effectiveness)."
 ))]
 pub struct ApiDoc;
 
@@ -59,6 +62,7 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(standstills::accede::decline_standstill)
         .service(standstills::breach::report_breach)
         .service(standstills::end::terminate_standstill)
+        .service(standstills::extend::apply_extension)
         .service(term_sheets::create::create_term_sheet)
         .service(term_sheets::read::list_term_sheets)
         .service(term_sheets::read::get_term_sheet)
@@ -68,6 +72,15 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(term_sheets::read::term_sheet_completeness)
         .service(term_sheets::comments::post_term_sheet_comment)
         .service(term_sheets::comments::list_term_sheet_comments)
+        .service(term_sheets::positions::record_minimum_terms)
+        .service(term_sheets::positions::list_minimum_terms)
+        .service(term_sheets::positions::record_credit_approval)
+        .service(term_sheets::positions::list_credit_approvals)
+        .service(term_sheets::lifecycle::record_agreement)
+        .service(term_sheets::lifecycle::submit_term_sheet)
+        .service(term_sheets::lifecycle::record_step)
+        .service(term_sheets::offer::get_offer)
+        .service(term_sheets::offer::respond_to_offer)
         .service(audit::export_audit);
 }
 
@@ -79,10 +92,10 @@ pub fn service(ctx: &ServiceContext, credentials: ServiceCredentials) -> anyhow:
         ctx.tokens(credentials.clone()),
     ));
     let mut service = remote_service(ctx, "voting", credentials, ApiDoc::openapi(), routes)?;
-    let scheduler = standstills::end::register_jobs(
+    let scheduler = term_sheets::lifecycle::register_jobs(standstills::end::register_jobs(
         ballots::close::register_jobs(ctx.scheduler("voting", ctx.pool("voting")?)),
         registry,
-    );
+    ));
     service.tasks.push(scheduler.into_task());
     Ok(service)
 }

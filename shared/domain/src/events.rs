@@ -140,12 +140,39 @@ topics!(
         StandstillTerminated => "voting.standstill_terminated",
         /// A standstill reached its end date.
         StandstillExpired => "voting.standstill_expired",
+        /// A ballot of the creditors extended a standstill to a later end date.
+        StandstillExtended => "voting.standstill_extended",
         /// The coordinator created a term sheet (its first version).
         TermSheetCreated => "voting.term_sheet_created",
         /// The coordinator saved a new version of a draft term sheet.
         TermSheetRevised => "voting.term_sheet_revised",
         /// A creditor or the coordinator commented on a version of a term sheet.
         TermSheetCommented => "voting.term_sheet_commented",
+        /// A creditor recorded its minimum acceptable terms (5.3.1 O ii).
+        MinimumTermsRecorded => "voting.minimum_terms_recorded",
+        /// A ballot on one exact version passed: the creditors' tentative agreement is recorded.
+        TermSheetCreditorsAgreed => "voting.term_sheet_creditors_agreed",
+        /// A creditor recorded its internal credit approval (or decline) of the agreed version.
+        TermSheetCreditApproval => "voting.term_sheet_credit_approval",
+        /// The coordinator submitted the agreed version to the borrower; the offer's lapse date
+        /// is fixed.
+        TermSheetSubmitted => "voting.term_sheet_submitted",
+        /// The borrower accepted the offer: the terms are agreed.
+        TermSheetAccepted => "voting.term_sheet_accepted",
+        /// The borrower rejected the offer, with reasons.
+        TermSheetRejected => "voting.term_sheet_rejected",
+        /// The borrower counter-proposed: a new version, which needs a new creditor ballot.
+        TermSheetCounterProposed => "voting.term_sheet_counter_proposed",
+        /// The offer lapsed, not accepted in time.
+        TermSheetLapsed => "voting.term_sheet_lapsed",
+        /// The agreed term sheet was initialled.
+        TermSheetInitialled => "voting.term_sheet_initialled",
+        /// The legal documentation based on the initialled term sheet was recorded.
+        TermSheetDocumented => "voting.term_sheet_documented",
+        /// The legal documents were signed.
+        TermSheetSigned => "voting.term_sheet_signed",
+        /// Every condition of effectiveness was met: the restructuring is effective.
+        TermSheetEffective => "voting.term_sheet_effective",
     }
 );
 
@@ -215,9 +242,33 @@ impl VotingTopic {
             // A breach about a creditor shows its exposure against the baseline.
             (Self::StandstillBreachReported, Some(creditor)) => Disclosure::PositionOf(creditor),
             // Drafts are read by those who may read term sheets (not the borrower).
-            (Self::TermSheetCreated | Self::TermSheetRevised | Self::TermSheetCommented, _) => {
-                Disclosure::Permitted(Action::ReadTermSheets)
+            (
+                Self::TermSheetCreated
+                | Self::TermSheetRevised
+                | Self::TermSheetCommented
+                | Self::TermSheetCreditorsAgreed,
+                _,
+            ) => Disclosure::Permitted(Action::ReadTermSheets),
+            // A creditor's minimum terms and credit decision: its own, and the coordinator's.
+            (Self::MinimumTermsRecorded | Self::TermSheetCreditApproval, Some(creditor)) => {
+                Disclosure::OwnOrPermitted(creditor, Action::ReadCreditPositions)
             }
+            (Self::MinimumTermsRecorded | Self::TermSheetCreditApproval, None) => {
+                Disclosure::Permitted(Action::ReadCreditPositions)
+            }
+            // The offer and what becomes of it: those who may read it, the borrower included.
+            (
+                Self::TermSheetSubmitted
+                | Self::TermSheetAccepted
+                | Self::TermSheetRejected
+                | Self::TermSheetCounterProposed
+                | Self::TermSheetLapsed
+                | Self::TermSheetInitialled
+                | Self::TermSheetDocumented
+                | Self::TermSheetSigned
+                | Self::TermSheetEffective,
+                _,
+            ) => Disclosure::Permitted(Action::ReadOffer),
             (
                 Self::BallotOpened
                 | Self::BallotClosingSoon
@@ -228,7 +279,8 @@ impl VotingTopic {
                 | Self::StandstillEffective
                 | Self::StandstillBreachReported
                 | Self::StandstillTerminated
-                | Self::StandstillExpired,
+                | Self::StandstillExpired
+                | Self::StandstillExtended,
                 _,
             ) => Disclosure::Participants,
         }

@@ -28,7 +28,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -889,6 +889,27 @@ fn walk(path: String, before: &Value, after: &Value, changes: &mut Vec<FieldChan
             after: after.clone(),
         }),
     }
+}
+
+/// The calendar days an offer to the borrower stays open unless accepted (5.3.1 B), by default.
+pub const OFFER_OPEN_DAYS: u32 = 30;
+
+/// When an offer submitted at `submitted_at` and open for `days` calendar days lapses, in the
+/// workout's time zone `zone`: the day of submission is day 0, the offer is open to the end of
+/// day `days` and has lapsed at the first instant of day `days + 1` (submitted on 1 January and
+/// open 30 days: open all of 31 January, lapsed from 1 February 00:00). `None` out of range.
+pub fn offer_lapses_at(
+    submitted_at: DateTime<Utc>,
+    days: u32,
+    zone: FixedOffset,
+) -> Option<DateTime<Utc>> {
+    let day_zero = submitted_at.with_timezone(&zone).date_naive();
+    let lapse_day = day_zero.checked_add_days(Days::new(u64::from(days) + 1))?;
+    lapse_day
+        .and_time(NaiveTime::MIN)
+        .and_local_timezone(zone)
+        .single()
+        .map(|at| at.with_timezone(&Utc))
 }
 
 #[cfg(test)]

@@ -318,6 +318,19 @@ pub enum Action {
     ReadTermSheets,
     /// Comment on a version of a term sheet.
     CommentTermSheet,
+    /// Take a term sheet through its lifecycle: record the creditors' agreement (a ballot on one
+    /// exact version), submit it to the borrower, record initialling, legal documentation,
+    /// signature and effectiveness.
+    AdvanceTermSheet,
+    /// Record its own institution's minimum acceptable terms, or its internal credit approval of
+    /// a tentatively agreed term sheet (5.3.1 O ii, 5.3.2 B vi).
+    RecordCreditPosition,
+    /// Read every creditor's minimum terms and credit approvals (each creditor reads its own).
+    ReadCreditPositions,
+    /// Read a term sheet once submitted to the borrower: the offer, its lapse date, the answer.
+    ReadOffer,
+    /// Accept, reject with reasons, or counter-propose a submitted offer.
+    RespondToOffer,
 }
 
 wire_names!(Action, "action", {
@@ -357,6 +370,11 @@ wire_names!(Action, "action", {
     DraftTermSheet => "draft_term_sheet",
     ReadTermSheets => "read_term_sheets",
     CommentTermSheet => "comment_term_sheet",
+    AdvanceTermSheet => "advance_term_sheet",
+    RecordCreditPosition => "record_credit_position",
+    ReadCreditPositions => "read_credit_positions",
+    ReadOffer => "read_offer",
+    RespondToOffer => "respond_to_offer",
 });
 
 impl Action {
@@ -390,11 +408,16 @@ impl Action {
             | Self::ManageNomination
             | Self::ActOnMandate
             | Self::ManageStandstill
-            | Self::DraftTermSheet => &[Coordinator],
+            | Self::DraftTermSheet
+            | Self::AdvanceTermSheet
+            | Self::ReadCreditPositions => &[Coordinator],
             Self::EnterFacilities
             | Self::CastVote
             | Self::AnswerMandate
-            | Self::AccedeStandstill => &[Creditor],
+            | Self::AccedeStandstill
+            | Self::RecordCreditPosition => &[Creditor],
+            Self::RespondToOffer => &[Borrower],
+            Self::ReadOffer => &[Coordinator, Creditor, Borrower, Guarantor],
             Self::ProposeMandateRenewal | Self::ReadTermSheets | Self::CommentTermSheet => {
                 &[Creditor, Coordinator]
             }
@@ -457,6 +480,13 @@ impl Action {
             Self::DraftTermSheet => "create or edit a term sheet",
             Self::ReadTermSheets => "read draft term sheets",
             Self::CommentTermSheet => "comment on a term sheet",
+            Self::AdvanceTermSheet => "take a term sheet through its lifecycle",
+            Self::RecordCreditPosition => {
+                "record its minimum terms or its credit approval of a term sheet"
+            }
+            Self::ReadCreditPositions => "read every creditor's minimum terms and credit approvals",
+            Self::ReadOffer => "read a term sheet submitted to the borrower",
+            Self::RespondToOffer => "answer a term sheet submitted to the borrower",
         }
     }
 

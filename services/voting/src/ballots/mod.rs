@@ -80,11 +80,13 @@ impl SubjectKind {
         }
     }
 
-    /// Whether the subject is a document, whose content hash the ballot must name.
+    /// Whether the subject is a document, whose content hash the ballot must name. A standstill's
+    /// extension is not: its `subject_ref` (`{standstill_id}/ends-on/{date}`) names all of it, the
+    /// standstill's terms being immutable.
     pub const fn is_document(self) -> bool {
         matches!(
             self,
-            Self::Standstill | Self::StandstillExtension | Self::TermSheetVersion | Self::Waiver
+            Self::Standstill | Self::TermSheetVersion | Self::Waiver
         )
     }
 }

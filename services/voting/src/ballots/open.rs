@@ -48,7 +48,9 @@ pub struct OpenBallot {
     /// The thing voted on (its id or reference), 1–200 characters.
     pub subject_ref: String,
     /// The SHA-256 (64 lowercase hex digits) of the document voted on; required for a standstill,
-    /// its extension, a term sheet version and a waiver.
+    /// a term sheet version (`subject_ref` `{term_sheet_id}/versions/{n}`) and a waiver. A
+    /// standstill's extension names the standstill and the new end date in `subject_ref`
+    /// (`{standstill_id}/ends-on/{YYYY-MM-DD}`).
     pub content_hash: Option<String>,
     /// The question as the creditors read it, 1–500 characters.
     pub title: String,
@@ -126,6 +128,15 @@ pub async fn open_ballot(
         options: to_json(&input.options)?,
     };
     idempotency::run(&pool, &req, &caller, &body.fingerprint, async |conn| {
+        match input.subject_kind {
+            SubjectKind::TermSheetVersion => {
+                crate::term_sheets::lifecycle::check_ballot_subject(conn, workout, &row).await?;
+            }
+            SubjectKind::StandstillExtension => {
+                crate::standstills::extend::check_ballot_subject(conn, workout, &row).await?;
+            }
+            _ => {}
+        }
         insert(conn, &row, &voters).await?;
         schedule_jobs(conn, &row, now).await?;
         let view = view_of(conn, &row, &access).await?;

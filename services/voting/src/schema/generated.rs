@@ -43,6 +43,17 @@ pub mod voting {
     }
 
     diesel::table! {
+        voting.minimum_terms (workout_id, creditor_id) {
+            workout_id -> Uuid,
+            creditor_id -> Uuid,
+            terms -> Jsonb,
+            revision -> Int4,
+            recorded_by -> Uuid,
+            recorded_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         voting.standstill_accessions (standstill_id, creditor_id) {
             standstill_id -> Uuid,
             creditor_id -> Uuid,
@@ -70,6 +81,17 @@ pub mod voting {
     }
 
     diesel::table! {
+        voting.standstill_extensions (ballot_id) {
+            ballot_id -> Uuid,
+            standstill_id -> Uuid,
+            from_ends_on -> Date,
+            to_ends_on -> Date,
+            extended_by -> Uuid,
+            extended_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         voting.standstills (id) {
             id -> Uuid,
             workout_id -> Uuid,
@@ -87,6 +109,20 @@ pub mod voting {
             proposed_at -> Timestamptz,
             effective_at -> Nullable<Timestamptz>,
             ended -> Nullable<Jsonb>,
+        }
+    }
+
+    diesel::table! {
+        voting.term_sheet_credit_approvals (term_sheet_id, version, creditor_id) {
+            term_sheet_id -> Uuid,
+            version -> Int4,
+            creditor_id -> Uuid,
+            decision -> Text,
+            reference -> Text,
+            decided_on -> Date,
+            note -> Nullable<Text>,
+            recorded_by -> Uuid,
+            recorded_at -> Timestamptz,
         }
     }
 
@@ -123,6 +159,13 @@ pub mod voting {
             created_by -> Uuid,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            agreed_version -> Nullable<Int4>,
+            agreement_ballot -> Nullable<Uuid>,
+            submitted_version -> Nullable<Int4>,
+            submitted_at -> Nullable<Timestamptz>,
+            lapses_at -> Nullable<Timestamptz>,
+            response -> Nullable<Jsonb>,
+            steps -> Jsonb,
         }
     }
 
@@ -154,6 +197,7 @@ pub mod voting {
     diesel::joinable!(ballot_voters -> ballots (ballot_id));
     diesel::joinable!(standstill_accessions -> standstills (standstill_id));
     diesel::joinable!(standstill_breaches -> standstills (standstill_id));
+    diesel::joinable!(standstill_extensions -> standstills (standstill_id));
     diesel::joinable!(term_sheet_versions -> term_sheets (term_sheet_id));
     diesel::joinable!(vote_history -> ballots (ballot_id));
     diesel::joinable!(votes -> ballots (ballot_id));
@@ -162,9 +206,12 @@ pub mod voting {
         ballot_closures,
         ballot_voters,
         ballots,
+        minimum_terms,
         standstill_accessions,
         standstill_breaches,
+        standstill_extensions,
         standstills,
+        term_sheet_credit_approvals,
         term_sheet_comments,
         term_sheet_versions,
         term_sheets,

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
 use uuid::Uuid;
+use workout_domain::calendar::zone_of;
 use workout_domain::{Action, Disclosure, VotingTopic, WorkoutId, text};
 use workout_http::registry_client::RegistryClient;
 use workout_http::{ApiError, Caller, JsonBody};
@@ -176,6 +177,24 @@ async fn expire(
     )
     .await
     .map_err(fault)
+}
+
+/// The end of `day` in the time zone of the workout's `calendar`: when a standstill ending on
+/// `day` expires.
+pub fn expires_at(day: NaiveDate, calendar: &str) -> Result<DateTime<Utc>, ApiError> {
+    let zone = zone_of(calendar).ok_or_else(|| {
+        ApiError::unprocessable(
+            "calendar_without_zone",
+            format!("the workout's calendar {calendar} has no time zone to end a day in"),
+        )
+    })?;
+    day.succ_opt()
+        .and_then(|next| {
+            zone.from_local_datetime(&next.and_time(NaiveTime::MIN))
+                .single()
+        })
+        .map(|at| at.with_timezone(&Utc))
+        .ok_or_else(|| ApiError::invalid_field("ends_on", "out of range"))
 }
 
 fn fault(error: ApiError) -> anyhow::Error {

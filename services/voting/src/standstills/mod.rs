@@ -22,6 +22,7 @@
 //!   the registry's facility-by-facility hold-the-line report, which has no internal endpoint: an
 //!   exchange-rate move or lower accrued interest can show as a reduction, so a flag is confirmed
 //!   by reporting the breach.
+//! - A ballot of the creditors extends a live standstill to a later end date ([`extend`]).
 //! - The coordinator terminates a proposed or effective standstill with a reason (a termination
 //!   event); at the end of its end date (in the workout calendar's time zone) it expires, a job of
 //!   the kit's scheduler. When an effective standstill ends and the workout is still in
@@ -33,6 +34,7 @@
 pub mod accede;
 pub mod breach;
 pub mod end;
+pub mod extend;
 pub mod propose;
 pub mod read;
 

@@ -3,12 +3,11 @@
 //! See the module rules in [`super`].
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
+use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
 use uuid::Uuid;
-use workout_domain::calendar::zone_of;
 use workout_domain::text;
 use workout_domain::voting::Preset;
 use workout_domain::{Action, Disclosure, Snapshot, VotingTopic, WorkoutId};
@@ -17,7 +16,7 @@ use workout_http::{ApiError, Caller, FieldError, JsonBody};
 use workout_store::audit::Actor;
 use workout_store::{Chain, Pool, Reply, idempotency, record, scheduler};
 
-use super::end::EXPIRY_JOB;
+use super::end::{EXPIRY_JOB, expires_at};
 use super::read::{StandstillView, view_of};
 use super::{
     AccessionRule, BaselineClass, BaselineLine, BorrowerUndertaking, CreditorUndertaking,
@@ -89,7 +88,7 @@ pub async fn propose_standstill(
         ));
     }
     let facts = registry.workout(workout).await?;
-    let expires_at = end_of(input.ends_on, &facts.calendar)?;
+    let expires_at = expires_at(input.ends_on, &facts.calendar)?;
     if expires_at <= now {
         return Err(ApiError::invalid_field(
             "ends_on",
@@ -217,23 +216,6 @@ fn distinct<T: Copy + Ord>(given: Option<&[T]>, all: &[T]) -> Vec<T> {
     list.sort_unstable();
     list.dedup();
     list
-}
-
-/// The end of `day` in the time zone of the workout's `calendar`.
-fn end_of(day: NaiveDate, calendar: &str) -> Result<DateTime<Utc>, ApiError> {
-    let zone = zone_of(calendar).ok_or_else(|| {
-        ApiError::unprocessable(
-            "calendar_without_zone",
-            format!("the workout's calendar {calendar} has no time zone to end a day in"),
-        )
-    })?;
-    day.succ_opt()
-        .and_then(|next| {
-            zone.from_local_datetime(&next.and_time(NaiveTime::MIN))
-                .single()
-        })
-        .map(|at| at.with_timezone(&Utc))
-        .ok_or_else(|| ApiError::invalid_field("ends_on", "out of range"))
 }
 
 /// Each creditor's exposure in the snapshot, by class.

@@ -100,6 +100,8 @@ pub struct StandstillView {
     pub accessions: Vec<AccessionView>,
     /// The breaches reported.
     pub breaches: Vec<BreachView>,
+    /// The extensions applied, oldest first.
+    pub extensions: Vec<super::extend::Extension>,
 }
 
 /// A standstill in a list.
@@ -162,6 +164,7 @@ pub async fn view_of(
             .iter()
             .map(|b| BreachView::of(b, positions))
             .collect(),
+        extensions: super::extend::extensions_of(conn, row.id).await?,
     })
 }
 

@@ -61,11 +61,18 @@ pub async fn create_term_sheet(
         id,
         workout_id: workout.into_uuid(),
         title,
-        state: "draft".to_owned(),
+        state: super::State::Draft.as_str().to_owned(),
         current_version: 1,
         created_by: user,
         created_at: now,
         updated_at: now,
+        agreed_version: None,
+        agreement_ballot: None,
+        submitted_version: None,
+        submitted_at: None,
+        lapses_at: None,
+        response: None,
+        steps: serde_json::json!([]),
     };
     let version = VersionRow::new(id, 1, &body.value.content, user, now)?;
     idempotency::run(&pool, &req, &caller, &body.fingerprint, async |conn| {

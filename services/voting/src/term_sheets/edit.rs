@@ -2,9 +2,6 @@
 //! in [`super`].
 
 use actix_web::{HttpRequest, HttpResponse, put, web};
-use chrono::Utc;
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use workout_domain::term_sheet::TermSheet;
 use workout_domain::{Action, VotingTopic};
 use workout_http::precondition::{check_version, etag, if_match};
@@ -14,19 +11,21 @@ use workout_store::audit::Actor;
 use workout_store::{Chain, Pool, Reply, idempotency, record};
 
 use super::{
-    READERS, TermSheetPath, TermSheetSummary, TermSheetView, VersionRow, load_term_sheet,
-    load_version,
+    READERS, State, TermSheetPath, TermSheetSummary, TermSheetView, load_term_sheet, load_version,
+    save_version,
 };
-use crate::schema::{term_sheet_versions, term_sheets};
 
 /// `PUT /voting/v1/workouts/{workout_id}/term-sheets/{term_sheet_id}` (the coordinator,
 /// `If-Match`): the full new content, saved as the next version. 428 without `If-Match`, 412 when
-/// it names a version that is no longer current.
+/// it names a version that is no longer current; 409 `term_sheet_state` while an offer is out or
+/// once the terms are agreed. A new version ends the creditors' agreement on an earlier one: the
+/// term sheet is a `draft` again and needs a new ballot.
 #[utoipa::path(tag = "term sheets", security(("bearer" = [])),
     request_body(content = TermSheet, description = "The full new content"),
     params(("If-Match" = String, Header, description = "The version being replaced (its ETag)")),
     responses((status = 200, body = TermSheetView), (status = 403, body = workout_http::Problem),
-        (status = 404, body = workout_http::Problem), (status = 412, body = workout_http::Problem),
+        (status = 404, body = workout_http::Problem), (status = 409, body = workout_http::Problem),
+        (status = 412, body = workout_http::Problem),
         (status = 422, body = workout_http::Problem), (status = 428, body = workout_http::Problem)))]
 #[put("/v1/workouts/{workout_id}/term-sheets/{term_sheet_id}")]
 pub async fn edit_term_sheet(
@@ -50,28 +49,25 @@ pub async fn edit_term_sheet(
     idempotency::run(&pool, &req, &caller, &body.fingerprint, async |conn| {
         let mut row = load_term_sheet(conn, workout, id, true).await?;
         check_version("term sheet", expected, row.current_version)?;
+        let state = row.state()?;
+        if !state.editable() {
+            return Err(ApiError::conflict(
+                "term_sheet_state",
+                format!(
+                    "the term sheet is {}: no new version may be saved now",
+                    state.as_str()
+                ),
+            ));
+        }
         let before = load_version(conn, id, row.current_version).await?;
-        let now = Utc::now();
-        let version = VersionRow::new(
-            id,
-            row.current_version + 1,
+        let version = save_version(
+            conn,
+            &mut row,
             &body.value,
             caller.user_id.into_uuid(),
-            now,
-        )?;
-        diesel::insert_into(term_sheet_versions::table)
-            .values(&version)
-            .execute(conn)
-            .await?;
-        diesel::update(term_sheets::table.find(id))
-            .set((
-                term_sheets::current_version.eq(version.number),
-                term_sheets::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .await?;
-        row.current_version = version.number;
-        row.updated_at = now;
+            State::Draft,
+        )
+        .await?;
         record(
             conn,
             Chain::Workout(workout),

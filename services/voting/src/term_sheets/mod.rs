@@ -14,8 +14,8 @@
 //! - Who: only the coordinator creates and edits ([`Action::DraftTermSheet`]); creditors and the
 //!   coordinator read and comment ([`Action::ReadTermSheets`], [`Action::CommentTermSheet`]).
 //!   The borrower does not see drafts (they are negotiated among the creditors before being
-//!   submitted, 5.3.1 O iv–v; submission is the lifecycle's, not built yet); neither do
-//!   guarantors, advisors or observers. A term sheet of another workout, or a workout the caller
+//!   submitted, 5.3.1 O iv–v): it reads the offer submitted to it ([`offer`]); guarantors read
+//!   that offer too; advisors and observers see neither. A term sheet of another workout, or a workout the caller
 //!   takes no part in, answers 404.
 //! - Every change is one transaction that records its audit entry on the workout's chain and its
 //!   event (`voting.term_sheet_*`) through the outbox, disclosed to those who may read drafts.
@@ -23,6 +23,9 @@
 pub mod comments;
 pub mod create;
 pub mod edit;
+pub mod lifecycle;
+pub mod offer;
+pub mod positions;
 pub mod read;
 
 use chrono::{DateTime, Utc};
@@ -58,7 +61,7 @@ pub struct TermSheetRow {
     pub workout_id: Uuid,
     /// Its title.
     pub title: String,
-    /// `draft` (the lifecycle's later states are not built yet).
+    /// Its [`State`] (wire name).
     pub state: String,
     /// The current version's number.
     pub current_version: i32,
@@ -68,6 +71,109 @@ pub struct TermSheetRow {
     pub created_at: DateTime<Utc>,
     /// When its last version was saved.
     pub updated_at: DateTime<Utc>,
+    /// The version the creditors agreed by ballot, while that agreement holds.
+    pub agreed_version: Option<i32>,
+    /// That ballot.
+    pub agreement_ballot: Option<Uuid>,
+    /// The version last offered to the borrower.
+    pub submitted_version: Option<i32>,
+    /// When it was offered.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// When the offer lapses unless accepted.
+    pub lapses_at: Option<DateTime<Utc>>,
+    /// The borrower's answer to the last offer ([`lifecycle::Response`]).
+    pub response: Option<serde_json::Value>,
+    /// The steps after acceptance ([`lifecycle::Step`]s, in order).
+    pub steps: serde_json::Value,
+}
+
+impl TermSheetRow {
+    /// Its state.
+    pub fn state(&self) -> Result<State, ApiError> {
+        State::ALL
+            .into_iter()
+            .find(|s| s.as_str() == self.state)
+            .ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!(
+                    "term sheet {}: unknown stored state {:?}",
+                    self.id,
+                    self.state
+                ))
+            })
+    }
+}
+
+/// Where a term sheet stands in its lifecycle (guideline 5.3.1 O).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Drafted and negotiated among the creditors; the coordinator saves new versions.
+    Draft,
+    /// A ballot on the current version passed: the creditors' tentative agreement; each bank
+    /// records its credit approval. A new version returns it to `draft` (a new ballot is needed).
+    CreditorAgreed,
+    /// Offered to the borrower; lapses unless accepted in time.
+    Submitted,
+    /// The borrower accepted: the terms are agreed.
+    Accepted,
+    /// The borrower rejected the offer with reasons; the coordinator may revise it.
+    Rejected,
+    /// The borrower counter-proposed a new version; it needs a new creditor ballot.
+    Countered,
+    /// The offer was not accepted in time; the coordinator may revise it.
+    Lapsed,
+    /// The agreed term sheet was initialled.
+    Initialled,
+    /// The legal documentation based on it was prepared.
+    Documented,
+    /// The legal documents were signed.
+    Signed,
+    /// Every condition of effectiveness was met: the restructuring is effective.
+    Effective,
+}
+
+impl State {
+    /// Every state.
+    pub const ALL: [Self; 11] = [
+        Self::Draft,
+        Self::CreditorAgreed,
+        Self::Submitted,
+        Self::Accepted,
+        Self::Rejected,
+        Self::Countered,
+        Self::Lapsed,
+        Self::Initialled,
+        Self::Documented,
+        Self::Signed,
+        Self::Effective,
+    ];
+
+    /// Its wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::CreditorAgreed => "creditor_agreed",
+            Self::Submitted => "submitted",
+            Self::Accepted => "accepted",
+            Self::Rejected => "rejected",
+            Self::Countered => "countered",
+            Self::Lapsed => "lapsed",
+            Self::Initialled => "initialled",
+            Self::Documented => "documented",
+            Self::Signed => "signed",
+            Self::Effective => "effective",
+        }
+    }
+
+    /// Whether the coordinator may save a new version: while negotiating among the creditors, or
+    /// after the borrower's answer other than acceptance (or a lapse). Never while an offer is
+    /// out, nor once the terms are agreed.
+    pub const fn editable(self) -> bool {
+        matches!(
+            self,
+            Self::Draft | Self::CreditorAgreed | Self::Rejected | Self::Countered | Self::Lapsed
+        )
+    }
 }
 
 /// A stored version.
@@ -163,7 +269,8 @@ pub struct TermSheetView {
     pub workout_id: Uuid,
     /// Its title.
     pub title: String,
-    /// `draft`.
+    /// Where it stands: `draft`, `creditor_agreed`, `submitted`, `accepted`, `rejected`,
+    /// `countered`, `lapsed`, `initialled`, `documented`, `signed` or `effective`.
     pub state: String,
     /// The coordinator's user who created it.
     pub created_by: Uuid,
@@ -171,6 +278,14 @@ pub struct TermSheetView {
     pub created_at: DateTime<Utc>,
     /// When its last version was saved.
     pub updated_at: DateTime<Utc>,
+    /// The version the creditors agreed by ballot (while that agreement holds), and the ballot.
+    pub agreed_version: Option<i32>,
+    /// The ballot of that agreement.
+    pub agreement_ballot: Option<Uuid>,
+    /// The version last offered to the borrower.
+    pub submitted_version: Option<i32>,
+    /// When the offer lapses unless accepted.
+    pub lapses_at: Option<DateTime<Utc>>,
     /// The current version (its number is the `ETag`).
     pub current: VersionView,
 }
@@ -186,6 +301,10 @@ impl TermSheetView {
             created_by: row.created_by,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            agreed_version: row.agreed_version,
+            agreement_ballot: row.agreement_ballot,
+            submitted_version: row.submitted_version,
+            lapses_at: row.lapses_at,
             current: VersionView::of(current)?,
         })
     }
@@ -233,6 +352,39 @@ pub async fn load_term_sheet(
         query.first(conn).await
     };
     found.optional()?.ok_or(ApiError::NotFound("term_sheet"))
+}
+
+/// Saves `content` as the next version of `row` (locked by the caller), by `by`, and puts the
+/// term sheet in `state`; any creditors' agreement on an earlier version ends.
+pub async fn save_version(
+    conn: &mut AsyncPgConnection,
+    row: &mut TermSheetRow,
+    content: &TermSheet,
+    by: Uuid,
+    state: State,
+) -> Result<VersionRow, ApiError> {
+    let now = Utc::now();
+    let version = VersionRow::new(row.id, row.current_version + 1, content, by, now)?;
+    diesel::insert_into(term_sheet_versions::table)
+        .values(&version)
+        .execute(conn)
+        .await?;
+    diesel::update(term_sheets::table.find(row.id))
+        .set((
+            term_sheets::current_version.eq(version.number),
+            term_sheets::updated_at.eq(now),
+            term_sheets::state.eq(state.as_str()),
+            term_sheets::agreed_version.eq(None::<i32>),
+            term_sheets::agreement_ballot.eq(None::<Uuid>),
+        ))
+        .execute(conn)
+        .await?;
+    row.current_version = version.number;
+    row.updated_at = now;
+    row.state = state.as_str().to_owned();
+    row.agreed_version = None;
+    row.agreement_ballot = None;
+    Ok(version)
 }
 
 /// Version `number` of the term sheet `id` (404 `term_sheet_version` otherwise).

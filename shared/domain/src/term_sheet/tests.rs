@@ -424,3 +424,32 @@ fn the_diff_of_a_sheet_with_itself_is_empty_and_an_added_element_is_one_change()
     assert!(changes.iter().all(|change| change.before.is_null()));
     assert!(changes.iter().any(|change| change.path == "measures"));
 }
+
+#[test]
+fn an_offer_submitted_on_day_0_is_open_all_of_day_30_and_lapsed_from_day_31() {
+    let riyadh = FixedOffset::east_opt(3 * 3600).unwrap();
+    // Submitted at 23:30 in Riyadh on 1 January 2027 (20:30 UTC): day 0 is 1 January there.
+    let submitted = date(2027, 1, 1).and_hms_opt(20, 30, 0).unwrap().and_utc();
+    let lapses = offer_lapses_at(submitted, OFFER_OPEN_DAYS, riyadh).unwrap();
+    // Day 30 is 31 January; day 31 starts at 00:00 on 1 February in Riyadh, 21:00 UTC the day
+    // before.
+    assert_eq!(
+        lapses,
+        date(2027, 1, 31).and_hms_opt(21, 0, 0).unwrap().and_utc()
+    );
+    let last_second_of_day_30 = lapses - chrono::Duration::seconds(1);
+    assert_eq!(
+        last_second_of_day_30.with_timezone(&riyadh).date_naive(),
+        date(2027, 1, 31)
+    );
+    // In Tokyo the same instant is already 2 January: day 0 is the day in the workout's zone.
+    let tokyo = FixedOffset::east_opt(9 * 3600).unwrap();
+    assert_eq!(
+        offer_lapses_at(submitted, 30, tokyo).unwrap(),
+        date(2027, 2, 1).and_hms_opt(15, 0, 0).unwrap().and_utc()
+    );
+    assert_eq!(
+        offer_lapses_at(submitted, 1, riyadh).unwrap(),
+        date(2027, 1, 2).and_hms_opt(21, 0, 0).unwrap().and_utc()
+    );
+}

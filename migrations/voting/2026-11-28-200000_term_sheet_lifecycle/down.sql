@@ -1,0 +1,13 @@
+DROP TABLE minimum_terms;
+DROP TABLE term_sheet_credit_approvals;
+ALTER TABLE term_sheets DROP CONSTRAINT term_sheets_offer_check;
+ALTER TABLE term_sheets DROP CONSTRAINT term_sheets_agreement_check;
+ALTER TABLE term_sheets DROP COLUMN steps;
+ALTER TABLE term_sheets DROP COLUMN response;
+ALTER TABLE term_sheets DROP COLUMN lapses_at;
+ALTER TABLE term_sheets DROP COLUMN submitted_at;
+ALTER TABLE term_sheets DROP COLUMN submitted_version;
+ALTER TABLE term_sheets DROP COLUMN agreement_ballot;
+ALTER TABLE term_sheets DROP COLUMN agreed_version;
+ALTER TABLE term_sheets DROP CONSTRAINT term_sheets_state_check;
+ALTER TABLE term_sheets ADD CONSTRAINT term_sheets_state_check CHECK (state IN ('draft'));
