@@ -1,18 +1,27 @@
-//! The minutes service: meetings, agenda, attendance, minutes and their approval, decisions and actions.
+//! The minutes service: meetings, agenda, attendance, minutes and their approval, decisions and
+//! actions.
 //!
-//! Rules: it has its own schema, authenticates users with the registry's keys and emits events
-//! through its outbox. Its domain endpoints arrive with its own issue; today it answers its health,
-//! readiness, OpenAPI and docs endpoints.
+//! Rules: it has its own schema, authenticates users with the registry's keys, asks the registry
+//! who takes part in a workout (every request), and emits events through its outbox; its timed
+//! work (approval by no objection, overdue action items) runs on the store kit's scheduler. A
+//! quorum is a rule of the domain's voting engine ([`workout_domain::voting`]). Routes are listed
+//! by [`routes`], used alike by its binary, `workoutd` and tests.
 
+pub mod schema;
+
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use utoipa::OpenApi;
 use workout_http::registry_client::ServiceCredentials;
-use workout_runtime::{Routes, Service, ServiceContext, remote_service};
+use workout_runtime::{IntoTask as _, Routes, Service, ServiceContext, remote_service};
 use workout_store::migrate::ServiceMigrations;
+
+/// The minutes service's own tables (meetings, their changes, agenda, invitees, attendance).
+pub const OWN_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/minutes");
 
 /// Everything its schema needs.
 pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
     schema: "minutes",
-    own: None,
+    own: Some(&OWN_MIGRATIONS),
 };
 
 /// The minutes service's OpenAPI document.
@@ -26,7 +35,10 @@ pub struct ApiDoc;
 /// The routes inside `/minutes`.
 pub fn routes(_cfg: &mut Routes<'_>) {}
 
-/// The minutes service of a running process.
+/// The minutes service of a running process: its routes, relay and job scheduler.
 pub fn service(ctx: &ServiceContext, credentials: ServiceCredentials) -> anyhow::Result<Service> {
-    remote_service(ctx, "minutes", credentials, ApiDoc::openapi(), routes)
+    let mut service = remote_service(ctx, "minutes", credentials, ApiDoc::openapi(), routes)?;
+    let scheduler = ctx.scheduler("minutes", ctx.pool("minutes")?);
+    service.tasks.push(scheduler.into_task());
+    Ok(service)
 }

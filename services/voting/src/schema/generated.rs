@@ -113,6 +113,18 @@ pub mod voting {
     }
 
     diesel::table! {
+        voting.term_sheet_comments (id) {
+            id -> Uuid,
+            term_sheet_id -> Uuid,
+            version -> Int4,
+            institution_id -> Uuid,
+            author_id -> Uuid,
+            body -> Text,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         voting.term_sheet_credit_approvals (term_sheet_id, version, creditor_id) {
             term_sheet_id -> Uuid,
             version -> Int4,
@@ -123,18 +135,6 @@ pub mod voting {
             note -> Nullable<Text>,
             recorded_by -> Uuid,
             recorded_at -> Timestamptz,
-        }
-    }
-
-    diesel::table! {
-        voting.term_sheet_comments (id) {
-            id -> Uuid,
-            term_sheet_id -> Uuid,
-            version -> Int4,
-            institution_id -> Uuid,
-            author_id -> Uuid,
-            body -> Text,
-            created_at -> Timestamptz,
         }
     }
 
@@ -211,8 +211,8 @@ pub mod voting {
         standstill_breaches,
         standstill_extensions,
         standstills,
-        term_sheet_credit_approvals,
         term_sheet_comments,
+        term_sheet_credit_approvals,
         term_sheet_versions,
         term_sheets,
         vote_history,
