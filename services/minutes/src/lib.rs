@@ -7,6 +7,7 @@
 //! quorum is a rule of the domain's voting engine ([`workout_domain::voting`]). Routes are listed
 //! by [`routes`], used alike by its binary, `workoutd` and tests.
 
+pub mod minutes;
 pub mod schema;
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
@@ -15,7 +16,8 @@ use workout_http::registry_client::ServiceCredentials;
 use workout_runtime::{IntoTask as _, Routes, Service, ServiceContext, remote_service};
 use workout_store::migrate::ServiceMigrations;
 
-/// The minutes service's own tables (meetings, their changes, agenda, invitees, attendance).
+/// The minutes service's own tables (meetings, their changes, agenda, invitees, attendance;
+/// minutes, their versions, comments and answers; action items).
 pub const OWN_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/minutes");
 
 /// Everything its schema needs.
@@ -33,12 +35,25 @@ pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
 pub struct ApiDoc;
 
 /// The routes inside `/minutes`.
-pub fn routes(_cfg: &mut Routes<'_>) {}
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(minutes::draft::draft_minutes)
+        .service(minutes::draft::edit_minutes)
+        .service(minutes::draft::get_minutes)
+        .service(minutes::draft::get_minutes_version)
+        .service(minutes::draft::comment_minutes)
+        .service(minutes::draft::list_minutes_comments)
+        .service(minutes::approval::circulate_minutes)
+        .service(minutes::approval::respond_to_minutes)
+        .service(minutes::actions::list_action_items)
+        .service(minutes::actions::set_action_status);
+}
 
 /// The minutes service of a running process: its routes, relay and job scheduler.
 pub fn service(ctx: &ServiceContext, credentials: ServiceCredentials) -> anyhow::Result<Service> {
     let mut service = remote_service(ctx, "minutes", credentials, ApiDoc::openapi(), routes)?;
-    let scheduler = ctx.scheduler("minutes", ctx.pool("minutes")?);
+    let scheduler = minutes::actions::register_jobs(minutes::approval::register_jobs(
+        ctx.scheduler("minutes", ctx.pool("minutes")?),
+    ));
     service.tasks.push(scheduler.into_task());
     Ok(service)
 }

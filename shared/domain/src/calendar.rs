@@ -57,7 +57,7 @@ use std::collections::BTreeMap;
 use std::ops::{Bound, RangeInclusive};
 use std::sync::LazyLock;
 
-use chrono::{Datelike, Days, FixedOffset, Months, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, NaiveTime, Utc, Weekday};
 use thiserror::Error;
 
 /// The calendars compiled into the crate, by file.
@@ -764,6 +764,18 @@ pub fn zone_of(calendar: &str) -> Option<FixedOffset> {
         _ => None,
     }
 }
+
+/// The instant `day` ends in `zone` (the first instant of the next day there): when a deadline
+/// due on `day` has passed. `None` out of range.
+#[must_use]
+pub fn end_of_day(day: NaiveDate, zone: FixedOffset) -> Option<DateTime<Utc>> {
+    day.succ_opt()?
+        .and_time(NaiveTime::MIN)
+        .and_local_timezone(zone)
+        .single()
+        .map(|at| at.with_timezone(&Utc))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

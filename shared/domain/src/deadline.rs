@@ -110,6 +110,11 @@ impl DeadlineRule {
         roll: Roll::None,
     };
 
+    /// Circulated minutes are approved when no participant objects within 5 business days (from
+    /// circulation; our design after guideline section E).
+    pub const MINUTES_NO_OBJECTION: Self =
+        Self::after("MINUTES_NO_OBJECTION", Period::BusinessDays(5));
+
     /// Every built-in rule.
     pub const ALL: &'static [Self] = &[
         Self::WORKOUT_TRANSFER_NOTICE,
@@ -121,6 +126,7 @@ impl DeadlineRule {
         Self::MANDATE_MAX_TERM,
         Self::MANDATE_RENEWAL_STEP,
         Self::MANDATE_RENEWAL_CUTOFF,
+        Self::MINUTES_NO_OBJECTION,
     ];
 
     /// A rule counting `period` forward, without rolling.

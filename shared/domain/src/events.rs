@@ -222,6 +222,54 @@ topics!(
     }
 );
 
+topics!(
+    /// What the minutes service announces: meetings and their minutes.
+    MinutesTopic {
+        /// The coordinator convened a meeting (its invitation is issued).
+        MeetingScheduled => "minutes.meeting_scheduled",
+        /// A meeting was moved or changed (its invitation is updated).
+        MeetingChanged => "minutes.meeting_changed",
+        /// A meeting was cancelled (its invitation is cancelled).
+        MeetingCancelled => "minutes.meeting_cancelled",
+        /// The coordinator drafted the minutes of a meeting (their first version).
+        MinutesDrafted => "minutes.drafted",
+        /// The coordinator saved a new version of draft minutes.
+        MinutesRevised => "minutes.revised",
+        /// A reader commented on a version of the minutes.
+        MinutesCommented => "minutes.commented",
+        /// The coordinator circulated a version of the minutes for approval.
+        Circulated => "minutes.circulated",
+        /// The minutes were approved and sealed: their content hash is in the audit chain.
+        Approved => "minutes.approved",
+        /// An invited creditor objected to the circulated minutes, with reasons: back to draft.
+        Objection => "minutes.objection",
+        /// The coordinator or its owner changed an action item's status.
+        ActionUpdated => "minutes.action_updated",
+        /// An action item passed its due date still open.
+        ActionOverdue => "minutes.action_overdue",
+    }
+);
+
+impl MinutesTopic {
+    /// Who may read the details: meetings are announced to every participant; the minutes and
+    /// their action items to those who read minutes.
+    pub const fn disclosure(self) -> Disclosure {
+        match self {
+            Self::MeetingScheduled | Self::MeetingChanged | Self::MeetingCancelled => {
+                Disclosure::Participants
+            }
+            Self::MinutesDrafted
+            | Self::MinutesRevised
+            | Self::MinutesCommented
+            | Self::Circulated
+            | Self::Approved
+            | Self::Objection
+            | Self::ActionUpdated
+            | Self::ActionOverdue => Disclosure::Permitted(Action::ReadMinutes),
+        }
+    }
+}
+
 impl MandatesTopic {
     /// Who may read the details: every participant (a mandate, its consents and duties are open
     /// to the whole workout; no position is shown).

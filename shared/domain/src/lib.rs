@@ -23,6 +23,7 @@ pub mod hold_the_line;
 pub mod ids;
 pub mod lei;
 pub mod mandates;
+pub mod minutes;
 pub mod money;
 pub mod percentage;
 pub mod registry_api;
@@ -42,7 +43,7 @@ pub use cooperation::{
 pub use date::{BoundedDate, DateError};
 pub use deadline::{Deadline, DeadlineRule, Direction, Period, Roll};
 pub use email::{Email, EmailError};
-pub use events::{MandatesTopic, RegistryTopic, Topic, VotingTopic};
+pub use events::{MandatesTopic, MinutesTopic, RegistryTopic, Topic, VotingTopic};
 pub use exposure::{
     ClassAmount, CreditorClassAmount, CreditorExposure, CreditorPosition, CreditorSnapshot,
     ExposureError, FacilityExposure, FxTable, RateUsed, Snapshot, convert,

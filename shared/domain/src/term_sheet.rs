@@ -28,7 +28,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -904,12 +904,7 @@ pub fn offer_lapses_at(
     zone: FixedOffset,
 ) -> Option<DateTime<Utc>> {
     let day_zero = submitted_at.with_timezone(&zone).date_naive();
-    let lapse_day = day_zero.checked_add_days(Days::new(u64::from(days) + 1))?;
-    lapse_day
-        .and_time(NaiveTime::MIN)
-        .and_local_timezone(zone)
-        .single()
-        .map(|at| at.with_timezone(&Utc))
+    crate::calendar::end_of_day(day_zero.checked_add_days(Days::new(u64::from(days)))?, zone)
 }
 
 #[cfg(test)]

@@ -331,6 +331,14 @@ pub enum Action {
     ReadOffer,
     /// Accept, reject with reasons, or counter-propose a submitted offer.
     RespondToOffer,
+    /// Draft the minutes of a meeting, save new versions, circulate them for approval.
+    DraftMinutes,
+    /// Read minutes, their versions and comments, comment on them, and read action items (an
+    /// institution invited to the meeting reads and comments its minutes too).
+    ReadMinutes,
+    /// Approve circulated minutes or object to them with reasons, for its own institution (an
+    /// invited creditor).
+    AnswerMinutes,
 }
 
 wire_names!(Action, "action", {
@@ -375,6 +383,9 @@ wire_names!(Action, "action", {
     ReadCreditPositions => "read_credit_positions",
     ReadOffer => "read_offer",
     RespondToOffer => "respond_to_offer",
+    DraftMinutes => "draft_minutes",
+    ReadMinutes => "read_minutes",
+    AnswerMinutes => "answer_minutes",
 });
 
 impl Action {
@@ -410,17 +421,20 @@ impl Action {
             | Self::ManageStandstill
             | Self::DraftTermSheet
             | Self::AdvanceTermSheet
-            | Self::ReadCreditPositions => &[Coordinator],
+            | Self::ReadCreditPositions
+            | Self::DraftMinutes => &[Coordinator],
             Self::EnterFacilities
             | Self::CastVote
             | Self::AnswerMandate
             | Self::AccedeStandstill
-            | Self::RecordCreditPosition => &[Creditor],
+            | Self::RecordCreditPosition
+            | Self::AnswerMinutes => &[Creditor],
             Self::RespondToOffer => &[Borrower],
             Self::ReadOffer => &[Coordinator, Creditor, Borrower, Guarantor],
-            Self::ProposeMandateRenewal | Self::ReadTermSheets | Self::CommentTermSheet => {
-                &[Creditor, Coordinator]
-            }
+            Self::ProposeMandateRenewal
+            | Self::ReadTermSheets
+            | Self::CommentTermSheet
+            | Self::ReadMinutes => &[Creditor, Coordinator],
             Self::AnswerInformationRequest | Self::ReadInformationRequests => {
                 &[Coordinator, Borrower]
             }
@@ -487,6 +501,9 @@ impl Action {
             Self::ReadCreditPositions => "read every creditor's minimum terms and credit approvals",
             Self::ReadOffer => "read a term sheet submitted to the borrower",
             Self::RespondToOffer => "answer a term sheet submitted to the borrower",
+            Self::DraftMinutes => "draft and circulate the minutes of a meeting",
+            Self::ReadMinutes => "read the minutes of a meeting it was not invited to",
+            Self::AnswerMinutes => "approve or object to circulated minutes",
         }
     }
 
