@@ -1,5 +1,5 @@
 //! The voting service: ballots, votes, results and their certificates; standstill agreements;
-//! term sheets as structured, versioned documents.
+//! term sheets as structured, versioned documents, and the comparison of their options (NPV, IRR).
 //!
 //! Rules: it has its own schema, authenticates users with the registry's keys, asks the registry
 //! who takes part in a workout (every request), and emits events through its outbox; its timed
@@ -23,7 +23,7 @@ use workout_runtime::{IntoTask as _, Routes, Service, ServiceContext, remote_ser
 use workout_store::migrate::ServiceMigrations;
 
 /// The voting service's own tables (ballots, voters, votes; standstills, accessions, breaches;
-/// term sheets, their versions and comments).
+/// term sheets, their versions, comments and option comparisons).
 pub const OWN_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/voting");
 
 /// Everything its schema needs.
@@ -38,7 +38,7 @@ pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
     title = "Workout voting",
     description = "Ballots of a workout's creditors under voting rules, votes, results and \
         verifiable result certificates; standstill agreements; term sheets (versions, diffs, \
-        completeness, comments)."
+        completeness, comments, option comparisons with NPV and IRR)."
 ))]
 pub struct ApiDoc;
 
@@ -68,6 +68,9 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(term_sheets::read::term_sheet_completeness)
         .service(term_sheets::comments::post_term_sheet_comment)
         .service(term_sheets::comments::list_term_sheet_comments)
+        .service(term_sheets::comparison::compare_term_sheet_options)
+        .service(term_sheets::comparison::list_term_sheet_comparisons)
+        .service(term_sheets::comparison::get_term_sheet_comparison)
         .service(audit::export_audit);
 }
 

@@ -146,6 +146,9 @@ topics!(
         TermSheetRevised => "voting.term_sheet_revised",
         /// A creditor or the coordinator commented on a version of a term sheet.
         TermSheetCommented => "voting.term_sheet_commented",
+        /// The coordinator compared the options for a version of a term sheet (NPV and IRR), the
+        /// comparison kept with its assumptions.
+        TermSheetCompared => "voting.term_sheet_compared",
     }
 );
 
@@ -215,7 +218,13 @@ impl VotingTopic {
             // A breach about a creditor shows its exposure against the baseline.
             (Self::StandstillBreachReported, Some(creditor)) => Disclosure::PositionOf(creditor),
             // Drafts are read by those who may read term sheets (not the borrower).
-            (Self::TermSheetCreated | Self::TermSheetRevised | Self::TermSheetCommented, _) => {
+            (
+                Self::TermSheetCreated
+                | Self::TermSheetRevised
+                | Self::TermSheetCommented
+                | Self::TermSheetCompared,
+                _,
+            ) => {
                 Disclosure::Permitted(Action::ReadTermSheets)
             }
             (

@@ -318,6 +318,9 @@ pub enum Action {
     ReadTermSheets,
     /// Comment on a version of a term sheet.
     CommentTermSheet,
+    /// Compare the options for a version of a term sheet (NPV and IRR of restructuring,
+    /// enforcement, insolvency and a loan sale, 5.2.6); those who read term sheets read them.
+    CompareOptions,
 }
 
 wire_names!(Action, "action", {
@@ -357,6 +360,7 @@ wire_names!(Action, "action", {
     DraftTermSheet => "draft_term_sheet",
     ReadTermSheets => "read_term_sheets",
     CommentTermSheet => "comment_term_sheet",
+    CompareOptions => "compare_options",
 });
 
 impl Action {
@@ -390,7 +394,8 @@ impl Action {
             | Self::ManageNomination
             | Self::ActOnMandate
             | Self::ManageStandstill
-            | Self::DraftTermSheet => &[Coordinator],
+            | Self::DraftTermSheet
+            | Self::CompareOptions => &[Coordinator],
             Self::EnterFacilities
             | Self::CastVote
             | Self::AnswerMandate
@@ -457,6 +462,7 @@ impl Action {
             Self::DraftTermSheet => "create or edit a term sheet",
             Self::ReadTermSheets => "read draft term sheets",
             Self::CommentTermSheet => "comment on a term sheet",
+            Self::CompareOptions => "compare the options for a term sheet",
         }
     }
 
@@ -749,7 +755,9 @@ mod tests {
             R::Observer,
         ] {
             assert!(!Action::DraftTermSheet.allowed_for(&[role]), "{role:?}");
+            assert!(!Action::CompareOptions.allowed_for(&[role]), "{role:?}");
         }
+        assert!(Action::CompareOptions.allowed_for(&[R::Coordinator]));
         for role in [R::Borrower, R::Guarantor, R::Advisor, R::Observer] {
             assert!(!Action::ReadTermSheets.allowed_for(&[role]), "{role:?}");
             assert!(!Action::CommentTermSheet.allowed_for(&[role]), "{role:?}");

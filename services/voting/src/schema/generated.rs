@@ -103,6 +103,20 @@ pub mod voting {
     }
 
     diesel::table! {
+        voting.term_sheet_comparisons (id) {
+            id -> Uuid,
+            term_sheet_id -> Uuid,
+            version -> Int4,
+            snapshot_id -> Uuid,
+            snapshot_hash -> Text,
+            input -> Jsonb,
+            result -> Jsonb,
+            created_by -> Uuid,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         voting.term_sheet_versions (term_sheet_id, number) {
             term_sheet_id -> Uuid,
             number -> Int4,
@@ -166,6 +180,7 @@ pub mod voting {
         standstill_breaches,
         standstills,
         term_sheet_comments,
+        term_sheet_comparisons,
         term_sheet_versions,
         term_sheets,
         vote_history,
