@@ -66,7 +66,12 @@ fn warehouse(amount: &str) -> Value {
 }
 
 fn shares() -> Value {
-    collateral("share_pledge", "Shares of Distressed Logistics", "1000000.00", "SAR")
+    collateral(
+        "share_pledge",
+        "Shares of Distressed Logistics",
+        "1000000.00",
+        "SAR",
+    )
 }
 
 fn schedule() -> Value {
@@ -193,7 +198,10 @@ async fn compare(app: &TestApp, case: &Case, body: &Value) -> Answer {
 
 async fn stored_count(app: &TestApp, case: &Case) -> usize {
     let list = app
-        .get(&comparisons_path(case, case.term_sheet, 1), &case.coordinator)
+        .get(
+            &comparisons_path(case, case.term_sheet, 1),
+            &case.coordinator,
+        )
         .await;
     assert_eq!(list.status, 200, "{:?}", list.json());
     list.items().as_array().map_or(0, Vec::len)
@@ -241,7 +249,10 @@ fn npvs(comparison: &Value, kind: &str, creditors: &[&Actor]) -> (String, Vec<St
 }
 
 fn owned(total: &str, per: [&str; 2]) -> (String, Vec<String>) {
-    (total.to_owned(), per.iter().map(|s| (*s).to_owned()).collect())
+    (
+        total.to_owned(),
+        per.iter().map(|s| (*s).to_owned()).collect(),
+    )
 }
 
 #[tokio::test]
@@ -290,10 +301,7 @@ async fn the_npvs_per_option_and_per_creditor_are_the_hand_computed_ones_and_kep
     assert_eq!(first["snapshot_id"], json!(case.snapshot));
     assert_eq!(first["version"], 1);
     assert_eq!(first["input"]["snapshot"]["base"], "SAR");
-    assert_eq!(
-        first["result"]["inputs"]["assumptions"]["currency"],
-        "SAR"
-    );
+    assert_eq!(first["result"]["inputs"]["assumptions"]["currency"], "SAR");
     assert_eq!(
         first["result"]["inputs"]["assumptions"]["discount"]["note"],
         "Credit committee rate for stage 3 exposures"
@@ -498,12 +506,9 @@ async fn creditors_read_comparisons_the_borrower_does_not_and_outsiders_get_404(
             .await
             .assert_problem(403, "forbidden");
     }
-    app.get(
-        &format!("{list}/{}", Uuid::now_v7()),
-        &case.coordinator,
-    )
-    .await
-    .assert_problem(404, "not_found");
+    app.get(&format!("{list}/{}", Uuid::now_v7()), &case.coordinator)
+        .await
+        .assert_problem(404, "not_found");
     app.get(
         &comparisons_path(&case, case.term_sheet, 2),
         &case.coordinator,
@@ -538,7 +543,12 @@ async fn the_registry_lists_the_collateral_as_of_a_date_to_services_only() {
         format!("/registry/v1/internal/workouts/{workout}/collateral?as_of={today}{query}")
     };
     let first = app
-        .call(Method::GET, &path(case.workout, "&limit=1"), Some(&service), None)
+        .call(
+            Method::GET,
+            &path(case.workout, "&limit=1"),
+            Some(&service),
+            None,
+        )
         .await;
     assert_eq!(first.status, 200, "{:?}", first.json());
     let cursor = first.json()["next_cursor"].as_str().unwrap().to_owned();

@@ -224,9 +224,7 @@ impl VotingTopic {
                 | Self::TermSheetCommented
                 | Self::TermSheetCompared,
                 _,
-            ) => {
-                Disclosure::Permitted(Action::ReadTermSheets)
-            }
+            ) => Disclosure::Permitted(Action::ReadTermSheets),
             (
                 Self::BallotOpened
                 | Self::BallotClosingSoon

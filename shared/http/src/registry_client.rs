@@ -333,7 +333,11 @@ impl RegistryClient {
                 request = request.query(&[("cursor", cursor)]);
             }
             let page: crate::Page<FacilityCollateral> = self.send(request, "workout").await?;
-            all.extend(page.items.into_iter().flat_map(|facility| facility.collateral));
+            all.extend(
+                page.items
+                    .into_iter()
+                    .flat_map(|facility| facility.collateral),
+            );
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
                 None => return Ok(all),

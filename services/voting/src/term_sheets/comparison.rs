@@ -43,12 +43,10 @@ use workout_domain::registry_api::{CollateralItem, FrozenSnapshot};
 use workout_domain::term_sheet::TermSheet;
 use workout_domain::valuation::{
     self, Assumptions, CollateralValue, ComparisonInput, CreditorWeight, DatedAmount, DayCount,
-    DiscountRate, Enforcement, Insolvency, LoanSale, OptionComparison, OptionKind,
-    RecoveryTiming, Restructuring, ValuationError,
+    DiscountRate, Enforcement, Insolvency, LoanSale, OptionComparison, OptionKind, RecoveryTiming,
+    Restructuring, ValuationError,
 };
-use workout_domain::{
-    Action, BoundedDate, Currency, Money, Percentage, VotingTopic, WorkoutId,
-};
+use workout_domain::{Action, BoundedDate, Currency, Money, Percentage, VotingTopic, WorkoutId};
 use workout_http::registry_client::RegistryClient;
 use workout_http::{ApiError, Caller, JsonBody, Page, PageQuery};
 use workout_store::audit::Actor;
@@ -194,7 +192,7 @@ pub struct ComparisonRow {
 
 /// A comparison as it is shown.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Comparison {
+pub struct TermSheetComparison {
     /// Id.
     pub id: Uuid,
     /// The term sheet.
@@ -216,7 +214,7 @@ pub struct Comparison {
     pub created_at: DateTime<Utc>,
 }
 
-impl Comparison {
+impl TermSheetComparison {
     /// Of `row`.
     pub fn of(row: &ComparisonRow) -> Result<Self, ApiError> {
         let stored = |what: &str, e: serde_json::Error| {
@@ -279,7 +277,7 @@ pub struct ComparisonPath {
 #[utoipa::path(tag = "term sheets", security(("bearer" = [])),
     request_body = CompareOptions,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = Comparison), (status = 403, body = workout_http::Problem),
+    responses((status = 201, body = TermSheetComparison), (status = 403, body = workout_http::Problem),
         (status = 404, body = workout_http::Problem), (status = 422, body = workout_http::Problem)))]
 #[post("/v1/workouts/{workout_id}/term-sheets/{term_sheet_id}/versions/{version}/comparisons")]
 pub async fn compare_term_sheet_options(
@@ -376,7 +374,7 @@ pub async fn compare_term_sheet_options(
                 "/voting/v1/workouts/{workout}/term-sheets/{id}/versions/{version}/comparisons/{}",
                 row.id
             ),
-            &Comparison::of(&row)?,
+            &TermSheetComparison::of(&row)?,
         )
     })
     .await
@@ -386,7 +384,7 @@ pub async fn compare_term_sheet_options(
 /// (creditors and the coordinator): the version's comparisons, oldest first, a page.
 #[utoipa::path(tag = "term sheets", security(("bearer" = [])),
     params(PageQuery),
-    responses((status = 200, body = Page<Comparison>), (status = 403, body = workout_http::Problem),
+    responses((status = 200, body = Page<TermSheetComparison>), (status = 403, body = workout_http::Problem),
         (status = 404, body = workout_http::Problem)))]
 #[get("/v1/workouts/{workout_id}/term-sheets/{term_sheet_id}/versions/{version}/comparisons")]
 pub async fn list_term_sheet_comparisons(
@@ -420,15 +418,15 @@ pub async fn list_term_sheet_comparisons(
         .await?;
     let views = rows
         .iter()
-        .map(Comparison::of)
+        .map(TermSheetComparison::of)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(HttpResponse::Ok().json(window.page(views, |c: &Comparison| c.id)))
+    Ok(HttpResponse::Ok().json(window.page(views, |c: &TermSheetComparison| c.id)))
 }
 
 /// `GET /voting/v1/workouts/{workout_id}/term-sheets/{term_sheet_id}/versions/{version}/comparisons/{comparison_id}`
 /// (creditors and the coordinator): one comparison, as stored.
 #[utoipa::path(tag = "term sheets", security(("bearer" = [])),
-    responses((status = 200, body = Comparison), (status = 403, body = workout_http::Problem),
+    responses((status = 200, body = TermSheetComparison), (status = 403, body = workout_http::Problem),
         (status = 404, body = workout_http::Problem)))]
 #[get(
     "/v1/workouts/{workout_id}/term-sheets/{term_sheet_id}/versions/{version}/comparisons/{comparison_id}"
@@ -460,7 +458,7 @@ pub async fn get_term_sheet_comparison(
         .await
         .optional()?
         .ok_or(ApiError::NotFound("comparison"))?;
-    Ok(HttpResponse::Ok().json(Comparison::of(&row)?))
+    Ok(HttpResponse::Ok().json(TermSheetComparison::of(&row)?))
 }
 
 /// The snapshot's facts a comparison keeps.
@@ -486,10 +484,7 @@ fn converted(
     let mut fx = FxTable::new(basis.base, basis.rates_date);
     for rate in &basis.rates {
         fx.insert(rate.currency, rate.rate).map_err(|e| {
-            ApiError::Internal(anyhow::anyhow!(
-                "snapshot {}: a stored rate: {e}",
-                basis.id
-            ))
+            ApiError::Internal(anyhow::anyhow!("snapshot {}: a stored rate: {e}", basis.id))
         })?;
     }
     items
@@ -542,7 +537,10 @@ fn comparison_input(
         .map(|(index, instalment)| {
             Ok(valuation::Instalment {
                 date: BoundedDate::new(instalment.due).map_err(|e| {
-                    ApiError::invalid_field(format!("repayment_schedule[{index}].due"), e.to_string())
+                    ApiError::invalid_field(
+                        format!("repayment_schedule[{index}].due"),
+                        e.to_string(),
+                    )
                 })?,
                 principal: instalment.amount,
                 interest: Money::new(Decimal::ZERO, base),
