@@ -54,7 +54,8 @@ struct Seeded {
 }
 
 /// A workout with two creditors' facilities of distinctive amounts, a collateral, rates, a frozen
-/// snapshot, an information request and an other claim, so that every kind of read has content.
+/// snapshot, an information request, an other claim, a term sheet and a comparison of its options,
+/// so that every kind of read has content.
 async fn seed(app: &TestApp) -> (Seeded, Vec<Actor>) {
     let today = Utc::now().date_naive().to_string();
     let coordinator = app.bank_admin("Sweep Coordinator Bank").await;
@@ -167,15 +168,38 @@ async fn seed(app: &TestApp) -> (Seeded, Vec<Actor>) {
         )
         .await;
     assert_eq!(standstill.status, 201, "{:?}", standstill.json());
-    // A term sheet with one version, for the term-sheet endpoints' paths.
+    // A term sheet with one version (with a schedule), for the term-sheet endpoints' paths, and
+    // a comparison of its options: its inputs carry the collateral's valuation.
     let term_sheet = app
         .post(
             &format!("/voting/v1/workouts/{workout}/term-sheets"),
             &coordinator,
-            &json!({"title": "Restructuring terms"}),
+            &json!({"title": "Restructuring terms", "content": {"repayment_schedule": [
+                {"due": "2030-01-01", "amount": {"amount": "5000000.00", "currency": "SAR"}},
+                {"due": "2031-01-01", "amount": {"amount": "5000000.00", "currency": "SAR"}}]}}),
         )
         .await;
     assert_eq!(term_sheet.status, 201, "{:?}", term_sheet.json());
+    let comparison = app
+        .post(
+            &format!(
+                "/voting/v1/workouts/{workout}/term-sheets/{}/versions/1/comparisons",
+                id_in(&term_sheet, "the term sheet")
+            ),
+            &coordinator,
+            &json!({"snapshot_id": id_in(&frozen, "the frozen snapshot"),
+                    "assumptions": {"valuation_date": "2029-01-01", "day_count": "ACT/365F",
+                        "discount": {"basis": "market_based", "annual_rate": "8",
+                                     "note": "Sweep rate"}},
+                    "enforcement": {"haircut": "25",
+                        "legal_costs": {"amount": "10000.00", "currency": "SAR"},
+                        "time_to_recovery": {"kind": "after_months", "months": 18}},
+                    "insolvency": {"recovery_rate": "20",
+                        "costs": {"amount": "5000.00", "currency": "SAR"},
+                        "duration": {"kind": "after_months", "months": 36}}}),
+        )
+        .await;
+    assert_eq!(comparison.status, 201, "{:?}", comparison.json());
 
     let session = session_of(&app.admin);
     let values = BTreeMap::from([
@@ -197,8 +221,12 @@ async fn seed(app: &TestApp) -> (Seeded, Vec<Actor>) {
         ("standstill_id", id_in(&standstill, "the standstill")),
         ("term_sheet_id", id_in(&term_sheet, "the term sheet")),
         ("version", "1".to_owned()),
+        ("comparison_id", id_in(&comparison, "the comparison")),
         ("item", "meeting_minutes".to_owned()),
         ("renewal_id", Uuid::now_v7().to_string()),
+        // An action item exists only once minutes are sealed; an unknown one is as good here.
+        ("action_item_id", Uuid::now_v7().to_string()),
+        ("meeting_id", Uuid::now_v7().to_string()),
         ("session_id", session.to_string()),
         // Not the key that signed the admin's token: retiring it would end the sweep in 401s.
         ("kid", "k-not-a-key-of-this-platform".to_owned()),

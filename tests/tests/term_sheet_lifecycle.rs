@@ -27,8 +27,11 @@ fn facility(reference: &str, amount: &str) -> Value {
     json!({
         "reference": reference, "facility_type": "term_loan", "currency": "SAR", "committed": amount,
         "outstanding_principal": amount, "accrued_interest": "0", "past_due": "0", "days_past_due": 0,
-        "fees_and_penalties": "0", "secured": false, "class": "unsecured", "related_party": false,
-        "collateral": [], "guarantees": []
+        "fees_and_penalties": "0", "secured": true, "class": "secured", "related_party": false,
+        "collateral": [{"kind": "real_estate_mortgage", "description": "Plant, Dammam",
+                        "valuation": {"amount": "600000.00", "currency": "SAR"},
+                        "valued_on": "2026-10-01", "ranking": 1}],
+        "guarantees": []
     })
 }
 
@@ -651,8 +654,8 @@ async fn outsiders_get_404_and_callers_without_a_valid_token_401_on_every_lifecy
 }
 
 /// "Done when": a standstill acceded by five banks becomes effective; a term sheet goes through
-/// two versions, a ballot on the second, submission, a borrower counter-proposal, a second ballot,
-/// acceptance and signature to effective.
+/// two versions, a ballot on the second, submission, a borrower counter-proposal, its option
+/// comparison (NPV), a second ballot, acceptance and signature to effective.
 #[tokio::test]
 async fn a_standstill_then_a_term_sheet_from_two_versions_to_effective_through_the_api() {
     let app = TestApp::spawn().await;
@@ -708,6 +711,34 @@ async fn a_standstill_then_a_term_sheet_from_two_versions_to_effective_through_t
     assert_eq!(read["state"], "countered");
     assert_eq!(read["current"]["content"], counter);
     assert_eq!(read["current"]["created_by"], json!(case.borrower.user_id));
+    // Before the second ballot the coordinator compares the counter-proposal's options: the
+    // restructuring's NPV against enforcement, insolvency and a loan sale, per creditor.
+    let today_text = today.to_string();
+    let compared = app
+        .post(
+            &path(&case, id, "/versions/3/comparisons"),
+            &case.coordinator,
+            &json!({
+                "snapshot_id": case.snapshot,
+                "assumptions": {"valuation_date": today_text, "day_count": "ACT/365F",
+                    "discount": {"basis": "market_based", "annual_rate": "8",
+                                 "note": "SAIBOR plus the borrower's credit spread"}},
+                "enforcement": {"haircut": "40",
+                    "legal_costs": {"amount": "150000.00", "currency": "SAR"},
+                    "time_to_recovery": {"kind": "after_months", "months": 24}},
+                "insolvency": {"recovery_rate": "30",
+                    "costs": {"amount": "250000.00", "currency": "SAR"},
+                    "duration": {"kind": "after_months", "months": 36}},
+                "loan_sale": {"price": {"amount": "2000000.00", "currency": "SAR"}}
+            }),
+        )
+        .await;
+    assert_eq!(compared.status, 201, "{:?}", compared.json());
+    let result = compared.json();
+    let text = result.to_string();
+    for option in ["restructuring", "enforcement", "insolvency", "loan_sale"] {
+        assert!(text.contains(option), "{option} in {text}");
+    }
     let submitted = agree_and_submit(&app, &case, id, 3).await;
     assert_eq!(submitted["submitted_version"], 3);
 

@@ -1,6 +1,7 @@
 //! The voting service: ballots, votes, results and their certificates; standstill agreements;
 //! term sheets as structured, versioned documents, from the creditors' minimum terms to the
-//! offer to the borrower and the restructuring's effectiveness.
+//! offer to the borrower and the restructuring's effectiveness, and the comparison of their
+//! options (NPV, IRR).
 //!
 //! Rules: it has its own schema, authenticates users with the registry's keys, asks the registry
 //! who takes part in a workout (every request), and emits events through its outbox; its timed
@@ -25,7 +26,8 @@ use workout_runtime::{IntoTask as _, Routes, Service, ServiceContext, remote_ser
 use workout_store::migrate::ServiceMigrations;
 
 /// The voting service's own tables (ballots, voters, votes; standstills, accessions, breaches;
-/// term sheets, their versions, comments, credit approvals and lifecycle; minimum terms).
+/// term sheets, their versions, comments, credit approvals, lifecycle and option comparisons;
+/// minimum terms).
 pub const OWN_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/voting");
 
 /// Everything its schema needs.
@@ -41,7 +43,7 @@ pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
     description = "Ballots of a workout's creditors under voting rules, votes, results and \
         verifiable result certificates; standstill agreements; term sheets (versions, diffs, \
         completeness, comments, minimum terms, credit approvals, the offer to the borrower and \
-        its answer, the steps to effectiveness)."
+        its answer, the steps to effectiveness, option comparisons with NPV and IRR)."
 ))]
 pub struct ApiDoc;
 
@@ -81,6 +83,9 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(term_sheets::lifecycle::record_step)
         .service(term_sheets::offer::get_offer)
         .service(term_sheets::offer::respond_to_offer)
+        .service(term_sheets::comparison::compare_term_sheet_options)
+        .service(term_sheets::comparison::list_term_sheet_comparisons)
+        .service(term_sheets::comparison::get_term_sheet_comparison)
         .service(audit::export_audit);
 }
 

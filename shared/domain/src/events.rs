@@ -173,6 +173,9 @@ topics!(
         TermSheetSigned => "voting.term_sheet_signed",
         /// Every condition of effectiveness was met: the restructuring is effective.
         TermSheetEffective => "voting.term_sheet_effective",
+        /// The coordinator compared the options for a version of a term sheet (NPV and IRR), the
+        /// comparison kept with its assumptions.
+        TermSheetCompared => "voting.term_sheet_compared",
     }
 );
 
@@ -294,7 +297,8 @@ impl VotingTopic {
                 Self::TermSheetCreated
                 | Self::TermSheetRevised
                 | Self::TermSheetCommented
-                | Self::TermSheetCreditorsAgreed,
+                | Self::TermSheetCreditorsAgreed
+                | Self::TermSheetCompared,
                 _,
             ) => Disclosure::Permitted(Action::ReadTermSheets),
             // A creditor's minimum terms and credit decision: its own, and the coordinator's.

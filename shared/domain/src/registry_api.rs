@@ -1,5 +1,5 @@
 //! The registry's API as other services see it: the workout, its participants with their notice
-//! contacts, an institution's roles, and the decisions other services send (a status change, an
+//! contacts, an institution's roles, the collateral of its facilities, and the decisions other services send (a status change, an
 //! appointment). Shared by the registry, which answers with these types, and by the typed registry
 //! client of the HTTP kit, which reads them, so the two cannot drift apart.
 //!
@@ -122,6 +122,41 @@ pub struct FrozenSnapshot {
     pub signature: String,
     /// Every line (read back, so its totals and content hash are checked on arrival).
     pub snapshot: crate::exposure::Snapshot,
+}
+
+/// One collateral item of a facility in force on a date, as the registry's internal API answers
+/// it (`GET .../internal/workouts/{id}/collateral?as_of=`): the option comparison values
+/// enforcement with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CollateralItem {
+    /// The creditor holding the facility the asset is pledged for.
+    pub creditor: crate::InstitutionId,
+    /// The facility.
+    pub facility_id: Uuid,
+    /// What the asset is, e.g. `real_estate_mortgage`.
+    pub kind: String,
+    /// A free description (may be empty).
+    pub description: String,
+    /// The valuation, in its own currency.
+    pub valuation: crate::Money,
+    /// The date of the valuation.
+    pub valued_on: crate::BoundedDate,
+    /// The rank of the creditor's charge: 1 is first ranking.
+    pub ranking: u16,
+}
+
+/// A facility in force on a date with its collateral (an empty list when it has none): one item
+/// of the internal collateral list, paginated by facility.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FacilityCollateral {
+    /// The facility (the page's cursor).
+    pub facility_id: Uuid,
+    /// The creditor holding it.
+    pub creditor: crate::InstitutionId,
+    /// The creditor's reference for it.
+    pub reference: String,
+    /// Its collateral, in the order the creditor listed it.
+    pub collateral: Vec<CollateralItem>,
 }
 
 /// The payloads of the registry's events whose state is not one of the types above (topics in

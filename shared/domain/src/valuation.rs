@@ -122,6 +122,8 @@ pub struct CreditorWeight {
 /// One instalment of a repayment schedule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+// Named apart from the term sheet's `Instalment` in the API documents that show both.
+#[schema(as = RestructuringInstalment)]
 pub struct Instalment {
     /// When it is due.
     pub date: BoundedDate,

@@ -339,6 +339,9 @@ pub enum Action {
     /// Approve circulated minutes or object to them with reasons, for its own institution (an
     /// invited creditor).
     AnswerMinutes,
+    /// Compare the options for a version of a term sheet (NPV and IRR of restructuring,
+    /// enforcement, insolvency and a loan sale, 5.2.6); those who read term sheets read them.
+    CompareOptions,
 }
 
 wire_names!(Action, "action", {
@@ -386,6 +389,7 @@ wire_names!(Action, "action", {
     DraftMinutes => "draft_minutes",
     ReadMinutes => "read_minutes",
     AnswerMinutes => "answer_minutes",
+    CompareOptions => "compare_options",
 });
 
 impl Action {
@@ -422,7 +426,8 @@ impl Action {
             | Self::DraftTermSheet
             | Self::AdvanceTermSheet
             | Self::ReadCreditPositions
-            | Self::DraftMinutes => &[Coordinator],
+            | Self::DraftMinutes
+            | Self::CompareOptions => &[Coordinator],
             Self::EnterFacilities
             | Self::CastVote
             | Self::AnswerMandate
@@ -504,6 +509,7 @@ impl Action {
             Self::DraftMinutes => "draft and circulate the minutes of a meeting",
             Self::ReadMinutes => "read the minutes of a meeting it was not invited to",
             Self::AnswerMinutes => "approve or object to circulated minutes",
+            Self::CompareOptions => "compare the options for a term sheet",
         }
     }
 
@@ -796,7 +802,9 @@ mod tests {
             R::Observer,
         ] {
             assert!(!Action::DraftTermSheet.allowed_for(&[role]), "{role:?}");
+            assert!(!Action::CompareOptions.allowed_for(&[role]), "{role:?}");
         }
+        assert!(Action::CompareOptions.allowed_for(&[R::Coordinator]));
         for role in [R::Borrower, R::Guarantor, R::Advisor, R::Observer] {
             assert!(!Action::ReadTermSheets.allowed_for(&[role]), "{role:?}");
             assert!(!Action::CommentTermSheet.allowed_for(&[role]), "{role:?}");

@@ -13,7 +13,8 @@ use jsonwebtoken::jwk::JwkSet;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use workout_domain::registry_api::{
-    Appointment, FrozenSnapshot, MemberRoles, Participant, StatusChange, Workout,
+    Appointment, CollateralItem, FacilityCollateral, FrozenSnapshot, MemberRoles, Participant,
+    StatusChange, Workout,
 };
 use workout_domain::{InstitutionId, SessionId, Snapshot, WorkoutId};
 
@@ -205,7 +206,8 @@ impl SessionCheck for HttpSessionCheck {
 }
 
 /// The registry's internal API, typed, for the other services: an institution's roles in a
-/// workout, the participants with their notice contacts, the record-date snapshot, and the two
+/// workout, the participants with their notice contacts, the record-date snapshot, the
+/// collateral of its facilities as of a date, and the two
 /// decisions other services send (a status change, an appointment). Service tokens are handled
 /// inside.
 ///
@@ -303,6 +305,39 @@ impl RegistryClient {
             }
             let page: crate::Page<Participant> = self.send(request, "workout").await?;
             all.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Every collateral item of the facilities of `workout` in force at the end of `as_of` (all
+    /// pages), by facility id and then in the order each facility lists them.
+    pub async fn collateral(
+        &self,
+        workout: WorkoutId,
+        as_of: chrono::NaiveDate,
+    ) -> Result<Vec<CollateralItem>, crate::ApiError> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut request = self
+                .client
+                .get(format!("{}/{workout}/collateral", self.base))
+                .query(&[
+                    ("as_of", as_of.to_string()),
+                    ("limit", crate::page::MAX_LIMIT.to_string()),
+                ]);
+            if let Some(cursor) = &cursor {
+                request = request.query(&[("cursor", cursor)]);
+            }
+            let page: crate::Page<FacilityCollateral> = self.send(request, "workout").await?;
+            all.extend(
+                page.items
+                    .into_iter()
+                    .flat_map(|facility| facility.collateral),
+            );
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
                 None => return Ok(all),

@@ -1,6 +1,7 @@
 //! Creditors' facilities in a workout, with a dated history: entering one, editing and withdrawing
 //! it, listing them as of a date, reading one (with the `ETag` an edit needs) and its history, and
-//! importing a creditor's schedule as CSV, and their collateral and guarantees as a second CSV.
+//! importing a creditor's schedule as CSV, and their collateral and guarantees as a second CSV;
+//! and, for other services, their collateral as of a date ([`collateral`]).
 //!
 //! Rules: a creditor enters and edits only its own facilities (another creditor's facility answers
 //! 404); every edit closes the current version and opens a new one at the same instant, so the
@@ -11,6 +12,7 @@
 //! one bad row and nothing is written. Facility changes are audited on the workout's chain and
 //! announced as `registry.facility_changed` (`registry.facility_withdrawn` for a withdrawal).
 
+pub mod collateral;
 pub mod create;
 pub mod history;
 pub mod import;
@@ -48,7 +50,8 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(import_security::import_security)
         .service(update::update_facility)
         .service(history::facility_history)
-        .service(withdraw::withdraw_facility);
+        .service(withdraw::withdraw_facility)
+        .service(collateral::internal_collateral);
 }
 
 /// The caller's institution, which must be a creditor to enter facilities (403 otherwise).

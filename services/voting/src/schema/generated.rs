@@ -125,6 +125,20 @@ pub mod voting {
     }
 
     diesel::table! {
+        voting.term_sheet_comparisons (id) {
+            id -> Uuid,
+            term_sheet_id -> Uuid,
+            version -> Int4,
+            snapshot_id -> Uuid,
+            snapshot_hash -> Text,
+            input -> Jsonb,
+            result -> Jsonb,
+            created_by -> Uuid,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         voting.term_sheet_credit_approvals (term_sheet_id, version, creditor_id) {
             term_sheet_id -> Uuid,
             version -> Int4,
@@ -212,6 +226,7 @@ pub mod voting {
         standstill_extensions,
         standstills,
         term_sheet_comments,
+        term_sheet_comparisons,
         term_sheet_credit_approvals,
         term_sheet_versions,
         term_sheets,

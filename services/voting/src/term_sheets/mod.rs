@@ -17,10 +17,13 @@
 //!   submitted, 5.3.1 O iv–v): it reads the offer submitted to it ([`offer`]); guarantors read
 //!   that offer too; advisors and observers see neither. A term sheet of another workout, or a workout the caller
 //!   takes no part in, answers 404.
+//! - The coordinator compares the options for a version (NPV and IRR, [`comparison`],
+//!   [`Action::CompareOptions`]); those who read drafts read the comparisons.
 //! - Every change is one transaction that records its audit entry on the workout's chain and its
 //!   event (`voting.term_sheet_*`) through the outbox, disclosed to those who may read drafts.
 
 pub mod comments;
+pub mod comparison;
 pub mod create;
 pub mod edit;
 pub mod lifecycle;
