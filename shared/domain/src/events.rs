@@ -222,6 +222,35 @@ topics!(
     }
 );
 
+topics!(
+    /// What the minutes service announces about meetings (the minutes themselves add theirs).
+    MinutesTopic {
+        /// The coordinator scheduled a meeting: its invitation (iCalendar `SEQUENCE` 0) goes out.
+        MeetingScheduled => "minutes.meeting_scheduled",
+        /// A meeting was rescheduled or updated: an updated invitation (a higher `SEQUENCE`).
+        MeetingChanged => "minutes.meeting_changed",
+        /// A meeting was cancelled, with a reason (`METHOD:CANCEL`).
+        MeetingCancelled => "minutes.meeting_cancelled",
+        /// The coordinator recorded who attended: the meeting was held.
+        AttendanceRecorded => "minutes.attendance_recorded",
+    }
+);
+
+impl MinutesTopic {
+    /// Who may read the details: the coordinator ([`Action::ConveneMeeting`]). A meeting is read
+    /// by its invitees and the coordinator only, and a disclosure cannot name a meeting's
+    /// invitees, so the audit export shows the other participants the hash alone rather than
+    /// showing an uninvited participant a meeting its endpoints hide.
+    pub const fn disclosure(self) -> Disclosure {
+        match self {
+            Self::MeetingScheduled
+            | Self::MeetingChanged
+            | Self::MeetingCancelled
+            | Self::AttendanceRecorded => Disclosure::Permitted(Action::ConveneMeeting),
+        }
+    }
+}
+
 impl MandatesTopic {
     /// Who may read the details: every participant (a mandate, its consents and duties are open
     /// to the whole workout; no position is shown).
@@ -345,5 +374,9 @@ mod tests {
             assert_eq!(format!("registry.{}", topic.action()), topic.name());
         }
         assert_eq!(RegistryTopic::WorkoutOpened.action(), "workout_opened");
+        for topic in MinutesTopic::ALL {
+            assert!(topic.name().starts_with("minutes."));
+            assert_eq!(format!("minutes.{}", topic.action()), topic.name());
+        }
     }
 }

@@ -42,7 +42,7 @@ pub use cooperation::{
 pub use date::{BoundedDate, DateError};
 pub use deadline::{Deadline, DeadlineRule, Direction, Period, Roll};
 pub use email::{Email, EmailError};
-pub use events::{MandatesTopic, RegistryTopic, Topic, VotingTopic};
+pub use events::{MandatesTopic, MinutesTopic, RegistryTopic, Topic, VotingTopic};
 pub use exposure::{
     ClassAmount, CreditorClassAmount, CreditorExposure, CreditorPosition, CreditorSnapshot,
     ExposureError, FacilityExposure, FxTable, RateUsed, Snapshot, convert,

@@ -331,6 +331,14 @@ pub enum Action {
     ReadOffer,
     /// Accept, reject with reasons, or counter-propose a submitted offer.
     RespondToOffer,
+    /// Convene a creditors' meeting: schedule it, reschedule or update it, cancel it.
+    ConveneMeeting,
+    /// Read meetings, their invitations, attendance and quorum. The minutes service narrows it
+    /// to the meetings the caller's institution is invited to (the coordinator reads all); any
+    /// other meeting answers 404 as a missing one.
+    ReadMeetings,
+    /// Record who attended a meeting, for which institution, and the proxies.
+    RecordAttendance,
 }
 
 wire_names!(Action, "action", {
@@ -375,6 +383,9 @@ wire_names!(Action, "action", {
     ReadCreditPositions => "read_credit_positions",
     ReadOffer => "read_offer",
     RespondToOffer => "respond_to_offer",
+    ConveneMeeting => "convene_meeting",
+    ReadMeetings => "read_meetings",
+    RecordAttendance => "record_attendance",
 });
 
 impl Action {
@@ -410,7 +421,9 @@ impl Action {
             | Self::ManageStandstill
             | Self::DraftTermSheet
             | Self::AdvanceTermSheet
-            | Self::ReadCreditPositions => &[Coordinator],
+            | Self::ReadCreditPositions
+            | Self::ConveneMeeting
+            | Self::RecordAttendance => &[Coordinator],
             Self::EnterFacilities
             | Self::CastVote
             | Self::AnswerMandate
@@ -430,7 +443,8 @@ impl Action {
             | Self::ReadBallots
             | Self::ReadMandate
             | Self::ReadStandstills
-            | Self::ReportStandstillBreach => EVERYONE,
+            | Self::ReportStandstillBreach
+            | Self::ReadMeetings => EVERYONE,
         }
     }
 
@@ -487,6 +501,9 @@ impl Action {
             Self::ReadCreditPositions => "read every creditor's minimum terms and credit approvals",
             Self::ReadOffer => "read a term sheet submitted to the borrower",
             Self::RespondToOffer => "answer a term sheet submitted to the borrower",
+            Self::ConveneMeeting => "schedule, change or cancel a meeting",
+            Self::ReadMeetings => "read meetings",
+            Self::RecordAttendance => "record a meeting's attendance",
         }
     }
 
@@ -783,6 +800,21 @@ mod tests {
         for role in [R::Borrower, R::Guarantor, R::Advisor, R::Observer] {
             assert!(!Action::ReadTermSheets.allowed_for(&[role]), "{role:?}");
             assert!(!Action::CommentTermSheet.allowed_for(&[role]), "{role:?}");
+        }
+        // Meetings: only the coordinator convenes and records attendance; every participant may
+        // read meetings (the service narrows it to the invitees).
+        for action in [Action::ConveneMeeting, Action::RecordAttendance] {
+            assert!(action.allowed_for(&[R::Coordinator]), "{action:?}");
+            for role in [
+                R::Creditor,
+                R::Borrower,
+                R::Guarantor,
+                R::Advisor,
+                R::Observer,
+            ] {
+                assert!(!action.allowed_for(&[role]), "{action:?} for {role:?}");
+                assert!(Action::ReadMeetings.allowed_for(&[role]), "{role:?}");
+            }
         }
         for action in Action::ALL {
             assert_eq!(action.as_str().parse::<Action>(), Ok(*action));
