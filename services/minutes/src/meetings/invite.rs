@@ -181,3 +181,131 @@ fn description(details: &MeetingDetails, names: &BTreeMap<Uuid, &str>) -> String
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone as _, Utc};
+    use workout_domain::registry_api::NoticeContact;
+
+    use super::*;
+    use crate::meetings::{AgendaItem, Attachment};
+
+    fn participant(
+        institution: Uuid,
+        name: &str,
+        role: ParticipantRole,
+        email: &str,
+    ) -> Participant {
+        Participant {
+            id: Uuid::now_v7(),
+            institution_id: institution,
+            institution_name: name.to_owned(),
+            role,
+            contacts: vec![NoticeContact {
+                name: "Desk".to_owned(),
+                email: email.to_owned(),
+                language: "en".to_owned(),
+            }],
+            added_at: Utc::now(),
+            removed_at: None,
+            removed_reason: None,
+        }
+    }
+
+    #[test]
+    fn an_invitation_has_its_method_uid_sequence_organizer_and_one_attendee_per_contact() {
+        let (coordinator, bank, advisor) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let starts = Utc.with_ymd_and_hms(2026, 12, 6, 7, 0, 0).unwrap();
+        let mut row = MeetingRow {
+            id: Uuid::now_v7(),
+            workout_id: Uuid::now_v7(),
+            title: "Creditors' meeting, Riyadh; first".to_owned(),
+            starts_at: starts,
+            ends_at: starts + chrono::Duration::hours(2),
+            time_zone: "Asia/Riyadh".to_owned(),
+            location: Some("Room 4, Riyadh".to_owned()),
+            video_link: None,
+            state: "scheduled".to_owned(),
+            sequence: 3,
+            organizer: Uuid::now_v7(),
+            created_at: starts,
+            updated_at: starts,
+        };
+        let details = MeetingDetails {
+            title: row.title.clone(),
+            starts_at: row.starts_at,
+            ends_at: row.ends_at,
+            time_zone: row.time_zone.clone(),
+            location: row.location.clone(),
+            video_link: None,
+            agenda: vec![AgendaItem {
+                position: 1,
+                title: "Standstill".to_owned(),
+                owner_id: bank,
+                attachments: vec![Attachment {
+                    name: "Report".to_owned(),
+                    reference: "DOC-1".to_owned(),
+                }],
+            }],
+            invitees: vec![coordinator, bank],
+        };
+        let participants = [
+            participant(
+                coordinator,
+                "Lead Bank",
+                ParticipantRole::Coordinator,
+                "desk@lead.test",
+            ),
+            participant(
+                coordinator,
+                "Lead Bank",
+                ParticipantRole::Creditor,
+                "desk@lead.test",
+            ),
+            participant(
+                bank,
+                "Other Bank",
+                ParticipantRole::Creditor,
+                "desk@other.test",
+            ),
+            participant(
+                advisor,
+                "Advisers",
+                ParticipantRole::Advisor,
+                "desk@advisers.test",
+            ),
+        ];
+        let text = invitation(&row, &details, &participants).unwrap();
+        let unfolded = text.replace("\r\n ", "");
+        let lines: Vec<&str> = unfolded.split("\r\n").collect();
+        for expected in [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "METHOD:REQUEST",
+            "BEGIN:VEVENT",
+            "SEQUENCE:3",
+            "STATUS:CONFIRMED",
+            "DTSTART:20261206T070000Z",
+            "DTEND:20261206T090000Z",
+            "DTSTAMP:20261206T070000Z",
+            "SUMMARY:Creditors' meeting\\, Riyadh\\; first",
+            "END:VCALENDAR",
+        ] {
+            assert!(lines.contains(&expected), "{expected} in\n{text}");
+        }
+        assert!(lines.contains(&format!("UID:meeting-{}@workout-platform", row.id).as_str()));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("ORGANIZER;") && l.ends_with(":mailto:desk@lead.test"))
+        );
+        let attendees: Vec<&&str> = lines.iter().filter(|l| l.starts_with("ATTENDEE")).collect();
+        assert_eq!(attendees.len(), 2, "{text}");
+        assert!(text.lines().all(|l| l.len() <= 76), "folded at 75 octets");
+
+        row.state = "cancelled".to_owned();
+        let cancelled = invitation(&row, &details, &participants).unwrap();
+        assert!(cancelled.contains("METHOD:CANCEL\r\n"));
+        assert!(cancelled.contains("STATUS:CANCELLED\r\n"));
+    }
+}
