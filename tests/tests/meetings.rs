@@ -331,6 +331,41 @@ async fn an_invitation_keeps_its_uid_while_its_sequence_rises_and_a_cancellation
     for action in ["meeting_scheduled", "meeting_changed", "meeting_cancelled"] {
         assert!(text.contains(action), "{action} in the audit export");
     }
+    assert!(text.contains("First creditors' meeting"));
+    // The others see that it happened, not what (a disclosure cannot name the invitees).
+    let export = app
+        .get(&format!("/minutes/v1/workouts/{w}/audit"), &case.advisor)
+        .await;
+    assert_eq!(export.status, 200);
+    let text = String::from_utf8_lossy(&export.bytes);
+    assert!(text.contains("meeting_scheduled"), "{text}");
+    assert!(!text.contains("First creditors' meeting"), "{text}");
+}
+
+#[tokio::test]
+async fn a_retried_schedule_with_the_same_idempotency_key_makes_one_meeting() {
+    let app = TestApp::spawn().await;
+    let case = case(&app).await;
+    let body = meeting_body(&case, 7);
+    let path = meeting_path(case.workout, "");
+    let send = || {
+        app.call_with(
+            Method::POST,
+            &path,
+            Some(&case.coordinator.token),
+            Some(&body),
+            &[("idempotency-key", "schedule-first-meeting")],
+        )
+    };
+    let first = send().await;
+    assert_eq!(first.status, 201, "{:?}", first.json());
+    let again = send().await;
+    assert_eq!(again.status, 201, "{:?}", again.json());
+    assert_eq!(id_of(&again.json()), id_of(&first.json()));
+    assert_eq!(again.headers["etag"], "\"0\"");
+    let list = app.meetings(&case.coordinator, case.workout, "").await;
+    assert_eq!(list.items().as_array().map(Vec::len), Some(1));
+    assert_eq!(topic_count(&app, "minutes.meeting_scheduled").await, 1);
 }
 
 #[tokio::test]
