@@ -857,3 +857,104 @@ impl TestApp {
         .await
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+
+/// `/minutes/v1/workouts/{workout}/meetings` followed by `rest` (empty, or starting with `/` or
+/// `?`).
+pub fn meeting_path(workout: Uuid, rest: &str) -> String {
+    format!("/minutes/v1/workouts/{workout}/meetings{rest}")
+}
+
+impl TestApp {
+    /// `POST .../meetings`: schedules a meeting.
+    pub async fn schedule_meeting(&self, actor: &Actor, workout: Uuid, body: &Value) -> Answer {
+        self.post(&meeting_path(workout, ""), actor, body).await
+    }
+
+    /// `GET .../meetings` (`query` empty or starting with `?`).
+    pub async fn meetings(&self, actor: &Actor, workout: Uuid, query: &str) -> Answer {
+        self.get(&meeting_path(workout, query), actor).await
+    }
+
+    /// `GET .../meetings/{id}`.
+    pub async fn meeting(&self, actor: &Actor, workout: Uuid, meeting: Uuid) -> Answer {
+        self.get(&meeting_path(workout, &format!("/{meeting}")), actor)
+            .await
+    }
+
+    /// `PUT .../meetings/{id}` with `If-Match: "<sequence>"` when given.
+    pub async fn update_meeting(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        meeting: Uuid,
+        sequence: Option<u32>,
+        body: &Value,
+    ) -> Answer {
+        self.send_as(
+            Method::PUT,
+            &meeting_path(workout, &format!("/{meeting}")),
+            &actor.token,
+            Some(body),
+            if_match(sequence),
+        )
+        .await
+    }
+
+    /// `POST .../meetings/{id}/cancel` (`{"reason"}`).
+    pub async fn cancel_meeting(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        meeting: Uuid,
+        reason: &str,
+    ) -> Answer {
+        self.post(
+            &meeting_path(workout, &format!("/{meeting}/cancel")),
+            actor,
+            &serde_json::json!({ "reason": reason }),
+        )
+        .await
+    }
+
+    /// `GET .../meetings/{id}/invite.ics`.
+    pub async fn meeting_invitation(&self, actor: &Actor, workout: Uuid, meeting: Uuid) -> Answer {
+        self.get(
+            &meeting_path(workout, &format!("/{meeting}/invite.ics")),
+            actor,
+        )
+        .await
+    }
+
+    /// `PUT .../meetings/{id}/attendance` (`{"attendees": [...]}`).
+    pub async fn record_attendance(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        meeting: Uuid,
+        body: &Value,
+    ) -> Answer {
+        self.put(
+            &meeting_path(workout, &format!("/{meeting}/attendance")),
+            actor,
+            body,
+        )
+        .await
+    }
+
+    /// `GET .../meetings/{id}/quorum` (`query` empty or starting with `?`).
+    pub async fn meeting_quorum(
+        &self,
+        actor: &Actor,
+        workout: Uuid,
+        meeting: Uuid,
+        query: &str,
+    ) -> Answer {
+        self.get(
+            &meeting_path(workout, &format!("/{meeting}/quorum{query}")),
+            actor,
+        )
+        .await
+    }
+}

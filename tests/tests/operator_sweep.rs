@@ -200,6 +200,18 @@ async fn seed(app: &TestApp) -> (Seeded, Vec<Actor>) {
         )
         .await;
     assert_eq!(comparison.status, 201, "{:?}", comparison.json());
+    // A meeting, for the meeting endpoints' paths (its quorum would show the weights).
+    let tomorrow = Utc::now() + chrono::Duration::days(1);
+    let meeting = app
+        .post(
+            &format!("/minutes/v1/workouts/{workout}/meetings"),
+            &coordinator,
+            &json!({"title": "Creditors' meeting", "starts_at": tomorrow.to_rfc3339(),
+                    "ends_at": (tomorrow + chrono::Duration::hours(2)).to_rfc3339(),
+                    "location": "Riyadh"}),
+        )
+        .await;
+    assert_eq!(meeting.status, 201, "{:?}", meeting.json());
 
     let session = session_of(&app.admin);
     let values = BTreeMap::from([
@@ -220,13 +232,13 @@ async fn seed(app: &TestApp) -> (Seeded, Vec<Actor>) {
         ("ballot_id", ballot_id),
         ("standstill_id", id_in(&standstill, "the standstill")),
         ("term_sheet_id", id_in(&term_sheet, "the term sheet")),
+        ("meeting_id", id_in(&meeting, "the meeting")),
         ("version", "1".to_owned()),
         ("comparison_id", id_in(&comparison, "the comparison")),
         ("item", "meeting_minutes".to_owned()),
         ("renewal_id", Uuid::now_v7().to_string()),
         // An action item exists only once minutes are sealed; an unknown one is as good here.
         ("action_item_id", Uuid::now_v7().to_string()),
-        ("meeting_id", Uuid::now_v7().to_string()),
         ("session_id", session.to_string()),
         // Not the key that signed the admin's token: retiring it would end the sweep in 401s.
         ("kid", "k-not-a-key-of-this-platform".to_owned()),
@@ -325,6 +337,8 @@ fn plausible(document: &Value, parameter: &Value, today: &str) -> Option<String>
         "cursor" | "Idempotency-Key" => return None,
         "limit" => return Some("200".to_owned()),
         "If-Match" => return Some("\"1\"".to_owned()),
+        // A meeting's quorum.
+        "rule" => return Some("value:more_than:1/2".to_owned()),
         _ => {}
     }
     if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {

@@ -7,6 +7,8 @@
 //! quorum is a rule of the domain's voting engine ([`workout_domain::voting`]). Routes are listed
 //! by [`routes`], used alike by its binary, `workoutd` and tests.
 
+pub mod audit;
+pub mod meetings;
 pub mod minutes;
 pub mod schema;
 
@@ -30,13 +32,23 @@ pub const MIGRATIONS: ServiceMigrations = ServiceMigrations {
 #[derive(OpenApi)]
 #[openapi(info(
     title = "Workout minutes",
-    description = "Meetings, agenda, attendance, minutes and their approval, decisions and actions."
+    description = "Meetings (agenda, invitees, changes kept), their iCalendar invitations, \
+        attendance and the quorum by the voting engine; minutes and their approval, decisions and \
+        actions."
 ))]
 pub struct ApiDoc;
 
 /// The routes inside `/minutes`.
 pub fn routes(cfg: &mut Routes<'_>) {
-    cfg.service(minutes::draft::draft_minutes)
+    cfg.service(meetings::schedule::schedule_meeting)
+        .service(meetings::read::list_meetings)
+        .service(meetings::read::get_meeting)
+        .service(meetings::change::update_meeting)
+        .service(meetings::change::cancel_meeting)
+        .service(meetings::invite::get_invitation)
+        .service(meetings::attendance::record_attendance)
+        .service(meetings::attendance::check_quorum)
+        .service(minutes::draft::draft_minutes)
         .service(minutes::draft::edit_minutes)
         .service(minutes::draft::get_minutes)
         .service(minutes::draft::get_minutes_version)
@@ -45,7 +57,8 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(minutes::approval::circulate_minutes)
         .service(minutes::approval::respond_to_minutes)
         .service(minutes::actions::list_action_items)
-        .service(minutes::actions::set_action_status);
+        .service(minutes::actions::set_action_status)
+        .service(audit::export_audit);
 }
 
 /// The minutes service of a running process: its routes, relay and job scheduler.

@@ -228,12 +228,14 @@ topics!(
 topics!(
     /// What the minutes service announces: meetings and their minutes.
     MinutesTopic {
-        /// The coordinator convened a meeting (its invitation is issued).
+        /// The coordinator scheduled a meeting: its invitation (iCalendar `SEQUENCE` 0) goes out.
         MeetingScheduled => "minutes.meeting_scheduled",
-        /// A meeting was moved or changed (its invitation is updated).
+        /// A meeting was rescheduled or updated: an updated invitation (a higher `SEQUENCE`).
         MeetingChanged => "minutes.meeting_changed",
-        /// A meeting was cancelled (its invitation is cancelled).
+        /// A meeting was cancelled, with a reason (`METHOD:CANCEL`).
         MeetingCancelled => "minutes.meeting_cancelled",
+        /// The coordinator recorded who attended: the meeting was held.
+        AttendanceRecorded => "minutes.attendance_recorded",
         /// The coordinator drafted the minutes of a meeting (their first version).
         MinutesDrafted => "minutes.drafted",
         /// The coordinator saved a new version of draft minutes.
@@ -254,13 +256,17 @@ topics!(
 );
 
 impl MinutesTopic {
-    /// Who may read the details: meetings are announced to every participant; the minutes and
-    /// their action items to those who read minutes.
+    /// Who may read the details. A meeting is read by its invitees and the coordinator only, and a
+    /// disclosure cannot name a meeting's invitees, so its events show their details to the
+    /// coordinator ([`Action::ConveneMeeting`]) and the hash alone to the others rather than
+    /// showing an uninvited participant a meeting its endpoints hide. The minutes and their
+    /// action items: those who read minutes.
     pub const fn disclosure(self) -> Disclosure {
         match self {
-            Self::MeetingScheduled | Self::MeetingChanged | Self::MeetingCancelled => {
-                Disclosure::Participants
-            }
+            Self::MeetingScheduled
+            | Self::MeetingChanged
+            | Self::MeetingCancelled
+            | Self::AttendanceRecorded => Disclosure::Permitted(Action::ConveneMeeting),
             Self::MinutesDrafted
             | Self::MinutesRevised
             | Self::MinutesCommented
@@ -397,5 +403,9 @@ mod tests {
             assert_eq!(format!("registry.{}", topic.action()), topic.name());
         }
         assert_eq!(RegistryTopic::WorkoutOpened.action(), "workout_opened");
+        for topic in MinutesTopic::ALL {
+            assert!(topic.name().starts_with("minutes."));
+            assert_eq!(format!("minutes.{}", topic.action()), topic.name());
+        }
     }
 }

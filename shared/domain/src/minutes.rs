@@ -80,6 +80,10 @@ pub struct MinutesContent {
     /// Who attended.
     #[serde(default)]
     pub attendance: Vec<AttendanceLine>,
+    /// The quorum as the meeting established it (e.g. "Quorate: 4 of 5 creditors, 82 % of the
+    /// exposure, present"), 1–500 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<String>,
     /// Per agenda item, in order.
     #[serde(default)]
     pub items: Vec<ItemMinutes>,
@@ -182,7 +186,16 @@ impl MinutesContent {
                 actions,
             });
         }
-        Ok(Self { attendance, items })
+        let quorum = self
+            .quorum
+            .as_deref()
+            .map(|q| checked_text(text::REASON, q, "quorum".to_owned()))
+            .transpose()?;
+        Ok(Self {
+            attendance,
+            quorum,
+            items,
+        })
     }
 
     /// The canonical JSON text (see the module rules).
@@ -212,6 +225,7 @@ mod tests {
                 capacity: "Head of Workout".to_owned(),
                 proxy_for: None,
             }],
+            quorum: Some("Quorate: both creditors present".to_owned()),
             items: vec![ItemMinutes {
                 position: 1,
                 title: "Standstill".to_owned(),

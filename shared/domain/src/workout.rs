@@ -333,8 +333,8 @@ pub enum Action {
     RespondToOffer,
     /// Draft the minutes of a meeting, save new versions, circulate them for approval.
     DraftMinutes,
-    /// Read minutes, their versions and comments, comment on them, and read action items (an
-    /// institution invited to the meeting reads and comments its minutes too).
+    /// Read the workout's action items and the details of the minutes' events (the minutes
+    /// themselves are read and commented by those who read their meeting).
     ReadMinutes,
     /// Approve circulated minutes or object to them with reasons, for its own institution (an
     /// invited creditor).
@@ -342,6 +342,14 @@ pub enum Action {
     /// Compare the options for a version of a term sheet (NPV and IRR of restructuring,
     /// enforcement, insolvency and a loan sale, 5.2.6); those who read term sheets read them.
     CompareOptions,
+    /// Convene a creditors' meeting: schedule it, reschedule or update it, cancel it.
+    ConveneMeeting,
+    /// Read meetings, their invitations, attendance and quorum. The minutes service narrows it
+    /// to the meetings the caller's institution is invited to (the coordinator reads all); any
+    /// other meeting answers 404 as a missing one.
+    ReadMeetings,
+    /// Record who attended a meeting, for which institution, and the proxies.
+    RecordAttendance,
 }
 
 wire_names!(Action, "action", {
@@ -390,6 +398,9 @@ wire_names!(Action, "action", {
     ReadMinutes => "read_minutes",
     AnswerMinutes => "answer_minutes",
     CompareOptions => "compare_options",
+    ConveneMeeting => "convene_meeting",
+    ReadMeetings => "read_meetings",
+    RecordAttendance => "record_attendance",
 });
 
 impl Action {
@@ -427,7 +438,9 @@ impl Action {
             | Self::AdvanceTermSheet
             | Self::ReadCreditPositions
             | Self::DraftMinutes
-            | Self::CompareOptions => &[Coordinator],
+            | Self::CompareOptions
+            | Self::ConveneMeeting
+            | Self::RecordAttendance => &[Coordinator],
             Self::EnterFacilities
             | Self::CastVote
             | Self::AnswerMandate
@@ -449,7 +462,8 @@ impl Action {
             | Self::ReadBallots
             | Self::ReadMandate
             | Self::ReadStandstills
-            | Self::ReportStandstillBreach => EVERYONE,
+            | Self::ReportStandstillBreach
+            | Self::ReadMeetings => EVERYONE,
         }
     }
 
@@ -507,9 +521,12 @@ impl Action {
             Self::ReadOffer => "read a term sheet submitted to the borrower",
             Self::RespondToOffer => "answer a term sheet submitted to the borrower",
             Self::DraftMinutes => "draft and circulate the minutes of a meeting",
-            Self::ReadMinutes => "read the minutes of a meeting it was not invited to",
+            Self::ReadMinutes => "read the action items of the minutes",
             Self::AnswerMinutes => "approve or object to circulated minutes",
             Self::CompareOptions => "compare the options for a term sheet",
+            Self::ConveneMeeting => "schedule, change or cancel a meeting",
+            Self::ReadMeetings => "read meetings",
+            Self::RecordAttendance => "record a meeting's attendance",
         }
     }
 
@@ -808,6 +825,21 @@ mod tests {
         for role in [R::Borrower, R::Guarantor, R::Advisor, R::Observer] {
             assert!(!Action::ReadTermSheets.allowed_for(&[role]), "{role:?}");
             assert!(!Action::CommentTermSheet.allowed_for(&[role]), "{role:?}");
+        }
+        // Meetings: only the coordinator convenes and records attendance; every participant may
+        // read meetings (the service narrows it to the invitees).
+        for action in [Action::ConveneMeeting, Action::RecordAttendance] {
+            assert!(action.allowed_for(&[R::Coordinator]), "{action:?}");
+            for role in [
+                R::Creditor,
+                R::Borrower,
+                R::Guarantor,
+                R::Advisor,
+                R::Observer,
+            ] {
+                assert!(!action.allowed_for(&[role]), "{action:?} for {role:?}");
+                assert!(Action::ReadMeetings.allowed_for(&[role]), "{role:?}");
+            }
         }
         for action in Action::ALL {
             assert_eq!(action.as_str().parse::<Action>(), Ok(*action));

@@ -18,10 +18,10 @@ use workout_store::{Chain, Pool, Reply, idempotency, record};
 
 use super::actions::track_actions;
 use super::{
-    MeetingPath, MinutesRow, MinutesSummary, MinutesView, State, is_invited, load_minutes,
-    load_version, require_meeting, to_json,
+    MeetingPath, MinutesRow, MinutesSummary, MinutesView, State, load_minutes, load_version,
 };
-use crate::schema::{meeting_invitees, minutes, minutes_responses};
+use crate::meetings::{invitees_of, load_meeting, readable_meeting, to_json};
+use crate::schema::{minutes, minutes_responses};
 
 /// The job that approves circulated minutes when no one objected by the deadline (keyed by the
 /// minutes).
@@ -165,7 +165,7 @@ pub async fn circulate_minutes(
         }
     };
     idempotency::run(&pool, &req, &caller, &body.fingerprint, async |conn| {
-        require_meeting(conn, workout, meeting).await?;
+        load_meeting(conn, workout, meeting, false).await?;
         let mut row = load_minutes(conn, meeting, true).await?;
         if row.require_unsealed()? == State::Circulated {
             return Err(ApiError::conflict(
@@ -278,7 +278,6 @@ pub async fn respond_to_minutes(
         meeting_id: meeting,
     } = path.into_inner();
     let access = registry.access(workout, &caller).await?;
-    access.require(Action::AnswerMinutes)?;
     let body = body.parse()?;
     let input = &body.value;
     let reasons = input
@@ -295,8 +294,9 @@ pub async fn respond_to_minutes(
     }
     let institution = caller.institution_id.into_uuid();
     idempotency::run(&pool, &req, &caller, &body.fingerprint, async |conn| {
-        require_meeting(conn, workout, meeting).await?;
-        if !is_invited(conn, meeting, institution).await? {
+        readable_meeting(conn, &access, meeting).await?;
+        access.require(Action::AnswerMinutes)?;
+        if !invitees_of(conn, meeting).await?.contains(&institution) {
             return Err(ApiError::Forbidden(
                 "only a creditor invited to the meeting answers its minutes".to_owned(),
             ));
@@ -433,11 +433,7 @@ async fn every_invited_creditor_approved(
         .filter(|p| p.role == ParticipantRole::Creditor && p.removed_at.is_none())
         .map(|p| p.institution_id)
         .collect();
-    let invited: Vec<Uuid> = meeting_invitees::table
-        .filter(meeting_invitees::meeting_id.eq(row.meeting_id))
-        .select(meeting_invitees::institution_id)
-        .load(conn)
-        .await?;
+    let invited = invitees_of(conn, row.meeting_id).await?;
     let approved: Vec<Uuid> = minutes_responses::table
         .filter(minutes_responses::minutes_id.eq(row.id))
         .filter(minutes_responses::version.eq(version))

@@ -17,8 +17,9 @@ use workout_store::{Chain, Pool, Reply, idempotency, record};
 
 use super::{
     MeetingPath, MinutesRow, MinutesSummary, MinutesView, State, VersionRow, VersionView,
-    load_minutes, load_version, require_meeting, require_reader,
+    load_minutes, load_version,
 };
+use crate::meetings::{load_meeting, readable_meeting};
 use crate::schema::{minutes, minutes_comments, minutes_versions};
 
 /// The content checked, or 422 naming the field.
@@ -65,7 +66,7 @@ pub async fn draft_minutes(
     let body = body.parse()?;
     let content = checked(&body.value.content)?;
     idempotency::run(&pool, &req, &caller, &body.fingerprint, async |conn| {
-        require_meeting(conn, workout, meeting).await?;
+        load_meeting(conn, workout, meeting, false).await?;
         if load_minutes(conn, meeting, false).await.is_ok() {
             return Err(ApiError::conflict(
                 "minutes_exist",
@@ -150,7 +151,7 @@ pub async fn edit_minutes(
     let content = checked(&body.value.content)?;
     let expected = if_match(&req)?;
     idempotency::run(&pool, &req, &caller, &body.fingerprint, async |conn| {
-        require_meeting(conn, workout, meeting).await?;
+        load_meeting(conn, workout, meeting, false).await?;
         let mut row = load_minutes(conn, meeting, true).await?;
         if row.require_unsealed()? == State::Circulated {
             return Err(ApiError::conflict(
@@ -214,8 +215,7 @@ pub async fn get_minutes(
     } = path.into_inner();
     let access = registry.access(workout, &caller).await?;
     let mut conn = pool.get().await?;
-    require_meeting(&mut conn, workout, meeting).await?;
-    require_reader(&mut conn, &access, meeting).await?;
+    readable_meeting(&mut conn, &access, meeting).await?;
     let row = load_minutes(&mut conn, meeting, false).await?;
     let current = load_version(&mut conn, row.id, row.current_version).await?;
     Ok(HttpResponse::Ok()
@@ -252,8 +252,7 @@ pub async fn get_minutes_version(
     } = path.into_inner();
     let access = registry.access(workout, &caller).await?;
     let mut conn = pool.get().await?;
-    require_meeting(&mut conn, workout, meeting).await?;
-    require_reader(&mut conn, &access, meeting).await?;
+    readable_meeting(&mut conn, &access, meeting).await?;
     let row = load_minutes(&mut conn, meeting, false).await?;
     let found = load_version(&mut conn, row.id, version).await?;
     Ok(HttpResponse::Ok().json(VersionView::of(&found)?))
@@ -316,8 +315,7 @@ pub async fn comment_minutes(
         .map_err(|e| ApiError::invalid_field("body", e.to_string()))?
         .into_string();
     idempotency::run(&pool, &req, &caller, &body.fingerprint, async |conn| {
-        require_meeting(conn, workout, meeting).await?;
-        require_reader(conn, &access, meeting).await?;
+        readable_meeting(conn, &access, meeting).await?;
         let row = load_minutes(conn, meeting, false).await?;
         row.require_unsealed()?;
         load_version(conn, row.id, version).await?;
@@ -376,8 +374,7 @@ pub async fn list_minutes_comments(
     let access = registry.access(workout, &caller).await?;
     let window = query.window()?;
     let mut conn = pool.get().await?;
-    require_meeting(&mut conn, workout, meeting).await?;
-    require_reader(&mut conn, &access, meeting).await?;
+    readable_meeting(&mut conn, &access, meeting).await?;
     let row = load_minutes(&mut conn, meeting, false).await?;
     let rows: Vec<Comment> = minutes_comments::table
         .filter(minutes_comments::minutes_id.eq(row.id))

@@ -6,9 +6,9 @@
 //!   the domain's [`MinutesContent`]; every save is a new immutable version with its content hash
 //!   (`ETag` = the version number, `If-Match` through `workout_http::precondition`: 428 missing,
 //!   412 stale).
-//! - Readers: the coordinator and the creditors ([`Action::ReadMinutes`]), and any institution
-//!   invited to the meeting; they comment on a version. Others get 403; an outsider, or a meeting
-//!   of another workout, 404.
+//! - Readers: those who read the meeting (the coordinator and the institutions invited to it,
+//!   [`crate::meetings::readable_meeting`]); they comment on a version. Any other participant, an
+//!   outsider, or a meeting of another workout gets 404 as for a missing meeting.
 //! - The coordinator circulates the current version for approval (only a draft): approved when
 //!   every invited creditor approves (`approvals`), or when no invited creditor objects by the end
 //!   of the N-th business day after circulation on the workout's calendar (`no_objection`, default
@@ -30,12 +30,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+use workout_domain::WorkoutId;
 use workout_domain::minutes::MinutesContent;
-use workout_domain::{Action, WorkoutId};
 use workout_http::ApiError;
-use workout_http::access::Access;
 
-use crate::schema::{meeting_invitees, meetings, minutes, minutes_versions};
+use crate::schema::{minutes, minutes_versions};
 
 /// `/workouts/{workout_id}/meetings/{meeting_id}`.
 #[derive(Debug, Deserialize)]
@@ -274,53 +273,6 @@ impl MinutesSummary {
     }
 }
 
-/// 404 `meeting` unless `meeting` is a meeting of `workout`.
-pub async fn require_meeting(
-    conn: &mut AsyncPgConnection,
-    workout: WorkoutId,
-    meeting: Uuid,
-) -> Result<(), ApiError> {
-    let found: Option<Uuid> = meetings::table
-        .find(meeting)
-        .filter(meetings::workout_id.eq(workout.into_uuid()))
-        .select(meetings::id)
-        .first(conn)
-        .await
-        .optional()?;
-    found.map(|_| ()).ok_or(ApiError::NotFound("meeting"))
-}
-
-/// Whether `institution` is invited to `meeting`.
-pub async fn is_invited(
-    conn: &mut AsyncPgConnection,
-    meeting: Uuid,
-    institution: Uuid,
-) -> Result<bool, ApiError> {
-    let found: Option<Uuid> = meeting_invitees::table
-        .find((meeting, institution))
-        .select(meeting_invitees::institution_id)
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(found.is_some())
-}
-
-/// 403 unless `access` may read the minutes of `meeting`: the coordinator and the creditors, or
-/// an institution invited to it.
-pub async fn require_reader(
-    conn: &mut AsyncPgConnection,
-    access: &Access,
-    meeting: Uuid,
-) -> Result<(), ApiError> {
-    if access.may(Action::ReadMinutes)
-        || is_invited(conn, meeting, access.institution.into_uuid()).await?
-    {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(Action::ReadMinutes.refusal()))
-    }
-}
-
 /// The minutes of `meeting` (404 `minutes` before any draft), locked for update if `lock`.
 pub async fn load_minutes(
     conn: &mut AsyncPgConnection,
@@ -351,9 +303,4 @@ pub async fn load_version(
         .await
         .optional()?
         .ok_or(ApiError::NotFound("minutes_version"))
-}
-
-/// Serializes `value` for a JSON column.
-pub fn to_json(value: &impl Serialize) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(value).map_err(|e| ApiError::Internal(e.into()))
 }

@@ -19,6 +19,7 @@
 //! - The result does not depend on the order of the voters or the votes.
 //! - Nothing here reads a clock, a file or the network.
 
+pub mod attendance;
 pub mod certificate;
 pub mod position;
 pub mod rule;
@@ -33,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use crate::facility::CreditorClass;
 use crate::ids::InstitutionId;
 
+pub use attendance::{AttendanceQuorum, QuorumError};
 pub use certificate::{BallotFacts, Certificate, CertificateError, Discrepancy};
 pub use position::{GroupPosition, Need, Pivotal, Position, decided, position};
 pub use rule::{
