@@ -1,6 +1,11 @@
 //! Minutes documents as a person files them: Markdown and PDF in English and Arabic, checked
 //! from the outside (the PDF's text as `pdftotext` extracts it, from Debian's `poppler-utils`).
 
+#![expect(
+    clippy::expect_used,
+    reason = "test helpers: a failed setup must stop the test at once"
+)]
+
 use std::io::ErrorKind;
 use std::process::Command;
 
@@ -52,7 +57,7 @@ fn minutes(title: &str, agenda_title: &str) -> MinutesDocument {
             action_items: vec![ActionItem {
                 text: "Circulate the revised term sheet.".to_owned(),
                 owner_institution: "Gulf Credit Bank".to_owned(),
-                due_date: NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
+                due_date: NaiveDate::from_ymd_opt(2026, 11, 10).expect("a date"),
                 status: ActionStatus::Open,
             }],
         }],
@@ -74,9 +79,9 @@ fn arabic_minutes() -> MinutesDocument {
 /// The text of `pdf` as `pdftotext` extracts it (UTF-8, reading order).
 fn pdf_text(name: &str, pdf: &[u8]) -> String {
     let dir = std::env::temp_dir().join(format!("workout-documents-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
     let path = dir.join(format!("{name}.pdf"));
-    std::fs::write(&path, pdf).unwrap();
+    std::fs::write(&path, pdf).expect("the PDF written to a temporary file");
     let output = match Command::new("pdftotext")
         .args(["-enc", "UTF-8"])
         .arg(&path)
@@ -96,7 +101,7 @@ fn pdf_text(name: &str, pdf: &[u8]) -> String {
         path.display(),
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout).unwrap()
+    String::from_utf8(output.stdout).expect("pdftotext writes UTF-8 with -enc UTF-8")
 }
 
 #[test]
