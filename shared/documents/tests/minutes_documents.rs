@@ -186,6 +186,35 @@ fn the_arabic_pdf_text_holds_the_arabic_words_in_logical_order() {
 }
 
 #[test]
+fn every_page_of_long_minutes_shows_the_content_hash() {
+    let mut doc = arabic_minutes();
+    let item = doc.agenda_items[0].clone();
+    doc.agenda_items = (1..=40)
+        .map(|number| AgendaItem {
+            number,
+            ..item.clone()
+        })
+        .collect();
+    let text = pdf_text("long", &pdf(&doc, Language::Ar).unwrap());
+    let pages: Vec<&str> = text
+        .split('\u{c}')
+        .filter(|page| !page.trim().is_empty())
+        .collect();
+    assert!(
+        pages.len() > 2,
+        "expected several pages, got {}",
+        pages.len()
+    );
+    for (index, page) in pages.iter().enumerate() {
+        assert!(
+            page.contains(HASH),
+            "page {} has no content hash:\n{page}",
+            index + 1
+        );
+    }
+}
+
+#[test]
 fn typst_markup_in_a_title_is_shown_literally() {
     let title = r#"Budget #set page(fill: red) *bold* $x^2$ [link] \ end #"#;
     let mut doc = english_minutes();
