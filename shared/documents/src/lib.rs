@@ -14,7 +14,10 @@ mod view;
 
 pub use labels::{LABELS, Label, Language};
 pub use markdown::markdown;
-pub use minutes::{ActionItem, ActionStatus, AgendaItem, Attendee, Decision, MinutesDocument};
+pub use minutes::{
+    ActionItem, ActionStatus, AgendaItem, Attendee, ContentHash, Decision, InvalidContentHash,
+    MinutesDocument,
+};
 pub use pdf::pdf;
 
 /// Why a document could not be produced.

@@ -112,7 +112,7 @@ pub fn markdown(doc: &MinutesDocument, lang: Language) -> String {
         out,
         "\n**{}:** `{}`\n\n{}",
         l(Label::ContentHash),
-        inline(&view.content_hash),
+        view.content_hash,
         l(Label::HashNote)
     );
     if view.rtl {

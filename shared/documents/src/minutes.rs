@@ -35,8 +35,8 @@ pub struct MinutesDocument {
     pub approved_at: DateTime<Utc>,
     /// When the minutes were sealed; also the PDF's creation date.
     pub sealed_at: DateTime<Utc>,
-    /// The SHA-256 of the sealed content, 64 lowercase hex digits, as in the audit chain.
-    pub content_hash: String,
+    /// The SHA-256 of the sealed content, as in the audit chain.
+    pub content_hash: ContentHash,
 }
 
 /// One person present at the meeting.
@@ -102,3 +102,54 @@ pub enum ActionStatus {
     /// Will not be done.
     Cancelled,
 }
+
+/// A SHA-256 content hash as 64 lowercase hex digits, the form the audit chain records; read
+/// from text in either case, anything else is refused.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ContentHash(String);
+
+impl ContentHash {
+    /// The hash as 64 lowercase hex digits.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ContentHash {
+    type Error = InvalidContentHash;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(Self(text.to_ascii_lowercase()))
+        } else {
+            Err(InvalidContentHash)
+        }
+    }
+}
+
+impl std::str::FromStr for ContentHash {
+    type Err = InvalidContentHash;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::try_from(text.to_owned())
+    }
+}
+
+impl From<ContentHash> for String {
+    fn from(hash: ContentHash) -> Self {
+        hash.0
+    }
+}
+
+impl std::fmt::Display for ContentHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The text is not a SHA-256 hash in hex.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a content hash is 64 hex digits (SHA-256)")]
+pub struct InvalidContentHash;

@@ -120,7 +120,7 @@ impl DocumentView {
                 .collect(),
             approved: local_time(doc.approved_at, zone),
             sealed: local_time(doc.sealed_at, zone),
-            content_hash: doc.content_hash.clone(),
+            content_hash: doc.content_hash.to_string(),
         }
     }
 

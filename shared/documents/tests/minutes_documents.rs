@@ -64,7 +64,7 @@ fn minutes(title: &str, agenda_title: &str) -> MinutesDocument {
         version: 2,
         approved_at: Utc.with_ymd_and_hms(2026, 11, 5, 12, 0, 0).unwrap(),
         sealed_at: Utc.with_ymd_and_hms(2026, 11, 5, 12, 15, 30).unwrap(),
-        content_hash: HASH.to_owned(),
+        content_hash: HASH.parse().expect("a SHA-256 in hex"),
     }
 }
 
@@ -253,4 +253,20 @@ fn an_unknown_time_zone_is_refused_when_the_minutes_are_read() {
     assert_eq!(json["time_zone"], "Asia/Riyadh");
     json["time_zone"] = "Mars/Olympus".into();
     assert!(serde_json::from_value::<MinutesDocument>(json).is_err());
+}
+
+#[test]
+fn a_content_hash_is_64_hex_digits_and_reads_in_lowercase() {
+    let mut json = serde_json::to_value(english_minutes()).unwrap();
+    assert_eq!(json["content_hash"], HASH);
+    json["content_hash"] = HASH.to_uppercase().into();
+    let doc: MinutesDocument = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(doc.content_hash.as_str(), HASH);
+    for wrong in [&HASH[1..], "g".repeat(64).as_str(), ""] {
+        json["content_hash"] = wrong.into();
+        assert!(
+            serde_json::from_value::<MinutesDocument>(json.clone()).is_err(),
+            "{wrong}"
+        );
+    }
 }
