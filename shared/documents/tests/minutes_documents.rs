@@ -95,6 +95,9 @@ fn pdf_text(name: &str, pdf: &[u8]) -> String {
         ),
         Err(e) => panic!("pdftotext could not run: {e}"),
     };
+    // Best effort: the PDF was only needed for pdftotext; another test may still use the folder.
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_dir(&dir);
     assert!(
         output.status.success(),
         "pdftotext failed on {}: {}",
