@@ -1,8 +1,11 @@
-//! Minutes over HTTP: drafted by the coordinator in versions (`If-Match`), commented on by those
-//! who read the meeting, circulated, approved by no objection at the end of the fifth business
-//! day on the workout's calendar (the scheduler's job, not before) or by every invited creditor,
-//! sent back to draft by an objection, sealed with their content hash in the audit chain, and
-//! their action items tracked and announced overdue once.
+//! Minutes over HTTP ("done when" of the minutes issue): a meeting scheduled, moved (its
+//! invitation's SEQUENCE raised, its UID kept), held with attendance and quorum; its minutes
+//! drafted by the coordinator in versions (`If-Match`), commented on by those who read the
+//! meeting, circulated, approved by no objection at the end of the fifth business day on the
+//! workout's calendar (the scheduler's job, not before) or by every invited creditor, sent back to
+//! draft by an objection, sealed with their content hash in the audit chain, exported as Markdown
+//! and PDF in English and Arabic (read back with `pdftotext`), and their action items tracked and
+//! announced overdue once.
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use reqwest::Method;
@@ -15,6 +18,7 @@ struct Case {
     workout: Uuid,
     coordinator: Actor,
     borrower: Actor,
+    borrower_id: Uuid,
     advisor: Actor,
     banks: Vec<Actor>,
     meeting: Uuid,
@@ -74,16 +78,11 @@ async fn case(app: &TestApp) -> Case {
         assert_eq!(created.status, 201, "{:?}", created.json());
         banks.push(bank);
     }
-    let tomorrow = Utc::now() + Duration::days(1);
     let scheduled = app
         .schedule_meeting(
             &coordinator,
             workout,
-            &json!({"title": "Second creditors' meeting", "starts_at": tomorrow.to_rfc3339(),
-                    "ends_at": (tomorrow + Duration::hours(2)).to_rfc3339(),
-                    "location": "Coordinator Bank, Riyadh",
-                    "agenda": [{"title": "Standstill extension", "owner_id": coordinator.institution_id}],
-                    "invitees": [banks[0].institution_id, banks[1].institution_id, borrower_id]}),
+            &meeting_body(&coordinator, &banks, borrower_id, 1),
         )
         .await;
     assert_eq!(scheduled.status, 201, "{:?}", scheduled.json());
@@ -92,9 +91,20 @@ async fn case(app: &TestApp) -> Case {
         meeting: id_of(&scheduled.json()),
         coordinator,
         borrower,
+        borrower_id,
         advisor,
         banks,
     }
+}
+
+/// The meeting `days` from now, at the Coordinator Bank; creditors and the borrower invited.
+fn meeting_body(coordinator: &Actor, banks: &[Actor], borrower: Uuid, days: i64) -> Value {
+    let starts = Utc::now() + Duration::days(days);
+    json!({"title": "Second creditors' meeting", "starts_at": starts.to_rfc3339(),
+           "ends_at": (starts + Duration::hours(2)).to_rfc3339(),
+           "location": "Coordinator Bank, Riyadh",
+           "agenda": [{"title": "Standstill extension", "owner_id": coordinator.institution_id}],
+           "invitees": [banks[0].institution_id, banks[1].institution_id, borrower]})
 }
 
 fn minutes_path(case: &Case, rest: &str) -> String {
@@ -116,7 +126,7 @@ fn content(case: &Case, decision: &str) -> Value {
         "items": [{
             "position": 1, "title": "Standstill extension",
             "discussion": "The creditors discussed extending the standstill by 60 days.",
-            "decisions": [{"text": decision}],
+            "decisions": [{"text": decision}, {"text": "تمديد فترة التجميد ستين يوما"}],
             "actions": [{"text": "Circulate the extension letter",
                          "owner": case.banks[0].institution_id,
                          "due_on": (Utc::now().date_naive() + Duration::days(10)).to_string()}]
@@ -145,6 +155,22 @@ fn jobs(app: &TestApp) -> Scheduler {
     )
 }
 
+/// The text of a PDF as `pdftotext` (poppler-utils) extracts it, in reading order.
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("minutes-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("minutes.pdf");
+    std::fs::write(&file, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian's poppler-utils) must be installed: .ci/run installs it");
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(out.status.success(), "pdftotext failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
 async fn topic_count(app: &TestApp, topic: &str) -> i64 {
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
@@ -159,11 +185,60 @@ async fn topic_count(app: &TestApp, topic: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn minutes_approved_by_no_objection_are_sealed_at_the_end_of_the_fifth_business_day_not_before()
+async fn a_meeting_moved_held_minuted_approved_by_no_objection_at_the_end_of_the_fifth_business_day_sealed_and_exported()
  {
     let app =
         TestApp::spawn_with(|s| s.scheduler_poll = std::time::Duration::from_secs(3600)).await;
     let case = case(&app).await;
+    let (w, m) = (case.workout, case.meeting);
+    // The meeting is moved a day: the invitation keeps its UID and raises its SEQUENCE.
+    let first = app.meeting_invitation(&case.borrower, w, m).await;
+    assert_eq!(first.status, 200);
+    let first = String::from_utf8(first.bytes.clone()).unwrap();
+    assert!(first.contains("SEQUENCE:0"), "{first}");
+    let moved = app
+        .update_meeting(
+            &case.coordinator,
+            w,
+            m,
+            Some(0),
+            &meeting_body(&case.coordinator, &case.banks, case.borrower_id, 2),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{:?}", moved.json());
+    let second = app.meeting_invitation(&case.banks[0], w, m).await;
+    let second = String::from_utf8(second.bytes.clone()).unwrap();
+    assert!(second.contains("SEQUENCE:1"), "{second}");
+    let uid = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("UID:"))
+            .map(str::to_owned)
+    };
+    assert_eq!(uid(&first), uid(&second));
+    // Held: both creditor banks attend, the quorum (more than half of the exposure) is met.
+    let attended = app
+        .record_attendance(
+            &case.coordinator,
+            w,
+            m,
+            &json!({"attendees": [
+                {"institution_id": case.banks[0].institution_id, "person_name": "Sara Al-Harbi",
+                 "capacity": "Head of Workout"},
+                {"institution_id": case.banks[1].institution_id, "person_name": "Omar Saleh",
+                 "capacity": "Credit Officer"}]}),
+        )
+        .await;
+    assert_eq!(attended.status, 200, "{:?}", attended.json());
+    let quorum = app.meeting_quorum(&case.coordinator, w, m, "").await;
+    assert_eq!(quorum.json()["met"], true, "{:?}", quorum.json());
+    // Only the coordinator drafts.
+    app.post(
+        &minutes_path(&case, ""),
+        &case.banks[0],
+        &json!({"content": content(&case, "Extend")}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
     draft(&app, &case).await;
     // Versions with If-Match.
     let edit = |tag: Option<&'static str>, decision: &'static str| {
@@ -293,6 +368,45 @@ async fn minutes_approved_by_no_objection_are_sealed_at_the_end_of_the_fifth_bus
         "{entry}"
     );
 
+    // Exported as documents a person files, each showing the sealed hash.
+    let hash = sealed["sealed_hash"].as_str().unwrap().to_owned();
+    for lang in ["en", "ar"] {
+        let md = app
+            .get(
+                &minutes_path(&case, &format!("/export?format=markdown&lang={lang}")),
+                &case.borrower,
+            )
+            .await;
+        assert_eq!(md.status, 200);
+        assert!(
+            md.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/markdown")
+        );
+        let text = String::from_utf8(md.bytes.clone()).unwrap();
+        assert!(text.contains(&hash), "{text}");
+        assert_eq!(text.contains("dir=\"rtl\""), lang == "ar", "{text}");
+        let pdf = app
+            .get(
+                &minutes_path(&case, &format!("/export?lang={lang}")),
+                &case.banks[1],
+            )
+            .await;
+        assert_eq!(pdf.status, 200);
+        assert_eq!(pdf.headers["content-type"], "application/pdf");
+        assert!(pdf.bytes.starts_with(b"%PDF"));
+        let text = pdf_text(&pdf.bytes);
+        assert!(text.contains(&hash), "{lang}: {text}");
+        assert!(text.contains("Second creditors"), "{lang}: {text}");
+        if lang == "ar" {
+            // The Arabic words come out in logical order (as typed), not reversed.
+            for words in ["محضر", "تمديد فترة التجميد ستين يوما"] {
+                assert!(text.contains(words), "{words} in {text}");
+            }
+        }
+    }
+
     // Sealed: nothing changes any more.
     edit(Some("\"2\""), "Extend by 30 days")
         .await
@@ -354,6 +468,9 @@ async fn an_objection_sends_minutes_back_to_draft_and_only_invited_creditors_ans
         TestApp::spawn_with(|s| s.scheduler_poll = std::time::Duration::from_secs(3600)).await;
     let case = case(&app).await;
     draft(&app, &case).await;
+    app.get(&minutes_path(&case, "/export"), &case.coordinator)
+        .await
+        .assert_problem(409, "minutes_not_sealed");
     let circulate = |body: Value| {
         let (app, case) = (&app, &case);
         async move {

@@ -56,6 +56,7 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(minutes::draft::list_minutes_comments)
         .service(minutes::approval::circulate_minutes)
         .service(minutes::approval::respond_to_minutes)
+        .service(minutes::export::export_minutes)
         .service(minutes::actions::list_action_items)
         .service(minutes::actions::set_action_status)
         .service(audit::export_audit);

@@ -18,12 +18,14 @@
 //!   creditor cannot approve.
 //! - Approved minutes are sealed: immutable (any change, circulation or answer → 409
 //!   `minutes_sealed`), the sealed version's content hash recorded in the workout's audit chain
-//!   (`minutes.approved`), and their action items tracked from then on ([`actions`]).
+//!   (`minutes.approved`), and their action items tracked from then on ([`actions`]); they are
+//!   exported as Markdown or PDF, in English or Arabic ([`export`]).
 //! - Every change is one transaction with its audit entry and its event (`minutes.*`).
 
 pub mod actions;
 pub mod approval;
 pub mod draft;
+pub mod export;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
