@@ -52,9 +52,11 @@ pub enum Lang {
 pub struct ExportQuery {
     /// `pdf` (default) or `markdown`.
     #[serde(default)]
+    #[param(inline)]
     pub format: Format,
     /// `en` (default) or `ar`.
     #[serde(default)]
+    #[param(inline)]
     pub lang: Lang,
 }
 

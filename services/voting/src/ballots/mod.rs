@@ -40,7 +40,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use workout_domain::voting::{Choice, Rule, Voter};
+use workout_domain::voting::{Certificate, Choice, Rule, Voter};
 use workout_domain::{CreditorClass, InstitutionId, WorkoutId};
 use workout_http::ApiError;
 
@@ -357,6 +357,32 @@ pub async fn closure_of(
         .first(conn)
         .await
         .optional()?)
+}
+
+/// The certificate of the closed ballot `ballot` if it passed: a decision taken on it (a term
+/// sheet's agreement, a standstill's extension) needs it. 409 `ballot_open` before the close,
+/// `ballot_failed` when it did not pass; `what` completes the refusal ("… did not agree `what`").
+pub async fn passed_certificate(
+    conn: &mut AsyncPgConnection,
+    ballot: &BallotRow,
+    what: &str,
+) -> Result<Certificate, ApiError> {
+    let Some(closure) = closure_of(conn, ballot.id).await? else {
+        return Err(ApiError::conflict(
+            "ballot_open",
+            "the ballot is still open: its decision counts once it has closed and passed",
+        ));
+    };
+    let certificate: Certificate = serde_json::from_value(closure.certificate)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("ballot {}: {e}", ballot.id)))?;
+    if certificate.outcome.passed {
+        Ok(certificate)
+    } else {
+        Err(ApiError::conflict(
+            "ballot_failed",
+            format!("the ballot did not pass: the creditors did not agree {what}"),
+        ))
+    }
 }
 
 /// A tally failure the engine reports: the stored ballot cannot be counted (a fault).

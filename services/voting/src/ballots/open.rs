@@ -3,11 +3,11 @@
 //! [`super`].
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::{DateTime, NaiveTime, TimeZone as _, Utc};
+use chrono::{DateTime, Utc};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use workout_domain::calendar::zone_of;
+use workout_domain::calendar::{end_of_day, zone_of};
 use workout_domain::deadline::{Direction, Period, Roll};
 use workout_domain::text::{self, TextRule};
 use workout_domain::voting::{Preset, Rule, Voter};
@@ -260,15 +260,8 @@ fn closing(
     let deadline = rule
         .deadline(today, business)
         .map_err(|e| ApiError::invalid_field("closes_after_business_days", e.to_string()))?;
-    let end_of_due = deadline
-        .due
-        .succ_opt()
-        .and_then(|next| {
-            zone.from_local_datetime(&next.and_time(NaiveTime::MIN))
-                .single()
-        })
-        .ok_or_else(|| ApiError::invalid_field("closes_after_business_days", "out of range"))?
-        .with_timezone(&Utc);
+    let end_of_due = end_of_day(deadline.due, zone)
+        .ok_or_else(|| ApiError::invalid_field("closes_after_business_days", "out of range"))?;
     Ok((
         end_of_due,
         ClosingDeadline::BusinessDays {

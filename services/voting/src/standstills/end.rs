@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
 use uuid::Uuid;
-use workout_domain::calendar::zone_of;
+use workout_domain::calendar::{end_of_day, zone_of};
 use workout_domain::{Action, Disclosure, VotingTopic, WorkoutId, text};
 use workout_http::registry_client::RegistryClient;
 use workout_http::{ApiError, Caller, JsonBody};
@@ -188,13 +188,7 @@ pub fn expires_at(day: NaiveDate, calendar: &str) -> Result<DateTime<Utc>, ApiEr
             format!("the workout's calendar {calendar} has no time zone to end a day in"),
         )
     })?;
-    day.succ_opt()
-        .and_then(|next| {
-            zone.from_local_datetime(&next.and_time(NaiveTime::MIN))
-                .single()
-        })
-        .map(|at| at.with_timezone(&Utc))
-        .ok_or_else(|| ApiError::invalid_field("ends_on", "out of range"))
+    end_of_day(day, zone).ok_or_else(|| ApiError::invalid_field("ends_on", "out of range"))
 }
 
 fn fault(error: ApiError) -> anyhow::Error {

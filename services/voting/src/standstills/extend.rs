@@ -14,7 +14,6 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use workout_domain::voting::Certificate;
 use workout_domain::{Action, Disclosure, VotingTopic, WorkoutId};
 use workout_http::registry_client::RegistryClient;
 use workout_http::{ApiError, Caller, JsonBody};
@@ -25,7 +24,7 @@ use workout_store::{Chain, Pool, Reply, idempotency, record};
 use super::end::{EXPIRY_JOB, expires_at};
 use super::read::{StandstillPath, view_of};
 use super::{StandstillRow, StandstillSummary, load_standstill};
-use crate::ballots::{BallotRow, Lock, SubjectKind, closure_of, load_ballot};
+use crate::ballots::{BallotRow, Lock, SubjectKind, load_ballot, passed_certificate};
 use crate::schema::{standstill_extensions, standstills};
 
 /// The `subject_ref` of a ballot extending the standstill `id` to `ends_on`.
@@ -182,20 +181,7 @@ pub async fn apply_extension(
             ));
         }
         let (mut row, ends_on) = extended(conn, workout, &ballot.subject_ref, true).await?;
-        let Some(closure) = closure_of(conn, ballot.id).await? else {
-            return Err(ApiError::conflict(
-                "ballot_open",
-                "the ballot is still open: apply it once it has closed and passed",
-            ));
-        };
-        let certificate: Certificate = serde_json::from_value(closure.certificate)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("ballot {ballot_id}: {e}")))?;
-        if !certificate.outcome.passed {
-            return Err(ApiError::conflict(
-                "ballot_failed",
-                "the ballot did not pass: the creditors did not agree the extension",
-            ));
-        }
+        let certificate = passed_certificate(conn, &ballot, "the extension").await?;
         let extension = Extension {
             ballot_id,
             standstill_id,

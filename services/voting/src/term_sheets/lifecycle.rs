@@ -33,7 +33,6 @@ use uuid::Uuid;
 use workout_domain::calendar::zone_of;
 use workout_domain::registry_api::StatusChange;
 use workout_domain::term_sheet::{OFFER_OPEN_DAYS, offer_lapses_at};
-use workout_domain::voting::Certificate;
 use workout_domain::{Action, VotingTopic, WorkoutId, WorkoutStatus, text};
 use workout_http::registry_client::RegistryClient;
 use workout_http::{ApiError, Caller, JsonBody};
@@ -46,7 +45,7 @@ use super::{
     READERS, State, TermSheetPath, TermSheetRow, TermSheetSummary, TermSheetView, load_term_sheet,
     load_version,
 };
-use crate::ballots::{Lock, SubjectKind, closure_of, load_ballot, votes_of};
+use crate::ballots::{Lock, SubjectKind, load_ballot, passed_certificate, votes_of};
 use crate::schema::term_sheets;
 
 /// The job that lapses an offer not accepted in time (keyed by the term sheet).
@@ -166,20 +165,7 @@ pub async fn record_agreement(
                 ),
             ));
         }
-        let Some(closure) = closure_of(conn, ballot.id).await? else {
-            return Err(ApiError::conflict(
-                "ballot_open",
-                "the ballot is still open: record the agreement once it has closed and passed",
-            ));
-        };
-        let certificate: Certificate = serde_json::from_value(closure.certificate)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("ballot {ballot_id}: {e}")))?;
-        if !certificate.outcome.passed {
-            return Err(ApiError::conflict(
-                "ballot_failed",
-                "the ballot did not pass: the creditors did not agree this version",
-            ));
-        }
+        let certificate = passed_certificate(conn, &ballot, "this version").await?;
         diesel::update(term_sheets::table.find(id))
             .set((
                 term_sheets::state.eq(State::CreditorAgreed.as_str()),
