@@ -40,11 +40,14 @@ const PARTICIPANT_TOPICS: &[&str] = &[
     "mandates.coordinator_appointed",
 ];
 
+/// A workout's participants as listed at an instant.
+type Listed = (Instant, Arc<Vec<Participant>>);
+
 /// Workouts' participants as the registry last listed them, each kept for a while.
 #[derive(Debug)]
 pub struct ParticipantsCache {
     ttl: Duration,
-    entries: Mutex<HashMap<Uuid, (Instant, Arc<Vec<Participant>>)>>,
+    entries: Mutex<HashMap<Uuid, Listed>>,
 }
 
 impl Default for ParticipantsCache {
