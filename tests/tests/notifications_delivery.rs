@@ -301,3 +301,56 @@ async fn two_senders_working_the_same_deliveries_send_each_message_once() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_address_that_cannot_be_sent_to_is_failed_visibly_and_not_retried() {
+    let app = TestApp::spawn_with(|s| {
+        s.mail.smtp_url = Some(format!("smtp://127.0.0.1:{}", closed_port()));
+    })
+    .await;
+    let pool = app.pool("notifications");
+    let mut conn = pool.get().await.unwrap();
+    let (event, workout) = (Uuid::now_v7(), Uuid::now_v7());
+    diesel::insert_into(received_events::table)
+        .values((
+            received_events::id.eq(event),
+            received_events::topic.eq("voting.ballot_opened"),
+            received_events::source.eq("voting"),
+            received_events::workout_id.eq(Some(workout)),
+            received_events::occurred_at.eq(chrono::Utc::now()),
+            received_events::payload.eq(json!({})),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    diesel::insert_into(deliveries::table)
+        .values((
+            deliveries::event_id.eq(event),
+            deliveries::topic.eq("voting.ballot_opened"),
+            deliveries::workout_id.eq(workout),
+            deliveries::recipient_email.eq("not an address"),
+            deliveries::recipient_name.eq("Nobody"),
+            deliveries::institution_id.eq(Uuid::now_v7()),
+            deliveries::language.eq("en"),
+            deliveries::message_id.eq(format!("<{event}.x@workout-platform>")),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let event = json!({"id": event});
+
+    let failed = eventually(LIMIT, || async {
+        let rows = rows(&app, &event).await;
+        (rows.len() == 1 && rows[0].1 == "failed").then_some(rows)
+    })
+    .await
+    .expect("the delivery is failed");
+    assert_eq!(failed[0].2, 1, "tried once, never again");
+    assert!(
+        failed[0]
+            .3
+            .as_deref()
+            .is_some_and(|e| e.contains("not valid")),
+        "the error is kept: {failed:?}"
+    );
+}

@@ -59,7 +59,7 @@ pub struct Sender {
     idle: Duration,
 }
 
-/// Whether a failure to send may pass if tried again.
+/// Whether a failure to send will not pass if tried again: the SMTP server refused for good (5xx).
 fn is_permanent(error: &anyhow::Error) -> bool {
     error
         .downcast_ref::<lettre::transport::smtp::Error>()
@@ -105,9 +105,13 @@ impl Sender {
                 language: &pending.language,
                 message_id: &pending.message_id,
             };
+            // An e-mail that cannot be built (an address that does not parse) never will be.
             let sent = match message::compose(&letter, &self.from) {
-                Ok(email) => self.mailer.send(email).await,
-                Err(error) => Err(error),
+                Ok(email) => self.mailer.send(email).await.map_err(|error| {
+                    let permanent = is_permanent(&error);
+                    (error, permanent)
+                }),
+                Err(error) => Err((error, true)),
             };
             let attempts = pending.attempts.saturating_add(1);
             let row = diesel::update(deliveries::table.find(pending.id));
@@ -124,7 +128,7 @@ impl Sender {
                     tracing::info!(delivery.id = %pending.id, delivery.topic = %pending.topic, "e-mail sent");
                     Outcome::Sent
                 }
-                Err(error) if is_permanent(&error) => {
+                Err((error, true)) => {
                     row.set((
                         deliveries::status.eq("failed"),
                         deliveries::attempts.eq(attempts),
@@ -135,7 +139,7 @@ impl Sender {
                     tracing::warn!(delivery.id = %pending.id, error.cause = format!("{error:#}"), "e-mail refused for good");
                     Outcome::Failed
                 }
-                Err(error) => {
+                Err((error, false)) => {
                     let wait = chrono::Duration::from_std(backoff(attempts))?;
                     let next: DateTime<Utc> = Utc::now() + wait;
                     row.set((
