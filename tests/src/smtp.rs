@@ -32,7 +32,13 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// Starts listening on a free port.
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
+        Self::start_on(0).await
+    }
+
+    /// Starts listening on `port` of 127.0.0.1 (`0`: a free one), e.g. a port a platform was
+    /// told to send to while nothing listened there.
+    pub async fn start_on(port: u16) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("an SMTP port");
         let port = listener.local_addr().expect("an address").port();

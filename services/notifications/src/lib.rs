@@ -9,9 +9,16 @@
 //! collateral) that a platform admin may not read; how the senders' deliveries fare is each
 //! sender's `GET /<service>/v1/deliveries`. Routes are listed by [`routes`], used alike by its
 //! binary, `workoutd` and tests.
+//!
+//! An event of a topic that tells someone ([`routing`]) becomes, in the intake's transaction, one
+//! delivery per recipient ([`fan_out`]); the [`sender`] works them in the background.
 
+pub mod fan_out;
 pub mod mail;
+pub mod message;
+pub mod routing;
 pub mod schema;
+pub mod sender;
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
@@ -20,15 +27,20 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
 use utoipa::OpenApi;
 use uuid::Uuid;
-use workout_http::registry_client::ServiceCredentials;
+
+use workout_domain::registry_api::Participant;
+use workout_http::registry_client::{RegistryClient, ServiceCredentials};
 use workout_http::{ApiError, JsonBody, PageQuery, PlatformAdmin, ServiceCaller};
-use workout_runtime::{Routes, Service, ServiceContext, remote_service};
+use workout_runtime::{IntoTask as _, Routes, Service, ServiceContext, remote_service};
 use workout_store::Pool;
 use workout_store::migrate::ServiceMigrations;
 use workout_store::outbox::{self, BatchReceipt, Event, EventBatch};
 
+use crate::fan_out::ParticipantsCache;
 use crate::schema::received_events;
 
 /// The notifications service's own migrations.
@@ -50,10 +62,16 @@ pub use workout_store::outbox::Receipt;
 pub async fn receive_event(
     pool: web::Data<Pool>,
     service: ServiceCaller,
+    registry: web::Data<RegistryClient>,
+    cache: web::Data<ParticipantsCache>,
     body: JsonBody<Event>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    outbox::intake(&pool, &service, body.value, keep_event).await
+    let resolved = fan_out::resolve(&cache, &registry, std::slice::from_ref(&body.value)).await?;
+    outbox::intake(&pool, &service, body.value, async |conn, event| {
+        keep_event(conn, event, &resolved).await
+    })
+    .await
 }
 
 /// `POST /notifications/v1/events/batch` (service token): up to 100 events of one service's
@@ -65,14 +83,24 @@ pub async fn receive_event(
 pub async fn receive_events(
     pool: web::Data<Pool>,
     service: ServiceCaller,
+    registry: web::Data<RegistryClient>,
+    cache: web::Data<ParticipantsCache>,
     body: JsonBody<EventBatch>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    outbox::intake_batch(&pool, &service, body.value, keep_event).await
+    let resolved = fan_out::resolve(&cache, &registry, &body.value.events).await?;
+    outbox::intake_batch(&pool, &service, body.value, async |conn, event| {
+        keep_event(conn, event, &resolved).await
+    })
+    .await
 }
 
-/// Keeps a received event (inside the intake's transaction).
-async fn keep_event(conn: &mut AsyncPgConnection, event: &Event) -> Result<(), ApiError> {
+/// Keeps a received event and writes its deliveries (inside the intake's transaction).
+async fn keep_event(
+    conn: &mut AsyncPgConnection,
+    event: &Event,
+    resolved: &HashMap<Uuid, Arc<Vec<Participant>>>,
+) -> Result<(), ApiError> {
     diesel::insert_into(received_events::table)
         .values((
             received_events::id.eq(event.id),
@@ -84,6 +112,7 @@ async fn keep_event(conn: &mut AsyncPgConnection, event: &Event) -> Result<(), A
         ))
         .execute(conn)
         .await?;
+    fan_out::write_deliveries(conn, event, resolved).await?;
     Ok(())
 }
 
@@ -189,7 +218,26 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(list_events);
 }
 
-/// The notifications service of a running process.
+/// The notifications service of a running process: its routes (with the participants cache the
+/// intake shares), relay and e-mail sender (polling every `SCHEDULER_POLL_MS` when idle).
 pub fn service(ctx: &ServiceContext, credentials: ServiceCredentials) -> anyhow::Result<Service> {
-    remote_service(ctx, "notifications", credentials, ApiDoc::openapi(), routes)
+    let cache = web::Data::new(ParticipantsCache::default());
+    let mut service = remote_service(
+        ctx,
+        "notifications",
+        credentials,
+        ApiDoc::openapi(),
+        move |cfg: &mut Routes<'_>| {
+            cfg.app_data(cache.clone());
+            routes(cfg);
+        },
+    )?;
+    let mailer = mail::Mailer::from_settings(&ctx.settings.mail)?;
+    let sender = sender::Sender::new(
+        ctx.pool("notifications")?,
+        mailer,
+        ctx.settings.scheduler_poll,
+    )?;
+    service.tasks.push(sender.into_task());
+    Ok(service)
 }
