@@ -471,6 +471,11 @@ async fn who_may_do_what_in_the_lifecycle() {
         .await
         .assert_problem(403, "forbidden");
     }
+    let mut ancient = approval("approved");
+    ancient["decided_on"] = json!("0001-01-01");
+    app.post(&path(&case, id, "/credit-approvals"), bank, &ancient)
+        .await
+        .assert_problem(422, "validation_failed");
     approve(&app, &case, id, 1, bank).await;
     let declined = app
         .post(

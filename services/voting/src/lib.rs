@@ -80,7 +80,7 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(term_sheets::positions::list_credit_approvals)
         .service(term_sheets::lifecycle::record_agreement)
         .service(term_sheets::lifecycle::submit_term_sheet)
-        .service(term_sheets::lifecycle::record_step)
+        .service(term_sheets::steps::record_step)
         .service(term_sheets::offer::get_offer)
         .service(term_sheets::offer::respond_to_offer)
         .service(term_sheets::comparison::compare_term_sheet_options)

@@ -260,13 +260,15 @@ impl MinutesTopic {
     /// disclosure cannot name a meeting's invitees, so its events show their details to the
     /// coordinator ([`Action::ConveneMeeting`]) and the hash alone to the others rather than
     /// showing an uninvited participant a meeting its endpoints hide. The minutes and their
-    /// action items: those who read minutes.
+    /// action items likewise.
     pub const fn disclosure(self) -> Disclosure {
         match self {
             Self::MeetingScheduled
             | Self::MeetingChanged
             | Self::MeetingCancelled
             | Self::AttendanceRecorded => Disclosure::Permitted(Action::ConveneMeeting),
+            // The minutes are read by the meeting's invitees, whom a disclosure cannot name either:
+            // the same rule as the meeting's.
             Self::MinutesDrafted
             | Self::MinutesRevised
             | Self::MinutesCommented
@@ -274,7 +276,7 @@ impl MinutesTopic {
             | Self::Approved
             | Self::Objection
             | Self::ActionUpdated
-            | Self::ActionOverdue => Disclosure::Permitted(Action::ReadMinutes),
+            | Self::ActionOverdue => Disclosure::Permitted(Action::ConveneMeeting),
         }
     }
 }

@@ -51,7 +51,7 @@ pub struct ActionItem {
     pub text: String,
     /// The institution that owns it.
     pub owner: Uuid,
-    /// When it is due.
+    /// When it is due (1900-01-01 to 9999-12-31).
     pub due_on: NaiveDate,
 }
 
@@ -170,7 +170,12 @@ impl MinutesContent {
                             format!("items[{i}].actions[{j}].text"),
                         )?,
                         owner: a.owner,
-                        due_on: a.due_on,
+                        due_on: crate::date::BoundedDate::new(a.due_on)
+                            .map_err(|e| ContentError {
+                                field: format!("items[{i}].actions[{j}].due_on"),
+                                message: e.to_string(),
+                            })?
+                            .get(),
                     })
                 })
                 .collect::<Result<Vec<_>, ContentError>>()?;
@@ -264,6 +269,12 @@ mod tests {
         assert_eq!(
             bad.checked().unwrap_err().field,
             "items[0].decisions[0].text"
+        );
+        let mut far = content();
+        far.items[0].actions[0].due_on = NaiveDate::MAX;
+        assert_eq!(
+            far.checked().unwrap_err().field,
+            "items[0].actions[0].due_on"
         );
         let mut unordered = content();
         unordered.items.push(unordered.items[0].clone());

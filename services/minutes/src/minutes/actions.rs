@@ -2,8 +2,9 @@
 //! date and status; an item still open when its due day ends (in the workout calendar's time zone)
 //! is announced overdue once (`minutes.action_overdue`, a job of the kit's scheduler).
 //!
-//! Rules: readers of minutes read the workout's action items; the coordinator or the owner
-//! institution changes an item's status (`open`, `done`, `cancelled`), others get 403.
+//! Rules: the coordinator reads every action item of the workout, a creditor those of the
+//! meetings it was invited to; the coordinator or the owner institution changes an item's status
+//! (`open`, `done`, `cancelled`), others get 403.
 
 use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
@@ -21,7 +22,7 @@ use workout_store::scheduler::{self, Job, Scheduler};
 use workout_store::{Chain, Pool, Reply, idempotency, record};
 
 use super::MinutesRow;
-use crate::schema::action_items;
+use crate::schema::{action_items, meeting_invitees};
 
 /// The job that announces an action item overdue (keyed by the item).
 pub const OVERDUE_JOB: &str = "minutes_action_overdue";
@@ -107,8 +108,8 @@ pub async fn track_actions(
     Ok(items)
 }
 
-/// `GET /minutes/v1/workouts/{workout_id}/action-items` (the coordinator and creditors): the
-/// workout's action items, oldest first, a page.
+/// `GET /minutes/v1/workouts/{workout_id}/action-items` (the coordinator: all; a creditor: those
+/// of the meetings it was invited to): the workout's action items, oldest first, a page.
 #[utoipa::path(tag = "minutes", security(("bearer" = [])),
     params(PageQuery),
     responses((status = 200, body = Page<ActionItemRow>), (status = 403, body = workout_http::Problem),
@@ -122,15 +123,25 @@ pub async fn list_action_items(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let workout = path.into_inner();
-    registry
-        .access(workout, &caller)
-        .await?
-        .require(Action::ReadMinutes)?;
+    let access = registry.access(workout, &caller).await?;
+    access.require(Action::ReadMinutes)?;
     let window = query.window()?;
     let mut conn = pool.get().await?;
-    let rows: Vec<ActionItemRow> = action_items::table
+    let mut rows = action_items::table
         .filter(action_items::workout_id.eq(workout.into_uuid()))
         .filter(action_items::id.gt(window.after))
+        .into_boxed();
+    // As for the minutes: a meeting's items are read by its invitees and the coordinator.
+    if !access.may(Action::ConveneMeeting) {
+        rows = rows.filter(
+            action_items::meeting_id.eq_any(
+                meeting_invitees::table
+                    .filter(meeting_invitees::institution_id.eq(access.institution.into_uuid()))
+                    .select(meeting_invitees::meeting_id),
+            ),
+        );
+    }
+    let rows: Vec<ActionItemRow> = rows
         .order(action_items::id.asc())
         .limit(window.fetch())
         .select(ActionItemRow::as_select())

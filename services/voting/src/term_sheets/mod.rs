@@ -30,6 +30,7 @@ pub mod lifecycle;
 pub mod offer;
 pub mod positions;
 pub mod read;
+pub mod steps;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -84,9 +85,9 @@ pub struct TermSheetRow {
     pub submitted_at: Option<DateTime<Utc>>,
     /// When the offer lapses unless accepted.
     pub lapses_at: Option<DateTime<Utc>>,
-    /// The borrower's answer to the last offer ([`lifecycle::Response`]).
+    /// The borrower's answer to the last offer ([`offer::Response`]).
     pub response: Option<serde_json::Value>,
-    /// The steps after acceptance ([`lifecycle::Step`]s, in order).
+    /// The steps after acceptance ([`steps::Step`]s, in order).
     pub steps: serde_json::Value,
 }
 

@@ -25,7 +25,8 @@ use workout_http::{ApiError, Caller, JsonBody};
 use workout_store::audit::Actor;
 use workout_store::{Chain, Pool, Reply, idempotency, record, scheduler};
 
-use super::lifecycle::{LAPSE_JOB, OFFER_READERS, Step, move_workout, steps_of};
+use super::lifecycle::{LAPSE_JOB, OFFER_READERS, move_workout};
+use super::steps::{Step, steps_of};
 use super::{
     State, TermSheetPath, TermSheetRow, TermSheetSummary, VersionRow, VersionView, load_term_sheet,
     load_version, save_version,

@@ -19,6 +19,7 @@ use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+use workout_domain::BoundedDate;
 use workout_domain::percentage::Percentage;
 use workout_domain::{Action, InstitutionId, VotingTopic, WorkoutId, text};
 use workout_http::access::Access;
@@ -339,6 +340,8 @@ pub async fn record_credit_approval(
         .map(|n| text::LONG_REASON.parse(n).map(text::Text::into_string))
         .transpose()
         .map_err(|e| ApiError::invalid_field("note", e.to_string()))?;
+    BoundedDate::new(input.decided_on)
+        .map_err(|e| ApiError::invalid_field("decided_on", e.to_string()))?;
     if input.decided_on > Utc::now().date_naive() + chrono::Days::new(1) {
         return Err(ApiError::invalid_field(
             "decided_on",
