@@ -4,6 +4,7 @@
 //! redelivered event makes no second delivery. Messages are counted by their `Message-ID`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -11,13 +12,16 @@ use diesel_async::RunQueryDsl;
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
+use workout_http::registry_client::RegistryClient;
+use workout_notifications::expander::Expander;
 use workout_notifications::mail::Mailer;
-use workout_notifications::schema::{deliveries, received_events};
+use workout_notifications::schema::{deliveries, letters, received_events};
 use workout_notifications::sender::Sender;
 use workout_tests::smtp::SmtpSink;
 use workout_tests::{TestApp, eventually, id_of};
 
 const LIMIT: Duration = Duration::from_secs(40);
+const FROM: &str = "Workout platform <notices@workout-platform.invalid>";
 
 /// A workout with a coordinator, two creditors and a borrower, each with one notice contact.
 async fn workout(app: &TestApp) -> Uuid {
@@ -131,7 +135,7 @@ async fn rows(app: &TestApp, event: &Value) -> Vec<(String, String, i32, Option<
     let pool = app.pool("notifications");
     let mut conn = pool.get().await.unwrap();
     deliveries::table
-        .filter(deliveries::event_id.eq(id))
+        .filter(deliveries::letter_id.eq(id))
         .order(deliveries::recipient_email.asc())
         .select((
             deliveries::recipient_email,
@@ -276,12 +280,26 @@ async fn two_senders_working_the_same_deliveries_send_each_message_once() {
     let token = app.service_token("voting").await;
     let sink = SmtpSink::start().await;
     let url = format!("smtp://127.0.0.1:{}", sink.port);
+    let registry = Arc::new(RegistryClient::new(
+        reqwest::Client::new(),
+        &app.url,
+        app.service_tokens("delivery-test").await,
+    ));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut replicas = Vec::new();
     for _ in 0..2 {
         let mailer = Mailer::choose(Some(&url), ("127.0.0.1", 1), std::env::temp_dir()).unwrap();
-        let sender =
-            Sender::new(app.pool("notifications"), mailer, Duration::from_millis(20)).unwrap();
+        let pool = app.pool("notifications");
+        let expander = Expander::new(pool.clone(), registry.clone(), Arc::default());
+        let sender = Sender::new(
+            pool,
+            mailer,
+            FROM,
+            &app.url,
+            Duration::from_millis(20),
+            expander,
+        )
+        .unwrap();
         replicas.push(tokio::spawn(sender.run(stopped.clone())));
     }
 
@@ -325,9 +343,22 @@ async fn an_address_that_cannot_be_sent_to_is_failed_visibly_and_not_retried() {
         .execute(&mut conn)
         .await
         .unwrap();
+    diesel::insert_into(letters::table)
+        .values((
+            letters::id.eq(event),
+            letters::workout_id.eq(workout),
+            letters::kind.eq("voting.ballot_opened"),
+            letters::event_id.eq(Some(event)),
+            letters::roles.eq(json!([])),
+            letters::content.eq(json!({"topic": "voting.ballot_opened"})),
+            letters::expanded_at.eq(Some(chrono::Utc::now())),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     diesel::insert_into(deliveries::table)
         .values((
-            deliveries::event_id.eq(event),
+            deliveries::letter_id.eq(event),
             deliveries::topic.eq("voting.ballot_opened"),
             deliveries::workout_id.eq(workout),
             deliveries::recipient_email.eq("not an address"),

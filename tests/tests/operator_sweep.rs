@@ -212,6 +212,20 @@ async fn seed(app: &TestApp) -> (Seeded, Vec<Actor>) {
         )
         .await;
     assert_eq!(meeting.status, 201, "{:?}", meeting.json());
+    // A transfer notice lists the facilities' amounts: the operator must not read them either.
+    let notice = app
+        .post(
+            &format!("/notifications/v1/workouts/{workout}/notices"),
+            &coordinator,
+            &json!({"kind": "transfer"}),
+        )
+        .await;
+    assert_eq!(notice.status, 201, "{:?}", notice.json());
+    assert!(
+        notice.json().to_string().contains(SEEDED_AMOUNTS[0]),
+        "the notice lists the amounts: {:?}",
+        notice.json()
+    );
 
     let session = session_of(&app.admin);
     let values = BTreeMap::from([
@@ -240,6 +254,10 @@ async fn seed(app: &TestApp) -> (Seeded, Vec<Actor>) {
         // An action item exists only once minutes are sealed; an unknown one is as good here.
         ("action_item_id", Uuid::now_v7().to_string()),
         ("session_id", session.to_string()),
+        // A delivery's and a letter's ids are the notifications service's own; unknown ones do.
+        ("delivery_id", Uuid::now_v7().to_string()),
+        ("communication_id", Uuid::now_v7().to_string()),
+        ("email", "desk@operator.test".to_owned()),
         // Not the key that signed the admin's token: retiring it would end the sweep in 401s.
         ("kid", "k-not-a-key-of-this-platform".to_owned()),
         ("date", today.clone()),

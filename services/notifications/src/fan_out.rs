@@ -1,22 +1,15 @@
-//! Fan-out at intake: a received event of a topic that tells someone (see [`crate::routing`]) and
-//! names a workout becomes one `deliveries` row per recipient address, written in the intake's
-//! transaction, beside the record of the event.
+//! The workouts' participants as the registry lists them, kept briefly: whom a letter reaches.
 //!
-//! Rules: recipients are the notice contacts of the workout's current participants whose role the
-//! table names, as the registry's `participants(workout)` lists them; they are resolved before the
-//! intake's transaction opens (no HTTP call holds a connection) and kept [`CACHE_TTL`] in memory,
-//! forgotten at once when a participant event of that workout arrives. If the registry cannot
-//! answer, the intake fails (503) and the sender's relay retries: recipients are never lost. A
-//! workout the registry does not know has no recipients. One row per (event, address): a
-//! redelivered event, or an address two participants share, adds nothing. Each row's `Message-ID`
-//! is fixed when written ([`message_id`]) so that a resend is recognisably the same message.
+//! Rules: the [`crate::expander`] asks for a workout's participants when it expands a letter (at
+//! sending time); they are kept [`CACHE_TTL`] in memory and forgotten at once when a participant
+//! event of that workout arrives. A workout the registry does not know has no participants. Each
+//! message's `Message-ID` is derived from its letter and the address ([`message_id`]), so that a
+//! resend is recognisably the same message.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use workout_domain::WorkoutId;
@@ -24,9 +17,6 @@ use workout_domain::registry_api::Participant;
 use workout_http::ApiError;
 use workout_http::registry_client::RegistryClient;
 use workout_store::outbox::Event;
-
-use crate::routing;
-use crate::schema::deliveries;
 
 /// How long a workout's participants are reused before the registry is asked again.
 pub const CACHE_TTL: Duration = Duration::from_secs(30);
@@ -111,13 +101,9 @@ impl ParticipantsCache {
     }
 }
 
-/// The participants of every workout that `events` tell someone of, by workout id (asked before
-/// the intake's transaction).
-pub async fn resolve(
-    cache: &ParticipantsCache,
-    registry: &RegistryClient,
-    events: &[Event],
-) -> Result<HashMap<Uuid, Arc<Vec<Participant>>>, ApiError> {
+/// Forgets the cached participants of the workouts whose participants `events` changed (at
+/// intake, so that the next letters of those workouts go to the participants as they are now).
+pub fn forget_changed(cache: &ParticipantsCache, events: &[Event]) {
     for event in events {
         if let Some(workout) = event.workout_id
             && PARTICIPANT_TOPICS.contains(&event.topic.as_str())
@@ -125,77 +111,12 @@ pub async fn resolve(
             cache.forget(workout);
         }
     }
-    let mut resolved = HashMap::new();
-    for event in events {
-        let Some(workout) = event.workout_id else {
-            continue;
-        };
-        if routing::told(&event.topic).is_empty() || resolved.contains_key(&workout) {
-            continue;
-        }
-        resolved.insert(workout, cache.participants(registry, workout).await?);
-    }
-    Ok(resolved)
 }
 
-/// The `Message-ID` of `event`'s message to `email`: the same whenever it is sent again.
-pub fn message_id(event: Uuid, email: &str) -> String {
+/// The `Message-ID` of `letter`'s message to `email`: the same whenever it is sent again.
+pub fn message_id(letter: Uuid, email: &str) -> String {
     let digest = hex::encode(Sha256::digest(email.as_bytes()));
-    format!("<{event}.{}@workout-platform>", &digest[..16])
-}
-
-/// Writes `event`'s deliveries (inside the intake's transaction); `resolved` is what [`resolve`]
-/// found for the same events.
-pub async fn write_deliveries(
-    conn: &mut AsyncPgConnection,
-    event: &Event,
-    resolved: &HashMap<Uuid, Arc<Vec<Participant>>>,
-) -> Result<usize, ApiError> {
-    let roles = routing::told(&event.topic);
-    let Some(workout) = event.workout_id else {
-        return Ok(0);
-    };
-    if roles.is_empty() {
-        return Ok(0);
-    }
-    let participants = resolved.get(&workout).ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!(
-            "the participants of workout {workout} were not resolved before the intake"
-        ))
-    })?;
-    let mut seen = BTreeSet::new();
-    let mut rows = Vec::new();
-    for participant in participants.iter() {
-        if participant.removed_at.is_some() || !roles.contains(&participant.role) {
-            continue;
-        }
-        for contact in &participant.contacts {
-            let email = contact.email.trim().to_lowercase();
-            if email.is_empty() || !seen.insert(email.clone()) {
-                continue;
-            }
-            rows.push((
-                deliveries::event_id.eq(event.id),
-                deliveries::topic.eq(event.topic.clone()),
-                deliveries::workout_id.eq(workout),
-                deliveries::message_id.eq(message_id(event.id, &email)),
-                deliveries::recipient_email.eq(email),
-                deliveries::recipient_name.eq(contact.name.clone()),
-                deliveries::institution_id.eq(participant.institution_id),
-                deliveries::language.eq(contact.language.clone()),
-            ));
-        }
-    }
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    let written = diesel::insert_into(deliveries::table)
-        .values(rows)
-        .on_conflict((deliveries::event_id, deliveries::recipient_email))
-        .do_nothing()
-        .execute(conn)
-        .await?;
-    Ok(written)
+    format!("<{letter}.{}@workout-platform>", &digest[..16])
 }
 
 #[cfg(test)]

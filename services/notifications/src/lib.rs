@@ -10,29 +10,39 @@
 //! sender's `GET /<service>/v1/deliveries`. Routes are listed by [`routes`], used alike by its
 //! binary, `workoutd` and tests.
 //!
-//! An event of a topic that tells someone ([`routing`]) becomes, in the intake's transaction, one
-//! delivery per recipient ([`fan_out`]); the [`sender`] works them in the background.
+//! An event of a topic that tells someone ([`routing`]) becomes, in the intake's transaction, a
+//! [`letters`] row; so do formal [`notices`], [`communications`]' acknowledgements, and the reports
+//! and reminders of late [`duties`]. In the background the [`sender`] first expands each letter into
+//! one delivery per recipient, with the participants the registry lists then ([`expander`]), and
+//! sends them; formal notices carry [`acknowledgements`] links. The [`log`] shows what went to whom.
 
+pub mod acknowledgements;
+pub mod communications;
+pub mod duties;
+pub mod expander;
 pub mod fan_out;
+pub mod letters;
+pub mod log;
 pub mod mail;
 pub mod message;
+pub mod notices;
+pub mod preferences;
 pub mod routing;
 pub mod schema;
 pub mod sender;
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use diesel::dsl::{count_star, max};
+use diesel::dsl::{count_star, max, min};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use serde::Serialize;
-use std::collections::HashMap;
 use std::sync::Arc;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use workout_domain::registry_api::Participant;
+use workout_domain::events::{RegistryTopic, Topic as _};
 use workout_http::registry_client::{RegistryClient, ServiceCredentials};
 use workout_http::{ApiError, JsonBody, PageQuery, PlatformAdmin, ServiceCaller};
 use workout_runtime::{IntoTask as _, Routes, Service, ServiceContext, remote_service};
@@ -41,7 +51,7 @@ use workout_store::migrate::ServiceMigrations;
 use workout_store::outbox::{self, BatchReceipt, Event, EventBatch};
 
 use crate::fan_out::ParticipantsCache;
-use crate::schema::received_events;
+use crate::schema::{deliveries, received_events};
 
 /// The notifications service's own migrations.
 pub const OWN_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/notifications");
@@ -62,16 +72,12 @@ pub use workout_store::outbox::Receipt;
 pub async fn receive_event(
     pool: web::Data<Pool>,
     service: ServiceCaller,
-    registry: web::Data<RegistryClient>,
     cache: web::Data<ParticipantsCache>,
     body: JsonBody<Event>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    let resolved = fan_out::resolve(&cache, &registry, std::slice::from_ref(&body.value)).await?;
-    outbox::intake(&pool, &service, body.value, async |conn, event| {
-        keep_event(conn, event, &resolved).await
-    })
-    .await
+    fan_out::forget_changed(&cache, std::slice::from_ref(&body.value));
+    outbox::intake(&pool, &service, body.value, keep_event).await
 }
 
 /// `POST /notifications/v1/events/batch` (service token): up to 100 events of one service's
@@ -83,24 +89,17 @@ pub async fn receive_event(
 pub async fn receive_events(
     pool: web::Data<Pool>,
     service: ServiceCaller,
-    registry: web::Data<RegistryClient>,
     cache: web::Data<ParticipantsCache>,
     body: JsonBody<EventBatch>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    let resolved = fan_out::resolve(&cache, &registry, &body.value.events).await?;
-    outbox::intake_batch(&pool, &service, body.value, async |conn, event| {
-        keep_event(conn, event, &resolved).await
-    })
-    .await
+    fan_out::forget_changed(&cache, &body.value.events);
+    outbox::intake_batch(&pool, &service, body.value, keep_event).await
 }
 
-/// Keeps a received event and writes its deliveries (inside the intake's transaction).
-async fn keep_event(
-    conn: &mut AsyncPgConnection,
-    event: &Event,
-    resolved: &HashMap<Uuid, Arc<Vec<Participant>>>,
-) -> Result<(), ApiError> {
+/// Keeps a received event and writes its letter, and for a workout just opened the transfer
+/// notice's duty (inside the intake's transaction).
+async fn keep_event(conn: &mut AsyncPgConnection, event: &Event) -> Result<(), ApiError> {
     diesel::insert_into(received_events::table)
         .values((
             received_events::id.eq(event.id),
@@ -112,7 +111,12 @@ async fn keep_event(
         ))
         .execute(conn)
         .await?;
-    fan_out::write_deliveries(conn, event, resolved).await?;
+    if let Some(letter) = letters::of_event(event) {
+        letters::write(conn, &letter).await?;
+    }
+    if event.topic == RegistryTopic::WorkoutOpened.name() {
+        duties::on_workout_opened(conn, &event.payload).await?;
+    }
     Ok(())
 }
 
@@ -147,12 +151,28 @@ pub struct ReceivedCount {
     pub last_received_at: Option<DateTime<Utc>>,
 }
 
-/// What the notifications service received: counts per topic and source, and a page of the
-/// events' envelopes (`?limit=&cursor=` page the envelopes; the counts are whole).
+/// How the e-mails of one kind fare: counts per status (never their recipients or contents).
+#[derive(Debug, Serialize, Queryable, utoipa::ToSchema)]
+pub struct DeliveryHealth {
+    /// A topic, or a notice's, report's or reminder's kind.
+    pub kind: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    /// How many.
+    pub count: i64,
+    /// When the oldest of them was written.
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+/// What the notifications service received: counts per topic and source, how the e-mails fare per
+/// kind, and a page of the events' envelopes (`?limit=&cursor=` page the envelopes; the counts
+/// are whole).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReceivedEvents {
     /// Counts per topic and source, ordered by topic and source.
     pub received: Vec<ReceivedCount>,
+    /// E-mails per kind and status, ordered by kind and status.
+    pub deliveries: Vec<DeliveryHealth>,
     /// The events' envelopes, oldest first.
     pub items: Vec<ReceivedEvent>,
     /// Pass as `cursor` to get the next page; absent on the last page.
@@ -161,9 +181,10 @@ pub struct ReceivedEvents {
 }
 
 /// `GET /notifications/v1/events` (platform admin): what arrived, without payloads: counts per
-/// topic and source, and the events' envelopes (ids, topic, source, workout, times), oldest first.
-/// How deliveries fare at the sending end (pending, failing, with attempts and the last error) is
-/// the sender's `GET /<service>/v1/deliveries`.
+/// topic and source, e-mails per kind and status (never recipients or contents: those are the
+/// workout's delivery log, read by its participants), and the events' envelopes (ids, topic,
+/// source, workout, times), oldest first. How the senders' own deliveries of events fare is each
+/// sender's `GET /<service>/v1/deliveries`.
 #[utoipa::path(tag = "events", security(("bearer" = [])),
     params(PageQuery),
     responses((status = 200, body = ReceivedEvents), (status = 403, body = workout_http::Problem)))]
@@ -186,6 +207,17 @@ pub async fn list_events(
         .order((received_events::topic.asc(), received_events::source.asc()))
         .load(&mut conn)
         .await?;
+    let health: Vec<DeliveryHealth> = deliveries::table
+        .group_by((deliveries::topic, deliveries::status))
+        .select((
+            deliveries::topic,
+            deliveries::status,
+            count_star(),
+            min(deliveries::created_at),
+        ))
+        .order((deliveries::topic.asc(), deliveries::status.asc()))
+        .load(&mut conn)
+        .await?;
     let rows: Vec<ReceivedEvent> = received_events::table
         .filter(received_events::id.gt(window.after))
         .order(received_events::id.asc())
@@ -196,6 +228,7 @@ pub async fn list_events(
     let page = window.page(rows, |e: &ReceivedEvent| e.id);
     Ok(HttpResponse::Ok().json(ReceivedEvents {
         received,
+        deliveries: health,
         items: page.items,
         next_cursor: page.next_cursor,
     }))
@@ -206,8 +239,10 @@ pub async fn list_events(
 #[derive(OpenApi)]
 #[openapi(info(
     title = "Workout notifications",
-    description = "Event intake, and what arrived (never an event's payload); notices, delivery \
-        and acknowledgements to come."
+    description = "Event intake; e-mail to the workouts' participants in their language; formal \
+        notices to the borrower and guarantors with one-click acknowledgements; the borrower's \
+        written communications; notice deadlines; the delivery log; contacts' preferences. The \
+        platform operator sees counts and delivery health, never contents."
 ))]
 pub struct ApiDoc;
 
@@ -215,13 +250,32 @@ pub struct ApiDoc;
 pub fn routes(cfg: &mut Routes<'_>) {
     cfg.service(receive_event)
         .service(receive_events)
-        .service(list_events);
+        .service(list_events)
+        .service(notices::issue_notice)
+        .service(notices::list_notices)
+        .service(log::delivery_log)
+        .service(log::list_duties)
+        .service(communications::record_communication)
+        .service(communications::list_communications)
+        .service(communications::acknowledge_communication)
+        .service(acknowledgements::acknowledge_by_link)
+        .service(acknowledgements::acknowledge_by_post)
+        .service(preferences::get_preferences)
+        .service(preferences::set_preferences);
 }
 
 /// The notifications service of a running process: its routes (with the participants cache the
-/// intake shares), relay and e-mail sender (polling every `SCHEDULER_POLL_MS` when idle).
+/// intake and the sender share), relay, job scheduler (duties) and e-mail sender (polling every
+/// `SCHEDULER_POLL_MS` when idle).
 pub fn service(ctx: &ServiceContext, credentials: ServiceCredentials) -> anyhow::Result<Service> {
+    message::check_templates()?;
     let cache = web::Data::new(ParticipantsCache::default());
+    let shared = cache.clone().into_inner();
+    let registry = Arc::new(RegistryClient::new(
+        ctx.client.clone(),
+        &ctx.registry_url,
+        ctx.tokens(credentials.clone()),
+    ));
     let mut service = remote_service(
         ctx,
         "notifications",
@@ -232,12 +286,22 @@ pub fn service(ctx: &ServiceContext, credentials: ServiceCredentials) -> anyhow:
             routes(cfg);
         },
     )?;
-    let mailer = mail::Mailer::from_settings(&ctx.settings.mail)?;
+    let pool = ctx.pool("notifications")?;
+    let mail = &ctx.settings.mail;
+    let public_url = mail
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", ctx.settings.bind));
     let sender = sender::Sender::new(
-        ctx.pool("notifications")?,
-        mailer,
+        pool.clone(),
+        mail::Mailer::from_settings(mail)?,
+        &mail.from,
+        &public_url,
         ctx.settings.scheduler_poll,
+        expander::Expander::new(pool.clone(), registry, shared),
     )?;
     service.tasks.push(sender.into_task());
+    let scheduler = duties::register_jobs(ctx.scheduler("notifications", pool));
+    service.tasks.push(scheduler.into_task());
     Ok(service)
 }

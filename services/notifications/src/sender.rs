@@ -7,7 +7,10 @@
 //! An accepted message is `sent` with its time; a temporary failure (an SMTP 4xx, a refused or
 //! broken connection, a file not written) counts an attempt, keeps the error and waits the store
 //! kit's [`backoff`]; a permanent one (an SMTP 5xx, an address that does not parse) is `failed`,
-//! with its error, and never retried. No e-mail is sent inside an HTTP request.
+//! with its error, and never retried; so is one still failing after [`MAX_ATTEMPTS`] tries (about
+//! three and a half hours). A formal notice's delivery that fails for good is reported to the
+//! coordinator. No e-mail is sent inside an HTTP request. Each pass first expands the letters due
+//! ([`Expander`]), so recipients are resolved when their e-mails are about to go.
 
 use std::time::Duration;
 
@@ -21,15 +24,25 @@ use workout_runtime::{BackgroundTask, IntoTask};
 use workout_store::Pool;
 use workout_store::outbox::backoff;
 
+use anyhow::Context as _;
+use workout_domain::ParticipantRole;
+
+use crate::acknowledgements;
+use crate::expander::Expander;
+use crate::letters::{self as letters_mod, NewLetter};
 use crate::mail::Mailer;
 use crate::message::{self, Letter};
-use crate::schema::deliveries;
+use crate::schema::{deliveries, letters};
+
+/// Temporary failures after which a delivery is given up (`failed`).
+pub const MAX_ATTEMPTS: i32 = 30;
 
 /// A pending delivery, as the sender reads it.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = deliveries)]
 struct Pending {
     id: Uuid,
+    letter_id: Uuid,
     topic: String,
     workout_id: Uuid,
     recipient_email: String,
@@ -37,6 +50,9 @@ struct Pending {
     language: String,
     attempts: i32,
     message_id: String,
+    formal: bool,
+    from_name: Option<String>,
+    acknowledges: Option<Uuid>,
 }
 
 /// What became of one claimed delivery.
@@ -56,7 +72,9 @@ pub struct Sender {
     pool: Pool,
     mailer: Mailer,
     from: Mailbox,
+    public_url: String,
     idle: Duration,
+    expander: Expander,
 }
 
 /// Whether a failure to send will not pass if tried again: the SMTP server refused for good (5xx).
@@ -67,14 +85,25 @@ fn is_permanent(error: &anyhow::Error) -> bool {
 }
 
 impl Sender {
-    /// A sender working `pool`'s deliveries through `mailer`, looking again every `idle` when
-    /// nothing is due.
-    pub fn new(pool: Pool, mailer: Mailer, idle: Duration) -> anyhow::Result<Self> {
+    /// A sender working `pool`'s deliveries through `mailer`, from `from` (an address such as
+    /// `Name <notices@bank.example>`), its acknowledgement links under `public_url` (the
+    /// platform's address as recipients reach it), expanding letters with `expander` and looking
+    /// again every `idle` when nothing is due.
+    pub fn new(
+        pool: Pool,
+        mailer: Mailer,
+        from: &str,
+        public_url: &str,
+        idle: Duration,
+        expander: Expander,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             pool,
             mailer,
-            from: message::FROM.parse()?,
+            from: from.parse().context("MAIL_FROM is not a valid address")?,
+            public_url: public_url.trim_end_matches('/').to_owned(),
             idle,
+            expander,
         })
     }
 
@@ -97,16 +126,35 @@ impl Sender {
             let Some(pending) = pending else {
                 return Ok(None);
             };
+            let content: serde_json::Value = letters::table
+                .find(pending.letter_id)
+                .select(letters::content)
+                .first(conn)
+                .await?;
+            let ack_url = match pending.acknowledges {
+                Some(delivery) => {
+                    let token = acknowledgements::token(&acknowledgements::key(conn).await?, delivery);
+                    Some(format!(
+                        "{}/notifications/v1/acknowledgements/{delivery}?token={token}",
+                        self.public_url
+                    ))
+                }
+                None => None,
+            };
             let letter = Letter {
-                topic: &pending.topic,
+                kind: &pending.topic,
                 workout_id: pending.workout_id,
                 email: &pending.recipient_email,
                 name: &pending.recipient_name,
                 language: &pending.language,
                 message_id: &pending.message_id,
+                content: &content,
+                from_name: pending.from_name.as_deref(),
+                ack_url: ack_url.as_deref(),
             };
+            let invitation = content["ics"].as_str();
             // An e-mail that cannot be built (an address that does not parse) never will be.
-            let sent = match message::compose(&letter, &self.from) {
+            let sent = match message::compose(&letter, &self.from, invitation) {
                 Ok(email) => self.mailer.send(email).await.map_err(|error| {
                     let permanent = is_permanent(&error);
                     (error, permanent)
@@ -114,6 +162,7 @@ impl Sender {
                 Err(error) => Err((error, true)),
             };
             let attempts = pending.attempts.saturating_add(1);
+            let sent = sent.map_err(|(error, permanent)| (error, permanent || attempts >= MAX_ATTEMPTS));
             let row = diesel::update(deliveries::table.find(pending.id));
             let outcome = match sent {
                 Ok(()) => {
@@ -137,6 +186,23 @@ impl Sender {
                     .execute(conn)
                     .await?;
                     tracing::warn!(delivery.id = %pending.id, error.cause = format!("{error:#}"), "e-mail refused for good");
+                    if pending.formal {
+                        letters_mod::write(
+                            conn,
+                            &NewLetter::to_roles(
+                                pending.workout_id,
+                                "notice_undeliverable",
+                                &[ParticipantRole::Coordinator],
+                                serde_json::json!({
+                                    "notice": pending.topic,
+                                    "letter_id": pending.letter_id,
+                                    "recipient": { "name": pending.recipient_name, "email": pending.recipient_email },
+                                }),
+                            ),
+                        )
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    }
                     Outcome::Failed
                 }
                 Err((error, false)) => {
@@ -164,6 +230,17 @@ impl Sender {
         while !*stop.borrow() {
             let mut pause = self.idle;
             while !*stop.borrow() {
+                match self.expander.expand_next().await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::warn!(
+                            error.cause = format!("{error:#}"),
+                            "letter expansion failed"
+                        );
+                        pause = pause.max(Duration::from_secs(1));
+                    }
+                }
                 match self.send_next().await {
                     Ok(Some(_)) => {}
                     Ok(None) => break,

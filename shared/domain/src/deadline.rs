@@ -115,6 +115,12 @@ impl DeadlineRule {
     pub const MINUTES_NO_OBJECTION: Self =
         Self::after("MINUTES_NO_OBJECTION", Period::BusinessDays(5));
 
+    /// A formal notice is acknowledged by its recipient within 5 business days of being issued
+    /// (our design, after the 5 days the bank has for the borrower's communications; the
+    /// guideline sets no period): then it is reminded and reported.
+    pub const NOTICE_ACKNOWLEDGEMENT: Self =
+        Self::after("NOTICE_ACKNOWLEDGEMENT", Period::BusinessDays(5));
+
     /// Every built-in rule.
     pub const ALL: &'static [Self] = &[
         Self::WORKOUT_TRANSFER_NOTICE,
@@ -127,6 +133,7 @@ impl DeadlineRule {
         Self::MANDATE_RENEWAL_STEP,
         Self::MANDATE_RENEWAL_CUTOFF,
         Self::MINUTES_NO_OBJECTION,
+        Self::NOTICE_ACKNOWLEDGEMENT,
     ];
 
     /// A rule counting `period` forward, without rolling.

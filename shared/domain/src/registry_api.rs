@@ -159,6 +159,20 @@ pub struct FacilityCollateral {
     pub collateral: Vec<CollateralItem>,
 }
 
+/// A facility in force on a date as the borrower owes it: one item of the internal obligations
+/// list (paginated by facility), from which the notifications service writes the borrower's
+/// transfer notice (all obligations, past-due amounts with their dates, fees and penalties).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Obligation {
+    /// The facility (the page's cursor).
+    pub facility_id: Uuid,
+    /// The creditor holding it.
+    pub creditor: crate::InstitutionId,
+    /// Its terms as recorded (amounts as decimal strings in the facility's currency; collateral
+    /// and guarantees included).
+    pub terms: crate::facility::FacilityInput,
+}
+
 /// The payloads of the registry's events whose state is not one of the types above (topics in
 /// [`crate::RegistryTopic`]; a workout, participant, facility, institution or user change carries
 /// that record as it is after the change).

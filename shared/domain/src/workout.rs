@@ -342,6 +342,15 @@ pub enum Action {
     /// Compare the options for a version of a term sheet (NPV and IRR of restructuring,
     /// enforcement, insolvency and a loan sale, 5.2.6); those who read term sheets read them.
     CompareOptions,
+    /// Issue a formal notice to the borrower and guarantors (in the coordinator's name), read the
+    /// workout's notice deadlines and whole delivery log, acknowledge the borrower's written
+    /// communications.
+    IssueNotices,
+    /// Record a written communication from the borrower (the borrower itself, or the coordinator
+    /// for one received on paper).
+    RecordCommunication,
+    /// Read the e-mails and notices sent to its own institution (the coordinator reads all).
+    ReadDeliveries,
     /// Convene a creditors' meeting: schedule it, reschedule or update it, cancel it.
     ConveneMeeting,
     /// Read meetings, their invitations, attendance and quorum. The minutes service narrows it
@@ -401,6 +410,9 @@ wire_names!(Action, "action", {
     ConveneMeeting => "convene_meeting",
     ReadMeetings => "read_meetings",
     RecordAttendance => "record_attendance",
+    IssueNotices => "issue_notices",
+    RecordCommunication => "record_communication",
+    ReadDeliveries => "read_deliveries",
 });
 
 impl Action {
@@ -440,7 +452,8 @@ impl Action {
             | Self::DraftMinutes
             | Self::CompareOptions
             | Self::ConveneMeeting
-            | Self::RecordAttendance => &[Coordinator],
+            | Self::RecordAttendance
+            | Self::IssueNotices => &[Coordinator],
             Self::EnterFacilities
             | Self::CastVote
             | Self::AnswerMandate
@@ -453,9 +466,9 @@ impl Action {
             | Self::ReadTermSheets
             | Self::CommentTermSheet
             | Self::ReadMinutes => &[Creditor, Coordinator],
-            Self::AnswerInformationRequest | Self::ReadInformationRequests => {
-                &[Coordinator, Borrower]
-            }
+            Self::AnswerInformationRequest
+            | Self::ReadInformationRequests
+            | Self::RecordCommunication => &[Coordinator, Borrower],
             Self::ReadOtherClaims | Self::ReadRelatedParties => &[Coordinator, Borrower, Creditor],
             Self::ReadFxRates
             | Self::ExportAudit
@@ -463,7 +476,8 @@ impl Action {
             | Self::ReadMandate
             | Self::ReadStandstills
             | Self::ReportStandstillBreach
-            | Self::ReadMeetings => EVERYONE,
+            | Self::ReadMeetings
+            | Self::ReadDeliveries => EVERYONE,
         }
     }
 
@@ -527,6 +541,9 @@ impl Action {
             Self::ConveneMeeting => "schedule, change or cancel a meeting",
             Self::ReadMeetings => "read meetings",
             Self::RecordAttendance => "record a meeting's attendance",
+            Self::IssueNotices => "issue formal notices and read the delivery log",
+            Self::RecordCommunication => "record a written communication from the borrower",
+            Self::ReadDeliveries => "read the e-mails sent to its institution",
         }
     }
 

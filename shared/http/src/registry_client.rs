@@ -13,8 +13,8 @@ use jsonwebtoken::jwk::JwkSet;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use workout_domain::registry_api::{
-    Appointment, CollateralItem, FacilityCollateral, FrozenSnapshot, MemberRoles, Participant,
-    StatusChange, Workout,
+    Appointment, CollateralItem, FacilityCollateral, FrozenSnapshot, MemberRoles, Obligation,
+    Participant, StatusChange, Workout,
 };
 use workout_domain::{InstitutionId, SessionId, Snapshot, WorkoutId};
 
@@ -288,28 +288,40 @@ impl RegistryClient {
         crate::Access::new(workout, caller.institution_id, member.roles)
     }
 
-    /// Every active participant of `workout` with its notice contacts (all pages).
-    pub async fn participants(
+    /// Every item of the internal list `{workout}/{list}` with the query `query` (all pages, in
+    /// the list's order).
+    async fn all_pages<T: serde::de::DeserializeOwned>(
         &self,
         workout: WorkoutId,
-    ) -> Result<Vec<Participant>, crate::ApiError> {
+        list: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<T>, crate::ApiError> {
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let mut request = self
                 .client
-                .get(format!("{}/{workout}/participants", self.base))
+                .get(format!("{}/{workout}/{list}", self.base))
+                .query(query)
                 .query(&[("limit", crate::page::MAX_LIMIT.to_string())]);
             if let Some(cursor) = &cursor {
                 request = request.query(&[("cursor", cursor)]);
             }
-            let page: crate::Page<Participant> = self.send(request, "workout").await?;
+            let page: crate::Page<T> = self.send(request, "workout").await?;
             all.extend(page.items);
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
                 None => return Ok(all),
             }
         }
+    }
+
+    /// Every active participant of `workout` with its notice contacts (all pages).
+    pub async fn participants(
+        &self,
+        workout: WorkoutId,
+    ) -> Result<Vec<Participant>, crate::ApiError> {
+        self.all_pages(workout, "participants", &[]).await
     }
 
     /// Every collateral item of the facilities of `workout` in force at the end of `as_of` (all
@@ -319,30 +331,24 @@ impl RegistryClient {
         workout: WorkoutId,
         as_of: chrono::NaiveDate,
     ) -> Result<Vec<CollateralItem>, crate::ApiError> {
-        let mut all = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut request = self
-                .client
-                .get(format!("{}/{workout}/collateral", self.base))
-                .query(&[
-                    ("as_of", as_of.to_string()),
-                    ("limit", crate::page::MAX_LIMIT.to_string()),
-                ]);
-            if let Some(cursor) = &cursor {
-                request = request.query(&[("cursor", cursor)]);
-            }
-            let page: crate::Page<FacilityCollateral> = self.send(request, "workout").await?;
-            all.extend(
-                page.items
-                    .into_iter()
-                    .flat_map(|facility| facility.collateral),
-            );
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(all),
-            }
-        }
+        let facilities: Vec<FacilityCollateral> = self
+            .all_pages(workout, "collateral", &[("as_of", as_of.to_string())])
+            .await?;
+        Ok(facilities
+            .into_iter()
+            .flat_map(|facility| facility.collateral)
+            .collect())
+    }
+
+    /// What the borrower owes in `workout`: the facilities in force at the end of `as_of`, each
+    /// with its creditor and terms (all pages), by facility id.
+    pub async fn obligations(
+        &self,
+        workout: WorkoutId,
+        as_of: chrono::NaiveDate,
+    ) -> Result<Vec<Obligation>, crate::ApiError> {
+        self.all_pages(workout, "obligations", &[("as_of", as_of.to_string())])
+            .await
     }
 
     /// The record-date snapshot of `workout` as of `as_of`, checked on arrival.

@@ -106,6 +106,12 @@ pub struct MailSettings {
     pub smtp_url: Option<String>,
     /// `MAIL_DIR`: where `.eml` files go without SMTP; default `var/mail`.
     pub mail_dir: PathBuf,
+    /// `MAIL_FROM`: the sender of notices, e.g. `Workout desk <workout@bank.example>`; default
+    /// `Workout platform <notices@workout-platform.invalid>`.
+    pub from: String,
+    /// `PUBLIC_URL`: the platform's address as e-mail recipients reach it (acknowledgement links),
+    /// e.g. `https://workout.bank.example`; default `http://` and `BIND_ADDR`.
+    pub public_url: Option<String>,
 }
 
 impl Default for MailSettings {
@@ -113,6 +119,8 @@ impl Default for MailSettings {
         Self {
             smtp_url: None,
             mail_dir: PathBuf::from("var/mail"),
+            from: "Workout platform <notices@workout-platform.invalid>".to_owned(),
+            public_url: None,
         }
     }
 }
@@ -261,6 +269,8 @@ impl Settings {
                 smtp_url: Env::text("SMTP_URL"),
                 mail_dir: Env::text("MAIL_DIR")
                     .map_or_else(|| MailSettings::default().mail_dir, PathBuf::from),
+                from: Env::text("MAIL_FROM").unwrap_or_else(|| MailSettings::default().from),
+                public_url: Env::text("PUBLIC_URL"),
             },
             log_json,
             admin_password: Env::text("WORKOUT_ADMIN_PASSWORD"),

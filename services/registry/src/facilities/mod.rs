@@ -13,11 +13,13 @@
 //! announced as `registry.facility_changed` (`registry.facility_withdrawn` for a withdrawal).
 
 pub mod collateral;
+
 pub mod create;
 pub mod history;
 pub mod import;
 pub mod import_security;
 pub mod list;
+pub mod obligations;
 pub mod show;
 pub mod terms;
 pub mod update;
@@ -51,7 +53,8 @@ pub fn routes(cfg: &mut Routes<'_>) {
         .service(update::update_facility)
         .service(history::facility_history)
         .service(withdraw::withdraw_facility)
-        .service(collateral::internal_collateral);
+        .service(collateral::internal_collateral)
+        .service(obligations::internal_obligations);
 }
 
 /// The caller's institution, which must be a creditor to enter facilities (403 otherwise).
