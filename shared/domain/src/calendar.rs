@@ -769,8 +769,14 @@ pub fn zone_of(calendar: &str) -> Option<FixedOffset> {
 /// due on `day` has passed. `None` out of range.
 #[must_use]
 pub fn end_of_day(day: NaiveDate, zone: FixedOffset) -> Option<DateTime<Utc>> {
-    day.succ_opt()?
-        .and_time(NaiveTime::MIN)
+    start_of_day(day.succ_opt()?, zone)
+}
+
+/// The instant `day` begins (00:00) in `zone`: when a reminder of something due on `day` goes
+/// out. `None` out of range.
+#[must_use]
+pub fn start_of_day(day: NaiveDate, zone: FixedOffset) -> Option<DateTime<Utc>> {
+    day.and_time(NaiveTime::MIN)
         .and_local_timezone(zone)
         .single()
         .map(|at| at.with_timezone(&Utc))
