@@ -18,8 +18,9 @@
 //!   ([`offer_lapses_at`]); a scheduled job marks it `lapsed` then, unless the borrower answered.
 //!   [`LAPSING_BEFORE`] (3 calendar days) earlier, at 00:00 of day 28 for a 30-day offer, another
 //!   job announces `voting.term_sheet_offer_lapsing` to those who read the offer, once, if the
-//!   offer is still open (not when it runs only after the lapse, after downtime); an offer open for 3 days or less gets no reminder (the submission just
-//!   announced names its lapse instant). The borrower's answer cancels both jobs.
+//!   offer is still open (not when it runs only after the lapse, after downtime); an offer open
+//!   for 3 days or less gets no reminder (the submission just announced names its lapse instant).
+//!   The borrower's answer cancels both jobs; a later submission re-arms them for its own offer.
 //! - After acceptance the steps follow in order ([`super::steps`]).
 
 use std::collections::BTreeSet;
