@@ -799,6 +799,25 @@ mod tests {
         BusinessCalendar::builtin("SAT_SUN").unwrap()
     }
 
+    #[test]
+    fn a_day_starts_and_ends_at_midnight_in_the_calendars_zone() {
+        let riyadh = zone_of("SA").unwrap();
+        let day = date("2027-03-10");
+        let starts = start_of_day(day, riyadh).unwrap();
+        assert_eq!(starts.to_rfc3339(), "2027-03-09T21:00:00+00:00");
+        assert_eq!(
+            end_of_day(day, riyadh),
+            start_of_day(date("2027-03-11"), riyadh)
+        );
+        assert_eq!(
+            end_of_day(day, zone_of("SAT_SUN").unwrap())
+                .unwrap()
+                .to_rfc3339(),
+            "2027-03-11T00:00:00+00:00"
+        );
+        assert_eq!(end_of_day(NaiveDate::MAX, riyadh), None);
+    }
+
     /// The obvious day-by-day definition, to check the fast one against.
     fn naive_add(calendar: &BusinessCalendar, date: NaiveDate, n: u32) -> NaiveDate {
         let mut day = date;
