@@ -444,9 +444,12 @@ async fn a_meeting_moved_held_minuted_approved_by_no_objection_at_the_end_of_the
     let item = &items["items"][0];
     assert_eq!(item["status"], "open");
     let eleven_days = Utc::now() + Duration::days(11);
-    assert_eq!(jobs.run_due(eleven_days).await.unwrap(), 1);
+    // The overdue announcement, and the reminder of the due day if the seal came before that
+    // day began (run late, after the due day: it announces nothing).
+    assert!(jobs.run_due(eleven_days).await.unwrap() >= 1);
     assert_eq!(jobs.run_due(eleven_days).await.unwrap(), 0);
     assert_eq!(topic_count(&app, "minutes.action_overdue").await, 1);
+    assert_eq!(topic_count(&app, "minutes.action_item_due").await, 0);
     let status = format!(
         "/minutes/v1/workouts/{}/action-items/{}/status",
         case.workout,

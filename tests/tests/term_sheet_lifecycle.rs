@@ -359,7 +359,8 @@ async fn an_offer_submitted_on_day_0_has_lapsed_on_day_31_not_on_day_30() {
         end_of_day_30.with_timezone(&riyadh).date_naive(),
         day_0 + Duration::days(30)
     );
-    assert_eq!(jobs.run_due(end_of_day_30).await.unwrap(), 0);
+    // By then only the reminder of day 28 has run (`voting.term_sheet_offer_lapsing`).
+    assert_eq!(jobs.run_due(end_of_day_30).await.unwrap(), 1);
     let offer = app
         .get(&path(&case, id, "/offer"), &case.borrower)
         .await

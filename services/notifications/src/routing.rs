@@ -83,6 +83,7 @@ pub const TOLD: &[(&str, &[ParticipantRole])] = &[
     ("voting.standstill_terminated", EVERYONE),
     ("voting.standstill_expired", EVERYONE),
     ("voting.standstill_extended", EVERYONE),
+    ("voting.standstill_expiring", EVERYONE),
     ("voting.term_sheet_created", LENDERS),
     ("voting.term_sheet_revised", LENDERS),
     ("voting.term_sheet_commented", LENDERS),
@@ -93,6 +94,7 @@ pub const TOLD: &[(&str, &[ParticipantRole])] = &[
     ("voting.term_sheet_accepted", TERMS),
     ("voting.term_sheet_rejected", TERMS),
     ("voting.term_sheet_counter_proposed", TERMS),
+    ("voting.term_sheet_offer_lapsing", TERMS),
     ("voting.term_sheet_lapsed", TERMS),
     ("voting.term_sheet_initialled", TERMS),
     ("voting.term_sheet_documented", TERMS),
@@ -111,6 +113,7 @@ pub const TOLD: &[(&str, &[ParticipantRole])] = &[
     ("mandates.renewal_proposed", LENDERS),
     ("mandates.renewal_answered", COORDINATOR),
     ("mandates.renewal_decided", LENDERS),
+    ("mandates.renewal_window_closing", LENDERS),
     ("mandates.renewal_window_closed", LENDERS),
     ("mandates.mandate_expired", EVERYONE),
     ("mandates.withdrawal_notice_given", LENDERS_AND_BORROWER),
@@ -130,6 +133,7 @@ pub const TOLD: &[(&str, &[ParticipantRole])] = &[
     ("minutes.approved", LENDERS),
     ("minutes.objection", COORDINATOR),
     ("minutes.action_updated", COORDINATOR),
+    ("minutes.action_item_due", COORDINATOR),
     ("minutes.action_overdue", COORDINATOR),
 ];
 

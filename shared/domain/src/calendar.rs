@@ -769,8 +769,14 @@ pub fn zone_of(calendar: &str) -> Option<FixedOffset> {
 /// due on `day` has passed. `None` out of range.
 #[must_use]
 pub fn end_of_day(day: NaiveDate, zone: FixedOffset) -> Option<DateTime<Utc>> {
-    day.succ_opt()?
-        .and_time(NaiveTime::MIN)
+    start_of_day(day.succ_opt()?, zone)
+}
+
+/// The instant `day` begins (00:00) in `zone`: when a reminder of something due on `day` goes
+/// out. `None` out of range.
+#[must_use]
+pub fn start_of_day(day: NaiveDate, zone: FixedOffset) -> Option<DateTime<Utc>> {
+    day.and_time(NaiveTime::MIN)
         .and_local_timezone(zone)
         .single()
         .map(|at| at.with_timezone(&Utc))
@@ -791,6 +797,25 @@ mod tests {
 
     fn sat_sun() -> &'static BusinessCalendar {
         BusinessCalendar::builtin("SAT_SUN").unwrap()
+    }
+
+    #[test]
+    fn a_day_starts_and_ends_at_midnight_in_the_calendars_zone() {
+        let riyadh = zone_of("SA").unwrap();
+        let day = date("2027-03-10");
+        let starts = start_of_day(day, riyadh).unwrap();
+        assert_eq!(starts.to_rfc3339(), "2027-03-09T21:00:00+00:00");
+        assert_eq!(
+            end_of_day(day, riyadh),
+            start_of_day(date("2027-03-11"), riyadh)
+        );
+        assert_eq!(
+            end_of_day(day, zone_of("SAT_SUN").unwrap())
+                .unwrap()
+                .to_rfc3339(),
+            "2027-03-11T00:00:00+00:00"
+        );
+        assert_eq!(end_of_day(NaiveDate::MAX, riyadh), None);
     }
 
     /// The obvious day-by-day definition, to check the fast one against.

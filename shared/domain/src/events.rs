@@ -142,6 +142,8 @@ topics!(
         StandstillExpired => "voting.standstill_expired",
         /// A ballot of the creditors extended a standstill to a later end date.
         StandstillExtended => "voting.standstill_extended",
+        /// A live standstill ends in 3 days (a reminder, once per end date).
+        StandstillExpiring => "voting.standstill_expiring",
         /// The coordinator created a term sheet (its first version).
         TermSheetCreated => "voting.term_sheet_created",
         /// The coordinator saved a new version of a draft term sheet.
@@ -163,6 +165,8 @@ topics!(
         TermSheetRejected => "voting.term_sheet_rejected",
         /// The borrower counter-proposed: a new version, which needs a new creditor ballot.
         TermSheetCounterProposed => "voting.term_sheet_counter_proposed",
+        /// An open offer lapses in 3 days unless the borrower answers (a reminder, once per offer).
+        TermSheetOfferLapsing => "voting.term_sheet_offer_lapsing",
         /// The offer lapsed, not accepted in time.
         TermSheetLapsed => "voting.term_sheet_lapsed",
         /// The agreed term sheet was initialled.
@@ -206,6 +210,9 @@ topics!(
         RenewalAnswered => "mandates.renewal_answered",
         /// A renewal proposal was decided (passed: the term is extended; or failed).
         RenewalDecided => "mandates.renewal_decided",
+        /// The renewal window of the running term closes in 14 days and a renewal is still
+        /// allowed (a reminder, once per term).
+        RenewalWindowClosing => "mandates.renewal_window_closing",
         /// The renewal window closed with no renewal: the workout is set to close at expiry.
         RenewalWindowClosed => "mandates.renewal_window_closed",
         /// The mandate expired; the workout was closed.
@@ -250,6 +257,8 @@ topics!(
         Objection => "minutes.objection",
         /// The coordinator or its owner changed an action item's status.
         ActionUpdated => "minutes.action_updated",
+        /// An open action item's due day began (a reminder, once per item).
+        ActionItemDue => "minutes.action_item_due",
         /// An action item passed its due date still open.
         ActionOverdue => "minutes.action_overdue",
     }
@@ -276,6 +285,7 @@ impl MinutesTopic {
             | Self::Approved
             | Self::Objection
             | Self::ActionUpdated
+            | Self::ActionItemDue
             | Self::ActionOverdue => Disclosure::Permitted(Action::ConveneMeeting),
         }
     }
@@ -319,6 +329,7 @@ impl VotingTopic {
             // The offer and what becomes of it: those who may read it, the borrower included.
             (
                 Self::TermSheetSubmitted
+                | Self::TermSheetOfferLapsing
                 | Self::TermSheetAccepted
                 | Self::TermSheetRejected
                 | Self::TermSheetCounterProposed
@@ -340,7 +351,8 @@ impl VotingTopic {
                 | Self::StandstillBreachReported
                 | Self::StandstillTerminated
                 | Self::StandstillExpired
-                | Self::StandstillExtended,
+                | Self::StandstillExtended
+                | Self::StandstillExpiring,
                 _,
             ) => Disclosure::Participants,
         }

@@ -1,12 +1,23 @@
 //! The mandate's timed transitions on the store kit's scheduler (once with several replicas,
-//! caught up after downtime): the appointment overdue (announced once), the renewal window closed
-//! with no renewal (the workout is set to close at expiry), and the expiry (the registry closes the
-//! workout). Each handler re-reads the mandate under its row lock and does nothing when the state
-//! moved on (a renewal moved the term, a withdrawal ended it).
+//! caught up after downtime): the appointment overdue (announced once), the reminder that the
+//! renewal window closes soon, the renewal window closed with no renewal (the workout is set to
+//! close at expiry), and the expiry (the registry closes the workout). Each handler re-reads the
+//! mandate under its row lock and does nothing when the state moved on (a renewal moved the term,
+//! a withdrawal ended it).
+//!
+//! The renewal window is open from the appointment until the end of the cut-off day
+//! (`MANDATE_RENEWAL_CUTOFF`, 1 month before the term's end): it "opens" with the appointment,
+//! which is announced already, so the reminder is of its close. `mandates.renewal_window_closing`
+//! goes out [`RENEWAL_CLOSING_BEFORE`] (14 calendar days) before the window closes (00:00 in the
+//! workout calendar's time zone, 14 whole days before the end of the cut-off day: time for a
+//! proposal and a consent round), once per term: only while the term it was scheduled for runs
+//! (`active`) and a renewal is still allowed (`MANDATE_RENEWALS_ALLOWED`), not when the window
+//! closed before the job ran (after downtime: the close follows at once). A renewal re-arms it for
+//! the new term (when one more is allowed), a withdrawal cancels it.
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
@@ -33,6 +44,12 @@ pub const CUTOFF_JOB: &str = "mandate_renewal_cutoff";
 
 /// The job ending the term (keyed by the mandate).
 pub const EXPIRY_JOB: &str = "mandate_expiry";
+
+/// The job announcing the renewal window closes soon (keyed by the mandate).
+pub const RENEWAL_CLOSING_JOB: &str = "mandate_renewal_window_closing";
+
+/// How long before the renewal window closes (the end of the cut-off day) the reminder goes out.
+pub const RENEWAL_CLOSING_BEFORE: TimeDelta = TimeDelta::days(14);
 
 #[derive(Debug, Deserialize)]
 struct Payload {
@@ -77,6 +94,46 @@ pub fn overdue_job<'a>(
             &serde_json::json!({
                 "mandate_id": mandate.id, "appointment_due": due, "state": mandate.state,
                 "nominee_id": mandate.nominee_id,
+            }),
+        )
+        .await
+        .map_err(fault)?;
+        Ok(())
+    })
+}
+
+/// [`RENEWAL_CLOSING_JOB`]: when the term it was scheduled for still runs, a renewal is still
+/// allowed and the window has not closed as of `now`, `mandates.renewal_window_closing` tells
+/// the lenders when it closes.
+pub fn renewal_closing_job<'a>(
+    conn: &'a mut AsyncPgConnection,
+    job: &'a Job,
+    now: DateTime<Utc>,
+) -> JobFuture<'a> {
+    Box::pin(async move {
+        let payload: Payload = serde_json::from_value(job.payload.clone())?;
+        let workout = WorkoutId::from_uuid(payload.workout_id);
+        let mandate = load_mandate(conn, workout, true).await.map_err(fault)?;
+        let term_end = mandate.term_end().map_err(fault)?;
+        let allowed = mandate.settings().map_err(fault)?.rules.renewals_allowed;
+        let window_closes = job.due_at + RENEWAL_CLOSING_BEFORE;
+        if mandate.id != payload.mandate_id
+            || mandate.state().map_err(fault)? != State::Active
+            || term_end.as_ref().map(|t| t.due) != payload.term_end
+            || i64::from(allowed) <= i64::from(mandate.renewals)
+            || now >= window_closes
+        {
+            return Ok(());
+        }
+        announce(
+            conn,
+            workout,
+            &service(),
+            MandatesTopic::RenewalWindowClosing,
+            &serde_json::json!({
+                "mandate_id": mandate.id, "coordinator_id": mandate.coordinator_id,
+                "term_end": term_end, "renewals": mandate.renewals, "renewals_allowed": allowed,
+                "window_closes_at": window_closes,
             }),
         )
         .await
@@ -222,6 +279,7 @@ pub fn register_jobs(scheduler: Scheduler, registry: Arc<RegistryClient>) -> Sch
             })
         })
         .register(OVERDUE_JOB, overdue_job)
+        .register(RENEWAL_CLOSING_JOB, renewal_closing_job)
         .register(CUTOFF_JOB, cutoff_job)
         .register(EXPIRY_JOB, move |conn, job, now| {
             let registry = registry.clone();

@@ -21,7 +21,9 @@ use workout_http::{ApiError, Caller, JsonBody, input};
 use workout_store::audit::Actor;
 use workout_store::{Pool, Reply, idempotency, scheduler};
 
-use super::jobs::{CUTOFF_JOB, EXPIRY_JOB, OVERDUE_JOB};
+use super::jobs::{
+    CUTOFF_JOB, EXPIRY_JOB, OVERDUE_JOB, RENEWAL_CLOSING_BEFORE, RENEWAL_CLOSING_JOB,
+};
 use super::read::{MandateView, view_of};
 use super::{
     MandateRow, NominatedHow, Nomination, State, announce, calendar_fault, calendar_of,
@@ -424,7 +426,9 @@ async fn appoint(
     Ok(updated)
 }
 
-/// Schedules (or moves) the renewal cut-off and the expiry of `mandate`'s current term.
+/// Schedules (or moves) the renewal cut-off and the expiry of `mandate`'s current term, and the
+/// reminder [`RENEWAL_CLOSING_BEFORE`] before the cut-off while a renewal is still allowed and
+/// that instant is still to come (otherwise any earlier reminder not yet run is cancelled).
 pub async fn schedule_term_jobs(
     conn: &mut AsyncPgConnection,
     mandate: &MandateRow,
@@ -443,14 +447,15 @@ pub async fn schedule_term_jobs(
         "workout_id": mandate.workout_id, "mandate_id": mandate.id, "term_end": term_end.due,
         "calendar": calendar_name,
     });
-    scheduler::schedule(
-        conn,
-        CUTOFF_JOB,
-        &key,
-        end_of(cutoff.due, calendar_name)?,
-        payload.clone(),
-    )
-    .await?;
+    let window_closes = end_of(cutoff.due, calendar_name)?;
+    scheduler::schedule(conn, CUTOFF_JOB, &key, window_closes, payload.clone()).await?;
+    let reminder = window_closes - RENEWAL_CLOSING_BEFORE;
+    let renewals_left = i64::from(settings.rules.renewals_allowed) > i64::from(mandate.renewals);
+    if renewals_left && reminder > Utc::now() {
+        scheduler::schedule(conn, RENEWAL_CLOSING_JOB, &key, reminder, payload.clone()).await?;
+    } else {
+        scheduler::cancel(conn, RENEWAL_CLOSING_JOB, &key).await?;
+    }
     scheduler::schedule(
         conn,
         EXPIRY_JOB,

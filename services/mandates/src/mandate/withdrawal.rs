@@ -19,7 +19,7 @@ use workout_http::{Access, ApiError, Caller, JsonBody, input};
 use workout_store::audit::Actor;
 use workout_store::{Pool, Reply, idempotency, scheduler};
 
-use super::jobs::{CUTOFF_JOB, EXPIRY_JOB};
+use super::jobs::{CUTOFF_JOB, EXPIRY_JOB, RENEWAL_CLOSING_JOB};
 use super::read::{MandateView, view_of};
 use super::{
     MandateRow, NominatedHow, State, announce, breach, default_nomination, load_mandate,
@@ -186,6 +186,7 @@ pub async fn withdraw(
         let key = mandate.id.to_string();
         scheduler::cancel(conn, CUTOFF_JOB, &key).await?;
         scheduler::cancel(conn, EXPIRY_JOB, &key).await?;
+        scheduler::cancel(conn, RENEWAL_CLOSING_JOB, &key).await?;
         let actor = Actor::from(&caller);
         announce(
             conn,

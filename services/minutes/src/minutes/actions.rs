@@ -2,6 +2,12 @@
 //! date and status; an item still open when its due day ends (in the workout calendar's time zone)
 //! is announced overdue once (`minutes.action_overdue`, a job of the kit's scheduler).
 //!
+//! An item still open when its due day begins (00:00 in the workout calendar's time zone) is
+//! reminded once (`minutes.action_item_due`, another job, written with the overdue one when the
+//! minutes are sealed): not when it is done or cancelled by then, not when the minutes were sealed
+//! on or after that instant (the seal itself lists the item), and not when the job runs only after
+//! the due day ended (after downtime: the overdue announcement follows at once).
+//!
 //! Rules: the coordinator reads every action item of the workout, a creditor those of the
 //! meetings it was invited to; the coordinator or the owner institution changes an item's status
 //! (`open`, `done`, `cancelled`), others get 403.
@@ -12,7 +18,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use workout_domain::calendar::end_of_day;
+use workout_domain::calendar::{end_of_day, start_of_day};
 use workout_domain::minutes::MinutesContent;
 use workout_domain::{Action, MinutesTopic, WorkoutId};
 use workout_http::registry_client::RegistryClient;
@@ -26,6 +32,9 @@ use crate::schema::{action_items, meeting_invitees};
 
 /// The job that announces an action item overdue (keyed by the item).
 pub const OVERDUE_JOB: &str = "minutes_action_overdue";
+
+/// The job that reminds an open action item at the start of its due day (keyed by the item).
+pub const DUE_JOB: &str = "minutes_action_item_due";
 
 /// An action item.
 #[derive(Debug, Clone, Serialize, Queryable, Selectable, Insertable, utoipa::ToSchema)]
@@ -57,7 +66,8 @@ pub struct ActionItemRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Records the action items of sealed `content` and schedules their overdue jobs; answers them.
+/// Records the action items of sealed `content` and schedules their reminders and overdue jobs;
+/// answers them.
 pub async fn track_actions(
     conn: &mut AsyncPgConnection,
     row: &MinutesRow,
@@ -96,14 +106,27 @@ pub async fn track_actions(
     for item in &items {
         let due = end_of_day(item.due_on, zone)
             .ok_or_else(|| ApiError::invalid_field("due_on", "out of range"))?;
+        let key = item.id.to_string();
         scheduler::schedule(
             conn,
             OVERDUE_JOB,
-            &item.id.to_string(),
+            &key,
             due,
             serde_json::json!({ "action_item_id": item.id }),
         )
         .await?;
+        let starts = start_of_day(item.due_on, zone)
+            .ok_or_else(|| ApiError::invalid_field("due_on", "out of range"))?;
+        if starts > at {
+            scheduler::schedule(
+                conn,
+                DUE_JOB,
+                &key,
+                starts,
+                serde_json::json!({ "action_item_id": item.id, "ends_at": due }),
+            )
+            .await?;
+        }
     }
     Ok(items)
 }
@@ -297,9 +320,56 @@ async fn announce_overdue(conn: &mut AsyncPgConnection, job: &Job) -> anyhow::Re
     Ok(())
 }
 
+/// A reminder job's payload.
+#[derive(Debug, Deserialize)]
+struct DuePayload {
+    action_item_id: Uuid,
+    /// When the due day ends.
+    ends_at: DateTime<Utc>,
+}
+
+/// The handler of [`DUE_JOB`]: reminds that the item is due today if it is still open and its due
+/// day has not ended as of `now`.
+async fn announce_due(
+    conn: &mut AsyncPgConnection,
+    job: &Job,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let payload: DuePayload = serde_json::from_value(job.payload.clone())?;
+    let Some(item) = action_items::table
+        .find(payload.action_item_id)
+        .select(ActionItemRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+    else {
+        return Ok(());
+    };
+    if item.status != "open" || item.overdue_at.is_some() || now >= payload.ends_at {
+        return Ok(());
+    }
+    record(
+        conn,
+        Chain::Workout(WorkoutId::from_uuid(item.workout_id)),
+        &Actor::service("minutes"),
+        MinutesTopic::ActionItemDue,
+        MinutesTopic::ActionItemDue.disclosure(),
+        None,
+        &item,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
+
 /// Registers the action items' jobs on `scheduler`.
 pub fn register_jobs(scheduler: Scheduler) -> Scheduler {
-    scheduler.register(OVERDUE_JOB, |conn, job, _now| {
-        Box::pin(announce_overdue(conn, job))
-    })
+    scheduler
+        .register(OVERDUE_JOB, |conn, job, _now| {
+            Box::pin(announce_overdue(conn, job))
+        })
+        .register(DUE_JOB, |conn, job, now| {
+            Box::pin(announce_due(conn, job, now))
+        })
 }

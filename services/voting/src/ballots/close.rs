@@ -183,11 +183,12 @@ pub fn close_job<'a>(
 }
 
 /// The handler of [`CLOSING_SOON_JOB`]: announces `voting.ballot_closing_soon` if it is still
-/// open.
+/// open (and, run late after downtime, its deadline has not passed as of `now`: the close follows
+/// at once).
 pub fn closing_soon_job<'a>(
     conn: &'a mut AsyncPgConnection,
     job: &'a Job,
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> JobFuture<'a> {
     Box::pin(async move {
         let payload: JobPayload = serde_json::from_value(job.payload.clone())?;
@@ -195,10 +196,11 @@ pub fn closing_soon_job<'a>(
         let ballot = load_ballot(conn, workout, payload.ballot_id, Lock::Share)
             .await
             .map_err(anyhow_of)?;
-        if closure_of(conn, ballot.id)
-            .await
-            .map_err(anyhow_of)?
-            .is_some()
+        if now >= ballot.closes_at
+            || closure_of(conn, ballot.id)
+                .await
+                .map_err(anyhow_of)?
+                .is_some()
         {
             return Ok(());
         }

@@ -1,11 +1,22 @@
 //! Ending a standstill: terminated by the coordinator with a reason (a termination event), or
-//! expired at the end of its end date (a job of the kit's scheduler). See the module rules in
-//! [`super`].
+//! expired at the end of its end date (a job of the kit's scheduler); and the reminder that it
+//! ends soon. See the module rules in [`super`].
+//!
+//! The reminder `voting.standstill_expiring` goes out [`EXPIRING_BEFORE`] (3 calendar days) before
+//! the end instant of a live (proposed or effective) standstill: at 00:00, in the workout
+//! calendar's time zone, two days before its end date, with three whole days left. Its job is
+//! written with the expiry's, when the standstill is proposed and when an extension moves its end
+//! date (the same key, another due time: it is re-armed for the new end date, even after it ran
+//! for the old one, and its payload names the end date it announces). When less than the lead is
+//! left at that moment nothing is announced (as for a ballot's reminder): the proposal or the
+//! extension itself, just announced, names the end date. It does nothing once the standstill has
+//! ended (its job is cancelled then), when the end date moved on, or when it runs only after the
+//! end instant (after downtime: the expiry follows at once).
 
 use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
@@ -26,6 +37,38 @@ use crate::schema::standstills;
 
 /// The job that expires a standstill at the end of its end date (keyed by the standstill).
 pub const EXPIRY_JOB: &str = "standstill_expiry";
+
+/// The job that announces a standstill ends soon (keyed by the standstill; its payload names the
+/// end date it announces).
+pub const EXPIRING_JOB: &str = "standstill_expiring";
+
+/// How long before a standstill's end instant the reminder goes out.
+pub const EXPIRING_BEFORE: TimeDelta = TimeDelta::days(3);
+
+/// Schedules (or moves) the expiry of the standstill `id` of `workout` at `expires_at` (the end
+/// of `ends_on`) and its reminder [`EXPIRING_BEFORE`] that, if that is still after `now`
+/// (otherwise any earlier reminder not yet run is cancelled).
+pub async fn schedule_end(
+    conn: &mut AsyncPgConnection,
+    workout: WorkoutId,
+    id: Uuid,
+    ends_on: NaiveDate,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let key = id.to_string();
+    let payload = serde_json::json!({ "workout_id": workout, "standstill_id": id });
+    scheduler::schedule(conn, EXPIRY_JOB, &key, expires_at, payload).await?;
+    let reminder = expires_at - EXPIRING_BEFORE;
+    if reminder > now {
+        let payload =
+            serde_json::json!({ "workout_id": workout, "standstill_id": id, "ends_on": ends_on });
+        scheduler::schedule(conn, EXPIRING_JOB, &key, reminder, payload).await?;
+    } else {
+        scheduler::cancel(conn, EXPIRING_JOB, &key).await?;
+    }
+    Ok(())
+}
 
 /// `POST .../terminate`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -125,6 +168,7 @@ async fn end(
     row.state = state.as_str().to_owned();
     row.ended = Some(to_json(&ended)?);
     scheduler::cancel(conn, EXPIRY_JOB, &row.id.to_string()).await?;
+    scheduler::cancel(conn, EXPIRING_JOB, &row.id.to_string()).await?;
     let topic = match state {
         State::Expired => VotingTopic::StandstillExpired,
         _ => VotingTopic::StandstillTerminated,
@@ -179,6 +223,45 @@ async fn expire(
     .map_err(fault)
 }
 
+/// A reminder job's payload.
+#[derive(Debug, Deserialize)]
+struct ExpiringPayload {
+    workout_id: Uuid,
+    standstill_id: Uuid,
+    ends_on: NaiveDate,
+}
+
+/// The handler of [`EXPIRING_JOB`]: announces `voting.standstill_expiring` if the standstill is
+/// still live and still ends on the date the job was scheduled for (and, run late after downtime,
+/// has not reached its end instant as of `now`).
+async fn announce_expiring(
+    conn: &mut AsyncPgConnection,
+    job: &Job,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let payload: ExpiringPayload = serde_json::from_value(job.payload.clone())?;
+    let workout = WorkoutId::from_uuid(payload.workout_id);
+    let row = load_standstill(conn, workout, payload.standstill_id, true)
+        .await
+        .map_err(fault)?;
+    let ends_at = job.due_at + EXPIRING_BEFORE;
+    if !row.state().map_err(fault)?.is_live() || row.ends_on != payload.ends_on || now >= ends_at {
+        return Ok(());
+    }
+    record(
+        conn,
+        Chain::Workout(workout),
+        &Actor::service("voting"),
+        VotingTopic::StandstillExpiring,
+        Disclosure::Participants,
+        None,
+        &serde_json::json!({ "standstill": StandstillSummary::of(&row), "ends_at": ends_at }),
+    )
+    .await
+    .map_err(fault)?;
+    Ok(())
+}
+
 /// The end of `day` in the time zone of the workout's `calendar`: when a standstill ending on
 /// `day` expires.
 pub fn expires_at(day: NaiveDate, calendar: &str) -> Result<DateTime<Utc>, ApiError> {
@@ -198,8 +281,12 @@ fn fault(error: ApiError) -> anyhow::Error {
 /// Registers the standstills' jobs on `scheduler`; an expiry reaches the registry through
 /// `registry`.
 pub fn register_jobs(scheduler: Scheduler, registry: Arc<RegistryClient>) -> Scheduler {
-    scheduler.register(EXPIRY_JOB, move |conn, job, _now| {
-        let registry = registry.clone();
-        Box::pin(async move { expire(conn, job, &registry).await })
-    })
+    scheduler
+        .register(EXPIRY_JOB, move |conn, job, _now| {
+            let registry = registry.clone();
+            Box::pin(async move { expire(conn, job, &registry).await })
+        })
+        .register(EXPIRING_JOB, |conn, job, now| {
+            Box::pin(announce_expiring(conn, job, now))
+        })
 }

@@ -1,7 +1,7 @@
 //! Extending a standstill by ballot: the coordinator opens a ballot of the creditors on
 //! `standstill_extension` with `subject_ref` `{standstill_id}/ends-on/{YYYY-MM-DD}`; once it has
 //! closed and passed, the coordinator applies it and the standstill runs to the new end date (its
-//! expiry job moved with it). See the module rules in [`super`].
+//! expiry job and its reminder moved with it). See the module rules in [`super`].
 //!
 //! Rules: the standstill must be live (proposed or effective) and the new end date after its
 //! current one, when the ballot opens and when it is applied (409 `standstill_ended`, 422); a
@@ -18,10 +18,9 @@ use workout_domain::{Action, Disclosure, VotingTopic, WorkoutId};
 use workout_http::registry_client::RegistryClient;
 use workout_http::{ApiError, Caller, JsonBody};
 use workout_store::audit::Actor;
-use workout_store::scheduler;
 use workout_store::{Chain, Pool, Reply, idempotency, record};
 
-use super::end::{EXPIRY_JOB, expires_at};
+use super::end::{expires_at, schedule_end};
 use super::read::{StandstillPath, view_of};
 use super::{StandstillRow, StandstillSummary, load_standstill};
 use crate::ballots::{BallotRow, Lock, SubjectKind, load_ballot, passed_certificate};
@@ -199,13 +198,13 @@ pub async fn apply_extension(
             .execute(conn)
             .await?;
         row.ends_on = ends_on;
-        let payload = serde_json::json!({ "workout_id": workout, "standstill_id": standstill_id });
-        scheduler::schedule(
+        schedule_end(
             conn,
-            EXPIRY_JOB,
-            &standstill_id.to_string(),
+            workout,
+            standstill_id,
+            ends_on,
             expires_at(ends_on, &facts.calendar)?,
-            payload,
+            extension.extended_at,
         )
         .await?;
         record(

@@ -26,7 +26,8 @@
 //! - The coordinator terminates a proposed or effective standstill with a reason (a termination
 //!   event); at the end of its end date (in the workout calendar's time zone) it expires, a job of
 //!   the kit's scheduler. When an effective standstill ends and the workout is still in
-//!   `standstill`, the registry moves it back to `coordinated`.
+//!   `standstill`, the registry moves it back to `coordinated`. Three calendar days before a live
+//!   standstill's end, `voting.standstill_expiring` reminds everyone, once per end date ([`end`]).
 //! - Every decision is one transaction that records its audit entry on the workout's chain and its
 //!   event (`voting.standstill_*`) through the outbox. The baseline shows positions: each reader
 //!   sees the lines the domain's position rule lets it see.

@@ -14,9 +14,9 @@ use workout_domain::{Action, Disclosure, Snapshot, VotingTopic, WorkoutId};
 use workout_http::registry_client::RegistryClient;
 use workout_http::{ApiError, Caller, FieldError, JsonBody};
 use workout_store::audit::Actor;
-use workout_store::{Chain, Pool, Reply, idempotency, record, scheduler};
+use workout_store::{Chain, Pool, Reply, idempotency, record};
 
-use super::end::{EXPIRY_JOB, expires_at};
+use super::end::{expires_at, schedule_end};
 use super::read::{StandstillView, view_of};
 use super::{
     AccessionRule, BaselineClass, BaselineLine, BorrowerUndertaking, CreditorUndertaking,
@@ -130,8 +130,7 @@ pub async fn propose_standstill(
             .values(&row)
             .execute(conn)
             .await?;
-        let payload = serde_json::json!({ "workout_id": workout, "standstill_id": id });
-        scheduler::schedule(conn, EXPIRY_JOB, &id.to_string(), expires_at, payload).await?;
+        schedule_end(conn, workout, id, row.ends_on, expires_at, now).await?;
         let view = view_of(conn, &row, &access).await?;
         record(
             conn,

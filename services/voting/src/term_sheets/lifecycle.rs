@@ -16,12 +16,17 @@
 //!   offer is open for `valid_for_days` calendar days (default 30) counted in the workout
 //!   calendar's time zone: submitted on day 0, it lapses at the first instant of day 31
 //!   ([`offer_lapses_at`]); a scheduled job marks it `lapsed` then, unless the borrower answered.
+//!   [`LAPSING_BEFORE`] (3 calendar days) earlier, at 00:00 of day 28 for a 30-day offer, another
+//!   job announces `voting.term_sheet_offer_lapsing` to those who read the offer, once, if the
+//!   offer is still open (not when it runs only after the lapse, after downtime); an offer open
+//!   for 3 days or less gets no reminder (the submission just announced names its lapse instant).
+//!   The borrower's answer cancels both jobs; a later submission re-arms them for its own offer.
 //! - After acceptance the steps follow in order ([`super::steps`]).
 
 use std::collections::BTreeSet;
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::{DateTime, SubsecRound as _, Utc};
+use chrono::{DateTime, SubsecRound as _, TimeDelta, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
@@ -45,6 +50,12 @@ use crate::schema::term_sheets;
 
 /// The job that lapses an offer not accepted in time (keyed by the term sheet).
 pub const LAPSE_JOB: &str = "term_sheet_offer_lapse";
+
+/// The job that announces an open offer lapses soon (keyed by the term sheet).
+pub const LAPSING_JOB: &str = "term_sheet_offer_lapsing";
+
+/// How long before an offer lapses the reminder goes out.
+pub const LAPSING_BEFORE: TimeDelta = TimeDelta::days(3);
 
 /// The longest an offer may be left open, in calendar days.
 pub const MAX_OFFER_DAYS: u32 = 90;
@@ -273,19 +284,20 @@ pub async fn submit_term_sheet(
         row.submitted_at = Some(now);
         row.lapses_at = Some(lapses_at);
         row.response = None;
-        scheduler::schedule(
-            conn,
-            LAPSE_JOB,
-            &id.to_string(),
-            lapses_at,
-            serde_json::to_value(LapsePayload {
-                workout_id: workout.into_uuid(),
-                term_sheet_id: id,
-                submitted_at: now,
-            })
-            .map_err(|e| ApiError::Internal(e.into()))?,
-        )
-        .await?;
+        let payload = serde_json::to_value(LapsePayload {
+            workout_id: workout.into_uuid(),
+            term_sheet_id: id,
+            submitted_at: now,
+        })
+        .map_err(|e| ApiError::Internal(e.into()))?;
+        let key = id.to_string();
+        scheduler::schedule(conn, LAPSE_JOB, &key, lapses_at, payload.clone()).await?;
+        let reminder = lapses_at - LAPSING_BEFORE;
+        if reminder > now {
+            scheduler::schedule(conn, LAPSING_JOB, &key, reminder, payload).await?;
+        } else {
+            scheduler::cancel(conn, LAPSING_JOB, &key).await?;
+        }
         record(
             conn,
             Chain::Workout(workout),
@@ -427,7 +439,53 @@ async fn lapse(conn: &mut AsyncPgConnection, job: &Job) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The handler of [`LAPSING_JOB`]: announces `voting.term_sheet_offer_lapsing` if the offer it
+/// was scheduled for is still open (and, run late after downtime, has not lapsed as of `now`).
+async fn announce_lapsing(
+    conn: &mut AsyncPgConnection,
+    job: &Job,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let payload: LapsePayload = serde_json::from_value(job.payload.clone())?;
+    let workout = WorkoutId::from_uuid(payload.workout_id);
+    let row = load_term_sheet(conn, workout, payload.term_sheet_id, true)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if row.state().map_err(|e| anyhow::anyhow!("{e}"))? != State::Submitted
+        || row.submitted_at != Some(payload.submitted_at)
+        || row.lapses_at.is_none_or(|at| now >= at)
+    {
+        return Ok(());
+    }
+    let version = load_version(
+        conn,
+        row.id,
+        row.submitted_version.unwrap_or(row.current_version),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    record(
+        conn,
+        Chain::Workout(workout),
+        &Actor::service("voting"),
+        VotingTopic::TermSheetOfferLapsing,
+        OFFER_READERS,
+        None,
+        &serde_json::json!({
+            "term_sheet": TermSheetSummary::of(&row, &version),
+            "lapses_at": row.lapses_at,
+        }),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
+
 /// Registers the term sheets' jobs on `scheduler`.
 pub fn register_jobs(scheduler: Scheduler) -> Scheduler {
-    scheduler.register(LAPSE_JOB, |conn, job, _now| Box::pin(lapse(conn, job)))
+    scheduler
+        .register(LAPSE_JOB, |conn, job, _now| Box::pin(lapse(conn, job)))
+        .register(LAPSING_JOB, |conn, job, now| {
+            Box::pin(announce_lapsing(conn, job, now))
+        })
 }

@@ -25,7 +25,7 @@ use workout_http::{ApiError, Caller, JsonBody};
 use workout_store::audit::Actor;
 use workout_store::{Chain, Pool, Reply, idempotency, record, scheduler};
 
-use super::lifecycle::{LAPSE_JOB, OFFER_READERS, move_workout};
+use super::lifecycle::{LAPSE_JOB, LAPSING_JOB, OFFER_READERS, move_workout};
 use super::steps::{Step, steps_of};
 use super::{
     State, TermSheetPath, TermSheetRow, TermSheetSummary, VersionRow, VersionView, load_term_sheet,
@@ -260,6 +260,7 @@ pub async fn respond_to_offer(
         row.state = next.as_str().to_owned();
         row.response = Some(stored);
         scheduler::cancel(conn, LAPSE_JOB, &id.to_string()).await?;
+        scheduler::cancel(conn, LAPSING_JOB, &id.to_string()).await?;
         let workout_status = if next == State::Accepted {
             Some(move_workout(&registry, workout, id, WorkoutStatus::Agreed).await?)
         } else {
