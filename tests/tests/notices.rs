@@ -573,7 +573,7 @@ async fn a_borrower_letter_is_acknowledged_in_writing_or_reported_after_five_bus
         .count();
     assert_eq!(written, 1, "the borrower gets the written acknowledgement");
     let listed = app.get(&case.path("communications"), &case.borrower).await;
-    assert_eq!(listed.items()[0]["acknowledged_at"].is_null(), false);
+    assert!(!listed.items()[0]["acknowledged_at"].is_null());
 }
 
 #[tokio::test]
