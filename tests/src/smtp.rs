@@ -55,6 +55,11 @@ impl SmtpSink {
         Self { port, received }
     }
 
+    /// How many messages were received so far (cheap: nothing is copied).
+    pub fn count(&self) -> usize {
+        self.received.lock().map(|m| m.len()).unwrap_or_default()
+    }
+
     /// The messages received so far.
     pub fn messages(&self) -> Vec<Received> {
         self.received.lock().map(|m| m.clone()).unwrap_or_default()

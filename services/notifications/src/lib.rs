@@ -14,6 +14,7 @@
 //! delivery per recipient ([`fan_out`]); the [`sender`] works them in the background.
 
 pub mod fan_out;
+pub mod invitation;
 pub mod mail;
 pub mod message;
 pub mod routing;
