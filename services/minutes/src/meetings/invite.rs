@@ -166,13 +166,13 @@ mod tests {
             }],
             invitees: vec![coordinator, bank],
         };
-        let invitation = invitation_of(&row, &details).unwrap();
-        assert_eq!(invitation.uid, uid_of(row.id));
-        assert_eq!(invitation.sequence, 3);
-        assert!(!invitation.cancelled);
-        assert_eq!(invitation.changed_at, row.updated_at);
-        assert_eq!(invitation.agenda[0].attachments[0].reference, "DOC-1");
-        assert_eq!(invitation.invitees, details.invitees);
+        let carried = invitation_of(&row, &details).unwrap();
+        assert_eq!(carried.uid, uid_of(row.id));
+        assert_eq!(carried.sequence, 3);
+        assert!(!carried.cancelled);
+        assert_eq!(carried.changed_at, row.updated_at);
+        assert_eq!(carried.agenda[0].attachments[0].reference, "DOC-1");
+        assert_eq!(carried.invitees, details.invitees);
         row.state = "cancelled".to_owned();
         assert!(invitation_of(&row, &details).unwrap().cancelled);
 
