@@ -113,7 +113,11 @@ async fn main() -> anyhow::Result<()> {
         idle_for.as_secs()
     );
     let stop = Arc::new(AtomicBool::new(false));
-    let idle_sampler = tokio::spawn(sample(reader.clone(), coordinator.token.clone(), stop.clone()));
+    let idle_sampler = tokio::spawn(sample(
+        reader.clone(),
+        coordinator.token.clone(),
+        stop.clone(),
+    ));
     tokio::time::sleep(idle_for).await;
     stop.store(true, Ordering::Relaxed);
     let idle = idle_sampler.await.context("the idle sampler")??;
@@ -126,7 +130,11 @@ async fn main() -> anyhow::Result<()> {
         "workout_id": workout, "occurred_at": chrono::Utc::now(), "payload": {"id": Uuid::now_v7()}
     });
     let stop = Arc::new(AtomicBool::new(false));
-    let busy_sampler = tokio::spawn(sample(reader.clone(), coordinator.token.clone(), stop.clone()));
+    let busy_sampler = tokio::spawn(sample(
+        reader.clone(),
+        coordinator.token.clone(),
+        stop.clone(),
+    ));
     let posted = Instant::now();
     let answer = app
         .call(
@@ -164,7 +172,9 @@ async fn main() -> anyhow::Result<()> {
     let fan_out_rate = RECIPIENTS as f64 / last.as_secs_f64();
     let sending_rate = (RECIPIENTS - 1) as f64 / (last - first).as_secs_f64();
 
-    println!("notifications_fanout: a bare lettre loop, {RECIPIENTS} messages, one pooled transport");
+    println!(
+        "notifications_fanout: a bare lettre loop, {RECIPIENTS} messages, one pooled transport"
+    );
     let addresses: Vec<String> = per_address.keys().cloned().collect();
     let bare = bare_loop(&sink, &addresses, workout).await?;
     let bare_rate = RECIPIENTS as f64 / bare.as_secs_f64();
@@ -286,8 +296,14 @@ async fn seed(app: &TestApp) -> anyhow::Result<(Uuid, Actor)> {
     // of a new participant reaches it: wait for the last one (the admin's counts per topic).
     let heard = Instant::now();
     loop {
-        let events = app.get("/notifications/v1/events?limit=1", &app.admin).await;
-        ensure!(events.status == 200, "the received events: {}", events.json());
+        let events = app
+            .get("/notifications/v1/events?limit=1", &app.admin)
+            .await;
+        ensure!(
+            events.status == 200,
+            "the received events: {}",
+            events.json()
+        );
         let added: i64 = events.json()["received"]
             .as_array()
             .into_iter()
@@ -418,11 +434,9 @@ async fn bare_loop(
 ) -> anyhow::Result<Duration> {
     let from: Mailbox = FROM.parse()?;
     let before = sink.count();
-    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&format!(
-        "smtp://127.0.0.1:{}",
-        sink.port
-    ))?
-    .build();
+    let transport =
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(&format!("smtp://127.0.0.1:{}", sink.port))?
+            .build();
     let event = Uuid::now_v7();
     let started = Instant::now();
     for (n, address) in addresses.iter().enumerate() {

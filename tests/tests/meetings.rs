@@ -407,12 +407,19 @@ async fn each_meeting_event_carries_the_invitation_that_renders_the_same_ics_as_
         assert_eq!(carried.content_type(), answer.content_type(), "{topic}");
         assert_eq!(parse_ics(carried.ics.as_bytes())["method"], method);
         let sequence = u64::try_from(n).unwrap();
-        assert_eq!(payload["invitation"]["sequence"], json!(sequence), "{topic}");
+        assert_eq!(
+            payload["invitation"]["sequence"],
+            json!(sequence),
+            "{topic}"
+        );
     }
     // The change named one creditor bank (the coordinator always added); what the payload had
     // before is still there.
     let changed = event_payload(&app, "minutes.meeting_changed").await;
-    let mut invitees = vec![case.coordinator.institution_id, case.banks[0].institution_id];
+    let mut invitees = vec![
+        case.coordinator.institution_id,
+        case.banks[0].institution_id,
+    ];
     invitees.sort();
     assert_eq!(changed["invitation"]["invitees"], json!(invitees));
     assert_eq!(changed["invitees"], json!(invitees));
