@@ -84,6 +84,8 @@ async fn session(
     socket: tokio::net::TcpStream,
     store: Arc<Mutex<Vec<Received>>>,
 ) -> std::io::Result<()> {
+    // Replies go out at once (no Nagle delay on the listener's side).
+    socket.set_nodelay(true)?;
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
     write.write_all(b"220 localhost test SMTP\r\n").await?;
