@@ -55,6 +55,11 @@ impl SmtpSink {
         Self { port, received }
     }
 
+    /// How many messages were received so far (cheap: nothing is copied).
+    pub fn count(&self) -> usize {
+        self.received.lock().map(|m| m.len()).unwrap_or_default()
+    }
+
     /// The messages received so far.
     pub fn messages(&self) -> Vec<Received> {
         self.received.lock().map(|m| m.clone()).unwrap_or_default()
@@ -79,6 +84,8 @@ async fn session(
     socket: tokio::net::TcpStream,
     store: Arc<Mutex<Vec<Received>>>,
 ) -> std::io::Result<()> {
+    // Replies go out at once (no Nagle delay on the listener's side).
+    socket.set_nodelay(true)?;
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
     write.write_all(b"220 localhost test SMTP\r\n").await?;

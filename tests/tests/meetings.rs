@@ -342,6 +342,94 @@ async fn an_invitation_keeps_its_uid_while_its_sequence_rises_and_a_cancellation
     assert!(!text.contains("First creditors' meeting"), "{text}");
 }
 
+/// The payload of the one event of `topic` in the minutes service's outbox.
+async fn event_payload(app: &TestApp, topic: &str) -> Value {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use workout_store::schema::outbox;
+    let mut conn = app.pool("minutes").get().await.unwrap();
+    outbox::table
+        .filter(outbox::topic.eq(topic))
+        .select(outbox::payload)
+        .first(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_meeting_event_carries_the_invitation_that_renders_the_same_ics_as_the_endpoint() {
+    let app = TestApp::spawn().await;
+    let case = case(&app).await;
+    let w = case.workout;
+    // The participants as a receiving service gets them from the registry.
+    let token = app.service_token("notifications").await;
+    let listed = app.internal_participants(&token, w, "?limit=100").await;
+    assert_eq!(listed.status, 200, "{:?}", listed.json());
+    let participants: Vec<workout_domain::registry_api::Participant> =
+        serde_json::from_value(listed.items()).unwrap();
+
+    let id = schedule(&app, &case, &meeting_body(&case, 7)).await;
+    let mut moved = meeting_body(&case, 8);
+    moved["invitees"] = json!([case.banks[0].institution_id]);
+    let steps: [(&str, &str); 3] = [
+        ("minutes.meeting_scheduled", "REQUEST"),
+        ("minutes.meeting_changed", "REQUEST"),
+        ("minutes.meeting_cancelled", "CANCEL"),
+    ];
+    for (n, (topic, method)) in steps.into_iter().enumerate() {
+        match n {
+            1 => {
+                let updated = app
+                    .update_meeting(&case.coordinator, w, id, Some(0), &moved)
+                    .await;
+                assert_eq!(updated.status, 200, "{:?}", updated.json());
+            }
+            2 => {
+                let cancelled = app
+                    .cancel_meeting(&case.coordinator, w, id, "Postponed")
+                    .await;
+                assert_eq!(cancelled.status, 200, "{:?}", cancelled.json());
+            }
+            _ => {}
+        }
+        let answer = app.meeting_invitation(&case.coordinator, w, id).await;
+        assert_eq!(answer.status, 200, "{:?}", answer.json());
+        let payload = event_payload(&app, topic).await;
+        let carried = workout_notifications::invitation::invitation_of(&payload, &participants)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{topic} carries no invitation: {payload}"));
+        assert_eq!(
+            carried.ics,
+            String::from_utf8_lossy(&answer.bytes),
+            "{topic}: the event's invitation renders the endpoint's .ics byte for byte"
+        );
+        assert_eq!(carried.meeting_id, id);
+        assert_eq!(carried.content_type(), answer.content_type(), "{topic}");
+        assert_eq!(parse_ics(carried.ics.as_bytes())["method"], method);
+        let sequence = u64::try_from(n).unwrap();
+        assert_eq!(
+            payload["invitation"]["sequence"],
+            json!(sequence),
+            "{topic}"
+        );
+    }
+    // The change named one creditor bank (the coordinator always added); what the payload had
+    // before is still there.
+    let changed = event_payload(&app, "minutes.meeting_changed").await;
+    let mut invitees = vec![
+        case.coordinator.institution_id,
+        case.banks[0].institution_id,
+    ];
+    invitees.sort();
+    assert_eq!(changed["invitation"]["invitees"], json!(invitees));
+    assert_eq!(changed["invitees"], json!(invitees));
+    assert_eq!(changed["sequence"], 1);
+    let cancelled = event_payload(&app, "minutes.meeting_cancelled").await;
+    assert_eq!(cancelled["reason"], "Postponed");
+    assert_eq!(cancelled["meeting"]["state"], "cancelled");
+    assert_eq!(cancelled["invitation"]["cancelled"], true);
+}
+
 #[tokio::test]
 async fn a_retried_schedule_with_the_same_idempotency_key_makes_one_meeting() {
     let app = TestApp::spawn().await;

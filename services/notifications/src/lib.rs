@@ -21,6 +21,7 @@ pub mod communications;
 pub mod duties;
 pub mod expander;
 pub mod fan_out;
+pub mod invitation;
 pub mod letters;
 pub mod log;
 pub mod mail;

@@ -1,11 +1,13 @@
 //! Documents a person files: sealed minutes as Markdown and PDF, in English or Arabic (right to
 //! left, shaped by typst with the shipped Amiri font), each showing the content hash so that a
-//! copy can be checked against the audit chain. Pure rendering: no database, no clock, no
-//! network; the minutes service fills [`MinutesDocument`].
+//! copy can be checked against the audit chain; and a meeting's iCalendar [`invitation`]. Pure
+//! rendering: no database, no clock, no network; the minutes service fills [`MinutesDocument`]
+//! and [`invitation::MeetingInvitation`].
 //!
 //! User-entered text is data, never markup: Markdown escapes it, and the PDF template receives
 //! it as JSON through typst's `sys.inputs` and inserts it as strings.
 
+pub mod invitation;
 mod labels;
 mod markdown;
 mod minutes;

@@ -10,7 +10,7 @@
 //!   these types, objects with sorted keys, no insignificant whitespace. The same content always
 //!   has the same hash, which is what the audit chain records when the minutes are sealed.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -216,6 +216,63 @@ impl MinutesContent {
     pub fn content_hash(&self) -> String {
         hex::encode(Sha256::digest(self.canonical_json().as_bytes()))
     }
+}
+
+/// A meeting's invitation as the minutes service's meeting events carry it (`invitation` in the
+/// payload of `minutes.meeting_scheduled`, `minutes.meeting_changed` and
+/// `minutes.meeting_cancelled`): everything its iCalendar text needs except the people, so that a
+/// receiver holding the event and the workout's participants builds the same `.ics` as
+/// `GET .../invite.ics` (with `workout_documents::invitation::render`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MeetingInvitation {
+    /// The meeting.
+    pub meeting_id: Uuid,
+    /// The calendar `UID`, one for the meeting's life (`meeting-{id}@workout-platform`).
+    pub uid: String,
+    /// The calendar `SEQUENCE`: 0 when scheduled, raised by every change.
+    pub sequence: u32,
+    /// Whether the meeting is cancelled (`METHOD:CANCEL`, `STATUS:CANCELLED`).
+    pub cancelled: bool,
+    /// Its title.
+    pub title: String,
+    /// Start (UTC).
+    pub starts_at: DateTime<Utc>,
+    /// End (UTC).
+    pub ends_at: DateTime<Utc>,
+    /// The IANA time zone it is held in (named in the description).
+    pub time_zone: String,
+    /// Where.
+    pub location: Option<String>,
+    /// The video link.
+    pub video_link: Option<String>,
+    /// The ordered agenda.
+    pub agenda: Vec<InvitationItem>,
+    /// The institutions invited, by id: each notice contact of each is an `ATTENDEE`.
+    pub invitees: Vec<Uuid>,
+    /// The meeting's last change (`DTSTAMP`).
+    pub changed_at: DateTime<Utc>,
+}
+
+/// An agenda item of an invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InvitationItem {
+    /// Its place, from 1.
+    pub position: i32,
+    /// Its title.
+    pub title: String,
+    /// The institution that presents it.
+    pub owner_id: Uuid,
+    /// Attachments by reference: name and reference (a document id or a URL).
+    pub attachments: Vec<InvitationAttachment>,
+}
+
+/// An attachment of an invitation's agenda item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InvitationAttachment {
+    /// Its name.
+    pub name: String,
+    /// Where it is.
+    pub reference: String,
 }
 
 #[cfg(test)]

@@ -15,10 +15,11 @@ use workout_http::{ApiError, Caller, JsonBody};
 use workout_store::audit::Actor;
 use workout_store::{Chain, Pool, Reply, idempotency, record};
 
+use super::invite::invitation_of;
 use super::read::{MeetingView, view_of};
 use super::{
-    ChangeRow, MeetingInput, MeetingPath, MeetingSummary, State, details_of, load_meeting,
-    parse_input, store_agenda_and_invitees, store_change, to_json,
+    ChangeRow, MeetingAnnouncement, MeetingInput, MeetingPath, MeetingSummary, State, details_of,
+    load_meeting, parse_input, store_agenda_and_invitees, store_change, to_json,
 };
 use crate::schema::meetings;
 
@@ -116,7 +117,7 @@ pub async fn update_meeting(
             MinutesTopic::MeetingChanged,
             MinutesTopic::MeetingChanged.disclosure(),
             Some(to_json(&before)?),
-            &MeetingSummary::of(&row, &details),
+            &MeetingAnnouncement::of(&row, &details)?,
         )
         .await?;
         Ok(Reply::ok(&view_of(conn, &row).await?)?.with_etag(etag(row.sequence)))
@@ -192,7 +193,11 @@ pub async fn cancel_meeting(
             MinutesTopic::MeetingCancelled,
             MinutesTopic::MeetingCancelled.disclosure(),
             None,
-            &serde_json::json!({ "meeting": MeetingSummary::of(&row, &details), "reason": reason }),
+            &serde_json::json!({
+                "meeting": MeetingSummary::of(&row, &details),
+                "reason": reason,
+                "invitation": invitation_of(&row, &details)?,
+            }),
         )
         .await?;
         Ok(Reply::ok(&view_of(conn, &row).await?)?.with_etag(etag(row.sequence)))

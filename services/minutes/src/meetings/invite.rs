@@ -1,24 +1,20 @@
-//! The iCalendar (RFC 5545) invitation of a meeting, built with the `icalendar` crate: one
-//! `VEVENT` with the meeting's stable `UID` and its `SEQUENCE`, `METHOD:REQUEST` while it stands
-//! and `METHOD:CANCEL` with `STATUS:CANCELLED` once cancelled, the coordinator's notice contact
-//! as `ORGANIZER` and one `ATTENDEE` per notice contact of each invitee. See the module rules in
+//! The iCalendar (RFC 5545) invitation of a meeting: the meeting as a
+//! [`MeetingInvitation`] (which its `minutes.meeting_*` events carry too), written by
+//! [`workout_documents::invitation`] with the registry's participants: one `VEVENT` with the
+//! meeting's stable `UID` and its `SEQUENCE`, `METHOD:REQUEST` while it stands and
+//! `METHOD:CANCEL` with `STATUS:CANCELLED` once cancelled, the coordinator's notice contact as
+//! `ORGANIZER` and one `ATTENDEE` per notice contact of each invitee. See the module rules in
 //! [`super`].
 //!
 //! Times are written in UTC (`...Z`), which every calendar reads; the meeting's own time zone is
 //! named in the description. `DTSTAMP` is the meeting's last change, so the same sequence always
 //! gives the same invitation.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
-use icalendar::{
-    Attendee, CUType, Calendar, Component as _, Event, EventLike as _, EventStatus, PartStat,
-    Property, Role,
+use workout_documents::invitation::{
+    self as ics, InvitationAttachment, InvitationError, InvitationItem, MeetingInvitation,
 };
-use uuid::Uuid;
-use workout_domain::ParticipantRole;
 use workout_domain::registry_api::Participant;
 use workout_http::precondition::etag;
 use workout_http::registry_client::RegistryClient;
@@ -29,7 +25,7 @@ use super::read::uid_of;
 use super::{MeetingDetails, MeetingPath, MeetingRow, State, details_of, readable_meeting};
 
 /// The `PRODID` of every invitation.
-pub const PRODID: &str = "-//Workout platform//Minutes service//EN";
+pub use workout_documents::invitation::PRODID;
 
 /// `GET /minutes/v1/workouts/{workout_id}/meetings/{meeting_id}/invite.ics` (its invitees and
 /// the coordinator): the meeting's iCalendar invitation, `text/calendar; method=REQUEST` (or
@@ -72,172 +68,93 @@ pub async fn get_invitation(
         .body(text))
 }
 
-/// The invitation's text.
+/// The meeting `row` with `details` as its invitation (what its events carry).
+pub fn invitation_of(
+    row: &MeetingRow,
+    details: &MeetingDetails,
+) -> Result<MeetingInvitation, ApiError> {
+    let sequence = u32::try_from(row.sequence)
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("negative sequence")))?;
+    Ok(MeetingInvitation {
+        meeting_id: row.id,
+        uid: uid_of(row.id),
+        sequence,
+        cancelled: row.state()? == State::Cancelled,
+        title: details.title.clone(),
+        starts_at: details.starts_at,
+        ends_at: details.ends_at,
+        time_zone: details.time_zone.clone(),
+        location: details.location.clone(),
+        video_link: details.video_link.clone(),
+        agenda: details
+            .agenda
+            .iter()
+            .map(|item| InvitationItem {
+                position: item.position,
+                title: item.title.clone(),
+                owner_id: item.owner_id,
+                attachments: item
+                    .attachments
+                    .iter()
+                    .map(|a| InvitationAttachment {
+                        name: a.name.clone(),
+                        reference: a.reference.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        invitees: details.invitees.clone(),
+        changed_at: row.updated_at,
+    })
+}
+
+/// The invitation's text; 409 `no_organizer_contact` when no coordinator has a notice contact.
 pub fn invitation(
     row: &MeetingRow,
     details: &MeetingDetails,
     participants: &[Participant],
 ) -> Result<String, ApiError> {
-    let cancelled = row.state()? == State::Cancelled;
-    let names: BTreeMap<Uuid, &str> = participants
-        .iter()
-        .map(|p| (p.institution_id, p.institution_name.as_str()))
-        .collect();
-    let organizer = participants
-        .iter()
-        .filter(|p| p.role == ParticipantRole::Coordinator)
-        .find_map(|p| p.contacts.first().map(|c| (c, p.institution_name.as_str())))
-        .ok_or_else(|| {
-            ApiError::conflict(
-                "no_organizer_contact",
-                "the coordinator has no notice contact to name as the invitation's organizer",
-            )
-        })?;
-    let sequence = u32::try_from(row.sequence)
-        .map_err(|_| ApiError::Internal(anyhow::anyhow!("negative sequence")))?;
-
-    let mut event = Event::with_uid(&uid_of(row.id));
-    event
-        .sequence(sequence)
-        .timestamp(row.updated_at)
-        .starts(details.starts_at)
-        .ends(details.ends_at)
-        .summary(&details.title)
-        .description(&description(details, &names))
-        .status(if cancelled {
-            EventStatus::Cancelled
-        } else {
-            EventStatus::Confirmed
-        });
-    if let Some(location) = &details.location {
-        event.location(location);
-    } else if let Some(link) = &details.video_link {
-        event.location(link);
-    }
-    if let Some(link) = &details.video_link {
-        event.url(link);
-    }
-    let (contact, institution) = organizer;
-    event.append_property(
-        Property::new("ORGANIZER", format!("mailto:{}", contact.email))
-            .add_parameter("CN", &format!("{} ({institution})", contact.name))
-            .done(),
-    );
-    // Every notice contact of every invitee still taking part, each address once.
-    let mut seen = std::collections::BTreeSet::new();
-    for participant in participants {
-        if !details.invitees.contains(&participant.institution_id) {
-            continue;
-        }
-        for contact in &participant.contacts {
-            if !seen.insert(contact.email.to_lowercase()) {
-                continue;
-            }
-            let mut attendee = Attendee::new(format!("mailto:{}", contact.email))
-                .cutype(CUType::Individual)
-                .role(Role::ReqParticipant)
-                .partstat(PartStat::NeedsAction)
-                .rsvp(!cancelled);
-            attendee.cn = Some(format!(
-                "{} ({})",
-                contact.name, participant.institution_name
-            ));
-            event.attendee(attendee);
-        }
-    }
-
-    let mut calendar = Calendar::empty();
-    calendar
-        .append_property(Property::new("VERSION", "2.0"))
-        .append_property(Property::new("PRODID", PRODID))
-        .append_property(Property::new("CALSCALE", "GREGORIAN"))
-        .append_property(Property::new(
-            "METHOD",
-            if cancelled { "CANCEL" } else { "REQUEST" },
-        ))
-        .push(event.done());
-    Ok(calendar.to_string())
-}
-
-/// The description: the time zone, the video link and the agenda with its owners and
-/// attachments.
-fn description(details: &MeetingDetails, names: &BTreeMap<Uuid, &str>) -> String {
-    let mut text = format!("Time zone: {}\n", details.time_zone);
-    if let Some(link) = &details.video_link {
-        let _ = writeln!(text, "Video link: {link}");
-    }
-    if !details.agenda.is_empty() {
-        text.push_str("\nAgenda:\n");
-    }
-    for item in &details.agenda {
-        let owner = names
-            .get(&item.owner_id)
-            .copied()
-            .unwrap_or("a participant");
-        let _ = writeln!(text, "{}. {} ({owner})", item.position, item.title);
-        for attachment in &item.attachments {
-            let _ = writeln!(text, "   - {}: {}", attachment.name, attachment.reference);
-        }
-    }
-    text
+    ics::render_for(&invitation_of(row, details)?, participants).map_err(|e| match e {
+        InvitationError::NoOrganizer => ApiError::conflict("no_organizer_contact", e.to_string()),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone as _, Utc};
+    use uuid::Uuid;
+    use workout_domain::ParticipantRole;
     use workout_domain::registry_api::NoticeContact;
 
     use super::*;
     use crate::meetings::{AgendaItem, Attachment};
 
-    fn participant(
-        institution: Uuid,
-        name: &str,
-        role: ParticipantRole,
-        email: &str,
-    ) -> Participant {
-        Participant {
-            id: Uuid::now_v7(),
-            institution_id: institution,
-            institution_name: name.to_owned(),
-            role,
-            contacts: vec![NoticeContact {
-                name: "Desk".to_owned(),
-                email: email.to_owned(),
-                language: "en".to_owned(),
-            }],
-            added_at: Utc::now(),
-            removed_at: None,
-            removed_reason: None,
-        }
-    }
-
     #[test]
-    fn an_invitation_has_its_method_uid_sequence_organizer_and_one_attendee_per_contact() {
-        let (coordinator, bank, advisor) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    fn a_meeting_becomes_its_invitation_with_its_agenda_state_and_last_change() {
+        let (coordinator, bank) = (Uuid::now_v7(), Uuid::now_v7());
         let starts = Utc.with_ymd_and_hms(2026, 12, 6, 7, 0, 0).unwrap();
         let mut row = MeetingRow {
             id: Uuid::now_v7(),
             workout_id: Uuid::now_v7(),
-            title: "Creditors' meeting, Riyadh; first".to_owned(),
+            title: "Creditors' meeting".to_owned(),
             starts_at: starts,
             ends_at: starts + chrono::Duration::hours(2),
             time_zone: "Asia/Riyadh".to_owned(),
-            location: Some("Room 4, Riyadh".to_owned()),
-            video_link: None,
+            location: None,
+            video_link: Some("https://meet.example.test/x".to_owned()),
             state: "scheduled".to_owned(),
             sequence: 3,
             organizer: Uuid::now_v7(),
             created_at: starts,
-            updated_at: starts,
+            updated_at: starts + chrono::Duration::minutes(5),
         };
         let details = MeetingDetails {
             title: row.title.clone(),
             starts_at: row.starts_at,
             ends_at: row.ends_at,
             time_zone: row.time_zone.clone(),
-            location: row.location.clone(),
-            video_link: None,
+            location: None,
+            video_link: row.video_link.clone(),
             agenda: vec![AgendaItem {
                 position: 1,
                 title: "Standstill".to_owned(),
@@ -249,63 +166,31 @@ mod tests {
             }],
             invitees: vec![coordinator, bank],
         };
-        let participants = [
-            participant(
-                coordinator,
-                "Lead Bank",
-                ParticipantRole::Coordinator,
-                "desk@lead.test",
-            ),
-            participant(
-                coordinator,
-                "Lead Bank",
-                ParticipantRole::Creditor,
-                "desk@lead.test",
-            ),
-            participant(
-                bank,
-                "Other Bank",
-                ParticipantRole::Creditor,
-                "desk@other.test",
-            ),
-            participant(
-                advisor,
-                "Advisers",
-                ParticipantRole::Advisor,
-                "desk@advisers.test",
-            ),
-        ];
-        let text = invitation(&row, &details, &participants).unwrap();
-        let unfolded = text.replace("\r\n ", "");
-        let lines: Vec<&str> = unfolded.split("\r\n").collect();
-        for expected in [
-            "BEGIN:VCALENDAR",
-            "VERSION:2.0",
-            "METHOD:REQUEST",
-            "BEGIN:VEVENT",
-            "SEQUENCE:3",
-            "STATUS:CONFIRMED",
-            "DTSTART:20261206T070000Z",
-            "DTEND:20261206T090000Z",
-            "DTSTAMP:20261206T070000Z",
-            "SUMMARY:Creditors' meeting\\, Riyadh\\; first",
-            "END:VCALENDAR",
-        ] {
-            assert!(lines.contains(&expected), "{expected} in\n{text}");
-        }
-        assert!(lines.contains(&format!("UID:meeting-{}@workout-platform", row.id).as_str()));
-        assert!(
-            lines
-                .iter()
-                .any(|l| l.starts_with("ORGANIZER;") && l.ends_with(":mailto:desk@lead.test"))
-        );
-        let attendees: Vec<&&str> = lines.iter().filter(|l| l.starts_with("ATTENDEE")).collect();
-        assert_eq!(attendees.len(), 2, "{text}");
-        assert!(text.lines().all(|l| l.len() <= 76), "folded at 75 octets");
-
+        let carried = invitation_of(&row, &details).unwrap();
+        assert_eq!(carried.uid, uid_of(row.id));
+        assert_eq!(carried.sequence, 3);
+        assert!(!carried.cancelled);
+        assert_eq!(carried.changed_at, row.updated_at);
+        assert_eq!(carried.agenda[0].attachments[0].reference, "DOC-1");
+        assert_eq!(carried.invitees, details.invitees);
         row.state = "cancelled".to_owned();
-        let cancelled = invitation(&row, &details, &participants).unwrap();
-        assert!(cancelled.contains("METHOD:CANCEL\r\n"));
-        assert!(cancelled.contains("STATUS:CANCELLED\r\n"));
+        assert!(invitation_of(&row, &details).unwrap().cancelled);
+
+        let creditor_only = [Participant {
+            id: Uuid::now_v7(),
+            institution_id: bank,
+            institution_name: "Other Bank".to_owned(),
+            role: ParticipantRole::Creditor,
+            contacts: vec![NoticeContact {
+                name: "Desk".to_owned(),
+                email: "desk@other.test".to_owned(),
+                language: "en".to_owned(),
+            }],
+            added_at: starts,
+            removed_at: None,
+            removed_reason: None,
+        }];
+        let refused = invitation(&row, &details, &creditor_only).unwrap_err();
+        assert!(matches!(refused, ApiError::Conflict { .. }), "{refused:?}");
     }
 }

@@ -24,7 +24,10 @@
 //!   [`AttendanceQuorum`](workout_domain::voting::AttendanceQuorum), weighted by the registry's
 //!   snapshot of the meeting's date.
 //! - Every change is one transaction that appends its audit entry on the workout's chain and
-//!   enqueues its `minutes.meeting_*` event.
+//!   enqueues its `minutes.meeting_*` event; the scheduling, change and cancellation events carry
+//!   the meeting's invitation (`invitation`, a [`MeetingInvitation`](workout_domain::minutes::MeetingInvitation)),
+//!   from which a receiver holding the workout's participants writes the same `.ics` as
+//!   `GET .../invite.ics`.
 
 pub mod attendance;
 pub mod change;
@@ -655,5 +658,27 @@ impl<'a> MeetingSummary<'a> {
             sequence: row.sequence,
             details,
         }
+    }
+}
+
+/// What a `minutes.meeting_scheduled` or `minutes.meeting_changed` event carries: the meeting
+/// and, as `invitation`, everything its `.ics` needs but the people (see [`invite`]);
+/// `minutes.meeting_cancelled` carries `{"meeting", "reason", "invitation"}`.
+#[derive(Debug, Serialize)]
+pub struct MeetingAnnouncement<'a> {
+    /// The meeting.
+    #[serde(flatten)]
+    pub meeting: MeetingSummary<'a>,
+    /// Its invitation.
+    pub invitation: workout_domain::minutes::MeetingInvitation,
+}
+
+impl<'a> MeetingAnnouncement<'a> {
+    /// Of `row` with `details`.
+    pub fn of(row: &'a MeetingRow, details: &'a MeetingDetails) -> Result<Self, ApiError> {
+        Ok(Self {
+            meeting: MeetingSummary::of(row, details),
+            invitation: invite::invitation_of(row, details)?,
+        })
     }
 }

@@ -14,7 +14,7 @@ use workout_store::{Chain, Pool, Reply, idempotency, record};
 
 use super::read::{MeetingView, view_of};
 use super::{
-    ChangeRow, MeetingInput, MeetingRow, MeetingSummary, State, parse_input,
+    ChangeRow, MeetingAnnouncement, MeetingInput, MeetingRow, State, parse_input,
     store_agenda_and_invitees, store_change, to_json,
 };
 use crate::schema::meetings;
@@ -87,7 +87,7 @@ pub async fn schedule_meeting(
             MinutesTopic::MeetingScheduled,
             MinutesTopic::MeetingScheduled.disclosure(),
             None,
-            &MeetingSummary::of(&row, &details),
+            &MeetingAnnouncement::of(&row, &details)?,
         )
         .await?;
         let view = view_of(conn, &row).await?;
