@@ -778,3 +778,72 @@ async fn every_notifications_endpoint_refuses_strangers_and_the_wrong_roles() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_meeting_invitation_reaches_the_invitees_alone_with_an_ics_that_parses() {
+    let case = case().await;
+    let app = &case.app;
+    let starts = Utc::now() + chrono::Duration::days(7);
+    let scheduled = app
+        .schedule_meeting(
+            &case.coordinator,
+            case.workout,
+            &json!({"title": "First creditors' meeting", "starts_at": starts,
+                    "ends_at": starts + chrono::Duration::hours(2), "location": "Riyadh, room 4",
+                    "agenda": [{"title": "Standstill", "owner_id": case.coordinator.institution_id}]}),
+        )
+        .await;
+    assert_eq!(scheduled.status, 201, "{:?}", scheduled.json());
+    case.send_all().await;
+
+    let invited = case.mail_to("desk@creditor.test");
+    let with_calendar: Vec<&Parsed> = invited
+        .iter()
+        .filter(|m| m.parts.contains_key("text/calendar"))
+        .collect();
+    assert_eq!(
+        with_calendar.len(),
+        1,
+        "the invited creditor gets one invitation: {invited:?}"
+    );
+    let ics = &with_calendar[0].parts["text/calendar"];
+    let script = r#"
+import sys
+from icalendar import Calendar
+calendar = Calendar.from_ical(sys.stdin.read())
+event = next(iter(calendar.walk("VEVENT")))
+attendees = event.get("ATTENDEE")
+attendees = attendees if isinstance(attendees, list) else [attendees]
+print(calendar.get("METHOD"), str(event.get("SUMMARY")), " ".join(sorted(str(a) for a in attendees)))
+"#;
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 with icalendar");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ics.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "Python's icalendar reads the attachment: {ics}"
+    );
+    let read = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        read.starts_with("REQUEST First creditors' meeting"),
+        "{read}"
+    );
+    assert!(read.contains("mailto:desk@creditor.test"), "{read}");
+    assert!(
+        case.mail_to("cfo@borrower.test")
+            .iter()
+            .all(|m| !m.parts.contains_key("text/calendar")),
+        "the borrower was not invited"
+    );
+}

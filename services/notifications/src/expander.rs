@@ -28,6 +28,7 @@ use workout_store::outbox::backoff;
 use crate::acknowledgements;
 use crate::duties::{self, DutyKind};
 use crate::fan_out::{ParticipantsCache, message_id};
+use crate::invitation;
 use crate::letters::{self, NewLetter};
 use crate::schema::{deliveries, letters as letters_table, preferences};
 
@@ -97,6 +98,7 @@ impl Expander {
                 .await
             {
                 Ok(participants) => {
+                    attach_invitation(conn, &letter, &participants).await?;
                     let written = write_deliveries(conn, &letter, &participants).await?;
                     let error = (letter.formal && written == 0)
                         .then(|| "no notice contact among the recipients".to_owned());
@@ -138,6 +140,32 @@ impl Expander {
         })
         .await
     }
+}
+
+/// Writes the `.ics` of a letter carrying a meeting's invitation into its content, with the
+/// participants of this moment as attendees; an invitation that cannot be written (no notice
+/// contact for the coordinator) is logged and the e-mail goes without it.
+async fn attach_invitation(
+    conn: &mut AsyncPgConnection,
+    letter: &Unexpanded,
+    participants: &[Participant],
+) -> anyhow::Result<()> {
+    let invitation = match invitation::invitation_of(&letter.content, participants) {
+        Ok(Some(invitation)) => invitation,
+        Ok(None) => return Ok(()),
+        Err(error) => {
+            tracing::warn!(letter.id = %letter.id, error.cause = format!("{error:#}"), "invitation not attached");
+            return Ok(());
+        }
+    };
+    let mut content = letter.content.clone();
+    content["ics"] = invitation.ics.clone().into();
+    content["ics_content_type"] = invitation.content_type().into();
+    diesel::update(letters_table::table.find(letter.id))
+        .set(letters_table::content.eq(content))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Writes `letter`'s deliveries to `participants`; how many were written.

@@ -95,8 +95,11 @@ pub async fn write(conn: &mut AsyncPgConnection, letter: &NewLetter) -> Result<b
 /// content is the topic alone: an e-mail says that something happened and invites the reader to
 /// sign in; it never carries the event's payload (a mailbox is not the platform's access rule).
 pub fn of_event(event: &Event) -> Option<NewLetter> {
-    let roles = routing::told(&event.topic);
     let workout = event.workout_id?;
+    if let Some(letter) = invitation_letter(workout, event) {
+        return Some(letter);
+    }
+    let roles = routing::told(&event.topic);
     if roles.is_empty() {
         return None;
     }
@@ -108,6 +111,35 @@ pub fn of_event(event: &Event) -> Option<NewLetter> {
             &event.topic,
             roles,
             serde_json::json!({ "topic": event.topic }),
+        )
+    })
+}
+
+/// The topics whose events carry a meeting's invitation.
+pub const MEETING_TOPICS: &[&str] = &[
+    "minutes.meeting_scheduled",
+    "minutes.meeting_changed",
+    "minutes.meeting_cancelled",
+];
+
+/// A meeting event's letter: to every participant of the invited institutions (the invitees
+/// alone read a meeting), carrying the invitation from which its `.ics` is written when the
+/// letter is expanded (with the participants of that moment, for the attendees).
+fn invitation_letter(workout: Uuid, event: &Event) -> Option<NewLetter> {
+    if !MEETING_TOPICS.contains(&event.topic.as_str()) {
+        return None;
+    }
+    let invitation = event.payload.get("invitation").filter(|i| !i.is_null())?;
+    let invitees: Vec<Uuid> = serde_json::from_value(invitation.get("invitees")?.clone()).ok()?;
+    Some(NewLetter {
+        id: event.id,
+        event_id: Some(event.id),
+        institutions: Some(invitees),
+        ..NewLetter::to_roles(
+            workout,
+            &event.topic,
+            ParticipantRole::ALL,
+            serde_json::json!({ "topic": event.topic, "invitation": invitation }),
         )
     })
 }

@@ -155,12 +155,13 @@ pub fn render(letter: &Letter<'_>) -> anyhow::Result<(String, String, String)> {
 }
 
 /// The e-mail of `letter`, from `from` (in the coordinator's name when the letter says so), with
-/// `invitation` (an iCalendar text) attached when given; an error when an address does not parse
-/// or a template fails (both permanent: sending again would not help).
+/// `invitation` (an iCalendar text and its content type, with its method) attached when given; an
+/// error when an address does not parse or a template fails (both permanent: sending again would
+/// not help).
 pub fn compose(
     letter: &Letter<'_>,
     from: &Mailbox,
-    invitation: Option<&str>,
+    invitation: Option<(&str, &str)>,
 ) -> anyhow::Result<Message> {
     let to = Mailbox::new(
         Some(letter.name.to_owned()),
@@ -184,8 +185,8 @@ pub fn compose(
         .subject(subject)
         .message_id(Some(letter.message_id.to_owned()));
     let message = match invitation {
-        Some(ics) => {
-            let calendar = ContentType::parse("text/calendar; charset=utf-8; method=REQUEST")?;
+        Some((ics, content_type)) => {
+            let calendar = ContentType::parse(content_type)?;
             builder.multipart(MultiPart::mixed().multipart(body).singlepart(
                 Attachment::new("invite.ics".to_owned()).body(ics.to_owned(), calendar),
             ))
@@ -321,7 +322,10 @@ mod tests {
         let message = compose(
             &letter("ar", empty()),
             &from,
-            Some("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),
+            Some((
+                "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+                "text/calendar; charset=utf-8; method=REQUEST",
+            )),
         )
         .unwrap();
         let raw = String::from_utf8(message.formatted()).unwrap();

@@ -8,8 +8,9 @@
 //! in a workout and invite the reader to sign in; they never carry an event's payload, so the
 //! table decides who is disturbed, while what each reader may see stays the services' own rule.
 //! Platform-level topics (institutions, users, keys, FX rates) carry no workout and tell nobody.
-//! Meetings tell nobody here: a meeting is for its invitees, whom a role cannot name; they get the
-//! invitation itself (later work, with its `.ics`).
+//! Meetings tell nobody here: a meeting is for its invitees, whom a role cannot name; a meeting's
+//! scheduling, change or cancellation reaches the invited institutions' contacts with its `.ics`
+//! through [`crate::letters`], which reads the invitees from the event.
 
 use workout_domain::ParticipantRole::{
     self, Advisor, Borrower, Coordinator, Creditor, Guarantor, Observer,

@@ -152,7 +152,9 @@ impl Sender {
                 from_name: pending.from_name.as_deref(),
                 ack_url: ack_url.as_deref(),
             };
-            let invitation = content["ics"].as_str();
+            let invitation = content["ics"]
+                .as_str()
+                .map(|ics| (ics, content["ics_content_type"].as_str().unwrap_or("text/calendar")));
             // An e-mail that cannot be built (an address that does not parse) never will be.
             let sent = match message::compose(&letter, &self.from, invitation) {
                 Ok(email) => self.mailer.send(email).await.map_err(|error| {
