@@ -219,6 +219,9 @@ async fn every_documented_endpoint_refuses_a_missing_or_bad_token() {
         "/registry/v1/auth/token",
         "/registry/v1/.well-known/jwks.json",
         "/registry/v1/.well-known/document-keys.json",
+        // The one-click link of a formal notice: its token is the proof (notices.rs checks that a
+        // wrong or another recipient's token gets 404).
+        "/notifications/v1/acknowledgements/{delivery_id}",
     ];
     let mut checked = 0;
     for service in ["registry", "mandates", "voting", "minutes", "notifications"] {

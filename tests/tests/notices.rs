@@ -847,3 +847,164 @@ print(calendar.get("METHOD"), str(event.get("SUMMARY")), " ".join(sorted(str(a) 
         "the borrower was not invited"
     );
 }
+
+/// The voting service's jobs (ballots, standstills, term sheets), as its binary registers them.
+fn voting_jobs(app: &TestApp, registry: &Arc<RegistryClient>) -> Scheduler {
+    workout_voting::term_sheets::lifecycle::register_jobs(
+        workout_voting::standstills::end::register_jobs(
+            workout_voting::ballots::close::register_jobs(Scheduler::new(
+                app.pool("voting"),
+                SchedulerConfig::new("voting"),
+            )),
+            registry.clone(),
+        ),
+    )
+}
+
+/// How many messages `to` received whose subject is `subject`.
+fn count_of(case: &Case, to: &str, subject: &str) -> usize {
+    case.mail_to(to)
+        .iter()
+        .filter(|m| m.headers["Subject"] == subject)
+        .count()
+}
+
+#[tokio::test]
+async fn done_when_news_notices_and_reminders_reach_the_right_people_once_and_the_coordinator_reads_the_log()
+ {
+    let case = case().await;
+    let app = &case.app;
+    // The registry's news, and a ballot from the voting service reminded 24 hours before it
+    // closes, by two scheduler replicas.
+    let today = Utc::now().date_naive().to_string();
+    let frozen = app
+        .freeze_snapshot(&case.coordinator, case.workout, &today)
+        .await;
+    assert_eq!(frozen.status, 201, "{:?}", frozen.json());
+    let closes_at = Utc::now() + chrono::Duration::hours(30);
+    let opened = app
+        .post(
+            &format!("/voting/v1/workouts/{}/ballots", case.workout),
+            &case.coordinator,
+            &json!({"subject_kind": "waiver", "subject_ref": "W-1", "content_hash": "a".repeat(64),
+                    "title": "Waive the information covenant",
+                    "rule": {"preset": "simple_majority_by_value"}, "snapshot_id": id_of(&frozen.json()),
+                    "closes_at": closes_at.to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{:?}", opened.json());
+    let closes_at = at(opened.json()["closes_at"].as_str().unwrap());
+    let registry = Arc::new(RegistryClient::new(
+        reqwest::Client::new(),
+        &app.url,
+        app.service_tokens("done-when-test").await,
+    ));
+    let (a, b) = (voting_jobs(app, &registry), voting_jobs(app, &registry));
+    for instant in [
+        closes_at - chrono::Duration::hours(24),
+        closes_at - chrono::Duration::hours(23),
+    ] {
+        a.run_due(instant).await.unwrap();
+        b.run_due(instant).await.unwrap();
+    }
+    // The transfer notice, issued in time: nothing is reported late at the end of its due day.
+    let issued = app
+        .post(
+            &case.path("notices"),
+            &case.coordinator,
+            &json!({"kind": "transfer"}),
+        )
+        .await;
+    assert_eq!(issued.status, 201, "{:?}", issued.json());
+    case.jobs()
+        .run_due(at("2026-11-09T21:00:00Z"))
+        .await
+        .unwrap();
+    case.send_all().await;
+
+    // The creditor (English): the ballot's opening and its reminder, each once; no notice.
+    assert_eq!(
+        count_of(
+            &case,
+            "desk@creditor.test",
+            "Workout platform: ballot opened"
+        ),
+        1
+    );
+    assert_eq!(
+        count_of(
+            &case,
+            "desk@creditor.test",
+            "Workout platform: ballot closing soon"
+        ),
+        1
+    );
+    assert!(
+        case.mail_to("desk@creditor.test")
+            .iter()
+            .all(|m| !m.headers["Subject"].starts_with("Notice"))
+    );
+    // The borrower (English) and the guarantor (Arabic): the notice alone, in their language,
+    // each with a link that works.
+    let borrower = case.mail_to("cfo@borrower.test");
+    assert!(
+        borrower
+            .iter()
+            .all(|m| !m.headers["Subject"].contains("ballot")),
+        "no ballot news for the borrower"
+    );
+    let notice = borrower
+        .iter()
+        .find(|m| m.headers["Subject"].starts_with("Notice"))
+        .expect("the borrower's notice");
+    let guarantor = case.mail_to("legal@parent.test");
+    let arabic = guarantor
+        .iter()
+        .find(|m| {
+            m.parts
+                .get("text/plain")
+                .is_some_and(|t| t.contains("التزاماتكم"))
+        })
+        .expect("the guarantor's notice in Arabic");
+    for message in [notice, arabic] {
+        let answer = app
+            .call(Method::GET, &ack_link(app, message), None, None)
+            .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.json());
+    }
+    // The coordinator reads the log: every e-mail sent once, both acknowledgements, no lateness.
+    let log = app
+        .get(&case.path("deliveries?limit=200"), &case.coordinator)
+        .await;
+    assert_eq!(log.status, 200);
+    let items = log.items();
+    let items = items.as_array().unwrap();
+    assert!(items.iter().all(|d| d["status"] == "sent"), "{items:?}");
+    let acknowledged = items
+        .iter()
+        .filter(|d| d["kind"] == "transfer" && !d["acknowledged_at"].is_null())
+        .count();
+    assert_eq!(acknowledged, 2);
+    let mut ids: Vec<&str> = items
+        .iter()
+        .map(|d| d["message_id"].as_str().unwrap())
+        .collect();
+    let all = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), all, "one Message-ID per e-mail");
+    assert!(
+        items.iter().all(|d| d["kind"] != "transfer_notice_late"),
+        "nothing late"
+    );
+    for to in [
+        "desk@creditor.test",
+        "cfo@borrower.test",
+        "legal@parent.test",
+        "desk@coordinator.test",
+    ] {
+        let arrived = case.mail_to(to).len();
+        let logged = items.iter().filter(|d| d["recipient_email"] == to).count();
+        assert_eq!(arrived, logged, "what {to} received is what the log says");
+    }
+}

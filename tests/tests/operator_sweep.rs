@@ -357,6 +357,8 @@ fn plausible(document: &Value, parameter: &Value, today: &str) -> Option<String>
         "If-Match" => return Some("\"1\"".to_owned()),
         // A meeting's quorum.
         "rule" => return Some("value:more_than:1/2".to_owned()),
+        // An acknowledgement link's token (an unknown one: the link is not the operator's).
+        "token" => return Some("not-a-token".to_owned()),
         _ => {}
     }
     if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
