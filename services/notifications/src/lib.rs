@@ -1,11 +1,14 @@
-//! The notifications service: it receives the other services' events and (in later work) turns
-//! them into formal notices, delivered by e-mail and acknowledged.
+//! The notifications service: it receives the other services' events and tells the workouts'
+//! participants by e-mail, in their language; it issues the formal notices the guideline requires
+//! to the borrower and guarantors, tracks their acknowledgements and deadlines, and keeps the
+//! delivery log.
 //!
 //! Rules: events arrive at `POST /notifications/v1/events` with a service token, at least once,
 //! through the store kit's intake ([`outbox::intake`]: the token's service must be the event's
 //! source); each is recorded once, by id, whatever the number of deliveries. Platform admins see
-//! what arrived (counts per topic and source, and the events' envelopes: ids, topics, workout ids,
-//! times) but never an event's payload, which holds the workouts' contents (facility terms,
+//! what arrived and how the e-mails fare (counts per topic and source, e-mails per kind and
+//! status, and the events' envelopes: ids, topics, workout ids, times) but never an event's
+//! payload, a recipient or a notice, which hold the workouts' contents (facility terms,
 //! collateral) that a platform admin may not read; how the senders' deliveries fare is each
 //! sender's `GET /<service>/v1/deliveries`. Routes are listed by [`routes`], used alike by its
 //! binary, `workoutd` and tests.
