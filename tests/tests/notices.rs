@@ -179,6 +179,26 @@ struct Parsed {
     parts: BTreeMap<String, String>,
 }
 
+/// What Python `script` prints for `input` on its standard input; `what` names the check.
+fn python(script: &str, input: &str, what: &str) -> String {
+    use std::io::Write as _;
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs (with the icalendar module: pip install icalendar)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{what}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
 fn parse(raw: &str) -> Parsed {
     let script = r#"
 import email, email.policy, json, sys
@@ -191,22 +211,7 @@ for part in message.walk():
     parts[part.get_content_type()] = content if isinstance(content, str) else content.decode()
 print(json.dumps({"headers": {k: str(v) for k, v in message.items()}, "parts": parts}))
 "#;
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3");
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(raw.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "the e-mail parses");
-    let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let value: Value = serde_json::from_str(&python(script, raw, "the e-mail parses")).unwrap();
     let map = |v: &Value| -> BTreeMap<String, String> {
         v.as_object()
             .unwrap()
@@ -730,7 +735,36 @@ async fn every_notifications_endpoint_refuses_strangers_and_the_wrong_roles() {
         app.get(&case.path("notices"), &case.guarantor).await.status,
         200
     );
-    // Bad input changes nothing.
+    // Bad input changes nothing: NUL and control characters, dates and amounts out of range.
+    for hostile in [
+        json!({"kind": "proposal_declined", "reasons": "no\u{0}way"}),
+        json!({"kind": "proposal_declined", "reasons": "ring\u{7}the bell"}),
+        json!({"kind": "timetable", "steps": [{"step": "s", "expected_on": "99999-01-01"}]}),
+        json!({"kind": "timetable", "steps": [{"step": "s", "expected_on": "1066-10-14"}]}),
+        json!({"kind": "timetable", "steps": []}),
+        json!({"kind": "approved_terms", "summary": "s", "costs": [{"description": "fee", "amount": "1e400", "currency": "SAR"}]}),
+        json!({"kind": "approved_terms", "summary": "s", "costs": [{"description": "fee", "amount": "-5", "currency": "SAR"}]}),
+        json!({"kind": "transfer", "covenant_violations": [{"facility_reference": "TL\u{0}7", "description": "d"}]}),
+    ] {
+        let answer = app
+            .post(&case.path("notices"), &case.coordinator, &hostile)
+            .await;
+        assert_eq!(answer.status, 422, "{hostile}: {:?}", answer.json());
+    }
+    let hostile_letter = app
+        .post(
+            &case.path("communications"),
+            &case.borrower,
+            &json!({"subject": "a\u{0}b", "body": "b", "received_on": "0001-01-01"}),
+        )
+        .await;
+    hostile_letter.assert_problem(422, "validation_failed");
+    app.get(
+        "/notifications/v1/preferences/not%00an%20address",
+        &case.borrower,
+    )
+    .await
+    .assert_problem(422, "validation_failed");
     app.post(
         &case.path("notices"),
         &case.coordinator,
@@ -816,25 +850,11 @@ attendees = event.get("ATTENDEE")
 attendees = attendees if isinstance(attendees, list) else [attendees]
 print(calendar.get("METHOD"), str(event.get("SUMMARY")), " ".join(sorted(str(a) for a in attendees)))
 "#;
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 with icalendar");
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(ics.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "Python's icalendar reads the attachment: {ics}"
+    let read = python(
+        script,
+        ics,
+        &format!("Python's icalendar reads the attachment: {ics}"),
     );
-    let read = String::from_utf8(output.stdout).unwrap();
     assert!(
         read.starts_with("REQUEST First creditors' meeting"),
         "{read}"

@@ -227,10 +227,7 @@ pub async fn acknowledge_communication(
     access.require(Action::IssueNotices)?;
     let workout = registry.workout(workout_id).await?;
     let participants = registry.participants(workout_id).await?;
-    let coordinator = participants
-        .iter()
-        .find(|p| p.institution_id == caller.institution_id.into_uuid())
-        .map_or_else(String::new, |p| p.institution_name.clone());
+    let coordinator = notices::coordinator_name(&participants, caller.institution_id.into_uuid());
     idempotency::run(&pool, &req, &caller, "", async |conn| {
         let row: Communication = communications::table
             .find(id)

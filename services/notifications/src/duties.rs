@@ -107,12 +107,7 @@ pub fn calendar_of(calendar: &str) -> Result<&'static BusinessCalendar, ApiError
 }
 
 /// Today in `calendar`'s zone.
-pub fn today_in(calendar: &str, now: DateTime<Utc>) -> NaiveDate {
-    zone_of(calendar).map_or_else(
-        || now.date_naive(),
-        |zone| now.with_timezone(&zone).date_naive(),
-    )
-}
+pub use workout_domain::calendar::today_in;
 
 /// Opens the duty `kind` about `subject` counted from `from_on` on `calendar` (once: opening it
 /// again changes nothing) and schedules its report; its row.

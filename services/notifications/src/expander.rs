@@ -245,18 +245,18 @@ async fn write_deliveries(
         .as_str()
         .unwrap_or("SA")
         .to_owned();
-    let mut written = 0;
-    for recipient in recipients {
-        let id = Uuid::now_v7();
-        let role = recipient.participant.role;
-        let from_name = matches!(role, ParticipantRole::Borrower | ParticipantRole::Guarantor)
-            .then(|| coordinator.clone())
-            .flatten();
-        let ack = key
-            .as_deref()
-            .map(|key| acknowledgements::token_hash(&acknowledgements::token(key, id)));
-        let inserted = diesel::insert_into(deliveries::table)
-            .values((
+    let rows: Vec<_> = recipients
+        .iter()
+        .map(|recipient| {
+            let id = Uuid::now_v7();
+            let role = recipient.participant.role;
+            let from_name = matches!(role, ParticipantRole::Borrower | ParticipantRole::Guarantor)
+                .then(|| coordinator.clone())
+                .flatten();
+            let ack = key
+                .as_deref()
+                .map(|key| acknowledgements::token_hash(&acknowledgements::token(key, id)));
+            (
                 deliveries::id.eq(id),
                 deliveries::letter_id.eq(letter.id),
                 deliveries::topic.eq(&letter.kind),
@@ -271,19 +271,28 @@ async fn write_deliveries(
                 deliveries::from_name.eq(from_name),
                 deliveries::acknowledges.eq(ack.as_ref().map(|_| id)),
                 deliveries::ack_token_hash.eq(ack),
-            ))
-            .on_conflict((deliveries::letter_id, deliveries::recipient_email))
-            .do_nothing()
-            .execute(conn)
-            .await?;
-        written += inserted;
-        if inserted == 1 && letter.formal {
-            let today = duties::today_in(&calendar, Utc::now());
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    // One statement for every recipient (a fan-out to hundreds is one round trip).
+    let written: Vec<Uuid> = diesel::insert_into(deliveries::table)
+        .values(rows)
+        .on_conflict((deliveries::letter_id, deliveries::recipient_email))
+        .do_nothing()
+        .returning(deliveries::id)
+        .get_results(conn)
+        .await?;
+    if letter.formal {
+        let today = duties::today_in(&calendar, Utc::now());
+        for id in &written {
             duties::open(
                 conn,
                 letter.workout_id,
                 DutyKind::NoticeAcknowledgement,
-                id,
+                *id,
                 today,
                 &calendar,
             )
@@ -291,5 +300,5 @@ async fn write_deliveries(
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     }
-    Ok(written)
+    Ok(written.len())
 }

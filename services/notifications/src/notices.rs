@@ -320,7 +320,7 @@ pub struct WorkoutPath {
 }
 
 /// The coordinator's institution's name, for the notices in its name.
-fn coordinator_name(participants: &[Participant], institution: Uuid) -> String {
+pub fn coordinator_name(participants: &[Participant], institution: Uuid) -> String {
     participants
         .iter()
         .find(|p| p.institution_id == institution && p.removed_at.is_none())

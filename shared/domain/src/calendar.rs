@@ -765,6 +765,16 @@ pub fn zone_of(calendar: &str) -> Option<FixedOffset> {
     }
 }
 
+/// The date `at` falls on in business calendar `calendar`'s zone ([`zone_of`]; UTC for a calendar
+/// without one): a workout's "today".
+#[must_use]
+pub fn today_in(calendar: &str, at: DateTime<Utc>) -> NaiveDate {
+    zone_of(calendar).map_or_else(
+        || at.date_naive(),
+        |zone| at.with_timezone(&zone).date_naive(),
+    )
+}
+
 /// The instant `day` ends in `zone` (the first instant of the next day there): when a deadline
 /// due on `day` has passed. `None` out of range.
 #[must_use]

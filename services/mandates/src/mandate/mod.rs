@@ -259,12 +259,7 @@ pub fn calendar_of(name: &str) -> Result<&'static BusinessCalendar, ApiError> {
 }
 
 /// Today in the calendar's time zone (UTC for a calendar without one).
-pub fn today(calendar: &str, now: DateTime<Utc>) -> NaiveDate {
-    match zone_of(calendar) {
-        Some(zone) => now.with_timezone(&zone).date_naive(),
-        None => now.date_naive(),
-    }
-}
+pub use workout_domain::calendar::today_in as today;
 
 /// The instant `day` ends in the calendar's time zone (the start of the next day).
 pub fn end_of(day: NaiveDate, calendar: &str) -> Result<DateTime<Utc>, ApiError> {
